@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/mattn/go-isatty"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/themes"
+	"github.com/opsdeck/opsdeck/tui"
+)
+
+// shutdownWait bounds how long opsdeck waits for pollers after the UI ends.
+const shutdownWait = 2 * time.Second
+
+func runDashboard(ctx context.Context, g *globals) error {
+	palette, err := themes.Get(g.theme)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	loc, err := fleet.Locate(g.config)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	cfg, keys, err := loadConfig(loc)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
+		return withCode(exitRuntime, errors.New("the dashboard needs a terminal (stdin and stdout must be a TTY); to validate a config headless use 'opsdeck config check'"))
+	}
+	logger, closeLog := openLog()
+	defer closeLog()
+	logger.Info("start", "version", buildVersion(), "config", describe(loc), "hosts", len(cfg.Hosts))
+
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	store := fleet.NewStore(cfg.Hosts)
+	poller := fleet.NewPoller(cfg, store, sourceFor)
+	poller.Start(ctx)
+
+	renderer := lipgloss.NewRenderer(os.Stdout)
+	m := tui.New(tui.Options{
+		Config:   cfg,
+		Store:    store,
+		PollNow:  poller.PollNow,
+		Styles:   themes.New(palette, renderer),
+		Keys:     keys,
+		ReadOnly: g.readOnly,
+	})
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
+	_, runErr := p.Run()
+	interrupted := parent.Err() != nil // SIGINT/SIGTERM, not a key
+	cancel()
+	waitFor(poller.Wait, shutdownWait, logger)
+	logger.Info("stop", "err", runErr, "interrupted", interrupted)
+	switch {
+	case interrupted:
+		return withCode(exitCanceled, context.Canceled)
+	case runErr != nil:
+		return withCode(exitRuntime, runErr)
+	}
+	return nil
+}
+
+// sourceFor picks how a host is sampled.
+func sourceFor(h *fleet.Host) (fleet.Source, string) {
+	if h.Local() {
+		return fleet.NewLocalSource(h.Mounts), ""
+	}
+	return nil, "not polled: this build has no SSH transport yet"
+}
+
+// waitFor waits for fn to return, at most d.
+func waitFor(fn func(), d time.Duration, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		logger.Warn("pollers did not stop in time", "waited", d)
+	}
+}
+
+// openLog opens the log file in the state directory. Logging must never
+// write to the terminal the dashboard draws on; when the file cannot be
+// opened, logs are dropped.
+func openLog() (*slog.Logger, func()) {
+	dir := fleet.StateDir()
+	if err := os.MkdirAll(dir, 0o700); err == nil {
+		f, err := os.OpenFile(filepath.Join(dir, "opsdeck.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err == nil {
+			return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
+		}
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+}

@@ -1,0 +1,174 @@
+// Package fleet is opsdeck's model of the servers it watches: configuration,
+// samples, health evaluation, the store of observations and the pollers that
+// fill it. It knows nothing about terminals.
+package fleet
+
+import "time"
+
+// Config is a parsed and validated opsdeck configuration file.
+type Config struct {
+	// Name is the fleet's name, shown in the header.
+	Name       string              `toml:"name"`
+	Defaults   Defaults            `toml:"defaults"`
+	Thresholds Thresholds          `toml:"thresholds"`
+	Hosts      []Host              `toml:"hosts"`
+	Keys       map[string][]string `toml:"keys"`
+
+	// Origin records where the configuration came from and where each key
+	// was written, so later checks (the key map, connections) can point at
+	// the line to fix.
+	Origin *Origin `toml:"-"`
+}
+
+// Defaults apply to every host that does not set the value itself.
+type Defaults struct {
+	User             string   `toml:"user"`
+	Port             int      `toml:"port"`
+	IdentityFiles    []string `toml:"identity_files"`
+	KnownHosts       string   `toml:"known_hosts"`
+	KnownHostsPolicy string   `toml:"known_hosts_policy"`
+	SSHConfig        string   `toml:"ssh_config"`
+	PollInterval     Duration `toml:"poll_interval"`
+	Timeout          Duration `toml:"timeout"`
+	Sudo             bool     `toml:"sudo"`
+}
+
+// Level is a pair of thresholds: at or above Warn is WARN, at or above Crit
+// is CRIT. Pointers distinguish "not set" (inherit) from zero.
+type Level struct {
+	Warn *float64 `toml:"warn"`
+	Crit *float64 `toml:"crit"`
+}
+
+// Thresholds for the resource checks. CPU, Memory and Disk are percentages;
+// Load is the 1-minute load average divided by the number of cores.
+type Thresholds struct {
+	CPU    Level `toml:"cpu"`
+	Memory Level `toml:"memory"`
+	Disk   Level `toml:"disk"`
+	Load   Level `toml:"load"`
+}
+
+// Host is one server of the fleet.
+type Host struct {
+	Name          string      `toml:"name"`
+	Address       string      `toml:"address"`
+	Port          int         `toml:"port"`
+	User          string      `toml:"user"`
+	Jump          string      `toml:"jump"`
+	Env           string      `toml:"env"`
+	Tags          []string    `toml:"tags"`
+	IdentityFiles []string    `toml:"identity_files"`
+	PollInterval  Duration    `toml:"poll_interval"`
+	Timeout       Duration    `toml:"timeout"`
+	Sudo          *bool       `toml:"sudo"`
+	Mounts        []string    `toml:"mounts"`
+	Thresholds    *Thresholds `toml:"thresholds"`
+	Services      []Service   `toml:"services"`
+	Backups       []Backup    `toml:"backups"`
+
+	// Effective values after defaults are applied (set by Load).
+	Limits Limits `toml:"-"`
+}
+
+// Limits are the thresholds in force for one host, every value set.
+type Limits struct {
+	CPU, Memory, Disk, Load Pair
+}
+
+// Pair is a resolved Level.
+type Pair struct{ Warn, Crit float64 }
+
+// Local reports whether the host is this machine, sampled in-process.
+func (h *Host) Local() bool { return h.Address == LocalAddress }
+
+// Prod reports whether the host is marked as production.
+func (h *Host) Prod() bool { return h.Env == "prod" || h.Env == "production" }
+
+// Interval is the host's effective poll interval.
+func (h *Host) Interval() time.Duration { return h.PollInterval.Duration }
+
+// LocalAddress is the address that means "this machine, via gopsutil".
+const LocalAddress = "local"
+
+// Service is a process or unit whose status is watched and that can be
+// restarted.
+type Service struct {
+	Name      string `toml:"name"`
+	Kind      string `toml:"kind"`
+	Unit      string `toml:"unit"`
+	Program   string `toml:"program"`
+	Container string `toml:"container"`
+	Pattern   string `toml:"pattern"`
+	Conf      string `toml:"conf"`
+	Restart   string `toml:"restart"`
+	Sudo      *bool  `toml:"sudo"`
+}
+
+// Backup is a backup whose freshness is watched and whose restore can be
+// drilled.
+type Backup struct {
+	Name         string   `toml:"name"`
+	Kind         string   `toml:"kind"`
+	Path         string   `toml:"path"`
+	Repo         string   `toml:"repo"`
+	PasswordFile string   `toml:"password_file"`
+	Command      string   `toml:"command"`
+	MaxAge       Duration `toml:"max_age"`
+	MinSize      Size     `toml:"min_size"`
+	Snapshot     string   `toml:"snapshot"`
+	Restore      string   `toml:"restore"`
+	Verify       string   `toml:"verify"`
+	Cleanup      string   `toml:"cleanup"`
+	DrillEvery   Duration `toml:"drill_every"`
+	DrillHost    string   `toml:"drill_host"`
+}
+
+// Service and backup kinds, with the fields each one needs.
+var (
+	serviceKinds = map[string][]string{
+		"systemd":    {"unit"},
+		"supervisor": {"program"},
+		"docker":     {"container"},
+		"pm2":        {"program"},
+		"process":    {"pattern"},
+	}
+	// serviceFields lists the kind-specific fields; one that the kind does
+	// not use is an error, since it would be silently ignored.
+	serviceFields = map[string][]string{
+		"unit":      {"systemd"},
+		"program":   {"supervisor", "pm2"},
+		"container": {"docker"},
+		"pattern":   {"process"},
+		"conf":      {"supervisor"},
+		"restart":   {"process"},
+	}
+	backupKinds = map[string][]string{
+		"files":   {"path"},
+		"restic":  {"repo", "password_file"},
+		"command": {"command"},
+	}
+	backupFields = map[string][]string{
+		"path":          {"files"},
+		"repo":          {"restic"},
+		"password_file": {"restic"},
+		"command":       {"command"},
+	}
+)
+
+// Built-in defaults for values the file leaves out.
+const (
+	DefaultPollInterval = 5 * time.Second
+	DefaultTimeout      = 10 * time.Second
+	DefaultPort         = 22
+	DefaultMaxAge       = 26 * time.Hour
+	MinPollInterval     = time.Second
+)
+
+// DefaultLimits are the thresholds used when the file sets none.
+var DefaultLimits = Limits{
+	CPU:    Pair{Warn: 85, Crit: 95},
+	Memory: Pair{Warn: 85, Crit: 95},
+	Disk:   Pair{Warn: 80, Crit: 90},
+	Load:   Pair{Warn: 1.5, Crit: 3},
+}

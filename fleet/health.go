@@ -1,0 +1,160 @@
+package fleet
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// State is the health of a check or a host.
+type State int
+
+// States, in order of increasing severity for "worst first" sorting. DOWN
+// ranks above CRIT: a host that stopped answering hides everything else.
+const (
+	OK State = iota
+	Warn
+	Unknown
+	Stale
+	Crit
+	Down
+)
+
+var stateNames = [...]string{"OK", "WARN", "UNKNOWN", "STALE", "CRIT", "DOWN"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// AllStates lists every state, mildest first.
+var AllStates = []State{OK, Warn, Unknown, Stale, Crit, Down}
+
+// Worse returns the more severe of two states.
+func Worse(a, b State) State { return max(a, b) }
+
+// Check is one evaluated measurement: "disk /var 93% ≥ 90%".
+type Check struct {
+	Name   string // cpu, memory, swap, load, disk /var
+	State  State
+	Value  float64
+	Limit  Pair
+	Unit   string // "%" or "" (load per core)
+	Reason string
+}
+
+// Health is the evaluated state of a host with the reason for it.
+type Health struct {
+	State  State
+	Reason string
+	Checks []Check
+}
+
+// Evaluate turns a sample into checks against the limits.
+func Evaluate(s *Sample, l Limits) []Check {
+	checks := make([]Check, 0, 4+len(s.Disks))
+	checks = append(checks,
+		metricCheck(s, MetricCPU, "cpu", s.CPU, l.CPU, "%"),
+		metricCheck(s, MetricMemory, "memory", s.MemPercent(), l.Memory, "%"),
+		metricCheck(s, MetricLoad, "load", s.LoadPerCore(), l.Load, "/core"))
+	if !s.Known(MetricDisk) {
+		checks = append(checks, Check{Name: "disk", State: Unknown, Reason: "disk: " + s.Unknown[MetricDisk]})
+	}
+	for _, d := range s.Disks {
+		name := "disk " + d.Mount
+		if d.Err != "" {
+			checks = append(checks, Check{Name: name, State: Unknown, Reason: name + ": " + d.Err})
+			continue
+		}
+		checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%"))
+	}
+	return checks
+}
+
+func metricCheck(s *Sample, m Metric, name string, v float64, p Pair, unit string) Check {
+	if !s.Known(m) {
+		return Check{Name: name, State: Unknown, Limit: p, Unit: unit, Reason: name + ": " + s.Unknown[m]}
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return Check{Name: name, State: Unknown, Limit: p, Unit: unit, Reason: name + ": value is not a number"}
+	}
+	return threshold(name, v, p, unit)
+}
+
+func threshold(name string, v float64, p Pair, unit string) Check {
+	c := Check{Name: name, Value: v, Limit: p, Unit: unit}
+	switch {
+	case v >= p.Crit:
+		c.State, c.Reason = Crit, fmt.Sprintf("%s %s ≥ %s", name, FormatValue(v, unit), FormatValue(p.Crit, unit))
+	case v >= p.Warn:
+		c.State, c.Reason = Warn, fmt.Sprintf("%s %s ≥ %s", name, FormatValue(v, unit), FormatValue(p.Warn, unit))
+	default:
+		c.State, c.Reason = OK, fmt.Sprintf("%s %s", name, FormatValue(v, unit))
+	}
+	return c
+}
+
+// FormatValue prints a percentage without decimals and a load with two.
+func FormatValue(v float64, unit string) string {
+	if unit == "%" {
+		return fmt.Sprintf("%.0f%%", math.Floor(v))
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// StaleAfter is how many poll intervals may pass without new data before a
+// host's metrics are STALE.
+const StaleAfter = 2
+
+// Assess evaluates a host's status at time now: DOWN when its last poll
+// failed, UNKNOWN when it never answered, STALE when its data is older than
+// StaleAfter intervals, else the worst of its checks.
+func Assess(st *HostStatus, now time.Time) Health {
+	interval := st.Host.Interval()
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	switch {
+	case st.Err != "" && (st.Last == nil || !st.ErrAt.Before(st.Last.At)):
+		reason := st.Err
+		if st.Last != nil {
+			reason += "; last data " + FormatAge(now.Sub(st.Last.At)) + " ago"
+		}
+		return Health{State: Down, Reason: reason}
+	case st.Last == nil:
+		reason := "no data yet"
+		if st.Note != "" {
+			reason = st.Note
+		}
+		return Health{State: Unknown, Reason: reason}
+	}
+	if age := now.Sub(st.Last.At); age > StaleAfter*interval {
+		return Health{State: Stale, Reason: "no new data for " + FormatAge(age)}
+	}
+	checks := Evaluate(st.Last, st.Host.Limits)
+	h := Health{State: OK, Checks: checks}
+	for _, c := range checks {
+		if c.State > h.State || (c.State == h.State && c.State != OK && h.Reason == "") {
+			h.State, h.Reason = c.State, c.Reason
+		}
+	}
+	return h
+}
+
+// FormatAge renders a duration the way an operator reads it at a glance:
+// "4s", "3m", "2h", "9d".
+func FormatAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}

@@ -1,0 +1,108 @@
+package fleet
+
+import "time"
+
+// Metric names one family of measurements in a Sample.
+type Metric string
+
+// The metrics a sample carries.
+const (
+	MetricCPU    Metric = "cpu"
+	MetricMemory Metric = "memory"
+	MetricLoad   Metric = "load"
+	MetricDisk   Metric = "disk"
+	MetricUptime Metric = "uptime"
+)
+
+// Sample is one reading of a host's resources. Whatever source produced it
+// (gopsutil locally, the probe script over SSH), the shape is the same. A
+// metric that could not be read is listed in Unknown with the reason, and
+// its fields are zero; it is never a guess.
+type Sample struct {
+	At time.Time
+
+	CPU     float64   // percent busy, all cores, since the previous sample
+	PerCore []float64 // percent busy per core
+
+	MemTotal, MemUsed, MemAvailable uint64 // bytes
+	SwapTotal, SwapUsed             uint64
+
+	Load1, Load5, Load15 float64
+	Cores                int
+
+	Disks []Disk
+
+	Uptime   time.Duration
+	BootTime time.Time
+
+	Unknown map[Metric]string
+}
+
+// Disk is the usage of one mounted filesystem.
+type Disk struct {
+	Mount, Device, FSType string
+	Total, Used, Free     uint64 // bytes; Used+Free can be < Total (reserved blocks)
+	Err                   string // why this mount could not be read
+}
+
+// UsedPercent is the share of the space available to users that is in use,
+// as df reports it.
+func (d Disk) UsedPercent() float64 {
+	if d.Used+d.Free == 0 {
+		return 0
+	}
+	return float64(d.Used) / float64(d.Used+d.Free) * 100
+}
+
+// MemPercent is the share of memory in use (total minus available).
+func (s *Sample) MemPercent() float64 {
+	if s.MemTotal == 0 {
+		return 0
+	}
+	return float64(s.MemUsed) / float64(s.MemTotal) * 100
+}
+
+// SwapPercent is the share of swap in use; 0 without swap.
+func (s *Sample) SwapPercent() float64 {
+	if s.SwapTotal == 0 {
+		return 0
+	}
+	return float64(s.SwapUsed) / float64(s.SwapTotal) * 100
+}
+
+// LoadPerCore is the 1-minute load average divided by the core count.
+func (s *Sample) LoadPerCore() float64 {
+	if s.Cores <= 0 {
+		return 0
+	}
+	return s.Load1 / float64(s.Cores)
+}
+
+// Known reports whether metric m was read.
+func (s *Sample) Known(m Metric) bool {
+	_, bad := s.Unknown[m]
+	return !bad
+}
+
+// MarkUnknown records why metric m could not be read.
+func (s *Sample) MarkUnknown(m Metric, reason string) {
+	if s.Unknown == nil {
+		s.Unknown = map[Metric]string{}
+	}
+	s.Unknown[m] = reason
+}
+
+// WorstDisk is the mount with the highest use, or nil when none was read.
+func (s *Sample) WorstDisk() *Disk {
+	var w *Disk
+	for i := range s.Disks {
+		d := &s.Disks[i]
+		if d.Err != "" {
+			continue
+		}
+		if w == nil || d.UsedPercent() > w.UsedPercent() {
+			w = d
+		}
+	}
+	return w
+}

@@ -1,0 +1,155 @@
+package fleet
+
+import (
+	"sync"
+	"time"
+)
+
+// Observation is the result of one poll of one host.
+type Observation struct {
+	Host   string
+	At     time.Time
+	Sample *Sample // nil when the poll failed
+	Err    error
+	RTT    time.Duration // how long the poll took
+}
+
+// HostStatus is what the store knows about a host. Values returned by
+// Snapshot are copies; Last points to an immutable sample.
+type HostStatus struct {
+	Host  *Host
+	Last  *Sample   // last good sample, nil if none yet
+	Err   string    // last poll error, sanitised; "" after a success
+	ErrAt time.Time // when Err happened
+	Note  string    // why there is no data (e.g. unsupported), shown as UNKNOWN
+	Polls int       // polls attempted
+	Fails int       // polls failed in a row
+	RTT   time.Duration
+}
+
+// HistoryLen is how many samples of CPU and memory each host keeps for its
+// sparklines.
+const HistoryLen = 120
+
+// Store holds the latest status and a bounded history per host. Pollers
+// write to it; the UI reads snapshots when Version changes.
+type Store struct {
+	mu      sync.RWMutex
+	hosts   []*entry
+	byName  map[string]*entry
+	version uint64
+}
+
+type entry struct {
+	status   HostStatus
+	cpu, mem ring
+}
+
+// NewStore makes a store for the configured hosts.
+func NewStore(hosts []Host) *Store {
+	s := &Store{byName: make(map[string]*entry, len(hosts))}
+	for i := range hosts {
+		e := &entry{status: HostStatus{Host: &hosts[i]}, cpu: newRing(HistoryLen), mem: newRing(HistoryLen)}
+		s.hosts = append(s.hosts, e)
+		s.byName[hosts[i].Name] = e
+	}
+	return s
+}
+
+// Record stores an observation. Errors are sanitised: they may carry text
+// from the host.
+func (s *Store) Record(o Observation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byName[o.Host]
+	if !ok {
+		return
+	}
+	st := &e.status
+	st.Polls++
+	st.RTT = o.RTT
+	if o.Err != nil || o.Sample == nil {
+		msg := "poll returned no data"
+		if o.Err != nil {
+			msg = Sanitize(o.Err.Error(), MaxText)
+		}
+		st.Err, st.ErrAt = msg, o.At
+		st.Fails++
+	} else {
+		st.Last, st.Err, st.Fails = o.Sample, "", 0
+		if o.Sample.Known(MetricCPU) {
+			e.cpu.push(o.Sample.CPU)
+		}
+		if o.Sample.Known(MetricMemory) {
+			e.mem.push(o.Sample.MemPercent())
+		}
+	}
+	s.version++
+}
+
+// SetNote marks a host as not pollable, with the reason.
+func (s *Store) SetNote(host, note string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.byName[host]; ok {
+		e.status.Note = note
+		s.version++
+	}
+}
+
+// Version increases with every change; readers rebuild only when it moved.
+func (s *Store) Version() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.version
+}
+
+// Snapshot copies every host's status, in config order, with the version
+// it reflects.
+func (s *Store) Snapshot() ([]HostStatus, uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]HostStatus, len(s.hosts))
+	for i, e := range s.hosts {
+		out[i] = e.status
+	}
+	return out, s.version
+}
+
+// History returns copies of a host's CPU and memory percentages, oldest
+// first.
+func (s *Store) History(host string) (cpu, mem []float64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.byName[host]
+	if !ok {
+		return nil, nil
+	}
+	return e.cpu.values(), e.mem.values()
+}
+
+// ring is a fixed-size buffer of the most recent values.
+type ring struct {
+	buf  []float64
+	next int
+	full bool
+}
+
+func newRing(n int) ring { return ring{buf: make([]float64, n)} }
+
+func (r *ring) push(v float64) {
+	r.buf[r.next] = v
+	r.next = (r.next + 1) % len(r.buf)
+	if r.next == 0 {
+		r.full = true
+	}
+}
+
+func (r *ring) values() []float64 {
+	if !r.full {
+		return append([]float64(nil), r.buf[:r.next]...)
+	}
+	out := make([]float64, 0, len(r.buf))
+	out = append(out, r.buf[r.next:]...)
+	return append(out, r.buf[:r.next]...)
+}

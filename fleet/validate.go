@@ -1,0 +1,322 @@
+package fleet
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// validator collects every problem of a decoded config, located by key path.
+type validator struct {
+	src *Origin
+	ps  Problems
+}
+
+func (v *validator) add(path, key, format string, args ...any) {
+	v.ps = append(v.ps, v.src.Problem(path, key, format, args...))
+}
+
+// validate checks what the decoder cannot (meaning, references, ranges) and
+// fills in defaults and effective limits. Problems come back in file order.
+func (c *Config) validate() Problems {
+	v := &validator{src: c.Origin}
+	d := &c.Defaults
+	v.port("defaults.port", "defaults.port", d.Port)
+	v.interval("defaults.poll_interval", "defaults.poll_interval", d.PollInterval)
+	switch d.KnownHostsPolicy {
+	case "", "strict", "accept-new":
+	default:
+		v.add("defaults.known_hosts_policy", "defaults.known_hosts_policy",
+			"unknown policy %q: use \"strict\" or \"accept-new\"", d.KnownHostsPolicy)
+	}
+	global := DefaultLimits
+	v.limits("thresholds", "thresholds", &c.Thresholds, &global)
+
+	if len(c.Hosts) == 0 {
+		v.add("", "hosts", "no hosts: add at least one [[hosts]] table")
+	}
+	byName := map[string]int{}
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		p := fmt.Sprintf("hosts.%d", i)
+		key := hostKey(h, i)
+		switch {
+		case strings.TrimSpace(h.Name) == "":
+			v.add(p, key+".name", "missing required key \"name\"")
+		case strings.ContainsFunc(h.Name, func(r rune) bool { return r < ' ' || r == 0x7f || r == ' ' }):
+			v.add(p+".name", key+".name", "host name %q must not contain spaces or control characters", h.Name)
+		default:
+			if j, dup := byName[h.Name]; dup {
+				v.add(p+".name", key+".name", "duplicate host name %q (first defined at line %d)", h.Name, c.Origin.Pos(fmt.Sprintf("hosts.%d.name", j)).Line)
+			} else {
+				byName[h.Name] = i
+			}
+		}
+		v.host(c, i, &global)
+	}
+	for i := range c.Hosts {
+		v.jump(c, i, byName)
+		for j := range c.Hosts[i].Backups {
+			b := &c.Hosts[i].Backups[j]
+			if _, ok := byName[b.DrillHost]; b.DrillHost != "" && !ok {
+				v.add(fmt.Sprintf("hosts.%d.backups.%d.drill_host", i, j), backupKey(&c.Hosts[i], i, b, j)+".drill_host",
+					"drill_host %q is not a configured host", b.DrillHost)
+			}
+		}
+	}
+	sort.SliceStable(v.ps, func(a, b int) bool {
+		if v.ps[a].Line != v.ps[b].Line {
+			return v.ps[a].Line < v.ps[b].Line
+		}
+		return v.ps[a].Col < v.ps[b].Col
+	})
+	return v.ps
+}
+
+func hostKey(h *Host, i int) string {
+	if h.Name != "" {
+		return fmt.Sprintf("hosts[%s]", h.Name)
+	}
+	return fmt.Sprintf("hosts[#%d]", i+1)
+}
+
+func (v *validator) host(c *Config, i int, global *Limits) {
+	h, d := &c.Hosts[i], &c.Defaults
+	p, key := fmt.Sprintf("hosts.%d", i), hostKey(h, i)
+	if h.Address == "" {
+		h.Address = h.Name // an alias, as with `ssh NAME`
+	}
+	v.port(p+".port", key+".port", h.Port)
+	v.interval(p+".poll_interval", key+".poll_interval", h.PollInterval)
+	if h.Local() && h.Jump != "" {
+		v.add(p+".jump", key+".jump", "a host with address = \"local\" is this machine and cannot be reached through jump %q", h.Jump)
+	}
+	for j, m := range h.Mounts {
+		if !path.IsAbs(m) {
+			v.add(fmt.Sprintf("%s.mounts", p), fmt.Sprintf("%s.mounts[%d]", key, j), "mount %q must be an absolute path", m)
+		}
+	}
+	// Effective values: host, then [defaults], then built-ins.
+	h.PollInterval = firstDuration(h.PollInterval, d.PollInterval, DefaultPollInterval)
+	h.Timeout = firstDuration(h.Timeout, d.Timeout, DefaultTimeout)
+	h.Port = firstInt(h.Port, d.Port, DefaultPort)
+	if h.User == "" {
+		h.User = d.User
+	}
+	if len(h.IdentityFiles) == 0 {
+		h.IdentityFiles = d.IdentityFiles
+	}
+	if h.Sudo == nil {
+		s := d.Sudo
+		h.Sudo = &s
+	}
+	h.Limits = *global
+	if h.Thresholds != nil {
+		v.limits(p+".thresholds", key+".thresholds", h.Thresholds, &h.Limits)
+	}
+	names := map[string]bool{}
+	for j := range h.Services {
+		s := &h.Services[j]
+		sp, sk := fmt.Sprintf("%s.services.%d", p, j), serviceKey(h, key, s, j)
+		v.unique(names, s.Name, sp, sk, "service")
+		v.kind(sp, sk, s.Kind, serviceKinds, serviceFields, map[string]string{
+			"unit": s.Unit, "program": s.Program, "container": s.Container,
+			"pattern": s.Pattern, "conf": s.Conf, "restart": s.Restart,
+		})
+		if s.Sudo == nil {
+			s.Sudo = h.Sudo
+		}
+	}
+	names = map[string]bool{}
+	for j := range h.Backups {
+		b := &h.Backups[j]
+		bp, bk := fmt.Sprintf("%s.backups.%d", p, j), backupKey(h, i, b, j)
+		v.unique(names, b.Name, bp, bk, "backup")
+		v.kind(bp, bk, b.Kind, backupKinds, backupFields, map[string]string{
+			"path": b.Path, "repo": b.Repo, "password_file": b.PasswordFile, "command": b.Command,
+		})
+		if b.MaxAge.Duration == 0 {
+			b.MaxAge.Duration = DefaultMaxAge
+		}
+		if b.MinSize < 0 {
+			v.add(bp+".min_size", bk+".min_size", "min_size must not be negative")
+		}
+	}
+}
+
+func serviceKey(h *Host, hk string, s *Service, j int) string {
+	if s.Name != "" {
+		return fmt.Sprintf("%s.services[%s]", hk, s.Name)
+	}
+	return fmt.Sprintf("%s.services[#%d]", hk, j+1)
+}
+
+func backupKey(h *Host, i int, b *Backup, j int) string {
+	hk := hostKey(h, i)
+	if b.Name != "" {
+		return fmt.Sprintf("%s.backups[%s]", hk, b.Name)
+	}
+	return fmt.Sprintf("%s.backups[#%d]", hk, j+1)
+}
+
+func (v *validator) unique(seen map[string]bool, name, p, key, what string) {
+	switch {
+	case name == "":
+		v.add(p, key+".name", "missing required key \"name\"")
+	case seen[name]:
+		v.add(p+".name", key+".name", "duplicate %s name %q on this host", what, name)
+	}
+	seen[name] = true
+}
+
+// kind checks a kind against its table of required fields, and that no
+// field meant for another kind is set (it would be silently ignored).
+func (v *validator) kind(p, key, kind string, kinds, fields map[string][]string, values map[string]string) {
+	if kind == "" {
+		v.add(p, key+".kind", "missing required key \"kind\" (one of %s)", strings.Join(sortedKeys(kinds), ", "))
+		return
+	}
+	need, ok := kinds[kind]
+	if !ok {
+		msg := fmt.Sprintf("unknown kind %q: use one of %s", kind, strings.Join(sortedKeys(kinds), ", "))
+		if s := Suggest(kind, sortedKeys(kinds)); s != "" {
+			msg = fmt.Sprintf("unknown kind %q (did you mean %q?)", kind, s)
+		}
+		v.add(p+".kind", key+".kind", "%s", msg)
+		return
+	}
+	for _, f := range need {
+		if strings.TrimSpace(values[f]) == "" {
+			v.add(p, key+"."+f, "missing required key %q for kind %q", f, kind)
+		}
+	}
+	for _, f := range sortedKeys(fields) {
+		if values[f] != "" && !contains(fields[f], kind) {
+			v.add(p+"."+f, key+"."+f, "key %q is not used by kind %q (it is for %s)", f, kind, strings.Join(fields[f], ", "))
+		}
+	}
+}
+
+func (v *validator) jump(c *Config, i int, byName map[string]int) {
+	h := &c.Hosts[i]
+	if h.Jump == "" {
+		return
+	}
+	p, key := fmt.Sprintf("hosts.%d.jump", i), hostKey(h, i)+".jump"
+	j, ok := byName[h.Jump]
+	if !ok {
+		msg := fmt.Sprintf("jump host %q is not a configured host", h.Jump)
+		if s := Suggest(h.Jump, sortedKeys(byName)); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		v.add(p, key, "%s", msg)
+		return
+	}
+	if c.Hosts[j].Local() {
+		v.add(p, key, "jump host %q is address = \"local\"; jump through an SSH host", h.Jump)
+		return
+	}
+	chain := []string{h.Name}
+	seen := map[string]bool{h.Name: true}
+	for next := h.Jump; next != ""; {
+		chain = append(chain, next)
+		if seen[next] {
+			v.add(p, key, "jump cycle: %s", strings.Join(chain, " → "))
+			return
+		}
+		seen[next] = true
+		k, ok := byName[next]
+		if !ok {
+			return // reported on that host
+		}
+		next = c.Hosts[k].Jump
+	}
+}
+
+func (v *validator) limits(p, key string, t *Thresholds, out *Limits) {
+	for _, m := range []struct {
+		name    string
+		l       Level
+		dst     *Pair
+		percent bool
+	}{
+		{"cpu", t.CPU, &out.CPU, true},
+		{"memory", t.Memory, &out.Memory, true},
+		{"disk", t.Disk, &out.Disk, true},
+		{"load", t.Load, &out.Load, false},
+	} {
+		mp, mk := p+"."+m.name, key+"."+m.name
+		for _, x := range []struct {
+			name string
+			val  *float64
+			dst  *float64
+		}{{"warn", m.l.Warn, &m.dst.Warn}, {"crit", m.l.Crit, &m.dst.Crit}} {
+			if x.val == nil {
+				continue
+			}
+			switch {
+			case *x.val < 0:
+				v.add(mp+"."+x.name, mk+"."+x.name, "must not be negative, got %g", *x.val)
+			case m.percent && *x.val > 100:
+				v.add(mp+"."+x.name, mk+"."+x.name, "is a percentage: must be at most 100, got %g", *x.val)
+			default:
+				*x.dst = *x.val
+			}
+		}
+		if m.dst.Warn >= m.dst.Crit {
+			v.add(mp, mk, "warn (%g) must be below crit (%g)", m.dst.Warn, m.dst.Crit)
+		}
+	}
+}
+
+func (v *validator) port(p, key string, port int) {
+	if port < 0 || port > 65535 {
+		v.add(p, key, "port %d is out of range 1-65535", port)
+	}
+}
+
+func (v *validator) interval(p, key string, d Duration) {
+	if d.Duration != 0 && d.Duration < MinPollInterval {
+		v.add(p, key, "poll interval %s is below the minimum of %s", d, MinPollInterval)
+	}
+}
+
+func firstDuration(a, b Duration, def time.Duration) Duration {
+	switch {
+	case a.Duration > 0:
+		return a
+	case b.Duration > 0:
+		return b
+	}
+	return Duration{def}
+}
+
+func firstInt(a, b, def int) int {
+	switch {
+	case a > 0:
+		return a
+	case b > 0:
+		return b
+	}
+	return def
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

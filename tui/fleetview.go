@@ -1,0 +1,247 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// arrange applies the filter and the sort, keeping the selected host under
+// the cursor when it is still shown.
+func (m *Model) arrange() {
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	m.visible = m.visible[:0]
+	for i := range m.hosts {
+		if q == "" || matches(m.hosts[i].status.Host, q) {
+			m.visible = append(m.visible, i)
+		}
+	}
+	if m.sort == sortWorst {
+		sort.SliceStable(m.visible, func(a, b int) bool {
+			ha, hb := &m.hosts[m.visible[a]], &m.hosts[m.visible[b]]
+			if ha.health.State != hb.health.State {
+				return ha.health.State > hb.health.State
+			}
+			return ha.status.Host.Name < hb.status.Host.Name
+		})
+	} else {
+		sort.SliceStable(m.visible, func(a, b int) bool {
+			return m.hosts[m.visible[a]].status.Host.Name < m.hosts[m.visible[b]].status.Host.Name
+		})
+	}
+	m.cursor = 0
+	for i, idx := range m.visible {
+		if m.hosts[idx].status.Host.Name == m.selName {
+			m.cursor = i
+			break
+		}
+	}
+	m.clampCursor()
+}
+
+// matches reports whether a host's name, env or one of its tags contains q.
+func matches(h *fleet.Host, q string) bool {
+	if strings.Contains(strings.ToLower(h.Name), q) || strings.Contains(strings.ToLower(h.Env), q) {
+		return true
+	}
+	for _, t := range h.Tags {
+		if strings.Contains(strings.ToLower(t), q) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) move(delta int) {
+	m.cursor += delta
+	m.clampCursor()
+}
+
+// clampCursor keeps the cursor on a row and the row on screen.
+func (m *Model) clampCursor() {
+	m.cursor = max(0, min(m.cursor, len(m.visible)-1))
+	if r, ok := m.selected(); ok {
+		m.selName = r.status.Host.Name
+	}
+	rows := max(1, m.tableHeight()-1) // minus the column header
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+rows {
+		m.offset = m.cursor - rows + 1
+	}
+	m.offset = max(0, min(m.offset, len(m.visible)-rows))
+}
+
+// tableHeight is the number of lines the table may use, column header
+// included.
+func (m *Model) tableHeight() int {
+	if !m.ready {
+		return 1
+	}
+	return max(1, m.height-2-1) // header, title line, footer
+}
+
+// columns of the fleet table; reason takes what is left.
+type columns struct {
+	host, env, state, cpu, mem, disk, load, up, age, reason int
+}
+
+func (m *Model) columns() columns {
+	c := columns{env: 7, state: 9, cpu: 4, mem: 4, disk: 4, load: 5, up: 5, age: 4}
+	longest := 4
+	for _, idx := range m.visible {
+		longest = max(longest, len(m.hosts[idx].status.Host.Name))
+	}
+	c.host = min(longest, 24)
+	fixed := 2 + c.host + c.env + c.state + c.cpu + c.mem + c.disk + c.load + c.up + c.age + 9
+	c.reason = m.width - fixed - 1
+	if c.reason < 12 {
+		c.host = max(8, c.host-(12-c.reason))
+		c.reason = m.width - (fixed - (min(longest, 24) - c.host)) - 1
+	}
+	return c
+}
+
+func (m *Model) tableView(height int) string {
+	if height <= 0 {
+		return ""
+	}
+	c := m.columns()
+	var b strings.Builder
+	title := fmt.Sprintf("Hosts %d/%d · sort: %s", len(m.visible), len(m.hosts), m.sort)
+	if v := m.filter.Value(); v != "" && !m.filtering {
+		title += fmt.Sprintf(" · filter: %q (esc clears)", v)
+	}
+	b.WriteString(m.st.Header.Muted.Render(title))
+	b.WriteString("\n")
+	hdr := "  " + strings.Join([]string{
+		fit("HOST", c.host), fit("ENV", c.env), fit("STATE", c.state),
+		fitRight("CPU", c.cpu), fitRight("MEM", c.mem), fitRight("DISK", c.disk),
+		fitRight("LOAD", c.load), fitRight("UP", c.up), fitRight("AGE", c.age), fit("REASON", c.reason),
+	}, " ")
+	b.WriteString(m.st.Table.Header.Render(hdr))
+	rows := height - 2
+	if len(m.visible) == 0 {
+		b.WriteString("\n")
+		if m.filter.Value() != "" {
+			b.WriteString(m.st.Table.Muted.Render("  no host matches the filter"))
+		} else {
+			b.WriteString(m.st.Table.Muted.Render("  no hosts"))
+		}
+		return b.String()
+	}
+	for i := m.offset; i < len(m.visible) && i < m.offset+rows; i++ {
+		b.WriteString("\n")
+		b.WriteString(m.rowView(&m.hosts[m.visible[i]], c, i == m.cursor))
+	}
+	return b.String()
+}
+
+// rowView renders one host. Values from an old or missing sample are
+// blanked rather than shown: a STALE or DOWN host never shows green numbers.
+func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
+	h, st := r.status.Host, m.st
+	cursor, band := " ", " "
+	if selected {
+		cursor = st.Header.Title.Render("▶")
+	}
+	env := fit(h.Env, c.env)
+	if h.Prod() {
+		band = st.Prod.Band.Render("┃")
+		env = st.Prod.Label.Render(fit(" PROD", c.env))
+	}
+	cpu, mem, disk, load, up, age := "-", "-", "-", "-", "-", "-"
+	if s := r.status.Last; s != nil {
+		age = fleet.FormatAge(m.now.Sub(s.At))
+		if r.health.State != fleet.Stale && r.health.State != fleet.Down {
+			if s.Known(fleet.MetricCPU) {
+				cpu = pct(s.CPU)
+			}
+			if s.Known(fleet.MetricMemory) {
+				mem = pct(s.MemPercent())
+			}
+			if d := s.WorstDisk(); d != nil {
+				disk = pct(d.UsedPercent())
+			}
+			if s.Known(fleet.MetricLoad) && s.Cores > 0 {
+				load = fmt.Sprintf("%.2f", s.LoadPerCore())
+			}
+			if s.Known(fleet.MetricUptime) {
+				up = formatUptime(s.Uptime)
+			}
+		}
+	}
+	name := fit(h.Name, c.host)
+	state := fit(stateLabel(st, r.health.State), c.state)
+	reason := fit(r.health.Reason, c.reason)
+	rest := strings.Join([]string{
+		fitRight(cpu, c.cpu), fitRight(mem, c.mem), fitRight(disk, c.disk),
+		fitRight(load, c.load), fitRight(up, c.up), fitRight(age, c.age),
+	}, " ")
+	if selected {
+		name = st.Table.Selected.Render(name)
+		rest = st.Table.Selected.Render(rest)
+	}
+	return cursor + band + strings.Join([]string{name, env, state, rest, stateStyle(st, r.health.State).Render(reason)}, " ")
+}
+
+// headerView is the top line: fleet, counts per state, data age, clock.
+func (m *Model) headerView() string {
+	st := m.st
+	name := "opsdeck"
+	if n := m.opt.Config.Name; n != "" {
+		name += " · " + fleet.Sanitize(n, 40)
+	}
+	left := st.Header.Title.Render(name)
+	if m.opt.ReadOnly {
+		left += " " + st.Header.Muted.Render("[read-only]")
+	}
+	counts := map[fleet.State]int{}
+	var freshest, stalest int64 = -1, -1
+	for i := range m.hosts {
+		counts[m.hosts[i].health.State]++
+		if s := m.hosts[i].status.Last; s != nil {
+			age := int64(m.now.Sub(s.At).Seconds())
+			if freshest < 0 || age < freshest {
+				freshest = age
+			}
+			stalest = max(stalest, age)
+		}
+	}
+	noun := "hosts"
+	if len(m.hosts) == 1 {
+		noun = "host"
+	}
+	parts := []string{st.Header.Text.Render(fmt.Sprintf("%d %s:", len(m.hosts), noun))}
+	for _, s := range fleet.AllStates {
+		if n := counts[s]; n > 0 || s == fleet.OK {
+			parts = append(parts, stateStyle(st, s).Render(fmt.Sprintf("%d %s", n, s)))
+		}
+	}
+	data := "no data yet"
+	if freshest >= 0 {
+		data = "data " + fleet.FormatAge(secs(freshest)) + " old"
+		if fleet.FormatAge(secs(stalest)) != fleet.FormatAge(secs(freshest)) {
+			data = "data " + fleet.FormatAge(secs(freshest)) + "–" + fleet.FormatAge(secs(stalest)) + " old"
+		}
+	}
+	right := strings.Join(parts, " ") + st.Header.Muted.Render(" · "+data+" · "+m.now.Format("15:04:05"))
+	gap := m.width - lipglossWidth(left) - lipglossWidth(right)
+	if gap < 1 {
+		return left + " " + right
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func (m *Model) footerView() string {
+	if m.filtering {
+		return m.filter.View()
+	}
+	if m.mode == modeDetail {
+		return m.help.ShortHelpView(detailHelp(m.keys))
+	}
+	return m.help.ShortHelpView(m.keys.ShortHelp())
+}

@@ -1,0 +1,164 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// KeyMap holds every binding of the dashboard. It is the one definition:
+// help, the README key table and the [keys] config all come from it.
+type KeyMap struct {
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Open     key.Binding
+	Back     key.Binding
+	Filter   key.Binding
+	Sort     key.Binding
+	Refresh  key.Binding
+	Help     key.Binding
+	Quit     key.Binding
+	// ForceQuit (ctrl+c) always quits, even while typing; it cannot be
+	// rebound.
+	ForceQuit key.Binding
+}
+
+// DefaultKeyMap returns the built-in bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:    key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Top:       key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first host")),
+		Bottom:    key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last host")),
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "host detail")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back / clear filter")),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Sort:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
+		Refresh:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "poll now")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+	}
+}
+
+// actions maps the names used in [keys] to the bindings they rebind.
+func (k *KeyMap) actions() map[string]*key.Binding {
+	return map[string]*key.Binding{
+		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown,
+		"top": &k.Top, "bottom": &k.Bottom, "open": &k.Open, "back": &k.Back,
+		"filter": &k.Filter, "sort": &k.Sort, "refresh": &k.Refresh, "help": &k.Help,
+		"quit": &k.Quit,
+	}
+}
+
+// KeyActions lists the action names [keys] accepts.
+func KeyActions() []string {
+	k := DefaultKeyMap()
+	var names []string
+	for n := range k.actions() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// KeyError is one problem with the [keys] table, tied to the action it is
+// about so the caller can point at its line.
+type KeyError struct {
+	Action string
+	Msg    string
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("keys.%s: %s", e.Action, e.Msg) }
+
+// Rebind applies a [keys] table: each action gets exactly the listed keys.
+// Unknown actions, empty lists, ctrl+c and keys bound to two actions are
+// reported together (errors.Join of *KeyError).
+func (k *KeyMap) Rebind(cfg map[string][]string) error {
+	acts := k.actions()
+	var errs []error
+	for _, name := range sortedNames(cfg) {
+		keys := cfg[name]
+		b, ok := acts[name]
+		switch {
+		case !ok:
+			msg := fmt.Sprintf("unknown action %q", name)
+			if s := fleet.Suggest(name, KeyActions()); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			} else {
+				msg += "; actions are " + strings.Join(KeyActions(), ", ")
+			}
+			errs = append(errs, &KeyError{name, msg})
+			continue
+		case len(keys) == 0:
+			errs = append(errs, &KeyError{name, "needs at least one key"})
+			continue
+		}
+		bad := false
+		for _, kk := range keys {
+			if kk == "ctrl+c" {
+				errs = append(errs, &KeyError{name, "ctrl+c always quits and cannot be rebound"})
+				bad = true
+			}
+			if strings.TrimSpace(kk) == "" {
+				errs = append(errs, &KeyError{name, "empty key name"})
+				bad = true
+			}
+		}
+		if bad {
+			continue
+		}
+		h := b.Help()
+		b.SetKeys(keys...)
+		b.SetHelp(strings.Join(keys, "/"), h.Desc)
+	}
+	// Conflicts are checked on the final map, defaults included.
+	owner := map[string]string{}
+	for _, name := range KeyActions() {
+		for _, kk := range acts[name].Keys() {
+			if other, dup := owner[kk]; dup {
+				at := name
+				if _, set := cfg[name]; !set {
+					at = other
+				}
+				errs = append(errs, &KeyError{at, fmt.Sprintf("key %q is bound to both %q and %q", kk, other, name)})
+				continue
+			}
+			owner[kk] = name
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ShortHelp is the one-line help of the fleet view.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.Filter, k.Sort, k.Refresh, k.Help, k.Quit}
+}
+
+// FullHelp is the full help, in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Open, k.Back, k.Filter, k.Sort},
+		{k.Refresh, k.Help, k.Quit, k.ForceQuit},
+	}
+}
+
+func sortedNames(m map[string][]string) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

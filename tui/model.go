@@ -1,0 +1,327 @@
+// Package tui is the opsdeck dashboard: a bubbletea model over the fleet
+// store. It never does I/O in Update or View; data arrives from the pollers
+// through the store, read on a tick.
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/themes"
+)
+
+// Options are what the dashboard needs from its caller.
+type Options struct {
+	Config   *fleet.Config
+	Store    *fleet.Store
+	PollNow  func(host string) // asks the poller for an immediate poll; may be nil
+	Styles   *themes.Styles
+	Keys     KeyMap
+	ReadOnly bool
+	// Now is the clock; tests fix it. Defaults to time.Now.
+	Now func() time.Time
+	// Tick is how often the store is read (default 250ms).
+	Tick time.Duration
+}
+
+type viewMode int
+
+const (
+	modeFleet viewMode = iota
+	modeDetail
+)
+
+type sortMode int
+
+const (
+	sortName sortMode = iota
+	sortWorst
+	sortModes
+)
+
+func (s sortMode) String() string {
+	if s == sortWorst {
+		return "worst first"
+	}
+	return "name"
+}
+
+// Model is the root model of the dashboard.
+type Model struct {
+	opt    Options
+	st     *themes.Styles
+	keys   KeyMap
+	help   help.Model
+	filter textinput.Model
+	detail viewport.Model
+
+	width, height int
+	ready         bool
+
+	mode      viewMode
+	showHelp  bool
+	filtering bool
+	sort      sortMode
+
+	hosts   []hostRow // every host, in config order
+	visible []int     // indexes into hosts after filter and sort
+	cursor  int       // index into visible
+	offset  int       // first visible row on screen
+	selName string    // keeps the selection across re-sorts
+
+	version uint64
+	now     time.Time
+	second  int64 // the wall-clock second rows were last built for
+}
+
+// hostRow is one host's status and its evaluated health at build time.
+type hostRow struct {
+	status fleet.HostStatus
+	health fleet.Health
+}
+
+type tickMsg time.Time
+
+// New builds the dashboard model.
+func New(opt Options) *Model {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Tick <= 0 {
+		opt.Tick = 250 * time.Millisecond
+	}
+	h := help.New()
+	h.Styles = opt.Styles.Help
+	f := textinput.New()
+	f.Prompt = "/"
+	f.PromptStyle = opt.Styles.Filter.Prompt
+	f.TextStyle = opt.Styles.Filter.Text
+	f.Placeholder = "name, env or tag"
+	f.CharLimit = 64
+	m := &Model{opt: opt, st: opt.Styles, keys: opt.Keys, help: h, filter: f, detail: viewport.New(0, 0)}
+	m.detail.KeyMap = viewportKeys(opt.Keys)
+	m.refresh(true)
+	return m
+}
+
+// Init starts the tick that reads the store.
+func (m *Model) Init() tea.Cmd { return m.tickCmd() }
+
+func (m *Model) tickCmd() tea.Cmd {
+	return tea.Tick(m.opt.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.setSize(msg.Width, msg.Height)
+		return m, nil
+	case tickMsg:
+		m.refresh(false)
+		return m, m.tickCmd()
+	case tea.KeyMsg:
+		return m.updateKey(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.keys.ForceQuit) {
+		return m, tea.Quit
+	}
+	if m.filtering {
+		return m.updateFilter(msg)
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = !m.showHelp
+		m.layout()
+		return m, nil
+	case m.showHelp && key.Matches(msg, m.keys.Back):
+		m.showHelp = false
+		m.layout()
+		return m, nil
+	case key.Matches(msg, m.keys.Refresh):
+		if r, ok := m.selected(); ok && m.opt.PollNow != nil {
+			m.opt.PollNow(r.status.Host.Name)
+		}
+		return m, nil
+	}
+	if m.mode == modeDetail {
+		return m.updateDetail(msg)
+	}
+	return m.updateFleet(msg)
+}
+
+func (m *Model) updateFleet(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	page := max(1, m.tableHeight()-1)
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.move(-1)
+	case key.Matches(msg, m.keys.Down):
+		m.move(1)
+	case key.Matches(msg, m.keys.PageUp):
+		m.move(-page)
+	case key.Matches(msg, m.keys.PageDown):
+		m.move(page)
+	case key.Matches(msg, m.keys.Top):
+		m.move(-len(m.visible))
+	case key.Matches(msg, m.keys.Bottom):
+		m.move(len(m.visible))
+	case key.Matches(msg, m.keys.Open):
+		if _, ok := m.selected(); ok {
+			m.mode = modeDetail
+			m.detail.GotoTop()
+			m.renderDetail()
+		}
+	case key.Matches(msg, m.keys.Sort):
+		m.sort = (m.sort + 1) % sortModes
+		m.arrange()
+	case key.Matches(msg, m.keys.Filter):
+		m.filtering = true
+		m.layout()
+		return m, m.filter.Focus()
+	case key.Matches(msg, m.keys.Back):
+		if m.filter.Value() != "" {
+			m.filter.SetValue("")
+			m.arrange()
+		}
+	}
+	return m, nil
+}
+
+func (m *Model) updateFilter(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch msg.Type {
+	case tea.KeyEnter:
+		m.filtering = false
+		m.filter.Blur()
+		m.layout()
+		return m, nil
+	case tea.KeyEsc:
+		m.filtering = false
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.layout()
+		m.arrange()
+		return m, nil
+	}
+	var cmd tea.Cmd
+	before := m.filter.Value()
+	m.filter, cmd = m.filter.Update(msg)
+	if m.filter.Value() != before {
+		m.arrange()
+	}
+	return m, cmd
+}
+
+func (m *Model) updateDetail(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.keys.Back) {
+		m.mode = modeFleet
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.detail, cmd = m.detail.Update(msg)
+	return m, cmd
+}
+
+func (m *Model) setSize(w, h int) {
+	m.width, m.height, m.ready = w, h, true
+	m.help.Width = w
+	m.filter.Width = max(10, w-4)
+	m.layout()
+}
+
+// layout sizes the parts that depend on the terminal and on what is shown.
+func (m *Model) layout() {
+	if !m.ready {
+		return
+	}
+	m.detail.Width = m.width
+	m.detail.Height = max(1, m.height-lipgloss.Height(m.headerView())-lipgloss.Height(m.footerView()))
+	m.clampCursor()
+	if m.mode == modeDetail {
+		m.renderDetail()
+	}
+}
+
+// refresh reads the store when it changed, or once a second so that ages,
+// STALE and the clock stay true even when no data arrives.
+func (m *Model) refresh(force bool) {
+	now := m.opt.Now()
+	v := m.opt.Store.Version()
+	sec := now.Unix()
+	if !force && v == m.version && sec == m.second {
+		m.now = now
+		return
+	}
+	m.now, m.second = now, sec
+	snap, ver := m.opt.Store.Snapshot()
+	m.version = ver
+	if len(m.hosts) != len(snap) {
+		m.hosts = make([]hostRow, len(snap))
+	}
+	for i := range snap {
+		m.hosts[i] = hostRow{status: snap[i], health: fleet.Assess(&snap[i], now)}
+	}
+	m.arrange()
+	if m.mode == modeDetail {
+		m.renderDetail()
+	}
+}
+
+// View renders the whole screen, never taller or wider than the terminal.
+func (m *Model) View() string {
+	if !m.ready {
+		return "opsdeck: starting…"
+	}
+	header, footer := m.headerView(), m.footerView()
+	bodyHeight := max(0, m.height-lipgloss.Height(header)-lipgloss.Height(footer))
+	var body string
+	switch {
+	case m.showHelp:
+		body = m.helpView(bodyHeight)
+	case m.mode == modeDetail:
+		body = m.detail.View()
+	default:
+		body = m.tableView(bodyHeight)
+	}
+	parts := []string{header}
+	if bodyHeight > 0 {
+		parts = append(parts, padLines(body, bodyHeight))
+	}
+	parts = append(parts, footer)
+	return clampLines(strings.Join(parts, "\n"), m.width, m.height)
+}
+
+func (m *Model) helpView(height int) string {
+	h := m.help
+	h.ShowAll = true
+	return lipgloss.JoinVertical(lipgloss.Left, m.st.Detail.Title.Render("Keys"), "", h.View(m.keys))
+}
+
+// padLines makes s exactly n lines, so the footer stays at the bottom.
+func padLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines[:n], "\n")
+}
+
+// selected is the host under the cursor.
+func (m *Model) selected() (*hostRow, bool) {
+	if m.cursor < 0 || m.cursor >= len(m.visible) {
+		return nil, false
+	}
+	return &m.hosts[m.visible[m.cursor]], true
+}
