@@ -25,6 +25,11 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes and validates a configuration; file names it in messages.
+//
+// When the document decodes but has problems (unknown keys, bad values,
+// broken references), Parse returns the config together with the Problems,
+// so a caller can add its own (key bindings) and report everything at once.
+// The config must not be used when err is non-nil.
 func Parse(file string, data []byte) (*Config, error) {
 	src := &Origin{File: file, pos: indexPositions(data)}
 	if ps := checkValueKinds(src, data); len(ps) > 0 {
@@ -33,12 +38,19 @@ func Parse(file string, data []byte) (*Config, error) {
 	var c Config
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	var ps Problems
 	if err := dec.Decode(&c); err != nil {
-		return nil, decodeProblems(file, err)
+		var strict *toml.StrictMissingError
+		if !errors.As(err, &strict) {
+			return nil, decodeProblems(file, err) // undecodable: nothing more to check
+		}
+		ps = decodeProblems(file, err) // unknown keys: the rest decoded, keep checking
 	}
 	c.Origin = src
-	if ps := c.validate(); len(ps) > 0 {
-		return nil, ps
+	ps = append(ps, c.validate()...)
+	if len(ps) > 0 {
+		ps.Sort()
+		return &c, ps
 	}
 	return &c, nil
 }

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -73,6 +74,16 @@ func (ps Problems) Error() string {
 		lines[i] = p.Error()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Sort orders problems by position in the file.
+func (ps Problems) Sort() {
+	sort.SliceStable(ps, func(a, b int) bool {
+		if ps[a].Line != ps[b].Line {
+			return ps[a].Line < ps[b].Line
+		}
+		return ps[a].Col < ps[b].Col
+	})
 }
 
 // Problem builds a Problem located at the key path (see Origin.Pos).

@@ -66,12 +66,6 @@ func (c *Config) validate() Problems {
 			}
 		}
 	}
-	sort.SliceStable(v.ps, func(a, b int) bool {
-		if v.ps[a].Line != v.ps[b].Line {
-			return v.ps[a].Line < v.ps[b].Line
-		}
-		return v.ps[a].Col < v.ps[b].Col
-	})
 	return v.ps
 }
 

@@ -70,17 +70,20 @@ func describe(l fleet.Located) string {
 func loadConfig(loc fleet.Located) (*fleet.Config, tui.KeyMap, error) {
 	keys := tui.DefaultKeyMap()
 	c, err := fleet.LoadLocated(loc)
-	if err != nil {
-		return nil, keys, err
+	var ps fleet.Problems
+	if err != nil && (c == nil || !errors.As(err, &ps)) {
+		return nil, keys, err // unreadable or undecodable
 	}
-	if err := keys.Rebind(c.Keys); err != nil {
-		var ps fleet.Problems
-		for _, e := range unjoin(err) {
+	if kerr := keys.Rebind(c.Keys); kerr != nil {
+		for _, e := range unjoin(kerr) {
 			var ke *tui.KeyError
 			if errors.As(e, &ke) {
 				ps = append(ps, c.Origin.Problem("keys."+ke.Action, "keys."+ke.Action, "%s", ke.Msg))
 			}
 		}
+	}
+	if len(ps) > 0 {
+		ps.Sort()
 		return nil, keys, ps
 	}
 	return c, keys, nil

@@ -1,0 +1,317 @@
+package fleet
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse_Problems(t *testing.T) {
+	uu := map[string]struct {
+		doc  string
+		want []string // each must appear in one problem line, in order
+	}{
+		"unknown key with suggestion": {
+			doc:  "[[hosts]]\nname = \"a\"\nadress = \"x\"\n",
+			want: []string{`config.toml:3:1: unknown key "adress" in [[hosts]] (did you mean "address"?)`},
+		},
+		"unknown key in defaults": {
+			doc:  "[defaults]\npoll_intervall = \"5s\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: unknown key "poll_intervall" in [defaults] (did you mean "poll_interval"?)`},
+		},
+		"unknown key at top level without a near match": {
+			doc:  "zzzzzz = 1\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:1:1: unknown key "zzzzzz" at top level`},
+		},
+		"unknown key in nested service": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"s\"\nkind = \"systemd\"\nunitt = \"x\"\n",
+			want: []string{`config.toml:3:3: hosts[a].services[s].unit: missing required key "unit" for kind "systemd"`,
+				`config.toml:6:1: unknown key "unitt" in [[hosts.services]] (did you mean "unit"?)`},
+		},
+		"every unknown key at once": {
+			doc: "[[hosts]]\nname = \"a\"\nadress = \"x\"\n[[hosts]]\nnme = \"b\"\n",
+			want: []string{`config.toml:3:1: unknown key "adress"`, `config.toml:4:3: hosts[#2].name: missing required key "name"`,
+				`config.toml:5:1: unknown key "nme" in [[hosts]] (did you mean "name"?)`},
+		},
+		"wrong type": {
+			doc:  "[[hosts]]\nname = \"a\"\nport = \"22\"\n",
+			want: []string{`config.toml:3:8: hosts.port: wrong type: expected integer, got string`},
+		},
+		"wrong type for a list": {
+			doc:  "[[hosts]]\nname = \"a\"\ntags = \"web\"\n",
+			want: []string{`config.toml:3:8: hosts.tags: wrong type: expected array of strings, got string`},
+		},
+		"duration written as a number": {
+			doc:  "[[hosts]]\nname = \"a\"\npoll_interval = 5\n",
+			want: []string{`config.toml:3:17: hosts.poll_interval: wrong type: expected a duration string such as "30s" or "26h", got integer 5`},
+		},
+		"invalid duration": {
+			doc:  "[[hosts]]\nname = \"a\"\ntimeout = \"5 parsecs\"\n",
+			want: []string{`config.toml:3:11: hosts.timeout: invalid duration "5 parsecs"`},
+		},
+		"negative duration": {
+			doc:  "[defaults]\ntimeout = \"-5s\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:11: defaults.timeout: negative duration "-5s"`},
+		},
+		"invalid size": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"b\"\nkind = \"files\"\npath = \"/x/*\"\nmin_size = \"3 XB\"\n",
+			want: []string{`config.toml:7:12: hosts.backups.min_size: invalid size "3 XB": unknown unit "XB"`},
+		},
+		"syntax error": {
+			doc:  "[[hosts]]\nname = 'a\n",
+			want: []string{`config.toml:2:`},
+		},
+		"duplicate host name": {
+			doc:  "[[hosts]]\nname = \"web\"\n[[hosts]]\nname = \"web\"\n",
+			want: []string{`config.toml:4:1: hosts[web].name: duplicate host name "web" (first defined at line 2)`},
+		},
+		"host without name": {
+			doc:  "[[hosts]]\naddress = \"x\"\n",
+			want: []string{`config.toml:1:3: hosts[#1].name: missing required key "name"`},
+		},
+		"no hosts": {
+			doc:  "name = \"x\"\n",
+			want: []string{`config.toml: hosts: no hosts`},
+		},
+		"unknown service kind with suggestion": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"s\"\nkind = \"systemdd\"\n",
+			want: []string{`config.toml:5:1: hosts[a].services[s].kind: unknown kind "systemdd" (did you mean "systemd"?)`},
+		},
+		"unknown backup kind": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"b\"\nkind = \"tape\"\n",
+			want: []string{`config.toml:5:1: hosts[a].backups[b].kind: unknown kind "tape": use one of command, files, restic`},
+		},
+		"missing field for the kind": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"api\"\nkind = \"supervisor\"\n",
+			want: []string{`config.toml:3:3: hosts[a].services[api].program: missing required key "program" for kind "supervisor"`},
+		},
+		"restic needs repo and password file": {
+			doc: "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"r\"\nkind = \"restic\"\n",
+			want: []string{`hosts[a].backups[r].repo: missing required key "repo"`,
+				`hosts[a].backups[r].password_file: missing required key "password_file"`},
+		},
+		"field of another kind": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"n\"\nkind = \"systemd\"\nunit = \"n.service\"\nprogram = \"n\"\n",
+			want: []string{`config.toml:7:1: hosts[a].services[n].program: key "program" is not used by kind "systemd"`},
+		},
+		"duplicate service": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"n\"\nkind = \"systemd\"\nunit = \"n\"\n[[hosts.services]]\nname = \"n\"\nkind = \"systemd\"\nunit = \"n\"\n",
+			want: []string{`config.toml:8:1: hosts[a].services[n].name: duplicate service name "n" on this host`},
+		},
+		"jump to a missing host": {
+			doc:  "[[hosts]]\nname = \"bastion\"\n[[hosts]]\nname = \"web\"\njump = \"bastoin\"\n",
+			want: []string{`config.toml:5:1: hosts[web].jump: jump host "bastoin" is not a configured host (did you mean "bastion"?)`},
+		},
+		"jump cycle": {
+			doc:  "[[hosts]]\nname = \"a\"\njump = \"b\"\n[[hosts]]\nname = \"b\"\njump = \"a\"\n",
+			want: []string{`config.toml:3:1: hosts[a].jump: jump cycle: a → b → a`, `config.toml:6:1: hosts[b].jump: jump cycle: b → a → b`},
+		},
+		"jump to itself": {
+			doc:  "[[hosts]]\nname = \"a\"\njump = \"a\"\n",
+			want: []string{`config.toml:3:1: hosts[a].jump: jump cycle: a → a`},
+		},
+		"local host cannot jump": {
+			doc:  "[[hosts]]\nname = \"b\"\n[[hosts]]\nname = \"me\"\naddress = \"local\"\njump = \"b\"\n",
+			want: []string{`config.toml:6:1: hosts[me].jump: a host with address = "local" is this machine`},
+		},
+		"warn not below crit": {
+			doc:  "[thresholds]\ndisk = { warn = 95, crit = 90 }\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: thresholds.disk: warn (95) must be below crit (90)`},
+		},
+		"warn equal to inherited crit on a host": {
+			doc:  "[[hosts]]\nname = \"a\"\n[hosts.thresholds]\ncpu = { warn = 95 }\n",
+			want: []string{`config.toml:4:1: hosts[a].thresholds.cpu: warn (95) must be below crit (95)`},
+		},
+		"percent above 100": {
+			doc:  "[thresholds]\nmemory = { warn = 80, crit = 120 }\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:23: thresholds.memory.crit: is a percentage: must be at most 100, got 120`},
+		},
+		"poll interval too short": {
+			doc:  "[[hosts]]\nname = \"a\"\npoll_interval = \"100ms\"\n",
+			want: []string{`config.toml:3:1: hosts[a].poll_interval: poll interval 100ms is below the minimum of 1s`},
+		},
+		"port out of range": {
+			doc:  "[[hosts]]\nname = \"a\"\nport = 70000\n",
+			want: []string{`config.toml:3:1: hosts[a].port: port 70000 is out of range`},
+		},
+		"bad known_hosts policy": {
+			doc:  "[defaults]\nknown_hosts_policy = \"yolo\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: defaults.known_hosts_policy: unknown policy "yolo"`},
+		},
+		"drill host must exist": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"b\"\nkind = \"files\"\npath = \"/b/*\"\ndrill_host = \"nope\"\n",
+			want: []string{`config.toml:7:1: hosts[a].backups[b].drill_host: drill_host "nope" is not a configured host`},
+		},
+		"relative mount": {
+			doc:  "[[hosts]]\nname = \"a\"\nmounts = [\"var\"]\n",
+			want: []string{`config.toml:3:1: hosts[a].mounts[0]: mount "var" must be an absolute path`},
+		},
+		"several semantic problems in file order": {
+			doc:  "[[hosts]]\nname = \"a\"\nport = 0\njump = \"zz\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:4:1: hosts[a].jump`, `config.toml:6:1: hosts[a].name: duplicate`},
+		},
+	}
+	for name, u := range uu {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("config.toml", []byte(u.doc))
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("want Problems, got %T %v", err, err)
+			}
+			if len(ps) != len(u.want) {
+				t.Errorf("want %d problems, got %d:\n%v", len(u.want), len(ps), err)
+			}
+			for i, w := range u.want {
+				if i >= len(ps) {
+					break
+				}
+				if !strings.Contains(ps[i].Error(), w) {
+					t.Errorf("problem %d:\n got %s\nwant it to contain %s", i, ps[i].Error(), w)
+				}
+			}
+		})
+	}
+}
+
+func TestParse_DefaultsApplied(t *testing.T) {
+	c, err := Parse("c.toml", []byte(`
+[defaults]
+user = "deploy"
+port = 2222
+poll_interval = "7s"
+sudo = true
+[thresholds]
+disk = { warn = 70, crit = 80 }
+[[hosts]]
+name = "a"
+[[hosts]]
+name = "b"
+address = "10.0.0.2"
+port = 22
+user = "root"
+poll_interval = "1m"
+sudo = false
+[hosts.thresholds]
+disk = { crit = 99 }
+[[hosts.backups]]
+name = "x"
+kind = "files"
+path = "/x/*"
+min_size = "2GiB"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Hosts[0], c.Hosts[1]
+	if a.Address != "a" || a.Port != 2222 || a.User != "deploy" || a.Interval() != 7*time.Second || !*a.Sudo || a.Timeout.Duration != DefaultTimeout {
+		t.Errorf("host a did not inherit defaults: %+v", a)
+	}
+	if b.Port != 22 || b.User != "root" || b.Interval() != time.Minute || *b.Sudo {
+		t.Errorf("host b values were overridden: %+v", b)
+	}
+	if a.Limits.Disk != (Pair{70, 80}) || a.Limits.CPU != DefaultLimits.CPU {
+		t.Errorf("host a limits = %+v", a.Limits)
+	}
+	if b.Limits.Disk != (Pair{70, 99}) {
+		t.Errorf("host b disk limits = %+v, want warn from [thresholds], crit from host", b.Limits.Disk)
+	}
+	if bk := b.Backups[0]; bk.MinSize != 2<<30 || bk.MaxAge.Duration != DefaultMaxAge {
+		t.Errorf("backup = %+v", bk)
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	c, err := Load(filepath.Join("..", "config.example.toml"))
+	if err != nil {
+		t.Fatalf("config.example.toml must pass validation:\n%v", err)
+	}
+	kinds := map[string]bool{}
+	for _, h := range c.Hosts {
+		for _, s := range h.Services {
+			kinds["service:"+s.Kind] = true
+		}
+		for _, b := range h.Backups {
+			kinds["backup:"+b.Kind] = true
+		}
+	}
+	for k := range serviceKinds {
+		if !kinds["service:"+k] {
+			t.Errorf("config.example.toml shows no service of kind %q", k)
+		}
+	}
+	for k := range backupKinds {
+		if !kinds["backup:"+k] {
+			t.Errorf("config.example.toml shows no backup of kind %q", k)
+		}
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	c := Default()
+	if len(c.Hosts) != 1 || !c.Hosts[0].Local() {
+		t.Fatalf("default fleet = %+v, want one local host", c.Hosts)
+	}
+	if want, _ := os.Hostname(); want != "" && c.Hosts[0].Name != want {
+		t.Errorf("default host name = %q, want hostname %q", c.Hosts[0].Name, want)
+	}
+}
+
+func TestLocate(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv(ConfigEnv, "")
+	if l, err := Locate(""); err != nil || l.From != FromEmbedded {
+		t.Fatalf("no file anywhere: got %+v %v, want embedded default", l, err)
+	}
+	xdg := filepath.Join(dir, "opsdeck", "config.toml")
+	os.MkdirAll(filepath.Dir(xdg), 0o755)
+	os.WriteFile(xdg, []byte("[[hosts]]\nname='a'\n"), 0o644)
+	if l, _ := Locate(""); l.Path != xdg || l.From != FromXDG {
+		t.Errorf("XDG file: got %+v", l)
+	}
+	env := filepath.Join(dir, "env.toml")
+	os.WriteFile(env, []byte("[[hosts]]\nname='b'\n"), 0o644)
+	t.Setenv(ConfigEnv, env)
+	if l, _ := Locate(""); l.Path != env || l.From != FromEnv {
+		t.Errorf("env: got %+v", l)
+	}
+	if l, _ := Locate(xdg); l.Path != xdg || l.From != FromFlag {
+		t.Errorf("flag beats env: got %+v", l)
+	}
+	if _, err := Locate(filepath.Join(dir, "missing.toml")); err == nil || !strings.Contains(err.Error(), "missing.toml (from --config)") {
+		t.Errorf("missing flag file: err = %v", err)
+	}
+	t.Setenv(ConfigEnv, filepath.Join(dir, "gone.toml"))
+	if _, err := Locate(""); err == nil || !strings.Contains(err.Error(), "$OPSDECK_CONFIG") {
+		t.Errorf("missing env file: err = %v", err)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	uu := map[string]struct {
+		in   string
+		want Size
+		err  bool
+	}{
+		"bytes":   {"1024", 1024, false},
+		"KB":      {"512KB", 512000, false},
+		"MB":      {"1MB", 1e6, false},
+		"GiB":     {"2GiB", 2 << 30, false},
+		"lower":   {"3mib", 3 << 20, false},
+		"space":   {"1.5 GB", 1.5e9, false},
+		"unit":    {"3XB", 0, true},
+		"empty":   {"", 0, true},
+		"letters": {"MB", 0, true},
+	}
+	for name, u := range uu {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParseSize(u.in)
+			if (err != nil) != u.err || got != u.want {
+				t.Errorf("ParseSize(%q) = %d, %v; want %d, err=%v", u.in, got, err, u.want, u.err)
+			}
+		})
+	}
+}

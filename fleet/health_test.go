@@ -1,0 +1,239 @@
+package fleet
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 25, 3, 12, 0, 0, time.UTC)
+
+func testHost(name string) *Host {
+	return &Host{Name: name, PollInterval: Duration{5 * time.Second}, Limits: DefaultLimits}
+}
+
+func okSample(at time.Time) *Sample {
+	return &Sample{
+		At: at, CPU: 12, MemTotal: 100, MemUsed: 40, Load1: 0.5, Cores: 2,
+		Disks: []Disk{{Mount: "/", Used: 30, Free: 70}, {Mount: "/var", Used: 50, Free: 50}},
+	}
+}
+
+func TestAssess(t *testing.T) {
+	uu := map[string]struct {
+		status     func(h *Host) HostStatus
+		wantState  State
+		wantReason string
+	}{
+		"never sampled": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h} },
+			wantState: Unknown, wantReason: "no data yet",
+		},
+		"not pollable": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Note: "no transport"} },
+			wantState: Unknown, wantReason: "no transport",
+		},
+		"all fine": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-time.Second))} },
+			wantState: OK,
+		},
+		"disk crit names mount and threshold": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0)
+				s.Disks[1] = Disk{Mount: "/var", Used: 97, Free: 3}
+				return HostStatus{Host: h, Last: s}
+			},
+			wantState: Crit, wantReason: "disk /var 97% ≥ 90%",
+		},
+		"cpu warn": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0)
+				s.CPU = 88.6
+				return HostStatus{Host: h, Last: s}
+			},
+			wantState: Warn, wantReason: "cpu 88% ≥ 85%",
+		},
+		"load per core crit": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0)
+				s.Load1, s.Cores = 13, 4
+				return HostStatus{Host: h, Last: s}
+			},
+			wantState: Crit, wantReason: "load 3.25 ≥ 3.00",
+		},
+		"crit beats warn": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0)
+				s.CPU, s.MemUsed = 90, 99
+				return HostStatus{Host: h, Last: s}
+			},
+			wantState: Crit, wantReason: "memory 99% ≥ 95%",
+		},
+		"unknown metric beats warn": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0)
+				s.CPU = 90
+				s.MarkUnknown(MetricMemory, "meminfo truncated")
+				return HostStatus{Host: h, Last: s}
+			},
+			wantState: Unknown, wantReason: "memory: meminfo truncated",
+		},
+		"unreadable mount": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0)
+				s.Disks = append(s.Disks, Disk{Mount: "/data", Err: "no such file"})
+				return HostStatus{Host: h, Last: s}
+			},
+			wantState: Unknown, wantReason: "disk /data: no such file",
+		},
+		"stale after two intervals": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-11 * time.Second))} },
+			wantState: Stale, wantReason: "no new data for 11s",
+		},
+		"not stale at exactly two intervals": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-10 * time.Second))} },
+			wantState: OK,
+		},
+		"stale hides crit values": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0.Add(-time.Hour))
+				s.CPU = 99
+				return HostStatus{Host: h, Last: s}
+			},
+			wantState: Stale, wantReason: "no new data for 1h",
+		},
+		"down after failed poll, with last-good age": {
+			status: func(h *Host) HostStatus {
+				return HostStatus{Host: h, Last: okSample(t0.Add(-3 * time.Minute)), Err: "connection refused", ErrAt: t0}
+			},
+			wantState: Down, wantReason: "connection refused; last data 3m ago",
+		},
+		"down without ever having data": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Err: "auth failed", ErrAt: t0} },
+			wantState: Down, wantReason: "auth failed",
+		},
+		"recovered after error": {
+			status: func(h *Host) HostStatus {
+				return HostStatus{Host: h, Last: okSample(t0), Err: "old", ErrAt: t0.Add(-time.Second)}
+			},
+			wantState: OK,
+		},
+	}
+	for name, u := range uu {
+		t.Run(name, func(t *testing.T) {
+			st := u.status(testHost("h"))
+			got := Assess(&st, t0)
+			if got.State != u.wantState {
+				t.Errorf("state = %s (%s), want %s", got.State, got.Reason, u.wantState)
+			}
+			if u.wantReason != "" && got.Reason != u.wantReason {
+				t.Errorf("reason = %q, want %q", got.Reason, u.wantReason)
+			}
+		})
+	}
+}
+
+func TestEvaluate_ThresholdBoundaries(t *testing.T) {
+	l := DefaultLimits
+	for _, u := range []struct {
+		cpu  float64
+		want State
+	}{{84.9, OK}, {85, Warn}, {94.99, Warn}, {95, Crit}, {100, Crit}} {
+		s := okSample(t0)
+		s.CPU = u.cpu
+		if c := Evaluate(s, l)[0]; c.State != u.want {
+			t.Errorf("cpu %.2f: %s, want %s", u.cpu, c.State, u.want)
+		}
+	}
+}
+
+func TestStateOrder(t *testing.T) {
+	order := []State{OK, Warn, Unknown, Stale, Crit, Down}
+	for i := 1; i < len(order); i++ {
+		if Worse(order[i-1], order[i]) != order[i] {
+			t.Errorf("%s must rank above %s", order[i], order[i-1])
+		}
+	}
+}
+
+func TestFormatAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Second: "0s", 4 * time.Second: "4s", 3 * time.Minute: "3m",
+		2 * time.Hour: "2h", 47 * time.Hour: "47h", 9 * 24 * time.Hour: "9d",
+	} {
+		if got := FormatAge(d); got != want {
+			t.Errorf("FormatAge(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestStore_RecordAndHistory(t *testing.T) {
+	hosts := []Host{*testHost("a"), *testHost("b")}
+	s := NewStore(hosts)
+	v0 := s.Version()
+	for i := 0; i < HistoryLen+5; i++ {
+		smp := okSample(t0.Add(time.Duration(i) * time.Second))
+		smp.CPU = float64(i)
+		s.Record(Observation{Host: "a", At: smp.At, Sample: smp})
+	}
+	if s.Version() == v0 {
+		t.Fatal("version did not move")
+	}
+	cpu, mem := s.History("a")
+	if len(cpu) != HistoryLen || cpu[0] != 5 || cpu[len(cpu)-1] != HistoryLen+4 {
+		t.Errorf("cpu history: len %d first %v last %v", len(cpu), cpu[0], cpu[len(cpu)-1])
+	}
+	if len(mem) != HistoryLen {
+		t.Errorf("mem history len %d", len(mem))
+	}
+	s.Record(Observation{Host: "a", At: t0.Add(time.Hour), Err: errors.New("refused \x1b]0;pwned\x07now")})
+	snap, _ := s.Snapshot()
+	if snap[0].Err != "refused now" || snap[0].Fails != 1 || snap[0].Last == nil {
+		t.Errorf("after failure: %+v", snap[0])
+	}
+	if snap[1].Last != nil || snap[1].Polls != 0 {
+		t.Errorf("host b touched: %+v", snap[1])
+	}
+	s.Record(Observation{Host: "nope", At: t0})
+}
+
+func TestSanitize(t *testing.T) {
+	uu := map[string]struct{ in, want string }{
+		"plain":         {"disk full", "disk full"},
+		"csi colour":    {"\x1b[31mred\x1b[0m", "red"},
+		"osc title":     {"a\x1b]0;evil title\x07b", "ab"},
+		"osc52 st":      {"x\x1b]52;c;SGVsbG8=\x1b\\y", "xy"},
+		"clear screen":  {"\x1b[2J\x1b[Hok", "ok"},
+		"c1 csi":        {"a\u009b31mb", "ab"},
+		"newlines":      {"line1\nline2\r\n", "line1 line2  "},
+		"bidi override": {"abc\u202edcba", "abcdcba"},
+		"invalid utf8":  {"a\xffb", "a\ufffdb"},
+		"dcs":           {"a\x1bPq#0;2;0;0;0\x1b\\b", "ab"},
+	}
+	for name, u := range uu {
+		t.Run(name, func(t *testing.T) {
+			if got := Sanitize(u.in, 100); got != u.want {
+				t.Errorf("Sanitize(%q) = %q, want %q", u.in, got, u.want)
+			}
+		})
+	}
+	long := strings.Repeat("x", 1000)
+	if got := Sanitize(long, 10); got != strings.Repeat("x", 9)+"…" {
+		t.Errorf("cap: %q", got)
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	f.Add("\x1b[31mred\x1b]0;t\x07")
+	f.Add("a\u009b31mb\x1bP")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Sanitize(s, 64)
+		if strings.ContainsAny(out, "\x1b\x07\n\r\u009b\u009d") {
+			t.Fatalf("control left in %q", out)
+		}
+		if n := len([]rune(out)); n > 64 {
+			t.Fatalf("too long: %d", n)
+		}
+	})
+}

@@ -1,0 +1,128 @@
+package fleet
+
+import (
+	"bufio"
+	"context"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// procValue reads "Key: value kB" from /proc/meminfo in bytes.
+func procMeminfo(t *testing.T, key string) uint64 {
+	t.Helper()
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) >= 2 && fs[0] == key+":" {
+			v, _ := strconv.ParseUint(fs[1], 10, 64)
+			return v * 1024
+		}
+	}
+	t.Fatalf("%s not in /proc/meminfo", key)
+	return 0
+}
+
+func TestLocalSource_MatchesProc(t *testing.T) {
+	src := NewLocalSource(nil)
+	s, err := src.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Unknown) != 0 {
+		t.Fatalf("unknown metrics on this machine: %v", s.Unknown)
+	}
+	if want := procMeminfo(t, "MemTotal"); s.MemTotal != want {
+		t.Errorf("MemTotal = %d, /proc says %d", s.MemTotal, want)
+	}
+	if avail := procMeminfo(t, "MemAvailable"); math.Abs(float64(s.MemAvailable)-float64(avail)) > 0.05*float64(s.MemTotal) {
+		t.Errorf("MemAvailable = %d, /proc says about %d", s.MemAvailable, avail)
+	}
+	stat, _ := os.ReadFile("/proc/stat")
+	cores := 0
+	for _, l := range strings.Split(string(stat), "\n") {
+		if strings.HasPrefix(l, "cpu") && !strings.HasPrefix(l, "cpu ") {
+			cores++
+		}
+	}
+	if s.Cores != cores || len(s.PerCore) != cores {
+		t.Errorf("cores = %d (per-core %d), /proc/stat has %d", s.Cores, len(s.PerCore), cores)
+	}
+	up, _ := os.ReadFile("/proc/uptime")
+	secs, _ := strconv.ParseFloat(strings.Fields(string(up))[0], 64)
+	if d := math.Abs(s.Uptime.Seconds() - secs); d > 2 {
+		t.Errorf("uptime %v differs from /proc/uptime %.0fs", s.Uptime, secs)
+	}
+	if s.CPU < 0 || s.CPU > 100 {
+		t.Errorf("cpu %% out of range: %v", s.CPU)
+	}
+	if len(s.Disks) == 0 {
+		t.Fatal("no real filesystem found")
+	}
+	for _, d := range s.Disks {
+		if !RealFilesystem(d.FSType, d.Mount) || d.Total == 0 {
+			t.Errorf("pseudo or empty filesystem listed: %+v", d)
+		}
+	}
+	// A second sample measures CPU over the time between the two.
+	time.Sleep(50 * time.Millisecond) // lets the CPU tick counters move (USER_HZ is 100)
+	s2, err := src.Sample(context.Background())
+	if err != nil || !s2.Known(MetricCPU) {
+		t.Fatalf("second sample: %v %v", err, s2.Unknown)
+	}
+}
+
+func TestLocalSource_NamedMounts(t *testing.T) {
+	s, err := NewLocalSource([]string{"/", "/definitely/not/mounted"}).Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Disks) != 2 || s.Disks[0].Mount != "/" || s.Disks[0].Err != "" || s.Disks[0].Total == 0 {
+		t.Fatalf("disks = %+v", s.Disks)
+	}
+	if s.Disks[1].Err == "" {
+		t.Error("missing mount has no error")
+	}
+	h := testHost("me")
+	checks := Evaluate(s, h.Limits)
+	found := false
+	for _, c := range checks {
+		if c.Name == "disk /definitely/not/mounted" && c.State == Unknown {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("missing mount is not an UNKNOWN check: %+v", checks)
+	}
+}
+
+func TestLocalSource_Cancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewLocalSource(nil).Sample(ctx); err == nil {
+		t.Error("cancelled sample returned no error")
+	}
+}
+
+func TestRealFilesystem(t *testing.T) {
+	for _, u := range []struct {
+		fs, mount string
+		want      bool
+	}{
+		{"ext4", "/", true}, {"xfs", "/var", true}, {"overlay", "/", true},
+		{"tmpfs", "/dev/shm", false}, {"proc", "/proc", false}, {"cgroup2", "/sys/fs/cgroup", false},
+		{"ext4", "/run/media/x", false}, {"squashfs", "/snap/core", false},
+	} {
+		if got := RealFilesystem(u.fs, u.mount); got != u.want {
+			t.Errorf("RealFilesystem(%s, %s) = %v", u.fs, u.mount, got)
+		}
+	}
+}

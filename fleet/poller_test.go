@@ -1,0 +1,112 @@
+package fleet
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeSource returns a sample per call, or blocks until ctx ends when block
+// is set.
+type fakeSource struct {
+	calls atomic.Int32
+	block bool
+}
+
+func (f *fakeSource) Sample(ctx context.Context) (*Sample, error) {
+	f.calls.Add(1)
+	if f.block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return okSample(time.Now()), nil
+}
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestPoller(t *testing.T) {
+	base := runtime.NumGoroutine()
+	c := &Config{Hosts: []Host{
+		{Name: "fast", PollInterval: Duration{time.Hour}, Timeout: Duration{time.Second}},
+		{Name: "hung", PollInterval: Duration{time.Hour}, Timeout: Duration{50 * time.Millisecond}},
+		{Name: "remote", PollInterval: Duration{time.Hour}},
+	}}
+	fast, hung := &fakeSource{}, &fakeSource{block: true}
+	store := NewStore(c.Hosts)
+	p := NewPoller(c, store, func(h *Host) (Source, string) {
+		switch h.Name {
+		case "fast":
+			return fast, ""
+		case "hung":
+			return hung, ""
+		}
+		return nil, "no transport for " + h.Name
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	p.Start(ctx)
+	status := func(i int) HostStatus { s, _ := store.Snapshot(); return s[i] }
+
+	waitUntil(t, "the first poll, at once", func() bool { return status(0).Last != nil })
+	waitUntil(t, "the hung host's timeout", func() bool { return status(1).Err != "" })
+	if got := status(1).Err; got != context.DeadlineExceeded.Error() {
+		t.Errorf("hung host error = %q", got)
+	}
+	if st := status(2); st.Note != "no transport for remote" || st.Polls != 0 {
+		t.Errorf("unpollable host: %+v", st)
+	}
+	if Assess(&[]HostStatus{status(1)}[0], time.Now()).State != Down {
+		t.Error("hung host is not DOWN")
+	}
+
+	p.PollNow("fast")
+	waitUntil(t, "the poll asked for", func() bool { return fast.calls.Load() == 2 })
+	if status(0).Polls != 2 {
+		t.Errorf("polls = %d, want 2", status(0).Polls)
+	}
+
+	cancel()
+	done := make(chan struct{})
+	go func() { p.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("pollers did not stop after cancel")
+	}
+	waitUntil(t, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= base })
+}
+
+func TestPoller_ShutdownIsNotAFailure(t *testing.T) {
+	c := &Config{Hosts: []Host{{Name: "hung", PollInterval: Duration{time.Hour}, Timeout: Duration{time.Hour}}}}
+	src := &fakeSource{block: true}
+	store := NewStore(c.Hosts)
+	p := NewPoller(c, store, func(*Host) (Source, string) { return src, "" })
+	ctx, cancel := context.WithCancel(context.Background())
+	p.Start(ctx)
+	waitUntil(t, "the poll to start", func() bool { return src.calls.Load() == 1 })
+	cancel()
+	p.Wait()
+	if s, _ := store.Snapshot(); s[0].Err != "" {
+		t.Errorf("cancelled poll recorded as failure: %q", s[0].Err)
+	}
+}
+
+func TestJitter(t *testing.T) {
+	for i := 0; i < 1000; i++ {
+		d := jitter(10 * time.Second)
+		if d < 9*time.Second || d > 11*time.Second {
+			t.Fatalf("jitter(10s) = %v, want within ±10%%", d)
+		}
+	}
+}
