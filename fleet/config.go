@@ -3,7 +3,11 @@
 // fill it. It knows nothing about terminals.
 package fleet
 
-import "time"
+import (
+	"net"
+	"strconv"
+	"time"
+)
 
 // Config is a parsed and validated opsdeck configuration file.
 type Config struct {
@@ -84,6 +88,15 @@ func (h *Host) Local() bool { return h.Address == LocalAddress }
 
 // Prod reports whether the host is marked as production.
 func (h *Host) Prod() bool { return h.Env == "prod" || h.Env == "production" }
+
+// Endpoint is user@address:port as ssh would show it.
+func (h *Host) Endpoint() string {
+	addr := net.JoinHostPort(h.Address, strconv.Itoa(h.Port))
+	if h.User != "" {
+		addr = h.User + "@" + addr
+	}
+	return addr
+}
 
 // Interval is the host's effective poll interval.
 func (h *Host) Interval() time.Duration { return h.PollInterval.Duration }

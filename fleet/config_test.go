@@ -27,7 +27,7 @@ func TestParse_Problems(t *testing.T) {
 			want: []string{`config.toml:1:1: unknown key "zzzzzz" at top level`},
 		},
 		"unknown key in nested service": {
-			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"s\"\nkind = \"systemd\"\nunitt = \"x\"\n",
+			doc: "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"s\"\nkind = \"systemd\"\nunitt = \"x\"\n",
 			want: []string{`config.toml:3:3: hosts[a].services[s].unit: missing required key "unit" for kind "systemd"`,
 				`config.toml:6:1: unknown key "unitt" in [[hosts.services]] (did you mean "unit"?)`},
 		},

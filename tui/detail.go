@@ -2,8 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -99,11 +97,7 @@ func (m *Model) addressOf(h *fleet.Host) string {
 	if h.Local() {
 		return "local (this machine)"
 	}
-	addr := net.JoinHostPort(h.Address, strconv.Itoa(h.Port))
-	if h.User != "" {
-		addr = h.User + "@" + addr
-	}
-	return addr
+	return h.Endpoint()
 }
 
 func connState(s *fleet.HostStatus) string {

@@ -162,3 +162,28 @@ func sortedNames(m map[string][]string) []string {
 	sort.Strings(names)
 	return names
 }
+
+// KeyTable renders the bindings as a Markdown table for the README.
+func (k KeyMap) KeyTable() string {
+	var b strings.Builder
+	b.WriteString("| key | action | `[keys]` name |\n|---|---|---|\n")
+	names := map[*key.Binding]string{}
+	for n, bp := range k.actions() {
+		names[bp] = n
+	}
+	for _, b2 := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom,
+		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Help, &k.Quit, &k.ForceQuit} {
+		ks := make([]string, len(b2.Keys()))
+		for i, s := range b2.Keys() {
+			ks[i] = "`" + s + "`"
+		}
+		name := names[b2]
+		if name == "" {
+			name = "(fixed)"
+		} else {
+			name = "`" + name + "`"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.Join(ks, " "), b2.Help().Desc, name)
+	}
+	return b.String()
+}

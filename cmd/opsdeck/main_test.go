@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// bin is the opsdeck binary built for these tests: they run it as a user
+// would.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "opsdeck-bin")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "opsdeck")
+	build := exec.Command("go", "build", "-race", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building opsdeck:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// opsdeck runs the binary with a clean config environment.
+func opsdeck(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	home := t.TempDir()
+	cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH")}, env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigCheck(t *testing.T) {
+	example, _ := filepath.Abs("../../config.example.toml")
+	bad := writeFile(t, "config.toml", `[[hosts]]
+name = "web-1"
+adress = "10.0.0.1"
+[[hosts]]
+name = "web-1"
+jump = "nowhere"
+[keys]
+quit = ["o"]
+`)
+	uu := map[string]struct {
+		args     []string
+		env      []string
+		wantCode int
+		wantOut  []string
+		wantErr  string
+	}{
+		"example passes": {
+			args: []string{"config", "check", "--config", example}, wantCode: 0,
+			wantOut: []string{"config.example.toml: OK — 5 host(s): 1 local, 4 over SSH"},
+		},
+		"global flag after the subcommand or before it": {
+			args: []string{"--config", example, "config", "check"}, wantCode: 0,
+			wantOut: []string{"OK"},
+		},
+		"embedded default": {
+			args: []string{"config", "check"}, wantCode: 0,
+			wantOut: []string{"embedded default: OK — 1 host(s): 1 local"},
+		},
+		"env variable": {
+			args: []string{"config", "check"}, env: []string{"OPSDECK_CONFIG=" + example}, wantCode: 0,
+			wantOut: []string{"config.example.toml: OK"},
+		},
+		"every problem, located": {
+			args: []string{"config", "check", "-c", bad}, wantCode: 1,
+			wantOut: []string{
+				bad + `:3:1: unknown key "adress" in [[hosts]] (did you mean "address"?)`,
+				bad + `:5:1: hosts[web-1].name: duplicate host name "web-1" (first defined at line 2)`,
+				bad + `:6:1: hosts[web-1].jump: jump host "nowhere" is not a configured host`,
+				bad + `:8:1: keys.quit: key "o" is bound to both "quit" and "sort"`,
+				"4 problem(s)",
+			},
+		},
+		"missing file": {
+			args: []string{"config", "check", "-c", "/nonexistent/opsdeck.toml"}, wantCode: 1,
+			wantErr: "config file /nonexistent/opsdeck.toml (from --config)",
+		},
+	}
+	for name, u := range uu {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := opsdeck(t, u.env, u.args...)
+			if code != u.wantCode {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, u.wantCode, out, errOut)
+			}
+			for _, w := range u.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if u.wantErr != "" && !strings.Contains(errOut, u.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", u.wantErr, errOut)
+			}
+		})
+	}
+}
+
+func TestDashboard_Errors(t *testing.T) {
+	bad := writeFile(t, "c.toml", "[[hosts]]\nname = 1\n")
+	for name, u := range map[string]struct {
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		"unknown theme":   {[]string{"--theme", "neon"}, exitConfig, `unknown theme "neon"`},
+		"bad config":      {[]string{"-c", bad}, exitConfig, bad + ":2:8: hosts.name: wrong type: expected string, got integer"},
+		"unknown flag":    {[]string{"--bogus"}, exitConfig, "unknown flag: --bogus"},
+		"no terminal":     {nil, exitRuntime, "the dashboard needs a terminal"},
+		"extra arguments": {[]string{"web-1"}, exitConfig, `unknown command "web-1"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, errOut, code := opsdeck(t, nil, u.args...)
+			if code != u.wantCode || !strings.Contains(errOut, u.wantErr) {
+				t.Errorf("exit %d (want %d), stderr:\n%s\nwant it to contain %q", code, u.wantCode, errOut, u.wantErr)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"config", "check", "--help"}, {"config", "--help"}, {"completion", "--help"}} {
+		out, _, code := opsdeck(t, nil, args...)
+		if code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+		if args[0] != "completion" && !strings.Contains(out, "Examples:") {
+			t.Errorf("%v: no example:\n%s", args, out)
+		}
+	}
+	out, _, code := opsdeck(t, nil, "--version")
+	if code != 0 || !strings.HasPrefix(out, "opsdeck ") {
+		t.Errorf("--version: %d %q", code, out)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		out, _, code := opsdeck(t, nil, "completion", sh)
+		if code != 0 || !strings.Contains(out, "opsdeck") {
+			t.Errorf("completion %s: exit %d", sh, code)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// tmuxSession runs opsdeck in a detached tmux session of a fixed size, on a
+// private tmux server, and reads the screen as a person would see it.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+	w, h   int
+}
+
+func startTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed: run 'make test' (it installs tmux) or 'apt-get install tmux'")
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("opsdeck-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), w: w, h: h}
+	home := t.TempDir()
+	shell := []string{"env", "-i", "HOME=" + home, "TERM=xterm-256color", "PATH=" + os.Getenv("PATH"),
+		"XDG_STATE_HOME=" + filepath.Join(home, "state")}
+	shell = append(append(append(shell, env...), bin), args...)
+	s.tmux("-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), strings.Join(quoteAll(shell), " "))
+	s.tmux("set-option", "-g", "remain-on-exit", "on")
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	return s
+}
+
+func quoteAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return out
+}
+
+func (s *tmuxSession) tmux(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string { return s.tmux("capture-pane", "-p") }
+
+func (s *tmuxSession) keys(k ...string) { s.tmux(append([]string{"send-keys"}, k...)...) }
+
+// waitScreen waits until every want is on screen and returns it.
+func (s *tmuxSession) waitScreen(want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		scr := s.screen()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(scr, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("screen never showed %q:\n%s", missing, scr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *tmuxSession) checkFits(scr string) {
+	s.t.Helper()
+	lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
+	if len(lines) > s.h {
+		s.t.Errorf("%d lines on a %d-line screen", len(lines), s.h)
+	}
+	for i, l := range lines {
+		if n := utf8.RuneCountInString(l); n > s.w {
+			s.t.Errorf("line %d is %d wide on a %d-wide screen: %q", i, n, s.w, l)
+		}
+	}
+	// The footer must be on the last line: nothing scrolled or wrapped.
+	if !strings.Contains(lines[len(lines)-1], "quit") {
+		s.t.Errorf("last line is not the key help: %q", lines[len(lines)-1])
+	}
+}
+
+// waitExit waits for opsdeck to end and returns its exit code; death by a
+// signal fails the test.
+func (s *tmuxSession) waitExit() int {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := strings.Fields(s.tmux("display-message", "-p", "#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}"))
+		if len(out) == 3 && out[0] == "1" {
+			if sig := strings.TrimPrefix(out[2], "signal="); sig != "" {
+				s.t.Fatalf("opsdeck was killed by signal %s", sig)
+			}
+			var code int
+			fmt.Sscan(strings.TrimPrefix(out[1], "status="), &code)
+			return code
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("opsdeck did not exit:\n%s", s.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// colourSGR matches an SGR sequence that sets a foreground or background
+// colour (30–38, 40–48, 90–107; 39 and 49 only reset to the default).
+var colourSGR = regexp.MustCompile(`\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m`)
+
+// The README's first command: the dashboard of this machine, no config.
+func TestTmux_LocalDashboard(t *testing.T) {
+	host, _ := os.Hostname()
+	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			start := time.Now()
+			s := startTmux(t, size[0], size[1], nil)
+			scr := s.waitScreen("1 host:", host, "%", "data ")
+			t.Logf("first data on screen after %v", time.Since(start).Round(time.Millisecond))
+			s.checkFits(scr)
+
+			s.keys("Enter")
+			scr = s.waitScreen("Resources", "Disks", "memory", "History")
+			s.checkFits(scr)
+			s.keys("Escape")
+			s.waitScreen("REASON")
+			s.keys("?")
+			scr = s.waitScreen("poll now", "ctrl+c")
+			s.checkFits(scr)
+			s.keys("Escape")
+			s.waitScreen("REASON")
+			s.keys("q")
+			if code := s.waitExit(); code != 0 {
+				t.Errorf("exit code %d after q", code)
+			}
+		})
+	}
+}
+
+func TestTmux_FleetWithSSHHostAndNoColor(t *testing.T) {
+	cfg := writeFile(t, "fleet.toml", `name = "tmux fleet"
+[[hosts]]
+name = "me"
+address = "local"
+[[hosts]]
+name = "db-9"
+address = "127.0.0.1"
+env = "prod"
+`)
+	s := startTmux(t, 100, 30, []string{"NO_COLOR=1"}, "--config", cfg, "--read-only", "--theme", "high-contrast")
+	scr := s.waitScreen("tmux fleet", "[read-only]", "db-9", "PROD", "UNKNOWN", "not polled")
+	s.checkFits(scr)
+	colour := s.tmux("capture-pane", "-p", "-e")
+	if m := colourSGR.FindString(colour); m != "" {
+		t.Errorf("colour escape %q under NO_COLOR:\n%q", m, colour)
+	}
+	s.keys("C-c")
+	if code := s.waitExit(); code != 0 {
+		t.Errorf("exit code %d after ctrl+c", code)
+	}
+}
