@@ -20,7 +20,7 @@ func viewportKeys(k KeyMap) viewport.KeyMap {
 }
 
 func detailHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Up, k.Down, k.Refresh, k.Help, k.Quit}
+	return []key.Binding{k.Back, k.Refresh, k.Help, k.Quit}
 }
 
 // renderDetail rebuilds the detail view's content for the selected host.
@@ -197,7 +197,7 @@ func (m *Model) historySection(b *strings.Builder, r *hostRow) {
 	st := m.st
 	cpu, mem := m.opt.Store.History(r.status.Host.Name)
 	b.WriteString(st.Detail.Section.Render("History") + " " + st.Detail.Muted.Render(
-		fmt.Sprintf("(last %d polls, every %s)", max(len(cpu), len(mem)), r.status.Host.Interval())) + "\n")
+		fmt.Sprintf("(last %s, every %s)", plural(max(len(cpu), len(mem)), "poll"), r.status.Host.Interval())) + "\n")
 	width := max(10, min(fleet.HistoryLen, m.width-20))
 	spark := func(name string, vals []float64) {
 		last := "-"

@@ -211,11 +211,7 @@ func (m *Model) headerView() string {
 			stalest = max(stalest, age)
 		}
 	}
-	noun := "hosts"
-	if len(m.hosts) == 1 {
-		noun = "host"
-	}
-	parts := []string{st.Header.Text.Render(fmt.Sprintf("%d %s:", len(m.hosts), noun))}
+	parts := []string{st.Header.Text.Render(plural(len(m.hosts), "host") + ":")}
 	for _, s := range fleet.AllStates {
 		if n := counts[s]; n > 0 || s == fleet.OK {
 			parts = append(parts, stateStyle(st, s).Render(fmt.Sprintf("%d %s", n, s)))

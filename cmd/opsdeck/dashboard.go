@@ -76,7 +76,7 @@ func sourceFor(h *fleet.Host) (fleet.Source, string) {
 	if h.Local() {
 		return fleet.NewLocalSource(h.Mounts), ""
 	}
-	return nil, "not polled: this build has no SSH transport yet"
+	return nil, "not polled: SSH transport not built yet"
 }
 
 // waitFor waits for fn to return, at most d.
