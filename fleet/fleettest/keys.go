@@ -1,0 +1,49 @@
+// Package fleettest provides test hosts for opsdeck: real OpenSSH sshd
+// processes on 127.0.0.1 (integration tests), and an in-process SSH server
+// for unit tests and benchmarks. Everything it starts is stopped by PID at
+// test cleanup.
+package fleettest
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Key is a generated ed25519 key pair, its private half in a file.
+type Key struct {
+	Path   string // OpenSSH private key file, mode 0600
+	Signer ssh.Signer
+}
+
+// NewKey generates a key and writes it to dir/name.
+func NewKey(tb testing.TB, dir, name string) *Key {
+	tb.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "opsdeck test key")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Key{Path: path, Signer: signer}
+}
+
+// AuthorizedLine is the key's authorized_keys line.
+func (k *Key) AuthorizedLine() string {
+	return string(ssh.MarshalAuthorizedKey(k.Signer.PublicKey()))
+}

@@ -1,0 +1,212 @@
+package fleettest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// SSHDPath is where Debian's openssh-server installs sshd.
+const SSHDPath = "/usr/sbin/sshd"
+
+// SSHD is a real OpenSSH server on a loopback port, in its own directory
+// with its own host key, authorized_keys and HOME.
+type SSHD struct {
+	tb      testing.TB
+	Name    string
+	Dir     string
+	Listen  string // IP it listens on
+	Port    int
+	HostKey *Key
+	User    string
+	LogFile string
+
+	cmd *exec.Cmd
+}
+
+// SSHDOptions configure a test sshd.
+type SSHDOptions struct {
+	Listen     string // default 127.0.0.1
+	Authorized []*Key // keys allowed to log in
+	Extra      string // more sshd_config lines
+}
+
+// Addr is host:port.
+func (s *SSHD) Addr() string { return net.JoinHostPort(s.Listen, strconv.Itoa(s.Port)) }
+
+// StartSSHD starts sshd and waits until it accepts connections. A machine
+// without sshd fails the test: integration tests never skip.
+func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
+	tb.Helper()
+	if _, err := os.Stat(SSHDPath); err != nil {
+		tb.Fatalf("OpenSSH server not found at %s: run 'make test' (it installs openssh-server) or 'apt-get install openssh-server'", SSHDPath)
+	}
+	if os.Geteuid() == 0 {
+		_ = os.MkdirAll("/run/sshd", 0o755) // privilege separation directory
+	}
+	u, err := user.Current()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if opt.Listen == "" {
+		opt.Listen = "127.0.0.1"
+	}
+	dir := tb.TempDir()
+	s := &SSHD{tb: tb, Name: name, Dir: dir, Listen: opt.Listen, User: u.Username, LogFile: filepath.Join(dir, "sshd.log")}
+	s.HostKey = NewKey(tb, dir, "host_ed25519")
+	var auth strings.Builder
+	for _, k := range opt.Authorized {
+		auth.WriteString(k.AuthorizedLine())
+	}
+	must(tb, os.WriteFile(filepath.Join(dir, "authorized_keys"), []byte(auth.String()), 0o600))
+	must(tb, os.MkdirAll(filepath.Join(dir, "home"), 0o700))
+	s.Port = freePort(tb, opt.Listen)
+	conf := fmt.Sprintf(`Port %d
+ListenAddress %s
+HostKey %s
+PidFile %s
+AuthorizedKeysFile %s
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+PrintMotd no
+AllowTcpForwarding yes
+MaxStartups 64
+LogLevel DEBUG1
+SetEnv HOME=%s
+%s
+`, s.Port, opt.Listen, s.HostKey.Path, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"),
+		filepath.Join(dir, "home"), opt.Extra)
+	must(tb, os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600))
+	s.Start()
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Start runs sshd (again) on its port and waits until it answers.
+func (s *SSHD) Start() {
+	s.tb.Helper()
+	if s.cmd != nil {
+		s.tb.Fatalf("sshd %s is already running", s.Name)
+	}
+	cmd := exec.Command(SSHDPath, "-D", "-f", filepath.Join(s.Dir, "sshd_config"), "-E", s.LogFile)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group: Freeze stops the session children too
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		s.tb.Fatalf("start sshd %s: %v", s.Name, err)
+	}
+	s.cmd = cmd
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(s.LogFile)
+			s.cmd = nil
+			s.tb.Fatalf("sshd %s exited at start: %s\n%s", s.Name, stderr.String(), tail(log, 2000))
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			s.tb.Fatalf("sshd %s did not listen on %s", s.Name, s.Addr())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Stop ends sshd and every session process it started, by process group.
+func (s *SSHD) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	pid := s.cmd.Process.Pid
+	_ = syscall.Kill(-pid, syscall.SIGCONT) // a frozen sshd cannot act on SIGTERM
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	for i := 0; i < 500; i++ { // wait until the port is free again
+		if syscall.Kill(pid, 0) != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.cmd = nil
+}
+
+// Freeze stops (SIGSTOP) sshd and its session processes: connections stay
+// open but nothing answers.
+func (s *SSHD) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen sshd.
+func (s *SSHD) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *SSHD) signal(sig syscall.Signal) {
+	s.tb.Helper()
+	if s.cmd == nil {
+		s.tb.Fatalf("sshd %s is not running", s.Name)
+	}
+	if err := syscall.Kill(-s.cmd.Process.Pid, sig); err != nil {
+		s.tb.Fatalf("signal sshd %s: %v", s.Name, err)
+	}
+}
+
+// KnownHostsLine is the known_hosts line for this server.
+func (s *SSHD) KnownHostsLine() string {
+	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr())}, s.HostKey.Signer.PublicKey()) + "\n"
+}
+
+// Log returns what sshd logged so far.
+func (s *SSHD) Log() string {
+	b, _ := os.ReadFile(s.LogFile)
+	return string(b)
+}
+
+// NewHostKey replaces the server's host key (the next Start uses it), as a
+// reinstalled or impersonated host would.
+func (s *SSHD) NewHostKey() {
+	s.tb.Helper()
+	must(s.tb, os.Remove(s.HostKey.Path))
+	s.HostKey = NewKey(s.tb, s.Dir, "host_ed25519")
+}
+
+func freePort(tb testing.TB, ip string) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}

@@ -1,0 +1,91 @@
+// Package sshx is opsdeck's SSH transport: persistent connections with
+// strict host-key checking, key-only authentication, jump hosts, keepalives
+// and a deadline on every blocking step.
+package sshx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+)
+
+// Kind classifies a connection failure for the operator.
+type Kind int
+
+// Failure kinds.
+const (
+	KindOther Kind = iota
+	KindRefused
+	KindTimeout
+	KindDNS
+	KindUnreachable
+	KindAuth
+	KindHostKeyUnknown
+	KindHostKeyChanged
+	KindJumpDown
+	KindCommand
+)
+
+var kindNames = map[Kind]string{
+	KindOther: "error", KindRefused: "refused", KindTimeout: "timeout", KindDNS: "DNS",
+	KindUnreachable: "unreachable", KindAuth: "auth failed", KindHostKeyUnknown: "host key unknown",
+	KindHostKeyChanged: "KEY CHANGED", KindJumpDown: "jump host down", KindCommand: "command failed",
+}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// Error is a classified transport failure. Its message is written for the
+// operator: what failed, where, and what to do when that is clear.
+type Error struct {
+	Kind Kind
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	return e.Kind.String() + ": " + e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of a transport error (KindOther when unclassified).
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindOther
+}
+
+// classify turns a dial or handshake error into an *Error for host at addr.
+func classify(err error, addr string) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	msg := err.Error()
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &Error{KindRefused, "connection refused by " + addr + " (is sshd running?)", err}
+	case errors.As(err, &dnsErr):
+		return &Error{KindDNS, "cannot resolve " + dnsErr.Name + ": " + dnsErr.Err, err}
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return &Error{KindUnreachable, addr + " is unreachable", err}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return &Error{KindTimeout, "no answer from " + addr + " in time", err}
+	case strings.Contains(msg, "unable to authenticate"):
+		return &Error{KindAuth, "no key was accepted by " + addr + " (" + strings.TrimPrefix(msg, "ssh: handshake failed: ") + ")", err}
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET):
+		return &Error{KindOther, "connection to " + addr + " closed during setup (not an SSH server, or sshd's MaxStartups dropped it)", err}
+	}
+	return &Error{KindOther, fmt.Sprintf("%s: %v", addr, err), err}
+}

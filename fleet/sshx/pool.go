@@ -1,0 +1,138 @@
+package sshx
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+)
+
+// Options configure a Pool.
+type Options struct {
+	KnownHosts []string // known_hosts files; accept-new appends to the first
+	Policy     string   // PolicyStrict (default) or PolicyAcceptNew
+	// AgentSocket is the ssh-agent socket; empty uses $SSH_AUTH_SOCK.
+	AgentSocket string
+	// NoAgent disables ssh-agent even when SSH_AUTH_SOCK is set.
+	NoAgent bool
+	// MaxHandshakes caps concurrent unauthenticated connections (sshd's
+	// MaxStartups starts dropping beyond 10).
+	MaxHandshakes int
+	// KeepAlive is how often an idle connection is checked, and
+	// KeepAliveTimeout how long the reply may take before the connection is
+	// closed as dead.
+	KeepAlive        time.Duration
+	KeepAliveTimeout time.Duration
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxHandshakes    = 8
+	DefaultKeepAlive        = 15 * time.Second
+	DefaultKeepAliveTimeout = 10 * time.Second
+	// MaxSessions caps concurrent sessions on one connection (sshd's
+	// MaxSessions defaults to 10).
+	MaxSessions = 8
+)
+
+// Pool owns one persistent client per host and what they share: host keys,
+// keys, the handshake limit.
+type Pool struct {
+	opt   Options
+	keys  *hostKeys
+	ring  *keyring
+	shake chan struct{}
+
+	mu      sync.Mutex
+	clients map[string]*Client
+	closed  bool
+	wg      sync.WaitGroup // keepalive goroutines
+}
+
+// NewPool makes a pool; nothing is dialled until a client runs a command.
+func NewPool(opt Options) *Pool {
+	if opt.MaxHandshakes <= 0 {
+		opt.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if opt.KeepAlive <= 0 {
+		opt.KeepAlive = DefaultKeepAlive
+	}
+	if opt.KeepAliveTimeout <= 0 {
+		opt.KeepAliveTimeout = DefaultKeepAliveTimeout
+	}
+	sock := opt.AgentSocket
+	if sock == "" && !opt.NoAgent {
+		sock = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if opt.NoAgent {
+		sock = ""
+	}
+	return &Pool{
+		opt:     opt,
+		keys:    newHostKeys(opt.KnownHosts, opt.Policy),
+		ring:    newKeyring(sock),
+		shake:   make(chan struct{}, opt.MaxHandshakes),
+		clients: map[string]*Client{},
+	}
+}
+
+// Target is how to reach one host.
+type Target struct {
+	Name          string // the host's name in opsdeck, used in messages
+	Addr          string // host:port
+	User          string
+	IdentityFiles []string // empty: ssh's defaults
+	Jump          *Target  // reached through this host, if set
+}
+
+// Client returns the persistent client for a target, making it on first
+// use. Targets are keyed by name: a host has one connection, shared with the
+// hosts that jump through it.
+func (p *Pool) Client(t Target) *Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[t.Name]; ok {
+		return c
+	}
+	c := &Client{pool: p, target: t, sessions: make(chan struct{}, MaxSessions)}
+	p.clients[t.Name] = c
+	if t.Jump != nil {
+		p.mu.Unlock()
+		c.jump = p.Client(*t.Jump)
+		p.mu.Lock()
+	}
+	return c
+}
+
+// Close closes every connection and waits for the keepalive goroutines.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.closed = true
+	clients := make([]*Client, 0, len(p.clients))
+	for _, c := range p.clients {
+		clients = append(clients, c)
+	}
+	p.mu.Unlock()
+	for _, c := range clients {
+		c.Close()
+	}
+	p.wg.Wait()
+}
+
+func (p *Pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// acquire waits for a handshake slot.
+func (p *Pool) acquire(ctx context.Context) error {
+	select {
+	case p.shake <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Pool) release() { <-p.shake }

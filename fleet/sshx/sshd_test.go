@@ -1,0 +1,34 @@
+package sshx
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+)
+
+func TestRealSSHD_Run(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	p := NewPool(Options{KnownHosts: []string{f.KnownHosts}, NoAgent: true})
+	defer p.Close()
+	c := p.Client(Target{Name: h.Name, Addr: h.Addr(), User: h.User, IdentityFiles: []string{f.ClientKey.Path}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := c.Run(ctx, "sh", []byte("echo hello; echo $HOME; exit 3\n"), 1<<20)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, h.Log())
+	}
+	t.Logf("first run (dial+handshake+command) %v", time.Since(start))
+	if !strings.HasPrefix(string(res.Stdout), "hello\n"+h.Dir) || res.Exit != 3 {
+		t.Errorf("stdout %q exit %d", res.Stdout, res.Exit)
+	}
+	start = time.Now()
+	if _, err := c.Run(ctx, "sh", []byte("true"), 10); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("second run on the open connection %v", time.Since(start))
+}
