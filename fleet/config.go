@@ -73,6 +73,15 @@ type Host struct {
 
 	// Effective values after defaults are applied (set by Load).
 	Limits Limits `toml:"-"`
+	// Resolved is how the transport reaches the host after ~/.ssh/config
+	// and [defaults] are applied (set when the fleet is wired up).
+	Resolved Endpoint `toml:"-"`
+}
+
+// Endpoint is a resolved SSH destination.
+type Endpoint struct {
+	User, Addr string // Addr is host:port
+	Via        string // jump chain, "" when direct
 }
 
 // Limits are the thresholds in force for one host, every value set.
@@ -89,9 +98,19 @@ func (h *Host) Local() bool { return h.Address == LocalAddress }
 // Prod reports whether the host is marked as production.
 func (h *Host) Prod() bool { return h.Env == "prod" || h.Env == "production" }
 
-// Endpoint is user@address:port as ssh would show it.
+// Endpoint is user@address:port as ssh would show it: the resolved
+// destination when known, else what the config says.
 func (h *Host) Endpoint() string {
-	addr := net.JoinHostPort(h.Address, strconv.Itoa(h.Port))
+	if h.Resolved.Addr != "" {
+		if h.Resolved.User != "" {
+			return h.Resolved.User + "@" + h.Resolved.Addr
+		}
+		return h.Resolved.Addr
+	}
+	addr := h.Address
+	if h.Port > 0 {
+		addr = net.JoinHostPort(h.Address, strconv.Itoa(h.Port))
+	}
 	if h.User != "" {
 		addr = h.User + "@" + addr
 	}

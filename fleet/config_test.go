@@ -206,7 +206,7 @@ min_size = "2GiB"
 		t.Fatal(err)
 	}
 	a, b := c.Hosts[0], c.Hosts[1]
-	if a.Address != "a" || a.Port != 2222 || a.User != "deploy" || a.Interval() != 7*time.Second || !*a.Sudo || a.Timeout.Duration != DefaultTimeout {
+	if a.Address != "a" || a.Port != 0 || a.User != "" || a.Interval() != 7*time.Second || !*a.Sudo || a.Timeout.Duration != DefaultTimeout {
 		t.Errorf("host a did not inherit defaults: %+v", a)
 	}
 	if b.Port != 22 || b.User != "root" || b.Interval() != time.Minute || *b.Sudo {

@@ -22,6 +22,7 @@ type SourceFor func(h *Host) (Source, string)
 // instead of piling up), bounds each poll by the host's timeout and records
 // every result in the store.
 type Poller struct {
+	sem   chan struct{} // bounds polls in flight across all hosts
 	store *Store
 	hosts []*Host
 	srcs  map[string]Source
@@ -33,7 +34,8 @@ type Poller struct {
 // NewPoller prepares pollers for the configured hosts. Hosts without a
 // source get their reason recorded in the store at once.
 func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
-	p := &Poller{store: store, srcs: map[string]Source{}, now: map[string]chan struct{}{}, clock: time.Now}
+	p := &Poller{sem: make(chan struct{}, MaxConcurrentPolls), store: store, srcs: map[string]Source{},
+		now: map[string]chan struct{}{}, clock: time.Now}
 	for i := range c.Hosts {
 		h := &c.Hosts[i]
 		src, why := sourceFor(h)
@@ -75,6 +77,7 @@ func (p *Poller) loop(ctx context.Context, h *Host, src Source, now <-chan struc
 	defer p.wg.Done()
 	timer := time.NewTimer(0) // first poll at once
 	defer timer.Stop()
+	fails := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -88,12 +91,44 @@ func (p *Poller) loop(ctx context.Context, h *Host, src Source, now <-chan struc
 				}
 			}
 		}
-		p.pollOnce(ctx, h, src)
-		timer.Reset(jitter(h.Interval()))
+		if failed := p.pollOnce(ctx, h, src); failed {
+			fails++
+		} else {
+			fails = 0
+		}
+		timer.Reset(jitter(backoff(h.Interval(), fails)))
 	}
 }
 
-func (p *Poller) pollOnce(ctx context.Context, h *Host, src Source) {
+// MaxConcurrentPolls bounds the polls in flight at once across the fleet.
+const MaxConcurrentPolls = 64
+
+// backoff is the wait before the next poll after fails failures in a row:
+// the interval, doubling per failure, at most 8 intervals (and 2 minutes
+// unless the interval itself is longer), so a down host is retried soon
+// and a long outage costs little.
+func backoff(interval time.Duration, fails int) time.Duration {
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	d := interval
+	for i := 1; i < fails && d < 8*interval; i++ {
+		d *= 2
+	}
+	if limit := max(interval, 2*time.Minute); d > limit {
+		d = limit
+	}
+	return d
+}
+
+// pollOnce polls a host and records the result; it reports a failure.
+func (p *Poller) pollOnce(ctx context.Context, h *Host, src Source) (failed bool) {
+	select {
+	case p.sem <- struct{}{}:
+		defer func() { <-p.sem }()
+	case <-ctx.Done():
+		return false
+	}
 	timeout := h.Timeout.Duration
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -103,13 +138,14 @@ func (p *Poller) pollOnce(ctx context.Context, h *Host, src Source) {
 	start := p.clock()
 	s, err := src.Sample(pctx)
 	if ctx.Err() != nil {
-		return // shutting down: not a host failure
+		return false // shutting down: not a host failure
 	}
 	o := Observation{Host: h.Name, At: p.clock(), Sample: s, Err: err, RTT: p.clock().Sub(start)}
 	if err == nil && s != nil && s.At.IsZero() {
 		s.At = o.At
 	}
 	p.store.Record(o)
+	return err != nil || s == nil
 }
 
 // jitter spreads polls of many hosts: ±10% of the interval.

@@ -102,6 +102,23 @@ func TestPoller_ShutdownIsNotAFailure(t *testing.T) {
 	}
 }
 
+func TestBackoff(t *testing.T) {
+	for _, u := range []struct {
+		interval time.Duration
+		fails    int
+		want     time.Duration
+	}{
+		{5 * time.Second, 0, 5 * time.Second}, {5 * time.Second, 1, 5 * time.Second},
+		{5 * time.Second, 2, 10 * time.Second}, {5 * time.Second, 4, 40 * time.Second},
+		{5 * time.Second, 10, 40 * time.Second}, {time.Minute, 5, 2 * time.Minute},
+		{10 * time.Minute, 3, 10 * time.Minute},
+	} {
+		if got := backoff(u.interval, u.fails); got != u.want {
+			t.Errorf("backoff(%v, %d) = %v, want %v", u.interval, u.fails, got, u.want)
+		}
+	}
+}
+
 func TestJitter(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		d := jitter(10 * time.Second)

@@ -95,13 +95,8 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 	// Effective values: host, then [defaults], then built-ins.
 	h.PollInterval = firstDuration(h.PollInterval, d.PollInterval, DefaultPollInterval)
 	h.Timeout = firstDuration(h.Timeout, d.Timeout, DefaultTimeout)
-	h.Port = firstInt(h.Port, d.Port, DefaultPort)
-	if h.User == "" {
-		h.User = d.User
-	}
-	if len(h.IdentityFiles) == 0 {
-		h.IdentityFiles = d.IdentityFiles
-	}
+	// Port, user and identity files stay as written: the transport resolves
+	// them with ~/.ssh/config in between (host, ssh_config, [defaults]).
 	if h.Sudo == nil {
 		s := d.Sudo
 		h.Sudo = &s
@@ -285,16 +280,6 @@ func firstDuration(a, b Duration, def time.Duration) Duration {
 		return b
 	}
 	return Duration{def}
-}
-
-func firstInt(a, b, def int) int {
-	switch {
-	case a > 0:
-		return a
-	case b > 0:
-		return b
-	}
-	return def
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -13,6 +13,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/opsdeck/opsdeck/themes"
 	"github.com/opsdeck/opsdeck/tui"
 )
@@ -43,6 +45,11 @@ func runDashboard(ctx context.Context, g *globals) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	pool, sourceFor, err := transport(cfg)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	defer pool.Close()
 	store := fleet.NewStore(cfg.Hosts)
 	poller := fleet.NewPoller(cfg, store, sourceFor)
 	poller.Start(ctx)
@@ -71,12 +78,23 @@ func runDashboard(ctx context.Context, g *globals) error {
 	return nil
 }
 
-// sourceFor picks how a host is sampled.
-func sourceFor(h *fleet.Host) (fleet.Source, string) {
-	if h.Local() {
-		return fleet.NewLocalSource(h.Mounts), ""
+// transport resolves how to reach every host and returns how each is
+// sampled: gopsutil for this machine, the probe over SSH for the others.
+func transport(cfg *fleet.Config) (*sshx.Pool, fleet.SourceFor, error) {
+	targets, err := sshx.Resolve(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, "not polled: SSH transport not built yet"
+	pool := sshx.NewPool(sshx.Options{
+		KnownHosts: sshx.KnownHostsFiles(cfg),
+		Policy:     cfg.Defaults.KnownHostsPolicy,
+	})
+	return pool, func(h *fleet.Host) (fleet.Source, string) {
+		if h.Local() {
+			return fleet.NewLocalSource(h.Mounts), ""
+		}
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h.Mounts), ""
+	}, nil
 }
 
 // waitFor waits for fn to return, at most d.

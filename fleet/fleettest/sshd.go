@@ -104,7 +104,6 @@ func (s *SSHD) Start() {
 		s.tb.Fatalf("sshd %s is already running", s.Name)
 	}
 	cmd := exec.Command(SSHDPath, "-D", "-f", filepath.Join(s.Dir, "sshd_config"), "-E", s.LogFile)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group: Freeze stops the session children too
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -134,14 +133,17 @@ func (s *SSHD) Start() {
 	}
 }
 
-// Stop ends sshd and every session process it started, by process group.
+// Stop ends sshd and every connection process it started (they run in
+// sessions of their own, so the process group is not enough): the host
+// is gone, as after a crash.
 func (s *SSHD) Stop() {
 	if s.cmd == nil {
 		return
 	}
 	pid := s.cmd.Process.Pid
-	_ = syscall.Kill(-pid, syscall.SIGCONT) // a frozen sshd cannot act on SIGTERM
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	for _, p := range append(descendants(pid), pid) {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
 	for i := 0; i < 500; i++ { // wait until the port is free again
 		if syscall.Kill(pid, 0) != nil {
 			break
@@ -163,9 +165,50 @@ func (s *SSHD) signal(sig syscall.Signal) {
 	if s.cmd == nil {
 		s.tb.Fatalf("sshd %s is not running", s.Name)
 	}
-	if err := syscall.Kill(-s.cmd.Process.Pid, sig); err != nil {
-		s.tb.Fatalf("signal sshd %s: %v", s.Name, err)
+	pid := s.cmd.Process.Pid
+	for _, p := range append(descendants(pid), pid) {
+		if err := syscall.Kill(p, sig); err != nil && p == pid {
+			s.tb.Fatalf("signal sshd %s: %v", s.Name, err)
+		}
 	}
+}
+
+// descendants lists the processes below pid, from /proc.
+func descendants(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	children := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		if pp, err := strconv.Atoi(f[1]); err == nil {
+			children[pp] = append(children[pp], p)
+		}
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range children[p] {
+			out = append(out, c)
+			walk(c)
+		}
+	}
+	walk(pid)
+	return out
 }
 
 // KnownHostsLine is the known_hosts line for this server.

@@ -25,6 +25,7 @@ type Client struct {
 	mu        sync.Mutex
 	cli       *ssh.Client
 	preferred ssh.PublicKey // the key this host accepted last time
+	dropped   string        // why the last connection was closed by us
 }
 
 // Connected reports whether the client holds a live connection.
@@ -45,14 +46,37 @@ func (c *Client) Close() {
 	}
 }
 
-// drop closes cli if it is still the current connection.
-func (c *Client) drop(cli *ssh.Client) {
+// drop closes cli, if it is still the current connection, for reason.
+func (c *Client) drop(cli *ssh.Client, reason string) {
 	c.mu.Lock()
+	if c.cli == cli {
+		c.cli = nil
+		c.dropped = reason
+	}
+	c.mu.Unlock()
+	cli.Close()
+}
+
+// lost explains the failure of an established connection: dropped by our
+// keepalive, gone with its jump host, or closed by the peer.
+func (c *Client) lost(cli *ssh.Client, err error) error {
+	c.mu.Lock()
+	reason := c.dropped
 	if c.cli == cli {
 		c.cli = nil
 	}
 	c.mu.Unlock()
 	cli.Close()
+	msg := "connection to " + c.target.Addr + " lost"
+	kind := KindOther
+	if reason != "" {
+		msg += ": " + reason
+		kind = KindTimeout
+	}
+	if c.jump != nil && !c.jump.Connected() {
+		return &Error{KindJumpDown, "jump host " + c.jump.target.Name + " went away; " + msg, err}
+	}
+	return &Error{kind, msg, err}
 }
 
 // conn returns the live connection, dialling when there is none. Dialling
@@ -70,7 +94,7 @@ func (c *Client) conn(ctx context.Context) (*ssh.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.cli = cli
+	c.cli, c.dropped = cli, ""
 	c.pool.wg.Add(1)
 	go c.keepalive(cli)
 	return cli, nil
@@ -90,7 +114,7 @@ func (c *Client) dial(ctx context.Context) (*ssh.Client, error) {
 		nc, err = dialThrough(ctx, jc, t.Addr)
 		if err != nil {
 			if ctx.Err() != nil {
-				c.jump.drop(jc) // the jump host stopped answering
+				c.jump.drop(jc, "no channel opened through it in time") // the jump host stopped answering
 				return nil, &Error{KindJumpDown, fmt.Sprintf("jump host %s did not open a channel to %s in time", c.jump.target.Name, t.Addr), err}
 			}
 			return nil, classify(fmt.Errorf("via %s: %w", c.jump.target.Name, err), t.Addr)
@@ -254,10 +278,10 @@ func (c *Client) keepalive(cli *ssh.Client) {
 		case err := <-reply:
 			timer.Stop()
 			if err != nil {
-				c.drop(cli)
+				c.drop(cli, "keepalive failed: "+err.Error())
 			}
 		case <-timer.C:
-			c.drop(cli)
+			c.drop(cli, fmt.Sprintf("no reply to keepalive within %s", c.pool.opt.KeepAliveTimeout))
 		case <-done:
 			timer.Stop()
 		}
@@ -288,11 +312,11 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 	}
 	sess, err := newSession(ctx, cli)
 	if err != nil {
-		c.drop(cli) // a connection that cannot open a session is dead
 		if ctx.Err() != nil {
+			c.drop(cli, "no session opened in time") // a connection that cannot open a session is dead
 			return nil, &Error{KindTimeout, c.target.Name + " stopped answering (no session opened in time)", err}
 		}
-		return nil, classify(err, c.target.Addr)
+		return nil, c.lost(cli, err)
 	}
 	defer sess.Close()
 	out := &capped{limit: limit}
@@ -300,7 +324,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 	sess.Stdin = bytes.NewReader(stdin)
 	sess.Stdout, sess.Stderr = out, errOut
 	if err := sess.Start(cmd); err != nil {
-		return nil, classify(err, c.target.Addr)
+		return nil, c.lost(cli, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
@@ -309,7 +333,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 	case <-ctx.Done():
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
-		c.drop(cli) // the host may be frozen; a fresh connection next time
+		c.drop(cli, "the previous command timed out") // the host may be frozen; a fresh connection next time
 		return nil, &Error{KindTimeout, "command on " + c.target.Name + " did not finish in time", ctx.Err()}
 	}
 	res := &Result{Stdout: out.buf.Bytes(), Stderr: errOut.buf.Bytes(), Truncated: out.over}
@@ -320,11 +344,9 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 	case errors.As(err, &ee):
 		res.Exit = ee.ExitStatus()
 	case errors.As(err, &missing):
-		c.drop(cli)
-		return res, &Error{KindOther, "connection to " + c.target.Name + " lost during the command", err}
+		return res, c.lost(cli, err)
 	default:
-		c.drop(cli)
-		return res, classify(err, c.target.Addr)
+		return res, c.lost(cli, err)
 	}
 	return res, nil
 }

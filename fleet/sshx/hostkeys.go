@@ -73,8 +73,8 @@ func (k *hostKeys) callback() (ssh.HostKeyCallback, error) {
 // every key known for a host.
 type fakeKey struct{}
 
-func (fakeKey) Type() string                          { return "opsdeck-probe" }
-func (fakeKey) Marshal() []byte                       { return []byte("opsdeck-probe") }
+func (fakeKey) Type() string                        { return "opsdeck-probe" }
+func (fakeKey) Marshal() []byte                     { return []byte("opsdeck-probe") }
 func (fakeKey) Verify([]byte, *ssh.Signature) error { return errors.New("not a key") }
 
 // algorithms returns the host-key algorithms to offer for addr: only the

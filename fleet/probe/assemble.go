@@ -1,0 +1,157 @@
+package probe
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// maxField bounds names that come from the host (mount points, devices).
+const maxField = 256
+
+// Assemble turns probe sections into a sample. prev is the previous CPU
+// reading of this host (nil on the first poll, when the script's stat0
+// baseline is used); the reading to keep for next time is returned. mounts
+// are the configured mount points (empty: every real filesystem).
+func Assemble(secs map[string]*Section, prev *Stat, mounts []string, at time.Time) (*fleet.Sample, *Stat) {
+	s := &fleet.Sample{At: at}
+	next := prev
+	stat, err := stat(secs, "stat")
+	if err != nil {
+		s.MarkUnknown(fleet.MetricCPU, err.Error())
+	} else {
+		next = stat
+		base := prev
+		if b, err := statIfPresent(secs, "stat0"); b != nil && err == nil {
+			base = b
+		}
+		cpu(s, base, stat)
+		if stat.BTime > 0 {
+			s.BootTime = time.Unix(stat.BTime, 0)
+		}
+	}
+	if m, err := parse(secs, "meminfo", ParseMeminfo); err != nil {
+		s.MarkUnknown(fleet.MetricMemory, err.Error())
+	} else {
+		s.MemTotal, s.MemAvailable, s.MemUsed = m.Total, m.Available, m.Total-m.Available
+		s.SwapTotal, s.SwapUsed = m.SwapTotal, m.SwapTotal-m.SwapFree
+	}
+	load, lerr := parse(secs, "loadavg", ParseLoadavg)
+	n, nerr := parse(secs, "ncpu", ParseNCPU)
+	switch {
+	case lerr != nil:
+		s.MarkUnknown(fleet.MetricLoad, lerr.Error())
+	case nerr != nil:
+		s.MarkUnknown(fleet.MetricLoad, "core count: "+nerr.Error())
+	default:
+		s.Load1, s.Load5, s.Load15, s.Cores = load[0], load[1], load[2], n
+	}
+	if up, err := parse(secs, "uptime", ParseUptime); err != nil {
+		s.MarkUnknown(fleet.MetricUptime, err.Error())
+	} else {
+		s.Uptime = time.Duration(up * float64(time.Second))
+	}
+	disks(s, secs, mounts)
+	return s, next
+}
+
+func parse[T any](secs map[string]*Section, name string, fn func([]string) (T, error)) (T, error) {
+	var zero T
+	lines, err := usable(secs, name)
+	if err != nil {
+		return zero, err
+	}
+	v, err := fn(lines)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %v", name, err)
+	}
+	return v, nil
+}
+
+func stat(secs map[string]*Section, name string) (*Stat, error) { return parse(secs, name, ParseStat) }
+
+func statIfPresent(secs map[string]*Section, name string) (*Stat, error) {
+	if _, ok := secs[name]; !ok {
+		return nil, nil
+	}
+	return stat(secs, name)
+}
+
+func cpu(s *fleet.Sample, base, cur *Stat) {
+	if base == nil {
+		s.MarkUnknown(fleet.MetricCPU, "first reading: CPU use needs two")
+		return
+	}
+	p, ok := Percent(base.All, cur.All)
+	if !ok {
+		s.MarkUnknown(fleet.MetricCPU, "CPU counters did not advance (rebooted?)")
+		return
+	}
+	s.CPU = p
+	if len(base.Cores) == len(cur.Cores) {
+		s.PerCore = make([]float64, len(cur.Cores))
+		for i := range cur.Cores {
+			s.PerCore[i], _ = Percent(base.Cores[i], cur.Cores[i])
+		}
+	}
+}
+
+func disks(s *fleet.Sample, secs map[string]*Section, mounts []string) {
+	// df exits non-zero when one of several filesystems fails; keep the rows
+	// it did print and explain the missing ones.
+	d, ok := secs["df"]
+	if !ok || !d.Complete {
+		_, err := usable(secs, "df")
+		s.MarkUnknown(fleet.MetricDisk, err.Error())
+		return
+	}
+	rows, err := ParseDF(d.Lines)
+	if err != nil {
+		s.MarkUnknown(fleet.MetricDisk, "df: "+err.Error())
+		return
+	}
+	byMount := map[string]DFRow{}
+	for _, r := range rows {
+		byMount[r.Mount] = r
+	}
+	disk := func(r DFRow, fstype string) fleet.Disk {
+		return fleet.Disk{Mount: fleet.Sanitize(r.Mount, maxField), Device: fleet.Sanitize(r.Device, maxField),
+			FSType: fleet.Sanitize(fstype, 32), Total: r.Total, Used: r.Used, Free: r.Avail}
+	}
+	if len(mounts) > 0 {
+		for _, m := range mounts {
+			r, ok := byMount[m]
+			if !ok {
+				why := "not in df output (not mounted, or not a mount point)"
+				if d.Exit != 0 {
+					why = fmt.Sprintf("df failed for it (exit %d)", d.Exit)
+				}
+				s.Disks = append(s.Disks, fleet.Disk{Mount: m, Err: why})
+				continue
+			}
+			s.Disks = append(s.Disks, disk(r, ""))
+		}
+		return
+	}
+	mt, err := parse(secs, "mounts", ParseMounts)
+	if err != nil {
+		s.MarkUnknown(fleet.MetricDisk, err.Error())
+		return
+	}
+	seen := map[string]bool{}
+	sort.SliceStable(rows, func(i, j int) bool { return len(rows[i].Mount) < len(rows[j].Mount) })
+	for _, r := range rows {
+		m, known := mt[r.Mount]
+		if !known || !fleet.RealFilesystem(m.FSType, r.Mount) || r.Total == 0 || seen[r.Device] {
+			continue
+		}
+		seen[r.Device] = true
+		s.Disks = append(s.Disks, disk(r, m.FSType))
+	}
+	sort.Slice(s.Disks, func(i, j int) bool { return s.Disks[i].Mount < s.Disks[j].Mount })
+	if len(s.Disks) == 0 {
+		s.MarkUnknown(fleet.MetricDisk, "no real filesystem in df output")
+	}
+}

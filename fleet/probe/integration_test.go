@@ -1,0 +1,329 @@
+package probe_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
+	"go.uber.org/goleak"
+)
+
+// rig is a running opsdeck fleet (config, store, poller, SSH pool) against
+// real sshd test hosts.
+type rig struct {
+	t      *testing.T
+	cfg    *fleet.Config
+	store  *fleet.Store
+	poller *fleet.Poller
+	pool   *sshx.Pool
+	cancel context.CancelFunc
+}
+
+// startRig parses hostsTOML (the [[hosts]] part) with defaults pointing at
+// the fleet's key and known_hosts, and starts polling.
+func startRig(t *testing.T, f *fleettest.Fleet, policy, hostsTOML string) *rig {
+	t.Helper()
+	doc := fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+known_hosts_policy = %q
+poll_interval = "1s"
+timeout = "2s"
+ssh_config = "/dev/null"
+%s`, f.ClientKey.Path, f.KnownHosts, policy, hostsTOML)
+	cfg, err := fleet.Parse("test.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := sshx.Resolve(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy,
+		NoAgent: true, KeepAlive: time.Second, KeepAliveTimeout: time.Second})
+	store := fleet.NewStore(cfg.Hosts)
+	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h.Mounts), ""
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	poller.Start(ctx)
+	r := &rig{t: t, cfg: cfg, store: store, poller: poller, pool: pool, cancel: cancel}
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *rig) stop() {
+	r.cancel()
+	r.poller.Wait()
+	r.pool.Close()
+}
+
+func hostsFor(f *fleettest.Fleet) string {
+	var b strings.Builder
+	for _, h := range f.Hosts {
+		fmt.Fprintf(&b, "[[hosts]]\nname = %q\naddress = %q\nport = %d\nuser = %q\n", h.Name, h.Listen, h.Port, h.User)
+	}
+	return b.String()
+}
+
+func (r *rig) status(name string) fleet.HostStatus {
+	snap, _ := r.store.Snapshot()
+	for _, s := range snap {
+		if s.Host.Name == name {
+			return s
+		}
+	}
+	r.t.Fatalf("no host %s", name)
+	return fleet.HostStatus{}
+}
+
+func (r *rig) health(name string) fleet.Health {
+	st := r.status(name)
+	return fleet.Assess(&st, time.Now())
+}
+
+// waitFor polls cond until it holds, failing after d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func procLines(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+func TestIntegration_ThreeHostsMatchProc(t *testing.T) {
+	f := fleettest.StartFleet(t, 3)
+	harness := goleak.IgnoreCurrent() // the sshd processes' own goroutines
+	r := startRig(t, f, "strict", hostsFor(f))
+	for _, h := range f.Hosts {
+		waitFor(t, 10*time.Second, h.Name+" sampled with CPU", func() bool {
+			s := r.status(h.Name).Last
+			return s != nil && s.Known(fleet.MetricCPU)
+		})
+	}
+	mem, _ := probe.ParseMeminfo(procLines(t, "/proc/meminfo"))
+	ncpu := 0
+	for _, l := range procLines(t, "/proc/stat") {
+		if strings.HasPrefix(l, "cpu") && !strings.HasPrefix(l, "cpu ") {
+			ncpu++
+		}
+	}
+	up, _ := probe.ParseUptime(procLines(t, "/proc/uptime"))
+	load, _ := probe.ParseLoadavg(procLines(t, "/proc/loadavg"))
+	var root syscall.Statfs_t
+	if err := syscall.Statfs("/", &root); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range f.Hosts {
+		st := r.status(h.Name)
+		s := st.Last
+		if len(s.Unknown) > 0 {
+			t.Errorf("%s: unknown metrics %v", h.Name, s.Unknown)
+		}
+		if s.MemTotal != mem.Total {
+			t.Errorf("%s: MemTotal %d, /proc says %d", h.Name, s.MemTotal, mem.Total)
+		}
+		if math.Abs(float64(s.MemAvailable)-float64(mem.Available)) > 0.05*float64(mem.Total) {
+			t.Errorf("%s: MemAvailable %d, /proc says about %d", h.Name, s.MemAvailable, mem.Available)
+		}
+		if s.Cores != ncpu || len(s.PerCore) != ncpu {
+			t.Errorf("%s: %d cores (%d per-core values), /proc/stat has %d", h.Name, s.Cores, len(s.PerCore), ncpu)
+		}
+		if d := math.Abs(s.Uptime.Seconds() - up); d > 5 {
+			t.Errorf("%s: uptime %v, /proc/uptime %.0fs", h.Name, s.Uptime, up)
+		}
+		if math.Abs(s.Load1-load[0]) > 1 {
+			t.Errorf("%s: load %.2f, /proc/loadavg %.2f", h.Name, s.Load1, load[0])
+		}
+		if s.CPU < 0 || s.CPU > 100 {
+			t.Errorf("%s: cpu %v", h.Name, s.CPU)
+		}
+		var rootDisk *fleet.Disk
+		for i := range s.Disks {
+			if s.Disks[i].Mount == "/" {
+				rootDisk = &s.Disks[i]
+			}
+		}
+		if rootDisk == nil {
+			t.Errorf("%s: no / in %+v", h.Name, s.Disks)
+		} else if want := root.Blocks * uint64(root.Bsize); rootDisk.Total != want {
+			t.Errorf("%s: / total %d, statfs says %d", h.Name, rootDisk.Total, want)
+		}
+		if st.RTT <= 0 || st.Err != "" {
+			t.Errorf("%s: rtt %v err %q", h.Name, st.RTT, st.Err)
+		}
+		if hl := r.health(h.Name); hl.State == fleet.Down || hl.State == fleet.Unknown || hl.State == fleet.Stale {
+			t.Errorf("%s: %s %s", h.Name, hl.State, hl.Reason)
+		}
+	}
+	r.stop() // every poller goroutine and connection must end
+	goleak.VerifyNone(t, harness)
+}
+
+func TestIntegration_ChangedHostKeyIsRefused(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	r := startRig(t, f, "accept-new", hostsFor(f)) // accept-new must still refuse a CHANGED key
+	waitFor(t, 10*time.Second, "first sample", func() bool { return r.status(h.Name).Last != nil })
+
+	h.Stop()
+	h.NewHostKey() // the host now presents another key on the same address
+	h.Start()
+	waitFor(t, 15*time.Second, "DOWN for the changed key", func() bool {
+		hl := r.health(h.Name)
+		return hl.State == fleet.Down && strings.Contains(hl.Reason, "KEY CHANGED")
+	})
+	hl := r.health(h.Name)
+	for _, want := range []string{"KEY CHANGED", "host key for host-1 [" + h.Addr() + "] has changed: possible man-in-the-middle",
+		"fingerprint now SHA256:", "known_hosts line 1"} {
+		if !strings.Contains(hl.Reason, want) {
+			t.Errorf("reason %q lacks %q", hl.Reason, want)
+		}
+	}
+	before := r.status(h.Name).Last.At
+	time.Sleep(1500 * time.Millisecond) // more polls happen; none may bring data
+	if st := r.status(h.Name); st.Last.At != before || st.Err == "" {
+		t.Errorf("data arrived from a host with a changed key: %+v", st)
+	}
+	if kh, _ := os.ReadFile(f.KnownHosts); strings.Count(string(kh), "\n") != 1 {
+		t.Errorf("known_hosts was modified:\n%s", kh)
+	}
+}
+
+func TestIntegration_UnknownHost(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	if err := os.WriteFile(f.KnownHosts, nil, 0o600); err != nil { // forget it
+		t.Fatal(err)
+	}
+	t.Run("strict refuses", func(t *testing.T) {
+		r := startRig(t, f, "strict", hostsFor(f))
+		waitFor(t, 10*time.Second, "DOWN", func() bool { return r.health(h.Name).State == fleet.Down })
+		if reason := r.health(h.Name).Reason; !strings.Contains(reason, "host key unknown: host key for host-1") ||
+			!strings.Contains(reason, "is not in known_hosts") {
+			t.Errorf("reason = %q", reason)
+		}
+		if r.status(h.Name).Last != nil {
+			t.Error("data from an unknown host")
+		}
+	})
+	t.Run("accept-new learns", func(t *testing.T) {
+		r := startRig(t, f, "accept-new", hostsFor(f))
+		waitFor(t, 10*time.Second, "a sample", func() bool { return r.status(h.Name).Last != nil })
+		kh, _ := os.ReadFile(f.KnownHosts)
+		if string(kh) != h.KnownHostsLine() {
+			t.Errorf("known_hosts = %q, want %q", kh, h.KnownHostsLine())
+		}
+	})
+}
+
+func TestIntegration_FrozenHostDoesNotStallOthers(t *testing.T) {
+	f := fleettest.StartFleet(t, 3)
+	r := startRig(t, f, "strict", hostsFor(f))
+	for _, h := range f.Hosts {
+		waitFor(t, 10*time.Second, h.Name+" first sample", func() bool { return r.status(h.Name).Last != nil })
+	}
+	frozen := f.Hosts[1]
+	frozen.Freeze()
+	start := time.Now()
+	polls := map[string]int{}
+	for _, h := range f.Hosts {
+		polls[h.Name] = r.status(h.Name).Polls
+	}
+	// timeout (2s) + one interval (1s), with slack for jitter and scheduling.
+	waitFor(t, 6*time.Second, "frozen host DOWN or STALE", func() bool {
+		s := r.health(frozen.Name).State
+		return s == fleet.Down || s == fleet.Stale
+	})
+	took := time.Since(start)
+	t.Logf("frozen host flagged %s after %v: %s", r.health(frozen.Name).State, took.Round(time.Millisecond), r.health(frozen.Name).Reason)
+	for _, h := range []*fleettest.SSHD{f.Hosts[0], f.Hosts[2]} {
+		got := r.status(h.Name).Polls - polls[h.Name]
+		// At a 1 s interval with ±10% jitter, a host polls at least once per 1.1 s.
+		if want := int(took/(1100*time.Millisecond)) - 1; got < want || got < 1 {
+			t.Errorf("%s polled %d times in %v while %s was frozen, want ≥ %d", h.Name, got, took, frozen.Name, max(want, 1))
+		}
+		if s := r.health(h.Name).State; s != fleet.OK && s != fleet.Warn && s != fleet.Crit {
+			t.Errorf("%s is %s while another host is frozen", h.Name, s)
+		}
+	}
+	frozen.Thaw()
+	thawed := time.Now()
+	waitFor(t, 20*time.Second, "recovery after thaw", func() bool {
+		st := r.status(frozen.Name)
+		return st.Last != nil && st.Last.At.After(thawed)
+	})
+}
+
+func TestIntegration_RestartedSSHDRecovers(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	r := startRig(t, f, "strict", hostsFor(f))
+	waitFor(t, 10*time.Second, "first sample", func() bool { return r.status(h.Name).Last != nil })
+	h.Stop()
+	waitFor(t, 10*time.Second, "DOWN", func() bool { return r.health(h.Name).State == fleet.Down })
+	if reason := r.health(h.Name).Reason; !strings.Contains(reason, "refused") && !strings.Contains(reason, "closed") && !strings.Contains(reason, "lost") {
+		t.Errorf("reason = %q", reason)
+	}
+	h.Start()
+	restarted := time.Now()
+	waitFor(t, 20*time.Second, "recovery on its own", func() bool {
+		st := r.status(h.Name)
+		return st.Last != nil && st.Last.At.After(restarted) && st.Err == ""
+	})
+	if s := r.health(h.Name).State; s == fleet.Down || s == fleet.Stale {
+		t.Errorf("after recovery: %s", s)
+	}
+}
+
+func TestIntegration_JumpHost(t *testing.T) {
+	f := fleettest.StartFleet(t, 0)
+	bastion := f.Add(t, "bastion", fleettest.SSHDOptions{})
+	inner := f.Add(t, "inner", fleettest.SSHDOptions{Listen: "127.0.0.2"})
+	hosts := fmt.Sprintf(`[[hosts]]
+name = "bastion"
+address = "127.0.0.1"
+port = %d
+[[hosts]]
+name = "inner"
+address = "127.0.0.2"
+port = %d
+jump = "bastion"
+`, bastion.Port, inner.Port)
+	r := startRig(t, f, "strict", hosts)
+	waitFor(t, 10*time.Second, "inner sampled through bastion", func() bool { return r.status("inner").Last != nil })
+	target := "127.0.0.2 port " + strconv.Itoa(inner.Port)
+	if !strings.Contains(bastion.Log(), target) {
+		t.Errorf("bastion's log shows no forwarding to %s:\n%s", target, bastion.Log())
+	}
+	if via := r.status("inner").Host.Resolved.Via; via != "bastion" {
+		t.Errorf("resolved via %q", via)
+	}
+	bastion.Stop()
+	waitFor(t, 15*time.Second, "inner DOWN because of its jump host", func() bool {
+		hl := r.health("inner")
+		return hl.State == fleet.Down && strings.Contains(hl.Reason, "jump host down: jump host bastion")
+	})
+	t.Logf("inner: %s", r.health("inner").Reason)
+}

@@ -1,0 +1,370 @@
+package probe
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Section is the output of one probe section.
+type Section struct {
+	Lines    []string
+	Exit     int
+	Complete bool // its end marker was seen
+}
+
+// maxLines bounds one section; more is garbage.
+const maxLines = 20000
+
+// Split cuts probe output into sections by the markers carrying nonce.
+// Text outside sections is ignored; a section without its end marker is
+// kept with Complete false.
+func Split(out []byte, nonce string) map[string]*Section {
+	mark := "@@opsdeck-" + nonce + " "
+	secs := map[string]*Section{}
+	var cur *Section
+	var curName string
+	for len(out) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(out, '\n'); i >= 0 {
+			line, out = out[:i], out[i+1:]
+		} else {
+			line, out = out, nil
+		}
+		s := string(line)
+		if rest, ok := strings.CutPrefix(s, mark); ok {
+			f := strings.Fields(rest)
+			switch {
+			case len(f) == 2 && f[0] == "begin":
+				cur, curName = &Section{}, f[1]
+				secs[curName] = cur
+			case len(f) == 3 && f[0] == "end" && cur != nil && f[1] == curName:
+				if code, err := strconv.Atoi(f[2]); err == nil {
+					cur.Exit = code
+					cur.Complete = true
+				}
+				cur = nil
+			}
+			continue
+		}
+		if cur != nil && len(cur.Lines) < maxLines {
+			cur.Lines = append(cur.Lines, s)
+		}
+	}
+	return secs
+}
+
+// errMissing and friends explain why a metric is unknown.
+var errNoSection = errors.New("no output")
+
+// usable returns a section's lines or why they cannot be trusted.
+func usable(secs map[string]*Section, name string) ([]string, error) {
+	s, ok := secs[name]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("probe printed no %s section", name)
+	case !s.Complete:
+		return nil, fmt.Errorf("%s output was cut short", name)
+	case s.Exit != 0:
+		return nil, fmt.Errorf("%s failed on the host (exit %d)", name, s.Exit)
+	case len(s.Lines) == 0:
+		return nil, fmt.Errorf("%s: %w", name, errNoSection)
+	}
+	return s.Lines, nil
+}
+
+// CPUTimes are the cumulative jiffies of one /proc/stat cpu line.
+type CPUTimes struct {
+	Busy, Total uint64
+}
+
+// Stat is what /proc/stat tells: all CPUs, each core, boot time.
+type Stat struct {
+	All   CPUTimes
+	Cores []CPUTimes
+	BTime int64
+}
+
+// ParseStat parses the cpu and btime lines of /proc/stat.
+func ParseStat(lines []string) (*Stat, error) {
+	st := &Stat{}
+	seenAll := false
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		switch {
+		case f[0] == "btime" && len(f) == 2:
+			v, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil || v <= 0 {
+				return nil, fmt.Errorf("bad btime %q", l)
+			}
+			st.BTime = v
+		case f[0] == "cpu":
+			t, err := parseCPULine(f)
+			if err != nil {
+				return nil, err
+			}
+			st.All, seenAll = t, true
+		case strings.HasPrefix(f[0], "cpu"):
+			n, err := strconv.Atoi(f[0][3:])
+			if err != nil || n != len(st.Cores) {
+				return nil, fmt.Errorf("unexpected line %q", clip(l))
+			}
+			t, err := parseCPULine(f)
+			if err != nil {
+				return nil, err
+			}
+			st.Cores = append(st.Cores, t)
+		default:
+			return nil, fmt.Errorf("unexpected line %q", clip(l))
+		}
+	}
+	if !seenAll {
+		return nil, errors.New("no aggregate cpu line")
+	}
+	return st, nil
+}
+
+// parseCPULine reads user nice system idle [iowait irq softirq steal …].
+// Guest time is already in user time, so fields past steal are ignored.
+func parseCPULine(f []string) (CPUTimes, error) {
+	if len(f) < 5 {
+		return CPUTimes{}, fmt.Errorf("short cpu line %q", clip(strings.Join(f, " ")))
+	}
+	var v [8]uint64
+	for i := 1; i < len(f) && i <= 8; i++ {
+		n, err := strconv.ParseUint(f[i], 10, 64)
+		if err != nil {
+			return CPUTimes{}, fmt.Errorf("bad number %q in cpu line", clip(f[i]))
+		}
+		v[i-1] = n
+	}
+	var total uint64
+	for _, n := range v {
+		if total+n < total {
+			return CPUTimes{}, errors.New("cpu counters overflow")
+		}
+		total += n
+	}
+	idle := v[3] + v[4] // idle + iowait
+	return CPUTimes{Busy: total - idle, Total: total}, nil
+}
+
+// Percent is the busy share between two readings; false when they cannot
+// be compared (no time passed, or counters went backwards after a reboot).
+func Percent(prev, cur CPUTimes) (float64, bool) {
+	if cur.Total <= prev.Total || cur.Busy < prev.Busy {
+		return 0, false
+	}
+	p := float64(cur.Busy-prev.Busy) / float64(cur.Total-prev.Total) * 100
+	if p > 100 {
+		return 0, false
+	}
+	return p, true
+}
+
+// Meminfo is the part of /proc/meminfo opsdeck uses, in bytes.
+type Meminfo struct {
+	Total, Available, SwapTotal, SwapFree uint64
+}
+
+// ParseMeminfo parses /proc/meminfo. MemAvailable falls back to
+// MemFree+Buffers+Cached on kernels older than 3.14.
+func ParseMeminfo(lines []string) (*Meminfo, error) {
+	kv := map[string]uint64{}
+	for _, l := range lines {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			return nil, fmt.Errorf("unexpected line %q", clip(l))
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 || len(f) > 2 || (len(f) == 2 && f[1] != "kB") {
+			return nil, fmt.Errorf("unexpected value in %q", clip(l))
+		}
+		n, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil || n > math.MaxUint64/1024 {
+			return nil, fmt.Errorf("bad number in %q", clip(l))
+		}
+		if len(f) == 2 {
+			n *= 1024
+		}
+		kv[strings.TrimSpace(k)] = n
+	}
+	m := &Meminfo{Total: kv["MemTotal"], SwapTotal: kv["SwapTotal"], SwapFree: kv["SwapFree"]}
+	if m.Total == 0 {
+		return nil, errors.New("no MemTotal")
+	}
+	if a, ok := kv["MemAvailable"]; ok {
+		m.Available = a
+	} else if f, ok := kv["MemFree"]; ok {
+		m.Available = f + kv["Buffers"] + kv["Cached"]
+	} else {
+		return nil, errors.New("no MemAvailable or MemFree")
+	}
+	if m.Available > m.Total || m.SwapFree > m.SwapTotal {
+		return nil, errors.New("inconsistent values (free exceeds total)")
+	}
+	return m, nil
+}
+
+// ParseLoadavg parses /proc/loadavg's three averages.
+func ParseLoadavg(lines []string) ([3]float64, error) {
+	var out [3]float64
+	if len(lines) != 1 {
+		return out, fmt.Errorf("want one line, got %d", len(lines))
+	}
+	f := strings.Fields(lines[0])
+	if len(f) < 3 {
+		return out, fmt.Errorf("unexpected %q", clip(lines[0]))
+	}
+	for i := 0; i < 3; i++ {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			return out, fmt.Errorf("bad load %q", clip(f[i]))
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// ParseUptime parses /proc/uptime's first field, in seconds.
+func ParseUptime(lines []string) (float64, error) {
+	if len(lines) != 1 {
+		return 0, fmt.Errorf("want one line, got %d", len(lines))
+	}
+	f := strings.Fields(lines[0])
+	if len(f) < 1 {
+		return 0, errors.New("empty")
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) || v > 1e10 {
+		return 0, fmt.Errorf("bad uptime %q", clip(f[0]))
+	}
+	return v, nil
+}
+
+// ParseNCPU parses the online core count.
+func ParseNCPU(lines []string) (int, error) {
+	if len(lines) != 1 {
+		return 0, fmt.Errorf("want one line, got %d", len(lines))
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || n < 1 || n > 1<<20 {
+		return 0, fmt.Errorf("bad core count %q", clip(lines[0]))
+	}
+	return n, nil
+}
+
+// Mount is one /proc/mounts entry.
+type Mount struct{ Device, Point, FSType string }
+
+// ParseMounts parses /proc/mounts, decoding octal escapes (\040 is a space).
+func ParseMounts(lines []string) (map[string]Mount, error) {
+	out := map[string]Mount{}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			return nil, fmt.Errorf("unexpected line %q", clip(l))
+		}
+		m := Mount{Device: unescapeOctal(f[0]), Point: unescapeOctal(f[1]), FSType: f[2]}
+		out[m.Point] = m // a later mount on the same point hides the earlier
+	}
+	return out, nil
+}
+
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) && isOctal(s[i+1:i+4]) {
+			n, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
+			b.WriteByte(byte(n))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	return s[0] <= '3'
+}
+
+// DFRow is one filesystem as df -P -k reports it, in bytes.
+type DFRow struct {
+	Device, Mount    string
+	Total, Used, Avail uint64
+}
+
+// ParseDF parses `df -P -k`. The mount point is everything after the
+// capacity column, so it may hold spaces.
+func ParseDF(lines []string) ([]DFRow, error) {
+	var rows []DFRow
+	for i, l := range lines {
+		if i == 0 && strings.HasPrefix(l, "Filesystem") {
+			continue
+		}
+		f, at := fieldsAt(l)
+		cap := -1
+		for j := 4; j < len(f); j++ {
+			if strings.HasSuffix(f[j], "%") {
+				cap = j
+				break
+			}
+		}
+		if cap < 4 || cap == len(f)-1 {
+			return nil, fmt.Errorf("unexpected line %q", clip(l))
+		}
+		var n [3]uint64
+		for k := 0; k < 3; k++ {
+			v, err := strconv.ParseUint(f[cap-3+k], 10, 64)
+			if err != nil || v > math.MaxUint64/1024 {
+				return nil, fmt.Errorf("bad number in %q", clip(l))
+			}
+			n[k] = v * 1024
+		}
+		mount := l[at[cap+1]:]
+		rows = append(rows, DFRow{Device: strings.Join(f[:cap-3], " "), Mount: mount, Total: n[0], Used: n[1], Avail: n[2]})
+	}
+	return rows, nil
+}
+
+// fieldsAt splits on spaces and tabs like strings.Fields and also returns
+// where each field starts.
+func fieldsAt(s string) (fields []string, at []int) {
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		sep := i == len(s) || s[i] == ' ' || s[i] == '\t'
+		switch {
+		case sep && start >= 0:
+			fields, at = append(fields, s[start:i]), append(at, start)
+			start = -1
+		case !sep && start < 0:
+			start = i
+		}
+	}
+	return fields, at
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}
