@@ -308,7 +308,7 @@ func isOctal(s string) bool {
 
 // DFRow is one filesystem as df -P -k reports it, in bytes.
 type DFRow struct {
-	Device, Mount    string
+	Device, Mount      string
 	Total, Used, Avail uint64
 }
 

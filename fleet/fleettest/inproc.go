@@ -1,0 +1,208 @@
+package fleettest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// Handler answers one command: given the command line and everything the
+// client sent on stdin, it returns stdout and the exit status. Returning
+// block = true never answers (a command that never exits).
+type Handler func(cmd string, stdin []byte) (stdout []byte, exit int, block bool)
+
+// Server is an in-process SSH server on 127.0.0.1, for unit tests and
+// benchmarks only: integration tests use real sshd.
+type Server struct {
+	Addr       string
+	HostKey    *Key
+	ClientKey  *Key
+	KnownHosts string // a known_hosts file that knows this server
+
+	ln      net.Listener
+	handler Handler
+	cfg     *ssh.ServerConfig
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]bool
+	done    chan struct{}
+}
+
+// StartServer serves h until the test ends.
+func StartServer(tb testing.TB, h Handler) *Server {
+	tb.Helper()
+	dir := tb.TempDir()
+	s := &Server{handler: h, conns: map[net.Conn]bool{}, done: make(chan struct{})}
+	s.HostKey = NewKey(tb, dir, "host_key")
+	s.ClientKey = NewKey(tb, dir, "id_ed25519")
+	allowed := s.ClientKey.Signer.PublicKey().Marshal()
+	s.cfg = &ssh.ServerConfig{
+		PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+			if bytes.Equal(k.Marshal(), allowed) {
+				return nil, nil
+			}
+			return nil, io.EOF
+		},
+	}
+	s.cfg.AddHostKey(s.HostKey.Signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.ln, s.Addr = ln, ln.Addr().String()
+	s.KnownHosts = filepath.Join(dir, "known_hosts")
+	line := knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, s.HostKey.Signer.PublicKey()) + "\n"
+	if err := os.WriteFile(s.KnownHosts, []byte(line), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	s.wg.Add(1)
+	go s.accept()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server and every connection.
+func (s *Server) Close() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	close(s.done)
+	s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.conns[c] = true
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go s.serve(c)
+	}
+}
+
+func (s *Server) serve(c net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		c.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	sc, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
+	if err != nil {
+		return
+	}
+	defer sc.Close()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); ssh.DiscardRequests(reqs) }()
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(ssh.UnknownChannelType, "only sessions")
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		s.wg.Add(1)
+		go s.session(ch, creqs)
+	}
+}
+
+func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer s.wg.Done()
+	defer ch.Close()
+	for req := range reqs {
+		if req.Type != "exec" {
+			req.Reply(false, nil)
+			continue
+		}
+		var p struct{ Command string }
+		if err := ssh.Unmarshal(req.Payload, &p); err != nil {
+			req.Reply(false, nil)
+			return
+		}
+		req.Reply(true, nil)
+		stdin, _ := io.ReadAll(ch)
+		out, exit, block := s.handler(p.Command, stdin)
+		if block {
+			select {
+			case <-s.done:
+			case <-waitClosed(reqs):
+			}
+			return
+		}
+		ch.Write(out)
+		status := make([]byte, 4)
+		binary.BigEndian.PutUint32(status, uint32(exit))
+		ch.SendRequest("exit-status", false, status)
+		return
+	}
+}
+
+// waitClosed drains requests until the client closes the channel.
+func waitClosed(reqs <-chan *ssh.Request) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		for r := range reqs {
+			if r.WantReply {
+				r.Reply(false, nil)
+			}
+		}
+		close(done)
+	}()
+	return done
+}
+
+// SilentListener accepts TCP connections and never says a word: an SSH
+// handshake against it hangs unless the client gives up on its own.
+func SilentListener(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}

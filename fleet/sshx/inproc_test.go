@@ -1,0 +1,187 @@
+package sshx
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/pem"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"go.uber.org/goleak"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+func echoHandler(cmd string, stdin []byte) ([]byte, int, bool) {
+	if strings.Contains(string(stdin), "hang") {
+		return nil, 0, true
+	}
+	return append([]byte(cmd+":"), stdin...), 0, false
+}
+
+func poolFor(s *fleettest.Server) (*Pool, Target) {
+	p := NewPool(Options{KnownHosts: []string{s.KnownHosts}, NoAgent: true})
+	return p, Target{Name: "mem", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}}
+}
+
+func TestRun_InProcess(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s := fleettest.StartServer(t, echoHandler)
+	p, tgt := poolFor(s)
+	c := p.Client(tgt)
+	ctx := context.Background()
+	res, err := c.Run(ctx, "sh", []byte("echo hi"), 1024)
+	if err != nil || string(res.Stdout) != "sh:echo hi" {
+		t.Fatalf("%q %v", res.Stdout, err)
+	}
+	// The output cap keeps the first bytes and says it cut.
+	res, err = c.Run(ctx, "sh", []byte(strings.Repeat("x", 5000)), 100)
+	if err != nil || len(res.Stdout) != 100 || !res.Truncated {
+		t.Fatalf("capped: len %d truncated %v err %v", len(res.Stdout), res.Truncated, err)
+	}
+	p.Close()
+	s.Close()
+}
+
+// A peer that accepts TCP and never speaks would hang ssh.Dial forever
+// (golang/go#51926); the dial must give up at the caller's deadline.
+func TestRun_SilentPeerGivesUpAtDeadline(t *testing.T) {
+	addr := fleettest.SilentListener(t)
+	p := NewPool(Options{NoAgent: true})
+	defer p.Close()
+	c := p.Client(Target{Name: "silent", Addr: addr, User: "u"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Run(ctx, "sh", nil, 10)
+	if KindOf(err) != KindTimeout || !strings.Contains(err.Error(), "no SSH handshake") {
+		t.Fatalf("err = %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("gave up after %v; the deadline was 300ms", took)
+	}
+}
+
+func TestRun_CommandThatNeverExits(t *testing.T) {
+	s := fleettest.StartServer(t, echoHandler)
+	p, tgt := poolFor(s)
+	defer p.Close()
+	c := p.Client(tgt)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := c.Run(ctx, "sh", []byte("hang"), 10)
+	if KindOf(err) != KindTimeout || !strings.Contains(err.Error(), "did not finish in time") {
+		t.Fatalf("err = %v", err)
+	}
+	// The next command works on a fresh connection.
+	res, err := c.Run(context.Background(), "sh", []byte("again"), 100)
+	if err != nil || string(res.Stdout) != "sh:again" {
+		t.Fatalf("after timeout: %q %v", res.Stdout, err)
+	}
+}
+
+func TestRun_Refused(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	p := NewPool(Options{NoAgent: true})
+	defer p.Close()
+	_, err := p.Client(Target{Name: "x", Addr: addr}).Run(context.Background(), "sh", nil, 10)
+	if KindOf(err) != KindRefused {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Name resolution is not exercised against a real resolver: tests contact
+// loopback only. The classification is checked on the error net returns.
+func TestClassify(t *testing.T) {
+	for _, u := range []struct {
+		err  error
+		want Kind
+	}{
+		{&net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "web-9.example", IsNotFound: true}}, KindDNS},
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, KindRefused},
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EHOSTUNREACH)}, KindUnreachable},
+		{context.DeadlineExceeded, KindTimeout},
+		{errors.New("ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey]"), KindAuth},
+	} {
+		err := classify(u.err, "web-9.example:22")
+		if KindOf(err) != u.want {
+			t.Errorf("classify(%v) = %v", u.err, err)
+		}
+	}
+	if err := classify(&net.DNSError{Err: "no such host", Name: "web-9.example"}, "x"); !strings.Contains(err.Error(), "cannot resolve web-9.example") {
+		t.Errorf("dns message: %v", err)
+	}
+}
+
+func TestAuth_Errors(t *testing.T) {
+	s := fleettest.StartServer(t, echoHandler)
+	dir := t.TempDir()
+	other := fleettest.NewKey(t, dir, "other")
+	p := NewPool(Options{KnownHosts: []string{s.KnownHosts}, NoAgent: true})
+	defer p.Close()
+	_, err := p.Client(Target{Name: "a", Addr: s.Addr, User: "u", IdentityFiles: []string{other.Path}}).Run(context.Background(), "sh", nil, 10)
+	if KindOf(err) != KindAuth || !strings.Contains(err.Error(), "u@"+s.Addr+" accepted none of the offered keys") {
+		t.Errorf("wrong key: %v", err)
+	}
+	// An encrypted key without an agent: a clear error, never a prompt.
+	enc := filepath.Join(dir, "encrypted")
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(ed25519.NewKeyFromSeed(make([]byte, 32)), "", []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(enc, pem.EncodeToMemory(block), 0o600)
+	_, err = p.Client(Target{Name: "b", Addr: s.Addr, User: "u", IdentityFiles: []string{enc}}).Run(context.Background(), "sh", nil, 10)
+	if KindOf(err) != KindAuth || !strings.Contains(err.Error(), "is encrypted") || !strings.Contains(err.Error(), "ssh-add") {
+		t.Errorf("encrypted key: %v", err)
+	}
+	_, err = p.Client(Target{Name: "c", Addr: s.Addr, User: "u", IdentityFiles: []string{filepath.Join(dir, "missing")}}).Run(context.Background(), "sh", nil, 10)
+	if KindOf(err) != KindAuth || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing key: %v", err)
+	}
+}
+
+// A host known by one key type must be offered only that type, even when
+// it also has keys of other types (golang/go#29286).
+func TestHostKeyAlgorithms(t *testing.T) {
+	s := fleettest.StartServer(t, echoHandler)
+	k := newHostKeys([]string{s.KnownHosts}, PolicyStrict)
+	if got := k.algorithms(s.Addr); strings.Join(got, ",") != "ssh-ed25519" {
+		t.Errorf("algorithms = %v", got)
+	}
+	if got := k.algorithms("127.0.0.1:1"); got != nil {
+		t.Errorf("unknown host: %v", got)
+	}
+	if got := algorithmsFor("ssh-rsa"); strings.Join(got, ",") != "rsa-sha2-512,rsa-sha2-256,ssh-rsa" {
+		t.Errorf("rsa: %v", got)
+	}
+}
+
+func TestHostKey_UnknownAndChanged(t *testing.T) {
+	s := fleettest.StartServer(t, echoHandler)
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "known_hosts")
+	p := NewPool(Options{KnownHosts: []string{empty}, NoAgent: true})
+	_, err := p.Client(Target{Name: "n", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}}).Run(context.Background(), "sh", nil, 10)
+	p.Close()
+	if KindOf(err) != KindHostKeyUnknown {
+		t.Fatalf("unknown host: %v", err)
+	}
+	other := fleettest.NewKey(t, dir, "k")
+	os.WriteFile(empty, []byte("# comment\n"+knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, other.Signer.PublicKey())+"\n"), 0o600)
+	p = NewPool(Options{KnownHosts: []string{empty}, NoAgent: true})
+	defer p.Close()
+	_, err = p.Client(Target{Name: "n", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}}).Run(context.Background(), "sh", nil, 10)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindHostKeyChanged || !strings.Contains(e.Msg, "known_hosts line 2") {
+		t.Fatalf("changed key: %v", err)
+	}
+}
