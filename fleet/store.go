@@ -43,6 +43,7 @@ type Store struct {
 type entry struct {
 	status   HostStatus
 	cpu, mem ring
+	ver      uint64 // store version of this host's last change
 }
 
 // NewStore makes a store for the configured hosts.
@@ -85,6 +86,7 @@ func (s *Store) Record(o Observation) {
 		}
 	}
 	s.version++
+	e.ver = s.version
 }
 
 // SetNote marks a host as not pollable, with the reason.
@@ -94,6 +96,7 @@ func (s *Store) SetNote(host, note string) {
 	if e, ok := s.byName[host]; ok {
 		e.status.Note = note
 		s.version++
+		e.ver = s.version
 	}
 }
 
@@ -112,6 +115,21 @@ func (s *Store) Snapshot() ([]HostStatus, uint64) {
 	out := make([]HostStatus, len(s.hosts))
 	for i, e := range s.hosts {
 		out[i] = e.status
+	}
+	return out, s.version
+}
+
+// Changed copies the status of every host changed after version since, in
+// config order, with the version it reflects: readers update only what
+// moved. Changed(0) returns every host.
+func (s *Store) Changed(since uint64) ([]HostStatus, uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []HostStatus
+	for _, e := range s.hosts {
+		if e.ver > since || since == 0 {
+			out = append(out, e.status)
+		}
 	}
 	return out, s.version
 }

@@ -50,7 +50,9 @@ func (m *Model) detailView(r *hostRow) string {
 	line(title, stateLabel(st, r.health.State), stateStyle(st, r.health.State).Render(r.health.Reason))
 
 	conn := []string{label("address"), m.addressOf(h)}
-	if h.Jump != "" {
+	if via := h.Resolved.Via; via != "" {
+		conn = append(conn, label("via"), via)
+	} else if h.Jump != "" {
 		conn = append(conn, label("via"), h.Jump)
 	}
 	conn = append(conn, label("poll every"), h.Interval().String())

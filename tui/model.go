@@ -70,8 +70,9 @@ type Model struct {
 	filtering bool
 	sort      sortMode
 
-	hosts   []hostRow // every host, in config order
-	visible []int     // indexes into hosts after filter and sort
+	hosts   []hostRow      // every host, in config order
+	index   map[string]int // host name → index in hosts
+	visible []int          // indexes into hosts after filter and sort
 	cursor  int       // index into visible
 	offset  int       // first visible row on screen
 	selName string    // keeps the selection across re-sorts
@@ -254,29 +255,78 @@ func (m *Model) layout() {
 	}
 }
 
-// refresh reads the store when it changed, or once a second so that ages,
-// STALE and the clock stay true even when no data arrives.
+// refresh reads what changed in the store, and once a second re-checks the
+// hosts whose state depends on the clock (STALE, the age in a DOWN reason),
+// so ages and the clock stay true even when no data arrives. Only changed
+// hosts are re-evaluated, and the rows are re-sorted only when a state
+// changed: a frame costs O(changed + visible), not O(fleet).
 func (m *Model) refresh(force bool) {
 	now := m.opt.Now()
 	v := m.opt.Store.Version()
 	sec := now.Unix()
+	m.now = now
 	if !force && v == m.version && sec == m.second {
-		m.now = now
 		return
 	}
-	m.now, m.second = now, sec
-	snap, ver := m.opt.Store.Snapshot()
-	m.version = ver
-	if len(m.hosts) != len(snap) {
-		m.hosts = make([]hostRow, len(snap))
+	if force {
+		m.version = 0
 	}
-	for i := range snap {
-		m.hosts[i] = hostRow{status: snap[i], health: fleet.Assess(&snap[i], now)}
+	resort := force
+	if v != m.version {
+		changed, ver := m.opt.Store.Changed(m.version)
+		if m.index == nil || len(m.hosts) == 0 {
+			m.hosts = make([]hostRow, len(changed))
+			m.index = make(map[string]int, len(changed))
+			for i := range changed {
+				m.index[changed[i].Host.Name] = i
+			}
+		}
+		for i := range changed {
+			if m.update(m.index[changed[i].Host.Name], changed[i], now) {
+				resort = true
+			}
+		}
+		m.version = ver
 	}
-	m.arrange()
+	if sec != m.second {
+		m.second = sec
+		for i := range m.hosts {
+			if clockSensitive(&m.hosts[i], now) && m.update(i, m.hosts[i].status, now) {
+				resort = true
+			}
+		}
+	}
+	if resort {
+		m.arrange()
+	}
 	if m.mode == modeDetail {
 		m.renderDetail()
 	}
+}
+
+// update re-evaluates one host; it reports whether its state changed.
+func (m *Model) update(i int, st fleet.HostStatus, now time.Time) bool {
+	old := m.hosts[i].health.State
+	m.hosts[i] = hostRow{status: st}
+	m.hosts[i].health = fleet.Assess(&m.hosts[i].status, now)
+	return m.hosts[i].health.State != old || m.hosts[i].status.Host == nil
+}
+
+// clockSensitive reports whether a host's evaluation may change with time
+// alone: its data may have just gone stale, or its reason carries an age.
+func clockSensitive(r *hostRow, now time.Time) bool {
+	if r.status.Last == nil {
+		return false
+	}
+	if r.health.State == fleet.Down {
+		return true
+	}
+	interval := r.status.Host.Interval()
+	if interval <= 0 {
+		interval = fleet.DefaultPollInterval
+	}
+	stale := now.Sub(r.status.Last.At) > fleet.StaleAfter*interval
+	return stale != (r.health.State == fleet.Stale) || r.health.State == fleet.Stale
 }
 
 // View renders the whole screen, never taller or wider than the terminal.

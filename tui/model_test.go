@@ -195,7 +195,7 @@ func TestDetailView(t *testing.T) {
 	send(m, down, enter) // db-1
 	v := m.View()
 	for _, want := range []string{
-		"db-1", "PROD", "✖ CRIT", "address 10.0.0.2:22",
+		"db-1", "PROD", "✖ CRIT", "address 10.0.0.2",
 		"/var", "97%", "90%", "memory", "4.0 GiB / 16.0 GiB", "load/core", "per core 10% 14%",
 		"uptime 41d", "History",
 	} {

@@ -1,0 +1,44 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// BenchmarkFleetView measures one frame of the dashboard: new data for one
+// host arrives, the tick (every 250 ms, so every fourth frame crosses a
+// second and re-checks clock-dependent states) reads the store, the screen
+// is rendered.
+func BenchmarkFleetView(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			c := &fleet.Config{Name: "bench"}
+			for i := 0; i < n; i++ {
+				c.Hosts = append(c.Hosts, fleet.Host{Name: fmt.Sprintf("host-%05d", i), Env: "prod",
+					PollInterval: fleet.Duration{Duration: 5 * time.Second}, Limits: fleet.DefaultLimits})
+			}
+			store := fleet.NewStore(c.Hosts)
+			clock := now
+			for i := range c.Hosts {
+				store.Record(fleet.Observation{Host: c.Hosts[i].Name, At: clock, Sample: sample(clock, float64(i%100))})
+			}
+			m := New(Options{Config: c, Store: store, Styles: asciiStyles(b), Keys: DefaultKeyMap(),
+				Now: func() time.Time { return clock }})
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("o")}) // worst first
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				clock = clock.Add(250 * time.Millisecond)
+				h := c.Hosts[i%n].Name
+				store.Record(fleet.Observation{Host: h, At: clock, Sample: sample(clock, float64(i%100))})
+				m.Update(tickMsg(clock))
+				_ = m.View()
+			}
+		})
+	}
+}
