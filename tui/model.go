@@ -73,9 +73,9 @@ type Model struct {
 	hosts   []hostRow      // every host, in config order
 	index   map[string]int // host name → index in hosts
 	visible []int          // indexes into hosts after filter and sort
-	cursor  int       // index into visible
-	offset  int       // first visible row on screen
-	selName string    // keeps the selection across re-sorts
+	cursor  int            // index into visible
+	offset  int            // first visible row on screen
+	selName string         // keeps the selection across re-sorts
 
 	version uint64
 	now     time.Time
