@@ -121,13 +121,13 @@ func (s *Store) Snapshot() ([]HostStatus, uint64) {
 
 // Changed copies the status of every host changed after version since, in
 // config order, with the version it reflects: readers update only what
-// moved. Changed(0) returns every host.
+// moved.
 func (s *Store) Changed(since uint64) ([]HostStatus, uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []HostStatus
 	for _, e := range s.hosts {
-		if e.ver > since || since == 0 {
+		if e.ver > since {
 			out = append(out, e.status)
 		}
 	}

@@ -268,19 +268,19 @@ func (m *Model) refresh(force bool) {
 	if !force && v == m.version && sec == m.second {
 		return
 	}
-	if force {
-		m.version = 0
-	}
-	resort := force
-	if v != m.version {
-		changed, ver := m.opt.Store.Changed(m.version)
-		if m.index == nil || len(m.hosts) == 0 {
-			m.hosts = make([]hostRow, len(changed))
-			m.index = make(map[string]int, len(changed))
-			for i := range changed {
-				m.index[changed[i].Host.Name] = i
-			}
+	resort := false
+	switch {
+	case force || m.index == nil:
+		snap, ver := m.opt.Store.Snapshot()
+		m.hosts = make([]hostRow, len(snap))
+		m.index = make(map[string]int, len(snap))
+		for i := range snap {
+			m.index[snap[i].Host.Name] = i
+			m.update(i, snap[i], now)
 		}
+		m.version, resort = ver, true
+	case v != m.version:
+		changed, ver := m.opt.Store.Changed(m.version)
 		for i := range changed {
 			if m.update(m.index[changed[i].Host.Name], changed[i], now) {
 				resort = true
@@ -309,7 +309,7 @@ func (m *Model) update(i int, st fleet.HostStatus, now time.Time) bool {
 	old := m.hosts[i].health.State
 	m.hosts[i] = hostRow{status: st}
 	m.hosts[i].health = fleet.Assess(&m.hosts[i].status, now)
-	return m.hosts[i].health.State != old || m.hosts[i].status.Host == nil
+	return m.hosts[i].health.State != old
 }
 
 // clockSensitive reports whether a host's evaluation may change with time

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -294,5 +295,35 @@ func TestStoreUpdatesReachTheScreen(t *testing.T) {
 	send(m, tickMsg(now))
 	if !strings.Contains(m.View(), "2 CRIT") {
 		t.Errorf("new data not shown after tick:\n%s", m.View())
+	}
+}
+
+// The dashboard starts before any poll has answered (the real program's
+// order): hosts are listed at once as UNKNOWN and fill in as data arrives.
+func TestFirstDataAfterStart(t *testing.T) {
+	c, err := fleet.Parse("t.toml", []byte("[[hosts]]\nname = \"a-1\"\naddress = \"local\"\n[[hosts]]\nname = \"b-1\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := fleet.NewStore(c.Hosts)
+	m := New(Options{Config: c, Store: store, Styles: asciiStyles(t), Keys: DefaultKeyMap(), Now: func() time.Time { return now }})
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 20})
+	if got := hostOrder(m.View()); strings.Join(got, ",") != "a-1,b-1" {
+		t.Fatalf("before data: %v\n%s", got, m.View())
+	}
+	store.Record(fleet.Observation{Host: "a-1", At: now, Sample: sample(now, 95)})
+	send(m, tickMsg(now))
+	v := m.View()
+	if !strings.Contains(v, "disk /var 95% ≥ 90%") || !strings.Contains(v, "1 UNKNOWN 1 CRIT") {
+		t.Errorf("after data:\n%s", v)
+	}
+	send(m, keys("o")...)
+	if got := hostOrder(m.View()); strings.Join(got, ",") != "a-1,b-1" {
+		t.Errorf("worst first: %v", got)
+	}
+	store.Record(fleet.Observation{Host: "b-1", At: now, Err: errors.New("refused")})
+	send(m, tickMsg(now))
+	if got := hostOrder(m.View()); strings.Join(got, ",") != "b-1,a-1" {
+		t.Errorf("a new DOWN host must move up in worst-first order: %v", got)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
 // tmuxSession runs opsdeck in a detached tmux session of a fixed size, on a
@@ -153,17 +156,24 @@ func TestTmux_LocalDashboard(t *testing.T) {
 }
 
 func TestTmux_FleetWithSSHHostAndNoColor(t *testing.T) {
-	cfg := writeFile(t, "fleet.toml", `name = "tmux fleet"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // nothing listens there now
+	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`name = "tmux fleet"
 [[hosts]]
 name = "me"
 address = "local"
 [[hosts]]
 name = "db-9"
 address = "127.0.0.1"
+port = %d
 env = "prod"
-`)
+`, closed))
 	s := startTmux(t, 100, 30, []string{"NO_COLOR=1"}, "--config", cfg, "--read-only", "--theme", "high-contrast")
-	scr := s.waitScreen("tmux fleet", "[read-only]", "db-9", "PROD", "UNKNOWN", "not polled")
+	scr := s.waitScreen("tmux fleet", "[read-only]", "db-9", "PROD", "DOWN", "refused")
 	s.checkFits(scr)
 	colour := s.tmux("capture-pane", "-p", "-e")
 	if m := colourSGR.FindString(colour); m != "" {
@@ -172,5 +182,40 @@ env = "prod"
 	s.keys("C-c")
 	if code := s.waitExit(); code != 0 {
 		t.Errorf("exit code %d after ctrl+c", code)
+	}
+}
+
+// The dashboard against real sshd test hosts, one behind a jump host, as
+// an operator sees it.
+func TestTmux_SSHFleet(t *testing.T) {
+	f := fleettest.StartFleet(t, 2)
+	inner := f.Add(t, "inner", fleettest.SSHDOptions{Listen: "127.0.0.2"})
+	var hosts strings.Builder
+	for _, h := range f.Hosts[:2] {
+		fmt.Fprintf(&hosts, "[[hosts]]\nname = %q\naddress = %q\nport = %d\nenv = \"staging\"\n", h.Name, h.Listen, h.Port)
+	}
+	fmt.Fprintf(&hosts, "[[hosts]]\nname = \"inner\"\naddress = \"127.0.0.2\"\nport = %d\njump = \"host-1\"\nenv = \"prod\"\n", inner.Port)
+	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`name = "ssh fleet"
+[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+poll_interval = "1s"
+%s`, f.ClientKey.Path, f.KnownHosts, hosts.String()))
+	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			s := startTmux(t, size[0], size[1], nil, "--config", cfg)
+			scr := s.waitScreen("3 hosts: 3 OK", "host-1", "host-2", "inner", "PROD")
+			s.checkFits(scr)
+			t.Logf("fleet at %dx%d:\n%s", size[0], size[1], scr)
+			s.keys("G", "Enter") // the last row: inner, by name
+			scr = s.waitScreen("inner", "address "+inner.User+"@127.0.0.2:", "via host-1", "connection connected", "poll took", "Resources")
+			s.checkFits(scr)
+			t.Logf("detail at %dx%d:\n%s", size[0], size[1], scr)
+			s.keys("q")
+			if code := s.waitExit(); code != 0 {
+				t.Errorf("exit code %d", code)
+			}
+		})
 	}
 }

@@ -40,10 +40,25 @@ type Server struct {
 func StartServer(tb testing.TB, h Handler) *Server {
 	tb.Helper()
 	dir := tb.TempDir()
-	s := &Server{handler: h, conns: map[net.Conn]bool{}, done: make(chan struct{})}
-	s.HostKey = NewKey(tb, dir, "host_key")
-	s.ClientKey = NewKey(tb, dir, "id_ed25519")
-	allowed := s.ClientKey.Signer.PublicKey().Marshal()
+	host, client := NewKey(tb, dir, "host_key"), NewKey(tb, dir, "id_ed25519")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := Serve(ln, host, client, h)
+	s.KnownHosts = filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(s.KnownHosts, []byte(s.KnownHostsLine()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Serve answers SSH on ln with host's key, letting in client's key only.
+// It also runs outside tests (a benchmark's server process).
+func Serve(ln net.Listener, host, client *Key, h Handler) *Server {
+	s := &Server{handler: h, conns: map[net.Conn]bool{}, done: make(chan struct{}), HostKey: host, ClientKey: client}
+	allowed := client.Signer.PublicKey().Marshal()
 	s.cfg = &ssh.ServerConfig{
 		PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
 			if bytes.Equal(k.Marshal(), allowed) {
@@ -52,21 +67,16 @@ func StartServer(tb testing.TB, h Handler) *Server {
 			return nil, io.EOF
 		},
 	}
-	s.cfg.AddHostKey(s.HostKey.Signer)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	s.cfg.AddHostKey(host.Signer)
 	s.ln, s.Addr = ln, ln.Addr().String()
-	s.KnownHosts = filepath.Join(dir, "known_hosts")
-	line := knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, s.HostKey.Signer.PublicKey()) + "\n"
-	if err := os.WriteFile(s.KnownHosts, []byte(line), 0o600); err != nil {
-		tb.Fatal(err)
-	}
 	s.wg.Add(1)
 	go s.accept()
-	tb.Cleanup(s.Close)
 	return s
+}
+
+// KnownHostsLine is this server's known_hosts line.
+func (s *Server) KnownHostsLine() string {
+	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, s.HostKey.Signer.PublicKey()) + "\n"
 }
 
 // Close stops the server and every connection.

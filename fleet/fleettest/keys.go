@@ -24,23 +24,44 @@ type Key struct {
 // NewKey generates a key and writes it to dir/name.
 func NewKey(tb testing.TB, dir, name string) *Key {
 	tb.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, err := GenerateKey(filepath.Join(dir, name))
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return k
+}
+
+// GenerateKey makes an ed25519 key and writes it to path.
+func GenerateKey(path string) (*Key, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
 	}
 	block, err := ssh.MarshalPrivateKey(priv, "opsdeck test key")
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	signer, err := ssh.NewSignerFromKey(priv)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	return &Key{Path: path, Signer: signer}
+	return &Key{Path: path, Signer: signer}, nil
+}
+
+// LoadKey reads a key written by GenerateKey.
+func LoadKey(path string) (*Key, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{Path: path, Signer: signer}, nil
 }
 
 // AuthorizedLine is the key's authorized_keys line.

@@ -321,13 +321,23 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 	defer sess.Close()
 	out := &capped{limit: limit}
 	errOut := &capped{limit: 4096}
-	sess.Stdin = bytes.NewReader(stdin)
 	sess.Stdout, sess.Stderr = out, errOut
+	// Write stdin to the channel ourselves: Session.Stdin would copy it
+	// through an io.Pipe and a 32 KiB buffer on every command.
+	in, err := sess.StdinPipe()
+	if err != nil {
+		return nil, c.lost(cli, err)
+	}
 	if err := sess.Start(cmd); err != nil {
 		return nil, c.lost(cli, err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- sess.Wait() }()
+	go func() {
+		if _, err := in.Write(stdin); err == nil {
+			in.Close()
+		}
+		done <- sess.Wait()
+	}()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
@@ -379,6 +389,21 @@ type capped struct {
 	buf   bytes.Buffer
 	limit int
 	over  bool
+}
+
+// ReadFrom lets io.Copy fill the buffer directly instead of through a
+// 32 KiB copy buffer per stream per command.
+func (c *capped) ReadFrom(r io.Reader) (int64, error) {
+	n, err := c.buf.ReadFrom(io.LimitReader(r, int64(max(0, c.limit-c.buf.Len()))))
+	if err != nil {
+		return n, err
+	}
+	// Past the limit: drain, so the remote side is not blocked.
+	m, err := io.Copy(io.Discard, r)
+	if m > 0 {
+		c.over = true
+	}
+	return n + m, err
 }
 
 func (c *capped) Write(p []byte) (int, error) {
