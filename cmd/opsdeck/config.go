@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"sync"
+	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/opsdeck/opsdeck/tui"
 	"github.com/spf13/cobra"
 )
@@ -16,14 +21,22 @@ func newConfigCmd(g *globals) *cobra.Command {
 		Example: `  opsdeck config check
   opsdeck config check --config fleet.toml`,
 	}
+	var offline bool
 	check := &cobra.Command{
 		Use:   "check",
-		Short: "Validate the configuration and print every problem",
+		Short: "Validate the configuration, test each connection, print every problem",
 		Long: `Validate the configuration file: syntax, unknown keys, types, references
 between hosts, thresholds and key bindings. Every problem is printed as
-file:line:column: key: what is wrong. Exits 1 when there is any problem.`,
+file:line:column: key: what is wrong.
+
+Then connect to every SSH host the way the dashboard does (same keys,
+known_hosts, ~/.ssh/config and jump hosts) and report each: reachable, or
+why not (refused, timeout, DNS, auth failed, host key unknown or CHANGED,
+jump host down). --offline skips the connections.
+
+Exits 1 when there is any problem.`,
 		Example: `  opsdeck config check
-  opsdeck config check --config ./config.example.toml
+  opsdeck config check --config ./config.example.toml --offline
   OPSDECK_CONFIG=fleet.toml opsdeck config check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,9 +64,17 @@ file:line:column: key: what is wrong. Exits 1 when there is any problem.`,
 				}
 			}
 			fmt.Fprintf(out, "%s: OK — %d host(s): %d local, %d over SSH\n", describe(loc), len(c.Hosts), local, len(c.Hosts)-local)
+			if offline || local == len(c.Hosts) {
+				return nil
+			}
+			if failed := testConnections(cmd.Context(), out, c); failed > 0 {
+				fmt.Fprintf(out, "%d of %d SSH host(s) unreachable\n", failed, len(c.Hosts)-local)
+				return withCode(exitRuntime, errSilent)
+			}
 			return nil
 		},
 	}
+	check.Flags().BoolVar(&offline, "offline", false, "validate only; do not connect to the hosts")
 	cfg.AddCommand(check)
 	return cfg
 }
@@ -94,4 +115,59 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// testConnections connects to every SSH host (bounded concurrency, each
+// within its timeout), prints one line per host and returns the failures.
+func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
+	targets, err := sshx.Resolve(c)
+	if err != nil {
+		fmt.Fprintln(out, "FAIL  ", err)
+		return 1
+	}
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(c), Policy: c.Defaults.KnownHostsPolicy})
+	defer pool.Close()
+	type result struct {
+		took time.Duration
+		err  error
+	}
+	results := make([]result, len(c.Hosts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		if h.Local() {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			tctx, cancel := context.WithTimeout(ctx, h.Timeout.Duration)
+			defer cancel()
+			start := time.Now()
+			_, err := pool.Client(*targets[h.Name]).Run(tctx, "true", nil, 1024)
+			results[i] = result{time.Since(start), err}
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		if h.Local() {
+			continue
+		}
+		where := h.Endpoint()
+		if h.Resolved.Via != "" {
+			where += " via " + h.Resolved.Via
+		}
+		if err := results[i].err; err != nil {
+			failed++
+			fmt.Fprintf(out, "FAIL  %s  %s: %s\n", h.Name, where, fleet.Sanitize(err.Error(), fleet.MaxText))
+			continue
+		}
+		fmt.Fprintf(out, "ok    %s  %s  %s\n", h.Name, where, results[i].took.Round(time.Millisecond))
+	}
+	return failed
 }

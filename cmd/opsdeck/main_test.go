@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
 // bin is the opsdeck binary built for these tests: they run it as a user
@@ -38,7 +41,8 @@ func opsdeck(t *testing.T, env []string, args ...string) (stdout, stderr string,
 	cmd := exec.Command(bin, args...)
 	home := t.TempDir()
 	cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH")}, env...)
+		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH"),
+		"GORACE=atexit_sleep_ms=0"}, env...) // the race runtime otherwise sleeps 1 s at exit
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -80,11 +84,11 @@ quit = ["o"]
 		wantErr  string
 	}{
 		"example passes": {
-			args: []string{"config", "check", "--config", example}, wantCode: 0,
+			args: []string{"config", "check", "--config", example, "--offline"}, wantCode: 0,
 			wantOut: []string{"config.example.toml: OK — 5 host(s): 1 local, 4 over SSH"},
 		},
 		"global flag after the subcommand or before it": {
-			args: []string{"--config", example, "config", "check"}, wantCode: 0,
+			args: []string{"--config", example, "config", "check", "--offline"}, wantCode: 0,
 			wantOut: []string{"OK"},
 		},
 		"embedded default": {
@@ -92,7 +96,7 @@ quit = ["o"]
 			wantOut: []string{"embedded default: OK — 1 host(s): 1 local"},
 		},
 		"env variable": {
-			args: []string{"config", "check"}, env: []string{"OPSDECK_CONFIG=" + example}, wantCode: 0,
+			args: []string{"config", "check", "--offline"}, env: []string{"OPSDECK_CONFIG=" + example}, wantCode: 0,
 			wantOut: []string{"config.example.toml: OK"},
 		},
 		"every problem, located": {
@@ -169,5 +173,49 @@ func TestHelpAndVersion(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "opsdeck") {
 			t.Errorf("completion %s: exit %d", sh, code)
 		}
+	}
+}
+
+// config check connects to every host like the dashboard and says which
+// cannot be reached, and why.
+func TestConfigCheck_Connections(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+timeout = "3s"
+[[hosts]]
+name = "up"
+address = "127.0.0.1"
+port = %d
+[[hosts]]
+name = "gone"
+address = "127.0.0.1"
+port = %d
+`, f.ClientKey.Path, f.KnownHosts, h.Port, closed))
+	out, _, code := opsdeck(t, nil, "config", "check", "-c", cfg)
+	for _, want := range []string{
+		"OK — 2 host(s): 0 local, 2 over SSH",
+		fmt.Sprintf("ok    up  %s@127.0.0.1:%d", h.User, h.Port),
+		fmt.Sprintf("FAIL  gone  %s@127.0.0.1:%d: refused: connection refused", h.User, closed),
+		"1 of 2 SSH host(s) unreachable",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if out, _, code := opsdeck(t, nil, "config", "check", "-c", cfg, "--offline"); code != 0 || strings.Contains(out, "FAIL") {
+		t.Errorf("--offline: exit %d\n%s", code, out)
 	}
 }

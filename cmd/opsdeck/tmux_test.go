@@ -31,7 +31,7 @@ func startTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxSessio
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("opsdeck-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), w: w, h: h}
 	home := t.TempDir()
 	shell := []string{"env", "-i", "HOME=" + home, "TERM=xterm-256color", "PATH=" + os.Getenv("PATH"),
-		"XDG_STATE_HOME=" + filepath.Join(home, "state")}
+		"XDG_STATE_HOME=" + filepath.Join(home, "state"), "GORACE=atexit_sleep_ms=0"}
 	shell = append(append(append(shell, env...), bin), args...)
 	s.tmux("-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), strings.Join(quoteAll(shell), " "))
 	s.tmux("set-option", "-g", "remain-on-exit", "on")
