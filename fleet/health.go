@@ -70,7 +70,38 @@ func Evaluate(s *Sample, l Limits) []Check {
 		}
 		checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%"))
 	}
+	for i := range s.Services {
+		checks = append(checks, ServiceCheck(&s.Services[i]))
+	}
 	return checks
+}
+
+// ServiceCheck evaluates a service: CRIT when not running, WARN when it is
+// flapping, not started at boot or not restarted when it dies.
+func ServiceCheck(sv *ServiceStatus) Check {
+	c := Check{Name: "service " + sv.Name, State: OK}
+	state := sv.State
+	if state == "" {
+		state = "UNKNOWN"
+	}
+	switch {
+	case sv.Err != "":
+		c.State, c.Reason = Unknown, "service "+sv.Name+": "+sv.Err
+	case !sv.Running:
+		c.State, c.Reason = Crit, "service "+sv.Name+" "+state
+		if sv.Detail != "" {
+			c.Reason += " (" + sv.Detail + ")"
+		}
+	case sv.Recent >= FlapRestarts:
+		c.State, c.Reason = Warn, fmt.Sprintf("service %s FLAPPING: restarted %d× in %d min", sv.Name, sv.Recent, int(FlapWindow.Minutes()))
+	case sv.Enabled != nil && !*sv.Enabled:
+		c.State, c.Reason = Warn, "service "+sv.Name+" is not enabled at boot"
+	case sv.AutoRestart != nil && !*sv.AutoRestart:
+		c.State, c.Reason = Warn, "service "+sv.Name+" is not restarted when it dies"
+	default:
+		c.Reason = "service " + sv.Name + " " + state
+	}
+	return c
 }
 
 func metricCheck(s *Sample, m Metric, name string, v float64, p Pair, unit string) Check {

@@ -35,6 +35,8 @@ type Sample struct {
 	Uptime   time.Duration
 	BootTime time.Time
 
+	Services []ServiceStatus
+
 	Unknown map[Metric]string
 }
 
@@ -106,3 +108,29 @@ func (s *Sample) WorstDisk() *Disk {
 	}
 	return w
 }
+
+// ServiceStatus is what a probe learnt about one configured service.
+type ServiceStatus struct {
+	Name, Kind string
+	State      string // the kind's own word, upper-cased: RUNNING, FAILED, FATAL, EXITED…
+	Running    bool
+	PID        int
+	Since      time.Time // when it (re)started; zero if unknown
+	// Restarts is the kind's cumulative restart count (systemd NRestarts,
+	// docker RestartCount, pm2 restart_time), or the restarts opsdeck saw
+	// itself (a new PID) for kinds that keep none; -1 when unknown.
+	Restarts int
+	// Recent is how many restarts happened within FlapWindow.
+	Recent      int
+	Enabled     *bool  // starts at boot; nil when the kind cannot tell
+	AutoRestart *bool  // restarted by its supervisor when it dies; nil when unknown
+	Detail      string // the kind's description (supervisor's "Exited too quickly")
+	Err         string // why the status could not be read: the check is UNKNOWN
+}
+
+// FlapWindow and FlapRestarts define FLAPPING: at least FlapRestarts
+// restarts within FlapWindow.
+const (
+	FlapWindow   = 10 * time.Minute
+	FlapRestarts = 3
+)

@@ -14,8 +14,9 @@ const maxField = 256
 // Assemble turns probe sections into a sample. prev is the previous CPU
 // reading of this host (nil on the first poll, when the script's stat0
 // baseline is used); the reading to keep for next time is returned. mounts
-// are the configured mount points (empty: every real filesystem).
-func Assemble(secs map[string]*Section, prev *Stat, mounts []string, at time.Time) (*fleet.Sample, *Stat) {
+// are the configured mount points (empty: every real filesystem); services
+// the configured services, in the order the script asked for them.
+func Assemble(secs map[string]*Section, prev *Stat, mounts []string, services []fleet.Service, at time.Time) (*fleet.Sample, *Stat) {
 	s := &fleet.Sample{At: at}
 	next := prev
 	stat, err := stat(secs, "stat")
@@ -54,6 +55,9 @@ func Assemble(secs map[string]*Section, prev *Stat, mounts []string, at time.Tim
 		s.Uptime = time.Duration(up * float64(time.Second))
 	}
 	disks(s, secs, mounts)
+	for i := range services {
+		s.Services = append(s.Services, ParseService(&services[i], secs[fmt.Sprintf("svc%d", i)], s.Uptime, at))
+	}
 	return s, next
 }
 

@@ -38,7 +38,7 @@ func kv(t *testing.T, secs map[string]*Section, sec, key string) uint64 {
 
 func TestAssemble_RecordedDebian(t *testing.T) {
 	secs := Split(fixture(t, "debian12-container.out"), "fixture")
-	s, next := Assemble(secs, nil, nil, at)
+	s, next := Assemble(secs, nil, nil, nil, at)
 	if len(s.Unknown) > 0 {
 		t.Fatalf("unknown: %v", s.Unknown)
 	}
@@ -65,7 +65,7 @@ func TestAssemble_RecordedDebian(t *testing.T) {
 
 func TestAssemble_OldKernelAndSpaces(t *testing.T) {
 	secs := Split(fixture(t, "old-kernel-spaces.out"), "fixture")
-	s, _ := Assemble(secs, nil, nil, at)
+	s, _ := Assemble(secs, nil, nil, nil, at)
 	if !strings.Contains(s.Unknown[fleet.MetricCPU], "first reading") {
 		t.Errorf("cpu without baseline: %v", s.Unknown)
 	}
@@ -86,7 +86,7 @@ func TestAssemble_OldKernelAndSpaces(t *testing.T) {
 	prev, _ := ParseStat(secs["stat"].Lines)
 	secs["stat"].Lines[0] = "cpu  150 0 150 900"
 	secs["stat"].Lines[1] = "cpu0 150 0 150 900"
-	s2, _ := Assemble(secs, prev, nil, at)
+	s2, _ := Assemble(secs, prev, nil, nil, at)
 	if s2.CPU != 50 || len(s2.PerCore) != 1 || s2.PerCore[0] != 50 {
 		t.Errorf("cpu %v per core %v, want 50", s2.CPU, s2.PerCore)
 	}
@@ -94,7 +94,7 @@ func TestAssemble_OldKernelAndSpaces(t *testing.T) {
 
 func TestAssemble_ConfiguredMounts(t *testing.T) {
 	secs := Split(fixture(t, "old-kernel-spaces.out"), "fixture")
-	s, _ := Assemble(secs, nil, []string{"/mnt/my disk", "/data"}, at)
+	s, _ := Assemble(secs, nil, []string{"/mnt/my disk", "/data"}, nil, at)
 	if len(s.Disks) != 2 || s.Disks[0].Err != "" || s.Disks[1].Err == "" {
 		t.Fatalf("disks %+v", s.Disks)
 	}
@@ -179,9 +179,9 @@ func TestPercent(t *testing.T) {
 func TestAssemble_TruncatedAnywhere(t *testing.T) {
 	for _, name := range []string{"debian12-container.out", "old-kernel-spaces.out"} {
 		full := fixture(t, name)
-		want, _ := Assemble(Split(full, "fixture"), nil, nil, at)
+		want, _ := Assemble(Split(full, "fixture"), nil, nil, nil, at)
 		for cut := 0; cut < len(full); cut++ {
-			got, _ := Assemble(Split(full[:cut], "fixture"), nil, nil, at)
+			got, _ := Assemble(Split(full[:cut], "fixture"), nil, nil, nil, at)
 			check := func(m fleet.Metric, same bool) {
 				if got.Known(m) && want.Known(m) && !same {
 					t.Fatalf("%s cut at %d: %s differs from the full output", name, cut, m)
@@ -204,7 +204,7 @@ func FuzzAssemble(f *testing.F) {
 	f.Add(fixture(f, "old-kernel-spaces.out"))
 	f.Add([]byte("@@opsdeck-fixture begin df\n/dev/x 1 2 3 4% \x1b]0;t\x07\n@@opsdeck-fixture end df 0\n"))
 	f.Fuzz(func(t *testing.T, out []byte) {
-		s, _ := Assemble(Split(out, "fixture"), nil, nil, at)
+		s, _ := Assemble(Split(out, "fixture"), nil, nil, nil, at)
 		if s.Known(fleet.MetricCPU) && (s.CPU < 0 || s.CPU > 100 || math.IsNaN(s.CPU)) {
 			t.Fatalf("cpu %v", s.CPU)
 		}

@@ -8,6 +8,8 @@ package probe
 import (
 	"fmt"
 	"strings"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // MaxOutput caps what one poll may return: a broken host cannot exhaust
@@ -20,10 +22,10 @@ func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// Script builds the probe. nonce makes the section markers impossible for
+// Script builds the probe: resources, then each service's status. nonce makes the section markers impossible for
 // the host's data to imitate. baseline adds a first CPU reading 250 ms
 // before the second, for the first poll of a host (CPU % needs two).
-func Script(nonce string, mounts []string, baseline bool) []byte {
+func Script(nonce string, mounts []string, services []fleet.Service, baseline bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "m=%s\nexport LC_ALL=C\n", Quote("@@opsdeck-"+nonce))
 	section := func(name, cmd string) {
@@ -47,6 +49,9 @@ func Script(nonce string, mounts []string, baseline bool) []byte {
 			q[i] = Quote(m)
 		}
 		section("df", "df -P -k -- "+strings.Join(q, " ")+" 2>/dev/null")
+	}
+	for i := range services {
+		section(fmt.Sprintf("svc%d", i), StatusCommand(&services[i]))
 	}
 	b.WriteString("exit 0\n")
 	return []byte(b.String())
