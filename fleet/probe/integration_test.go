@@ -327,3 +327,79 @@ jump = "bastion"
 	})
 	t.Logf("inner: %s", r.health("inner").Reason)
 }
+
+func (r *rig) service(host, name string) *fleet.ServiceStatus {
+	st := r.status(host)
+	if st.Last == nil {
+		return nil
+	}
+	for i := range st.Last.Services {
+		if st.Last.Services[i].Name == name {
+			return &st.Last.Services[i]
+		}
+	}
+	return nil
+}
+
+func TestIntegration_SupervisorServices(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000", "stopper": "sleep 100000"})
+	hosts := hostsFor(f) + fmt.Sprintf(`[[hosts.services]]
+name = "worker"
+kind = "supervisor"
+program = "worker"
+conf = %[1]q
+[[hosts.services]]
+name = "stopper"
+kind = "supervisor"
+program = "stopper"
+conf = %[1]q
+[[hosts.services]]
+name = "ghost"
+kind = "supervisor"
+program = "no-such-program"
+conf = %[1]q
+`, sup.Conf)
+	r := startRig(t, f, "strict", hosts)
+	waitFor(t, 10*time.Second, "service status", func() bool { return r.service(h.Name, "worker") != nil })
+	w := r.service(h.Name, "worker")
+	if !w.Running || w.State != "RUNNING" || w.PID != sup.PID("worker") || w.Since.IsZero() {
+		t.Errorf("worker = %+v, supervisorctl says pid %d", w, sup.PID("worker"))
+	}
+	if c := fleet.ServiceCheck(w); c.State != fleet.OK {
+		t.Errorf("worker check %s %s", c.State, c.Reason)
+	}
+	g := r.service(h.Name, "ghost")
+	if c := fleet.ServiceCheck(g); c.State != fleet.Crit || !strings.Contains(c.Reason, "service ghost NOT-FOUND") {
+		t.Errorf("ghost: %s %q (%+v)", c.State, c.Reason, g)
+	}
+
+	// A crash: supervisor restarts the program; opsdeck sees a new pid and
+	// counts the restart.
+	old := w.PID
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "the restarted worker", func() bool {
+		w := r.service(h.Name, "worker")
+		return w != nil && w.Running && w.PID != old && w.PID != 0
+	})
+	if w := r.service(h.Name, "worker"); w.Restarts != 1 || w.Recent != 1 {
+		t.Errorf("restarts seen %d, recent %d; want 1 and 1", w.Restarts, w.Recent)
+	}
+
+	if out, err := sup.Ctl("stop", "stopper"); err != nil {
+		t.Fatalf("supervisorctl stop: %v %s", err, out)
+	}
+	waitFor(t, 10*time.Second, "stopped service CRIT", func() bool {
+		s := r.service(h.Name, "stopper")
+		return s != nil && fleet.ServiceCheck(s).State == fleet.Crit
+	})
+	if c := fleet.ServiceCheck(r.service(h.Name, "stopper")); c.Reason != "service stopper STOPPED" && !strings.HasPrefix(c.Reason, "service stopper STOPPED (") {
+		t.Errorf("reason %q", c.Reason)
+	}
+	if hl := r.health(h.Name); hl.State != fleet.Crit {
+		t.Errorf("host with a stopped service is %s (%s), want CRIT", hl.State, hl.Reason)
+	}
+}

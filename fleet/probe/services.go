@@ -260,14 +260,20 @@ func parsePM2(st *fleet.ServiceStatus, name string, sec *Section, at time.Time) 
 	if sec.Exit != 0 {
 		return fmt.Errorf("pm2 jlist failed (exit %d): %s", sec.Exit, clip(strings.Join(sec.Lines, " ")))
 	}
-	// pm2 may print warnings before the JSON: start at the first '['.
-	text := strings.Join(sec.Lines, "\n")
-	i := strings.Index(text, "[")
-	if i < 0 {
+	// pm2 may print notices first ("[PM2] Spawning PM2 daemon…"): the
+	// JSON is the line that starts with "[{" (or is "[]").
+	start := -1
+	for i, l := range sec.Lines {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "[{") || t == "[]" {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
 		return errors.New("pm2 jlist printed no JSON")
 	}
 	var procs []pm2Proc
-	if err := json.Unmarshal([]byte(text[i:]), &procs); err != nil {
+	if err := json.Unmarshal([]byte(strings.Join(sec.Lines[start:], "\n")), &procs); err != nil {
 		return fmt.Errorf("pm2 jlist: %v", err)
 	}
 	for _, p := range procs {
