@@ -300,36 +300,51 @@ type Result struct {
 // bytes of stdout. Every step is bounded by ctx: when it ends the session
 // (and, if the host stopped answering, the connection) is closed.
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
-	cli, err := c.conn(ctx)
+	out := &capped{limit: limit}
+	errOut := &capped{limit: 4096}
+	exit, err := c.exec(ctx, cmd, stdin, out, errOut)
+	res := &Result{Stdout: out.buf.Bytes(), Stderr: errOut.buf.Bytes(), Truncated: out.over, Exit: exit}
 	if err != nil {
 		return nil, err
+	}
+	return res, nil
+}
+
+// Exec runs cmd and streams its stdout and stderr to out as they arrive
+// (an operator's action). It returns the exit status.
+func (c *Client) Exec(ctx context.Context, cmd string, out io.Writer) (int, error) {
+	return c.exec(ctx, cmd, nil, out, out)
+}
+
+func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, stderr io.Writer) (int, error) {
+	cli, err := c.conn(ctx)
+	if err != nil {
+		return 0, err
 	}
 	select {
 	case c.sessions <- struct{}{}:
 		defer func() { <-c.sessions }()
 	case <-ctx.Done():
-		return nil, &Error{KindTimeout, "too many sessions in flight to " + c.target.Name, ctx.Err()}
+		return 0, &Error{KindTimeout, "too many sessions in flight to " + c.target.Name, ctx.Err()}
 	}
 	sess, err := newSession(ctx, cli)
 	if err != nil {
 		if ctx.Err() != nil {
 			c.drop(cli, "no session opened in time") // a connection that cannot open a session is dead
-			return nil, &Error{KindTimeout, c.target.Name + " stopped answering (no session opened in time)", err}
+			return 0, &Error{KindTimeout, c.target.Name + " stopped answering (no session opened in time)", err}
 		}
-		return nil, c.lost(cli, err)
+		return 0, c.lost(cli, err)
 	}
 	defer sess.Close()
-	out := &capped{limit: limit}
-	errOut := &capped{limit: 4096}
-	sess.Stdout, sess.Stderr = out, errOut
+	sess.Stdout, sess.Stderr = stdout, stderr
 	// Write stdin to the channel ourselves: Session.Stdin would copy it
 	// through an io.Pipe and a 32 KiB buffer on every command.
 	in, err := sess.StdinPipe()
 	if err != nil {
-		return nil, c.lost(cli, err)
+		return 0, c.lost(cli, err)
 	}
 	if err := sess.Start(cmd); err != nil {
-		return nil, c.lost(cli, err)
+		return 0, c.lost(cli, err)
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -344,21 +359,19 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		c.drop(cli, "the previous command timed out") // the host may be frozen; a fresh connection next time
-		return nil, &Error{KindTimeout, "command on " + c.target.Name + " did not finish in time", ctx.Err()}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return 0, &Error{KindCommand, "command on " + c.target.Name + " was cancelled", ctx.Err()}
+		}
+		return 0, &Error{KindTimeout, "command on " + c.target.Name + " did not finish in time", ctx.Err()}
 	}
-	res := &Result{Stdout: out.buf.Bytes(), Stderr: errOut.buf.Bytes(), Truncated: out.over}
 	var ee *ssh.ExitError
-	var missing *ssh.ExitMissingError
 	switch {
 	case err == nil:
+		return 0, nil
 	case errors.As(err, &ee):
-		res.Exit = ee.ExitStatus()
-	case errors.As(err, &missing):
-		return res, c.lost(cli, err)
-	default:
-		return res, c.lost(cli, err)
+		return ee.ExitStatus(), nil
 	}
-	return res, nil
+	return 0, c.lost(cli, err)
 }
 
 func newSession(ctx context.Context, cli *ssh.Client) (*ssh.Session, error) {

@@ -1,0 +1,242 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+type fakeExec struct {
+	mu    sync.Mutex
+	ran   []string
+	exit  int
+	out   string
+	err   error
+	block bool
+}
+
+func (f *fakeExec) Exec(ctx context.Context, h *fleet.Host, cmd string, out io.Writer) (int, error) {
+	f.mu.Lock()
+	f.ran = append(f.ran, h.Name+": "+cmd)
+	f.mu.Unlock()
+	io.WriteString(out, f.out)
+	if f.block {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return f.exit, f.err
+}
+
+func hosts(t *testing.T) []fleet.Host {
+	t.Helper()
+	c, err := fleet.Parse("t.toml", []byte(`
+[[hosts]]
+name = "web-1"
+env = "staging"
+[[hosts.services]]
+name = "api"
+kind = "supervisor"
+program = "api"
+conf = "/etc/sup visor.conf"
+[[hosts]]
+name = "db-1"
+env = "prod"
+sudo = true
+[[hosts.services]]
+name = "pg"
+kind = "systemd"
+unit = "postgresql@15-main.service"
+[[hosts.services]]
+name = "worker"
+kind = "process"
+pattern = "worker"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Hosts
+}
+
+func TestPlanRestart(t *testing.T) {
+	hs := hosts(t)
+	p, err := PlanRestart(&hs[0], "api")
+	if err != nil || p.Command != `supervisorctl -c '/etc/sup visor.conf' restart 'api'` || !p.Disruptive {
+		t.Errorf("%+v %v", p, err)
+	}
+	p, err = PlanRestart(&hs[1], "pg")
+	if err != nil || p.Command != `sudo -n systemctl restart -- 'postgresql@15-main.service'` {
+		t.Errorf("%+v %v", p, err)
+	}
+	if _, err := PlanRestart(&hs[1], "worker"); !errors.Is(err, ErrNoRestart) {
+		t.Errorf("process without restart: %v", err)
+	}
+	if _, err := PlanRestart(&hs[0], "nope"); err == nil || !strings.Contains(err.Error(), `host web-1 has no service "nope" (services: api)`) {
+		t.Errorf("unknown service: %v", err)
+	}
+	for _, u := range []struct {
+		svc  fleet.Service
+		want string
+	}{
+		{fleet.Service{Kind: "docker", Container: "a'b"}, `docker restart -- 'a'\''b'`},
+		{fleet.Service{Kind: "pm2", Program: "q; reboot"}, `pm2 restart 'q; reboot'`},
+		{fleet.Service{Kind: "process", Restart: "/usr/local/bin/restart-worker --now"}, `/usr/local/bin/restart-worker --now`},
+	} {
+		if got, _ := RestartCommand(&u.svc); got != u.want {
+			t.Errorf("got %q want %q", got, u.want)
+		}
+	}
+}
+
+func TestConfirmation(t *testing.T) {
+	hs := hosts(t)
+	staging, _ := PlanRestart(&hs[0], "api")
+	prod, _ := PlanRestart(&hs[1], "pg")
+	if got := Confirmation([]*Plan{staging}); got != "" {
+		t.Errorf("staging: %q", got)
+	}
+	if got := Confirmation([]*Plan{prod}); got != "db-1" {
+		t.Errorf("prod: %q", got)
+	}
+	if got := Confirmation([]*Plan{staging, prod}); got != "2" {
+		t.Errorf("two hosts: %q", got)
+	}
+}
+
+func manager(t *testing.T, ex Executor) (*Manager, string) {
+	path := filepath.Join(t.TempDir(), "state", "audit.jsonl")
+	return &Manager{Exec: ex, Audit: &Audit{Path: path}, Operator: "maya@laptop"}, path
+}
+
+func TestRun_AuditsEveryOutcome(t *testing.T) {
+	hs := hosts(t)
+	p, _ := PlanRestart(&hs[0], "api")
+	ex := &fakeExec{out: "api: stopped\napi: started\n"}
+	m, _ := manager(t, ex)
+	polled := ""
+	m.After = func(h string) { polled = h }
+	var lines []string
+	r := m.Run(context.Background(), p, func(l string) { lines = append(lines, l) })
+	if r.Outcome != Succeeded || r.Err != nil || strings.Join(lines, "|") != "api: stopped|api: started" || polled != "web-1" {
+		t.Fatalf("%+v lines %v polled %q", r, lines, polled)
+	}
+
+	ex.exit, ex.out = 1, "sudo: a password is required\n"
+	r = m.Run(context.Background(), p, nil)
+	if r.Outcome != Failed || !strings.Contains(r.Err.Error(), "sudo needs a password") {
+		t.Errorf("sudo: %+v", r)
+	}
+	ex.exit, ex.out = 7, "api: ERROR (no such process)\n"
+	r = m.Run(context.Background(), p, nil)
+	if r.Outcome != Failed || r.Err.Error() != "exit 7: api: ERROR (no such process)" {
+		t.Errorf("failure: %+v", r)
+	}
+	m.Cancelled(p)
+	m.ReadOnly = true
+	if r := m.Run(context.Background(), p, nil); r.Outcome != Refused || !errors.Is(r.Err, ErrReadOnly) {
+		t.Errorf("read-only: %+v", r)
+	}
+	if len(ex.ran) != 3 {
+		t.Errorf("commands run: %v", ex.ran)
+	}
+	es, err := m.Audit.Recent(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Outcome)
+		if e.Operator != "maya@laptop" || e.Host != "web-1" || e.Target != "api" || e.Kind != "restart" || e.Command != p.Command || e.Time.IsZero() {
+			t.Errorf("incomplete entry %+v", e)
+		}
+	}
+	if strings.Join(got, ",") != "succeeded,failed,failed,cancelled,refused" {
+		t.Errorf("outcomes %v", got)
+	}
+	if es[0].Exit == nil || *es[0].Exit != 0 || len(es[0].Output) != 2 || es[2].Exit == nil || *es[2].Exit != 7 || es[4].Exit != nil {
+		t.Errorf("exit/output: %+v", es)
+	}
+}
+
+func TestRun_RefusesUnrecorded(t *testing.T) {
+	hs := hosts(t)
+	p, _ := PlanRestart(&hs[0], "api")
+	ex := &fakeExec{}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "state"), []byte("a file, not a directory"), 0o600)
+	m := &Manager{Exec: ex, Audit: &Audit{Path: filepath.Join(dir, "state", "audit.jsonl")}}
+	r := m.Run(context.Background(), p, nil)
+	if r.Outcome != Refused || !strings.Contains(r.Err.Error(), "refusing to act unrecorded") || len(ex.ran) != 0 {
+		t.Errorf("%+v ran %v", r, ex.ran)
+	}
+}
+
+func TestRun_OnePerTargetCancelAndTimeout(t *testing.T) {
+	hs := hosts(t)
+	p, _ := PlanRestart(&hs[0], "api")
+	ex := &fakeExec{block: true}
+	m, _ := manager(t, ex)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Result)
+	go func() { done <- m.Run(ctx, p, nil) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ex.mu.Lock()
+		n := len(ex.ran)
+		ex.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("action never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if r := m.Run(context.Background(), p, nil); r.Outcome != Refused || !errors.Is(r.Err, ErrBusy) {
+		t.Errorf("second action on the same target: %+v", r)
+	}
+	cancel()
+	if r := <-done; r.Outcome != Cancelled {
+		t.Errorf("cancelled: %+v", r)
+	}
+	p.Timeout = 50 * time.Millisecond
+	if r := m.Run(context.Background(), p, nil); r.Outcome != Failed || !strings.Contains(r.Err.Error(), "did not finish within 50ms") {
+		t.Errorf("timeout: %+v", r)
+	}
+}
+
+func TestRolling_StopsAtFirstFailure(t *testing.T) {
+	hs := hosts(t)
+	c := []fleet.Host{hs[0], hs[0], hs[0]}
+	c[1].Name, c[2].Name = "web-2", "web-3"
+	var plans []*Plan
+	for i := range c {
+		p, _ := PlanRestart(&c[i], "api")
+		plans = append(plans, p)
+	}
+	ex := &fakeExec{}
+	m, _ := manager(t, ex)
+	checked := 0
+	healthy := func(_ context.Context, p *Plan) error {
+		checked++
+		if p.Host.Name == "web-2" {
+			return errors.New("still STARTING after 30s")
+		}
+		return nil
+	}
+	var steps []string
+	rs := m.Rolling(context.Background(), plans, healthy, nil, func(i int, r Result) { steps = append(steps, r.Plan.Host.Name+":"+r.Outcome) })
+	if strings.Join(steps, ",") != "web-1:succeeded,web-2:failed" || checked != 2 || len(ex.ran) != 2 {
+		t.Errorf("steps %v checked %d ran %v", steps, checked, ex.ran)
+	}
+	if len(rs) != 3 || rs[2].Outcome != Cancelled || !strings.Contains(rs[2].Err.Error(), "not run: api failed on web-2") {
+		t.Errorf("results %+v", rs)
+	}
+}

@@ -1,0 +1,48 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
+)
+
+// FleetExecutor runs commands over the hosts' persistent SSH connections,
+// or on this machine for address = "local".
+type FleetExecutor struct {
+	Pool    *sshx.Pool
+	Targets map[string]*sshx.Target
+}
+
+// Exec implements Executor.
+func (e *FleetExecutor) Exec(ctx context.Context, h *fleet.Host, cmd string, out io.Writer) (int, error) {
+	if h.Local() {
+		return LocalExec(ctx, cmd, out)
+	}
+	t, ok := e.Targets[h.Name]
+	if !ok {
+		return 0, fmt.Errorf("no SSH target for host %s", h.Name)
+	}
+	return e.Pool.Client(*t).Exec(ctx, cmd, out)
+}
+
+// LocalExec runs cmd with sh -c on this machine, streaming its output.
+func LocalExec(ctx context.Context, cmd string, out io.Writer) (int, error) {
+	c := exec.CommandContext(ctx, "sh", "-c", cmd)
+	c.Stdout, c.Stderr = out, out
+	c.WaitDelay = time.Second
+	err := c.Run()
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return 0, ctx.Err()
+	case errors.As(err, &ee):
+		return ee.ExitCode(), nil
+	}
+	return 0, err
+}

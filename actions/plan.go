@@ -1,0 +1,111 @@
+// Package actions is what an operator can do to the fleet: restart a
+// service (and, later, take a snapshot or run a restore drill). Every action
+// is planned first — host, target, the exact command, whether it disrupts —
+// then confirmed in proportion to its blast radius, refused in read-only
+// mode, run with a timeout and a cancel, and appended to the audit log. It
+// runs only commands built from the configuration: no free-form shell.
+// It knows nothing about terminals.
+package actions
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+)
+
+// DefaultTimeout bounds an action that sets none.
+const DefaultTimeout = 2 * time.Minute
+
+// Plan is one action on one host, fully resolved before anything runs.
+type Plan struct {
+	Kind       string // "restart"
+	Host       *fleet.Host
+	Target     string // the service name
+	Command    string // exactly what will run on the host
+	Disruptive bool
+	Timeout    time.Duration
+}
+
+// ErrNoRestart is returned for a process service without a restart command.
+var ErrNoRestart = errors.New("no restart command configured")
+
+// RestartCommand is the command that restarts a service, built from its
+// kind and its configured names, every value quoted.
+func RestartCommand(s *fleet.Service) (string, error) {
+	var cmd string
+	switch s.Kind {
+	case "systemd":
+		cmd = "systemctl restart -- " + probe.Quote(s.Unit)
+	case "supervisor":
+		cmd = "supervisorctl"
+		if s.Conf != "" {
+			cmd += " -c " + probe.Quote(s.Conf)
+		}
+		cmd += " restart " + probe.Quote(s.Program)
+	case "docker":
+		cmd = "docker restart -- " + probe.Quote(s.Container)
+	case "pm2":
+		cmd = "pm2 restart " + probe.Quote(s.Program)
+	case "process":
+		if strings.TrimSpace(s.Restart) == "" {
+			return "", fmt.Errorf("service %s: %w (set restart = \"…\" for kind process)", s.Name, ErrNoRestart)
+		}
+		cmd = s.Restart // written by the operator in the config, run as written
+	default:
+		return "", fmt.Errorf("service %s: unknown kind %q", s.Name, s.Kind)
+	}
+	if s.Sudo != nil && *s.Sudo {
+		cmd = "sudo -n " + cmd
+	}
+	return cmd, nil
+}
+
+// PlanRestart plans the restart of a configured service of h.
+func PlanRestart(h *fleet.Host, service string) (*Plan, error) {
+	for i := range h.Services {
+		s := &h.Services[i]
+		if s.Name != service {
+			continue
+		}
+		cmd, err := RestartCommand(s)
+		if err != nil {
+			return nil, err
+		}
+		return &Plan{Kind: "restart", Host: h, Target: s.Name, Command: cmd, Disruptive: true, Timeout: DefaultTimeout}, nil
+	}
+	names := make([]string, len(h.Services))
+	for i := range h.Services {
+		names[i] = h.Services[i].Name
+	}
+	msg := fmt.Sprintf("host %s has no service %q", h.Name, service)
+	if len(names) > 0 {
+		msg += " (services: " + strings.Join(names, ", ") + ")"
+	}
+	return nil, errors.New(msg)
+}
+
+// Confirmation is what the operator must do to confirm plans: "" means a
+// plain yes (y or enter); otherwise they must type exactly this text — the
+// host name for a production host, the number of hosts for any action on
+// more than one. A y/N habit must not be enough to restart prod.
+func Confirmation(plans []*Plan) string {
+	hosts := map[string]bool{}
+	prod := ""
+	for _, p := range plans {
+		hosts[p.Host.Name] = true
+		if p.Host.Prod() {
+			prod = p.Host.Name
+		}
+	}
+	switch {
+	case len(hosts) > 1:
+		return fmt.Sprint(len(hosts))
+	case prod != "":
+		return prod
+	}
+	return ""
+}

@@ -1,0 +1,245 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// Executor runs a command on a host, streaming its output to out, and
+// returns the exit status.
+type Executor interface {
+	Exec(ctx context.Context, h *fleet.Host, cmd string, out io.Writer) (int, error)
+}
+
+// Result is how an attempted action ended.
+type Result struct {
+	Plan     *Plan
+	Outcome  string // Succeeded, Failed, Refused, Cancelled
+	Exit     int
+	Err      error // why it did not succeed; nil on success
+	Duration time.Duration
+	Tail     []string // last lines of output
+	Ran      bool     // the command ran to its end and Exit is its status
+}
+
+// Errors that refuse an action before it runs.
+var (
+	ErrReadOnly = errors.New("read-only mode: actions are disabled")
+	ErrBusy     = errors.New("another action on this target is running")
+)
+
+// TailLines is how many output lines a result and its audit entry keep.
+const TailLines = 20
+
+// Manager runs actions under the policy: read-only refuses everything, one
+// action per (host, target) at a time, the audit log must be writable, and
+// every attempt is recorded.
+type Manager struct {
+	Exec     Executor
+	Audit    *Audit
+	ReadOnly bool
+	Operator string
+	// After is called when an action ended (e.g. poll the host at once).
+	After func(host string)
+
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+// Cancelled records a plan the operator declined at the confirmation.
+func (m *Manager) Cancelled(p *Plan) Result {
+	r := Result{Plan: p, Outcome: Cancelled, Err: errors.New("not confirmed")}
+	m.record(&r)
+	return r
+}
+
+// Run executes a confirmed plan, sending each output line to onLine (which
+// may be nil) as it arrives.
+func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result {
+	r := Result{Plan: p}
+	if err := m.admit(p); err != nil {
+		r.Outcome, r.Err = Refused, err
+		if !errors.Is(err, errAudit) {
+			m.record(&r)
+		}
+		return r
+	}
+	defer m.release(p)
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	lw := &lineWriter{onLine: onLine}
+	start := time.Now()
+	exit, err := m.Exec.Exec(ctx, p.Host, p.Command, lw)
+	lw.flush()
+	r.Duration, r.Exit, r.Tail = time.Since(start), exit, lw.tail
+	r.Ran = err == nil && ctx.Err() == nil
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		r.Outcome, r.Err = Cancelled, errors.New("cancelled by the operator")
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		r.Outcome, r.Err = Failed, fmt.Errorf("did not finish within %s", timeout)
+	case err != nil:
+		r.Outcome, r.Err = Failed, err
+	case exit != 0:
+		r.Outcome, r.Err = Failed, explain(exit, lw.tail)
+	default:
+		r.Outcome = Succeeded
+	}
+	if err := m.record(&r); err != nil && r.Outcome == Succeeded {
+		// The action happened but could not be recorded: say so loudly.
+		r.Err = fmt.Errorf("succeeded, but the audit log failed: %w", err)
+	}
+	if m.After != nil {
+		m.After(p.Host.Name)
+	}
+	return r
+}
+
+var errAudit = errors.New("audit log unwritable")
+
+func (m *Manager) admit(p *Plan) error {
+	if m.ReadOnly {
+		return ErrReadOnly
+	}
+	if err := m.Audit.Check(); err != nil {
+		return fmt.Errorf("%w, refusing to act unrecorded: %v", errAudit, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.busy == nil {
+		m.busy = map[string]bool{}
+	}
+	k := p.Host.Name + "\x00" + p.Target
+	if m.busy[k] {
+		return fmt.Errorf("%w (%s on %s)", ErrBusy, p.Target, p.Host.Name)
+	}
+	m.busy[k] = true
+	return nil
+}
+
+func (m *Manager) release(p *Plan) {
+	m.mu.Lock()
+	delete(m.busy, p.Host.Name+"\x00"+p.Target)
+	m.mu.Unlock()
+}
+
+func (m *Manager) record(r *Result) error {
+	e := Entry{
+		Time: time.Now().UTC(), Operator: m.Operator, Host: r.Plan.Host.Name, Kind: r.Plan.Kind,
+		Target: r.Plan.Target, Command: r.Plan.Command, Outcome: r.Outcome,
+		DurationMS: r.Duration.Milliseconds(), Output: r.Tail,
+	}
+	if r.Ran {
+		exit := r.Exit
+		e.Exit = &exit
+	}
+	if r.Err != nil {
+		e.Reason = r.Err.Error()
+	}
+	return m.Audit.Append(e)
+}
+
+// explain turns a failed command's output into a reason an operator can act
+// on.
+func explain(exit int, tail []string) error {
+	out := strings.Join(tail, "\n")
+	switch {
+	case strings.Contains(out, "sudo: a password is required"), strings.Contains(out, "sudo: a terminal is required"):
+		return fmt.Errorf("exit %d: sudo needs a password on this host; allow the command with NOPASSWD in sudoers", exit)
+	case len(tail) > 0:
+		return fmt.Errorf("exit %d: %s", exit, fleet.Sanitize(tail[len(tail)-1], 200))
+	}
+	return fmt.Errorf("exit %d", exit)
+}
+
+// lineWriter splits streamed output into sanitised lines.
+type lineWriter struct {
+	onLine func(string)
+	buf    bytes.Buffer
+	tail   []string
+	mu     sync.Mutex
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for {
+		i := bytes.IndexByte(w.buf.Bytes(), '\n')
+		if i < 0 {
+			if w.buf.Len() > 4096 { // a very long line: emit what we have
+				w.emit(w.buf.String())
+				w.buf.Reset()
+			}
+			return len(p), nil
+		}
+		line := string(w.buf.Next(i + 1))
+		w.emit(strings.TrimRight(line, "\r\n"))
+	}
+}
+
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.buf.Len() > 0 {
+		w.emit(w.buf.String())
+		w.buf.Reset()
+	}
+}
+
+func (w *lineWriter) emit(line string) {
+	line = fleet.Sanitize(line, fleet.MaxText)
+	w.tail = append(w.tail, line)
+	if len(w.tail) > TailLines {
+		w.tail = w.tail[len(w.tail)-TailLines:]
+	}
+	if w.onLine != nil {
+		w.onLine(line)
+	}
+}
+
+// Rolling runs plans one host at a time: after each success it waits until
+// healthy says the target is healthy again, and it stops at the first
+// failure, leaving the remaining hosts untouched (their results say so).
+// progress is told about every step.
+func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(context.Context, *Plan) error,
+	onLine func(p *Plan, line string), progress func(i int, r Result)) []Result {
+	results := make([]Result, 0, len(plans))
+	for i, p := range plans {
+		r := m.Run(ctx, p, func(l string) {
+			if onLine != nil {
+				onLine(p, l)
+			}
+		})
+		if r.Outcome == Succeeded && healthy != nil {
+			if err := healthy(ctx, p); err != nil {
+				r.Outcome, r.Err = Failed, fmt.Errorf("restarted, but not healthy again: %w", err)
+			}
+		}
+		results = append(results, r)
+		if progress != nil {
+			progress(i, r)
+		}
+		if r.Outcome != Succeeded {
+			for _, rest := range plans[i+1:] {
+				skipped := Result{Plan: rest, Outcome: Cancelled, Err: fmt.Errorf("not run: %s failed on %s", p.Target, p.Host.Name)}
+				m.record(&skipped)
+				results = append(results, skipped)
+			}
+			break
+		}
+	}
+	return results
+}
