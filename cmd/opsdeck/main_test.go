@@ -219,3 +219,67 @@ port = %d
 		t.Errorf("--offline: exit %d\n%s", code, out)
 	}
 }
+
+func TestRestart_Headless(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+[[hosts]]
+name = "web-1"
+address = "127.0.0.1"
+port = %d
+[[hosts.services]]
+name = "worker"
+kind = "supervisor"
+program = "worker"
+conf = %q
+[[hosts.services]]
+name = "ghost"
+kind = "supervisor"
+program = "ghost"
+conf = %q
+`, f.ClientKey.Path, f.KnownHosts, h.Port, sup.Conf, sup.Conf))
+	state := t.TempDir()
+	env := []string{"XDG_STATE_HOME=" + state}
+	audit := func() string { b, _ := os.ReadFile(filepath.Join(state, "opsdeck", "audit.jsonl")); return string(b) }
+
+	before := sup.PID("worker")
+	out, errOut, code := opsdeck(t, env, "restart", "web-1", "worker", "-c", cfg, "--yes") // flags after the arguments
+	if code != 0 || !strings.Contains(out, "restart worker on web-1: succeeded") || !strings.Contains(out, "command: supervisorctl -c") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if after := sup.PID("worker"); after == 0 || after == before {
+		t.Errorf("pid %d → %d", before, after)
+	}
+	for name, u := range map[string]struct {
+		args    []string
+		code    int
+		errText string
+		outcome string
+	}{
+		"unknown program": {[]string{"restart", "web-1", "ghost", "--yes"}, 1, "no such process", `"outcome":"failed"`},
+		"no terminal":     {[]string{"restart", "web-1", "worker"}, 1, "not confirmed: no terminal", `"outcome":"cancelled"`},
+		"read-only":       {[]string{"restart", "web-1", "worker", "--yes", "--read-only"}, 1, "read-only mode", `"outcome":"refused"`},
+		"unknown host":    {[]string{"restart", "web1", "worker", "--yes"}, 2, `no host "web1" in ` + cfg + ` (did you mean "web-1"?)`, ""},
+		"unknown service": {[]string{"restart", "web-1", "api", "--yes"}, 2, `host web-1 has no service "api" (services: worker, ghost)`, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			n := strings.Count(audit(), "\n")
+			_, errOut, code := opsdeck(t, env, append(u.args, "-c", cfg)...)
+			if code != u.code || !strings.Contains(errOut, u.errText) {
+				t.Errorf("exit %d (want %d), stderr %q", code, u.code, errOut)
+			}
+			lines := strings.Split(strings.TrimSpace(audit()), "\n")
+			switch {
+			case u.outcome == "" && strings.Count(audit(), "\n") != n:
+				t.Errorf("a command that never planned an action was audited")
+			case u.outcome != "" && !strings.Contains(lines[len(lines)-1], u.outcome):
+				t.Errorf("last audit line %s, want %s", lines[len(lines)-1], u.outcome)
+			}
+		})
+	}
+}
