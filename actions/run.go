@@ -50,9 +50,13 @@ type Manager struct {
 	// After is called when an action ended (e.g. poll the host at once).
 	After func(host string)
 
-	mu   sync.Mutex
-	busy map[string]bool
+	mu      sync.Mutex
+	busy    map[string]bool
+	running sync.WaitGroup
 }
+
+// Wait blocks until every running action has ended and been recorded.
+func (m *Manager) Wait() { m.running.Wait() }
 
 // Cancelled records a plan the operator declined at the confirmation.
 func (m *Manager) Cancelled(p *Plan) Result {
@@ -64,6 +68,8 @@ func (m *Manager) Cancelled(p *Plan) Result {
 // Run executes a confirmed plan, sending each output line to onLine (which
 // may be nil) as it arrives.
 func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result {
+	m.running.Add(1)
+	defer m.running.Done()
 	r := Result{Plan: p}
 	if err := m.admit(p); err != nil {
 		r.Outcome, r.Err = Refused, err

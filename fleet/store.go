@@ -119,6 +119,17 @@ func (s *Store) Snapshot() ([]HostStatus, uint64) {
 	return out, s.version
 }
 
+// Status copies one host's status.
+func (s *Store) Status(host string) (HostStatus, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.byName[host]
+	if !ok {
+		return HostStatus{}, false
+	}
+	return e.status, true
+}
+
 // Changed copies the status of every host changed after version since, in
 // config order, with the version it reflects: readers update only what
 // moved.

@@ -32,6 +32,8 @@ type Styles struct {
 		Prompt, Text lipgloss.Style
 	}
 	Footer lipgloss.Style
+	Flash  lipgloss.Style
+	Modal  lipgloss.Style
 	Help   help.Styles
 }
 
@@ -71,6 +73,8 @@ func New(p Palette, r *lipgloss.Renderer) *Styles {
 	s.Filter.Prompt = ns().Bold(true).Foreground(p.Accent)
 	s.Filter.Text = fg(p.Fg)
 	s.Footer = fg(p.Muted)
+	s.Flash = ns().Bold(true).Foreground(p.Warn)
+	s.Modal = ns().Border(lipgloss.ThickBorder()).BorderForeground(p.Warn).Padding(0, 2)
 
 	s.Help = help.Styles{
 		Ellipsis:       fg(p.Muted),

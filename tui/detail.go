@@ -20,7 +20,11 @@ func viewportKeys(k KeyMap) viewport.KeyMap {
 }
 
 func detailHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Refresh, k.Help, k.Quit}
+	return []key.Binding{k.Back, k.Restart, k.Refresh, k.Audit, k.Help, k.Quit}
+}
+
+func panelHelp(k KeyMap) []key.Binding {
+	return []key.Binding{k.Back, k.Cancel, k.Audit, k.Quit}
 }
 
 // renderDetail rebuilds the detail view's content for the selected host.
@@ -89,6 +93,7 @@ func (m *Model) detailView(r *hostRow) string {
 		line(up)
 	}
 	b.WriteString("\n")
+	m.servicesSection(&b, r)
 	m.resourcesSection(&b, r)
 	m.disksSection(&b, r)
 	m.historySection(&b, r)
@@ -210,4 +215,63 @@ func (m *Model) historySection(b *strings.Builder, r *hostRow) {
 	}
 	spark("cpu", cpu)
 	spark("memory", mem)
+}
+
+// servicesSection lists the host's services; the selected one is what r
+// restarts.
+func (m *Model) servicesSection(b *strings.Builder, r *hostRow) {
+	h, st := r.status.Host, m.st
+	if len(h.Services) == 0 {
+		return
+	}
+	title := st.Detail.Section.Render("Services")
+	if m.keys.Restart.Enabled() {
+		title += " " + st.Detail.Muted.Render("(↑/↓ select, "+m.keys.Restart.Help().Key+" restarts)")
+	}
+	b.WriteString(title + "\n")
+	b.WriteString(st.Table.Header.Render(fmt.Sprintf("  %-14s %-10s %-12s %7s %6s %8s %-5s  %s", "name", "kind", "state", "pid", "up", "restarts", "boot", "check")) + "\n")
+	byName := map[string]*fleet.ServiceStatus{}
+	if r.status.Last != nil {
+		for i := range r.status.Last.Services {
+			byName[r.status.Last.Services[i].Name] = &r.status.Last.Services[i]
+		}
+	}
+	for i, cfg := range h.Services {
+		cursor := "  "
+		if i == m.svcCursor {
+			cursor = st.Header.Title.Render("▶ ")
+		}
+		sv := byName[cfg.Name]
+		if sv == nil {
+			fmt.Fprintf(b, "%s%-14s %-10s %s\n", cursor, fit(cfg.Name, 14), cfg.Kind, st.Detail.Muted.Render("no status yet"))
+			continue
+		}
+		c := fleet.ServiceCheck(sv)
+		state, pid, up, restarts, boot := sv.State, "-", "-", "-", "-"
+		if sv.Err != "" {
+			state = "?"
+		}
+		if sv.PID > 0 {
+			pid = fmt.Sprint(sv.PID)
+		}
+		if !sv.Since.IsZero() && sv.Running {
+			up = formatUptime(m.now.Sub(sv.Since))
+		}
+		if sv.Restarts >= 0 {
+			restarts = fmt.Sprint(sv.Restarts)
+			if sv.Recent > 0 {
+				restarts += fmt.Sprintf(" (%d/10m)", sv.Recent)
+			}
+		}
+		if sv.Enabled != nil {
+			boot = map[bool]string{true: "yes", false: "NO"}[*sv.Enabled]
+		}
+		line := fmt.Sprintf("%s%-14s %-10s %-12s %7s %6s %8s %-5s  %s", cursor, fit(cfg.Name, 14), cfg.Kind, fit(state, 12), pid, up, restarts, boot,
+			stateLabel(st, c.State))
+		if c.State != fleet.OK {
+			line += " " + stateStyle(st, c.State).Render(strings.TrimPrefix(c.Reason, "service "+cfg.Name+" "))
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n")
 }

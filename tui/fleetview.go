@@ -86,17 +86,17 @@ func (m *Model) tableHeight() int {
 
 // columns of the fleet table; reason takes what is left.
 type columns struct {
-	host, env, state, cpu, mem, disk, load, up, age, reason int
+	host, env, state, cpu, mem, disk, load, up, svc, age, reason int
 }
 
 func (m *Model) columns() columns {
-	c := columns{env: 7, state: 9, cpu: 4, mem: 4, disk: 4, load: 5, up: 5, age: 4}
+	c := columns{env: 7, state: 9, cpu: 4, mem: 4, disk: 4, load: 5, up: 5, svc: 5, age: 4}
 	longest := 4
 	for _, idx := range m.visible {
 		longest = max(longest, len(m.hosts[idx].status.Host.Name))
 	}
 	c.host = min(longest, 24)
-	fixed := 2 + c.host + c.env + c.state + c.cpu + c.mem + c.disk + c.load + c.up + c.age + 9
+	fixed := 2 + c.host + c.env + c.state + c.cpu + c.mem + c.disk + c.load + c.up + c.svc + c.age + 10
 	c.reason = m.width - fixed - 1
 	if c.reason < 12 {
 		c.host = max(8, c.host-(12-c.reason))
@@ -112,6 +112,9 @@ func (m *Model) tableView(height int) string {
 	c := m.columns()
 	var b strings.Builder
 	title := fmt.Sprintf("Hosts %d/%d · sort: %s", len(m.visible), len(m.hosts), m.sort)
+	if n := len(m.marked); n > 0 {
+		title += fmt.Sprintf(" · %d selected (%s restarts a shared service)", n, m.keys.Restart.Help().Key)
+	}
 	if v := m.filter.Value(); v != "" && !m.filtering {
 		title += fmt.Sprintf(" · filter: %q (esc clears)", v)
 	}
@@ -120,7 +123,7 @@ func (m *Model) tableView(height int) string {
 	hdr := "  " + strings.Join([]string{
 		fit("HOST", c.host), fit("ENV", c.env), fit("STATE", c.state),
 		fitRight("CPU", c.cpu), fitRight("MEM", c.mem), fitRight("DISK", c.disk),
-		fitRight("LOAD", c.load), fitRight("UP", c.up), fitRight("AGE", c.age), fit("REASON", c.reason),
+		fitRight("LOAD", c.load), fitRight("UP", c.up), fitRight("SVC", c.svc), fitRight("AGE", c.age), fit("REASON", c.reason),
 	}, " ")
 	b.WriteString(m.st.Table.Header.Render(hdr))
 	rows := height - 2
@@ -145,15 +148,26 @@ func (m *Model) tableView(height int) string {
 func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
 	h, st := r.status.Host, m.st
 	cursor, band := " ", " "
-	if selected {
+	switch {
+	case selected && m.marked[h.Name]:
 		cursor = st.Header.Title.Render("▶")
+		band = st.Header.Title.Render("●")
+	case selected:
+		cursor = st.Header.Title.Render("▶")
+	case m.marked[h.Name]:
+		cursor = st.Header.Title.Render("●")
 	}
 	env := fit(h.Env, c.env)
 	if h.Prod() {
-		band = st.Prod.Band.Render("┃")
+		if band == " " {
+			band = st.Prod.Band.Render("┃")
+		}
 		env = st.Prod.Label.Render(fit(" PROD", c.env))
 	}
-	cpu, mem, disk, load, up, age := "-", "-", "-", "-", "-", "-"
+	cpu, mem, disk, load, up, svc, age := "-", "-", "-", "-", "-", "", "-"
+	if n := len(h.Services); n > 0 {
+		svc = "-/" + fmt.Sprint(n)
+	}
 	if s := r.status.Last; s != nil {
 		age = fleet.FormatAge(m.now.Sub(s.At))
 		if r.health.State != fleet.Stale && r.health.State != fleet.Down {
@@ -172,6 +186,15 @@ func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
 			if s.Known(fleet.MetricUptime) {
 				up = formatUptime(s.Uptime)
 			}
+			if n := len(h.Services); n > 0 {
+				running := 0
+				for _, sv := range s.Services {
+					if sv.Running {
+						running++
+					}
+				}
+				svc = fmt.Sprintf("%d/%d", running, n)
+			}
 		}
 	}
 	name := fit(h.Name, c.host)
@@ -179,7 +202,7 @@ func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
 	reason := fit(r.health.Reason, c.reason)
 	rest := strings.Join([]string{
 		fitRight(cpu, c.cpu), fitRight(mem, c.mem), fitRight(disk, c.disk),
-		fitRight(load, c.load), fitRight(up, c.up), fitRight(age, c.age),
+		fitRight(load, c.load), fitRight(up, c.up), fitRight(svc, c.svc), fitRight(age, c.age),
 	}, " ")
 	if selected {
 		name = st.Table.Selected.Render(name)
@@ -233,10 +256,16 @@ func (m *Model) headerView() string {
 }
 
 func (m *Model) footerView() string {
-	if m.filtering {
+	switch {
+	case m.filtering:
 		return m.filter.View()
-	}
-	if m.mode == modeDetail {
+	case m.flashText != "" && m.now.Before(m.flashUntil):
+		return m.st.Flash.Render(m.flashText)
+	case m.dlg.kind != dialogNone:
+		return ""
+	case m.showOutput || m.showAudit:
+		return m.help.ShortHelpView(panelHelp(m.keys))
+	case m.mode == modeDetail:
 		return m.help.ShortHelpView(detailHelp(m.keys))
 	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())

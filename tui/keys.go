@@ -24,6 +24,10 @@ type KeyMap struct {
 	Filter   key.Binding
 	Sort     key.Binding
 	Refresh  key.Binding
+	Restart  key.Binding
+	Select   key.Binding
+	Audit    key.Binding
+	Cancel   key.Binding
 	Help     key.Binding
 	Quit     key.Binding
 	// ForceQuit (ctrl+c) always quits, even while typing; it cannot be
@@ -45,6 +49,10 @@ func DefaultKeyMap() KeyMap {
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Sort:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
 		Refresh:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "poll now")),
+		Restart:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart service")),
+		Select:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "select host")),
+		Audit:     key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "audit log")),
+		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel action")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
@@ -57,7 +65,7 @@ func (k *KeyMap) actions() map[string]*key.Binding {
 		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown,
 		"top": &k.Top, "bottom": &k.Bottom, "open": &k.Open, "back": &k.Back,
 		"filter": &k.Filter, "sort": &k.Sort, "refresh": &k.Refresh, "help": &k.Help,
-		"quit": &k.Quit,
+		"quit": &k.Quit, "restart": &k.Restart, "select": &k.Select, "audit": &k.Audit, "cancel": &k.Cancel,
 	}
 }
 
@@ -142,15 +150,25 @@ func (k *KeyMap) Rebind(cfg map[string][]string) error {
 
 // ShortHelp is the one-line help of the fleet view.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Filter, k.Sort, k.Refresh, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.Filter, k.Sort, k.Select, k.Restart, k.Audit, k.Help, k.Quit}
 }
 
-// FullHelp is the full help, in columns.
+// FullHelp is the full help, in columns. Disabled bindings (read-only mode)
+// are left out by the help view.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.Back, k.Filter, k.Sort},
-		{k.Refresh, k.Help, k.Quit, k.ForceQuit},
+		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
+		{k.Select, k.Restart, k.Cancel, k.Audit},
+		{k.Help, k.Quit, k.ForceQuit},
+	}
+}
+
+// SetReadOnly disables every action binding: help no longer shows them and
+// key.Matches ignores them.
+func (k *KeyMap) SetReadOnly(ro bool) {
+	for _, b := range []*key.Binding{&k.Restart, &k.Select, &k.Cancel} {
+		b.SetEnabled(!ro)
 	}
 }
 
@@ -172,9 +190,13 @@ func (k KeyMap) KeyTable() string {
 		names[bp] = n
 	}
 	for _, b2 := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom,
-		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Help, &k.Quit, &k.ForceQuit} {
+		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Select, &k.Restart, &k.Cancel, &k.Audit,
+		&k.Help, &k.Quit, &k.ForceQuit} {
 		ks := make([]string, len(b2.Keys()))
 		for i, s := range b2.Keys() {
+			if s == " " {
+				s = "space"
+			}
 			ks[i] = "`" + s + "`"
 		}
 		name := names[b2]

@@ -15,7 +15,7 @@ func TestRebind(t *testing.T) {
 		want []string // substrings of the errors, in order; none = ok
 	}{
 		"none":           {cfg: nil},
-		"rebind refresh": {cfg: map[string][]string{"refresh": {"x", "ctrl+r"}}},
+		"rebind refresh": {cfg: map[string][]string{"refresh": {"z", "ctrl+r"}}},
 		"unknown action": {cfg: map[string][]string{"refrsh": {"x"}}, want: []string{`keys.refrsh: unknown action "refrsh" (did you mean "refresh"?)`}},
 		"unknown far":    {cfg: map[string][]string{"zzzzzzzz": {"x"}}, want: []string{`unknown action "zzzzzzzz"; actions are`}},
 		"conflict with default": {
@@ -23,8 +23,8 @@ func TestRebind(t *testing.T) {
 			want: []string{`keys.quit: key "o" is bound to both "quit" and "sort"`},
 		},
 		"conflict between two": {
-			cfg:  map[string][]string{"help": {"x"}, "refresh": {"x"}},
-			want: []string{`key "x" is bound to both "help" and "refresh"`},
+			cfg:  map[string][]string{"help": {"z"}, "refresh": {"z"}},
+			want: []string{`key "z" is bound to both "help" and "refresh"`},
 		},
 		"ctrl+c reserved": {cfg: map[string][]string{"help": {"ctrl+c"}}, want: []string{"ctrl+c always quits"}},
 		"empty list":      {cfg: map[string][]string{"help": {}}, want: []string{"keys.help: needs at least one key"}},
@@ -62,23 +62,23 @@ func TestRebind(t *testing.T) {
 
 func TestRebind_TakesEffect(t *testing.T) {
 	k := DefaultKeyMap()
-	if err := k.Rebind(map[string][]string{"refresh": {"x"}}); err != nil {
+	if err := k.Rebind(map[string][]string{"refresh": {"z"}}); err != nil {
 		t.Fatal(err)
 	}
-	if !key.Matches(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")}, k.Refresh) {
-		t.Error("x does not refresh")
+	if !key.Matches(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("z")}, k.Refresh) {
+		t.Error("z does not refresh")
 	}
 	if key.Matches(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("R")}, k.Refresh) {
 		t.Error("R still refreshes after rebinding")
 	}
-	if k.Refresh.Help().Key != "x" || k.Refresh.Help().Desc != "poll now" {
+	if k.Refresh.Help().Key != "z" || k.Refresh.Help().Desc != "poll now" {
 		t.Errorf("help = %+v", k.Refresh.Help())
 	}
 
 	m, _, polled := fixture(t)
 	m.keys = k
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 20})
-	send(m, keys("x")...)
+	send(m, keys("z")...)
 	if len(*polled) != 1 {
 		t.Errorf("rebound key did not poll: %v", *polled)
 	}

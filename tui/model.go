@@ -4,6 +4,8 @@
 package tui
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/themes"
 )
@@ -29,6 +32,14 @@ type Options struct {
 	Now func() time.Time
 	// Tick is how often the store is read (default 250ms).
 	Tick time.Duration
+	// Actions runs operator actions; nil disables them.
+	Actions *actions.Manager
+	// Healthy waits until a restarted service is healthy again (rolling
+	// restarts); nil skips the wait.
+	Healthy func(context.Context, *actions.Plan) error
+	// Context is the program's root context; running actions are
+	// cancelled with it.
+	Context context.Context
 }
 
 type viewMode int
@@ -80,6 +91,19 @@ type Model struct {
 	version uint64
 	now     time.Time
 	second  int64 // the wall-clock second rows were last built for
+
+	marked       map[string]bool // hosts selected with space
+	svcCursor    int             // selected service in the detail view
+	dlg          dialog
+	out          *run // the latest action run, shown in the output panel
+	showOutput   bool
+	runID        int
+	events       map[int]*actionEvents
+	showAudit    bool
+	auditEntries []actions.Entry
+	auditErr     error
+	flashText    string
+	flashUntil   time.Time
 }
 
 // hostRow is one host's status and its evaluated health at build time.
@@ -98,6 +122,12 @@ func New(opt Options) *Model {
 	if opt.Tick <= 0 {
 		opt.Tick = 250 * time.Millisecond
 	}
+	if opt.Context == nil {
+		opt.Context = context.Background()
+	}
+	if opt.ReadOnly || opt.Actions == nil {
+		opt.Keys.SetReadOnly(true)
+	}
 	h := help.New()
 	h.Styles = opt.Styles.Help
 	f := textinput.New()
@@ -106,7 +136,8 @@ func New(opt Options) *Model {
 	f.TextStyle = opt.Styles.Filter.Text
 	f.Placeholder = "name, env or tag"
 	f.CharLimit = 64
-	m := &Model{opt: opt, st: opt.Styles, keys: opt.Keys, help: h, filter: f, detail: viewport.New(0, 0)}
+	m := &Model{opt: opt, st: opt.Styles, keys: opt.Keys, help: h, filter: f, detail: viewport.New(0, 0),
+		marked: map[string]bool{}, events: map[int]*actionEvents{}}
 	m.detail.KeyMap = viewportKeys(opt.Keys)
 	m.refresh(true)
 	return m
@@ -130,6 +161,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tickCmd()
 	case tea.KeyMsg:
 		return m.updateKey(msg)
+	case actionLinesMsg:
+		return m, m.updateActionLines(msg)
+	case actionDoneMsg:
+		return m, m.updateActionDone(msg)
+	case auditMsg:
+		m.auditEntries, m.auditErr = msg.entries, msg.err
+		return m, nil
 	}
 	return m, nil
 }
@@ -140,6 +178,9 @@ func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.filtering {
 		return m.updateFilter(msg)
+	}
+	if m.dlg.kind != dialogNone {
+		return m.updateDialog(msg)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -157,6 +198,14 @@ func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.opt.PollNow(r.status.Host.Name)
 		}
 		return m, nil
+	case key.Matches(msg, m.keys.Audit) && m.opt.Actions != nil:
+		m.showAudit = true
+		return m, loadAuditCmd(m.opt.Actions.Audit)
+	case !m.keys.Restart.Enabled() && slices.Contains(m.keys.Restart.Keys(), msg.String()):
+		return m, m.flash("read-only: actions are disabled")
+	}
+	if m.showOutput || m.showAudit {
+		return m.updatePanel(msg)
 	}
 	if m.mode == modeDetail {
 		return m.updateDetail(msg)
@@ -182,9 +231,22 @@ func (m *Model) updateFleet(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Open):
 		if _, ok := m.selected(); ok {
 			m.mode = modeDetail
+			m.svcCursor = 0
 			m.detail.GotoTop()
 			m.renderDetail()
 		}
+	case key.Matches(msg, m.keys.Select):
+		if r, ok := m.selected(); ok {
+			name := r.status.Host.Name
+			if m.marked[name] {
+				delete(m.marked, name)
+			} else {
+				m.marked[name] = true
+			}
+			m.move(1)
+		}
+	case key.Matches(msg, m.keys.Restart):
+		return m, m.startRestart(m.selectedHosts(), "")
 	case key.Matches(msg, m.keys.Sort):
 		m.sort = (m.sort + 1) % sortModes
 		m.arrange()
@@ -225,9 +287,45 @@ func (m *Model) updateFilter(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
+// updatePanel handles keys while the output or the audit panel is shown.
+func (m *Model) updatePanel(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Cancel) && m.showOutput && m.out != nil && !m.out.done:
+		m.out.cancel()
+		return m, m.flash("cancelling %s…", m.out.title)
+	case key.Matches(msg, m.keys.Back):
+		if m.showAudit {
+			m.showAudit = false
+		} else {
+			m.showOutput = false
+		}
+	case key.Matches(msg, m.keys.Audit) && m.opt.Actions != nil:
+		m.showAudit = true
+		return m, loadAuditCmd(m.opt.Actions.Audit)
+	}
+	return m, nil
+}
+
 func (m *Model) updateDetail(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	if key.Matches(msg, m.keys.Back) {
+	r, _ := m.selected()
+	nsvc := 0
+	if r != nil {
+		nsvc = len(r.status.Host.Services)
+	}
+	switch {
+	case key.Matches(msg, m.keys.Back):
 		m.mode = modeFleet
+		return m, nil
+	case key.Matches(msg, m.keys.Restart) && nsvc > 0:
+		svc := r.status.Host.Services[min(m.svcCursor, nsvc-1)].Name
+		return m, m.startRestart([]*fleet.Host{r.status.Host}, svc)
+	case nsvc > 0 && key.Matches(msg, m.keys.Up):
+		m.svcCursor = max(0, m.svcCursor-1)
+		m.renderDetail()
+		return m, nil
+	case nsvc > 0 && key.Matches(msg, m.keys.Down):
+		m.svcCursor = min(nsvc-1, m.svcCursor+1)
+		m.renderDetail()
 		return m, nil
 	}
 	var cmd tea.Cmd
@@ -340,6 +438,12 @@ func (m *Model) View() string {
 	switch {
 	case m.showHelp:
 		body = m.helpView(bodyHeight)
+	case m.dlg.kind != dialogNone:
+		body = lipgloss.Place(m.width, bodyHeight, lipgloss.Center, lipgloss.Center, m.dialogView())
+	case m.showAudit:
+		body = m.auditView(bodyHeight)
+	case m.showOutput && m.out != nil:
+		body = m.outputView(bodyHeight)
 	case m.mode == modeDetail:
 		body = m.detail.View()
 	default:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
+	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/probe"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
@@ -54,6 +56,12 @@ func runDashboard(ctx context.Context, g *globals) error {
 	poller := fleet.NewPoller(cfg, store, sourceFor)
 	poller.Start(ctx)
 
+	mgr, actPool, err := actionsFor(cfg, g.readOnly)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	defer actPool.Close()
+	mgr.After = poller.PollNow
 	renderer := lipgloss.NewRenderer(os.Stdout)
 	m := tui.New(tui.Options{
 		Config:   cfg,
@@ -62,12 +70,16 @@ func runDashboard(ctx context.Context, g *globals) error {
 		Styles:   themes.New(palette, renderer),
 		Keys:     keys,
 		ReadOnly: g.readOnly,
+		Actions:  mgr,
+		Healthy:  healthyAgain(store, poller),
+		Context:  ctx,
 	})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
 	_, runErr := p.Run()
 	interrupted := parent.Err() != nil // SIGINT/SIGTERM, not a key
 	cancel()
 	waitFor(poller.Wait, shutdownWait, logger)
+	waitFor(mgr.Wait, shutdownWait, logger) // cancelled actions are still audited
 	logger.Info("stop", "err", runErr, "interrupted", interrupted)
 	switch {
 	case interrupted:
@@ -120,4 +132,41 @@ func openLog() (*slog.Logger, func()) {
 		}
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+}
+
+// healthyWait bounds how long a rolling restart waits for a service to run
+// again before it stops.
+const healthyWait = time.Minute
+
+// healthyAgain waits until a fresh poll shows the restarted service
+// running: the next host of a rolling restart waits for it.
+func healthyAgain(store *fleet.Store, poller *fleet.Poller) func(context.Context, *actions.Plan) error {
+	return func(ctx context.Context, p *actions.Plan) error {
+		since := time.Now()
+		ctx, cancel := context.WithTimeout(ctx, healthyWait)
+		defer cancel()
+		poller.PollNow(p.Host.Name)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		last := "no poll yet"
+		for {
+			if st, ok := store.Status(p.Host.Name); ok && st.Last != nil && st.Last.At.After(since) {
+				for _, sv := range st.Last.Services {
+					if sv.Name != p.Target {
+						continue
+					}
+					if sv.Running {
+						return nil
+					}
+					last = sv.State
+				}
+				poller.PollNow(p.Host.Name)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s on %s not running within %s (last seen: %s)", p.Target, p.Host.Name, healthyWait, last)
+			case <-tick.C:
+			}
+		}
+	}
 }

@@ -1,0 +1,409 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// dialogKind is the modal in front of the screen, if any.
+type dialogKind int
+
+const (
+	dialogNone    dialogKind = iota
+	dialogChoose             // choose the service to restart on the selected hosts
+	dialogConfirm            // confirm plans
+)
+
+// dialog is the state of the modal.
+type dialog struct {
+	kind     dialogKind
+	hosts    []*fleet.Host
+	choices  []string // services shared by every host (dialogChoose)
+	cursor   int
+	plans    []*actions.Plan
+	typed    string // what the operator typed (typed confirmation)
+	want     string // what they must type; "" for a plain yes
+	mismatch bool
+}
+
+// run is an action (or a rolling series) in progress or finished, shown in
+// the output panel.
+type run struct {
+	id      int
+	title   string
+	lines   []string
+	done    bool
+	results []actions.Result
+	cancel  context.CancelFunc
+	started time.Time
+}
+
+// maxOutputLines bounds what the output panel keeps.
+const maxOutputLines = 500
+
+type actionLinesMsg struct {
+	id    int
+	lines []string
+}
+
+type actionDoneMsg struct {
+	id      int
+	results []actions.Result
+}
+
+type auditMsg struct {
+	entries []actions.Entry
+	err     error
+}
+
+type flashMsg struct{}
+
+// actionEvents carries one run's output and end from its goroutine.
+type actionEvents struct {
+	id    int
+	lines chan string
+	done  chan []actions.Result
+}
+
+// waitActionCmd delivers the next batch of output lines, or the end.
+func waitActionCmd(ev *actionEvents) tea.Cmd {
+	return func() tea.Msg {
+		line, ok := <-ev.lines
+		if !ok {
+			return actionDoneMsg{id: ev.id, results: <-ev.done}
+		}
+		batch := []string{line}
+		for len(batch) < 200 {
+			select {
+			case l, ok := <-ev.lines:
+				if !ok {
+					return actionLinesMsg{id: ev.id, lines: batch} // the end follows on the next wait
+				}
+				batch = append(batch, l)
+			default:
+				return actionLinesMsg{id: ev.id, lines: batch}
+			}
+		}
+		return actionLinesMsg{id: ev.id, lines: batch}
+	}
+}
+
+// loadAuditCmd reads the recent audit entries (file I/O, so in a Cmd).
+func loadAuditCmd(a *actions.Audit) tea.Cmd {
+	return func() tea.Msg {
+		es, err := a.Recent(200)
+		return auditMsg{entries: es, err: err}
+	}
+}
+
+// flash shows a one-line message in the footer for a few seconds.
+func (m *Model) flash(format string, args ...any) tea.Cmd {
+	m.flashText = fmt.Sprintf(format, args...)
+	m.flashUntil = m.now.Add(4 * time.Second)
+	return nil
+}
+
+// selectedHosts are the hosts marked with space, or the one under the
+// cursor when none is marked.
+func (m *Model) selectedHosts() []*fleet.Host {
+	var hs []*fleet.Host
+	for i := range m.hosts {
+		if m.marked[m.hosts[i].status.Host.Name] {
+			hs = append(hs, m.hosts[i].status.Host)
+		}
+	}
+	if len(hs) == 0 {
+		if r, ok := m.selected(); ok {
+			hs = append(hs, r.status.Host)
+		}
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
+	return hs
+}
+
+// startRestart opens the dialog for restarting on hosts: straight to the
+// confirmation when the service is known, else a choice of the services
+// the hosts share.
+func (m *Model) startRestart(hosts []*fleet.Host, service string) tea.Cmd {
+	if m.opt.Actions == nil || m.opt.ReadOnly {
+		return m.flash("read-only: actions are disabled")
+	}
+	if len(hosts) == 0 {
+		return nil
+	}
+	if service == "" {
+		shared := sharedServices(hosts)
+		if len(shared) == 0 {
+			return m.flash("no service is configured on every selected host")
+		}
+		m.dlg = dialog{kind: dialogChoose, hosts: hosts, choices: shared}
+		return nil
+	}
+	var plans []*actions.Plan
+	for _, h := range hosts {
+		p, err := actions.PlanRestart(h, service)
+		if err != nil {
+			return m.flash("%v", err)
+		}
+		plans = append(plans, p)
+	}
+	m.dlg = dialog{kind: dialogConfirm, hosts: hosts, plans: plans, want: actions.Confirmation(plans)}
+	return nil
+}
+
+func sharedServices(hosts []*fleet.Host) []string {
+	count := map[string]int{}
+	for _, h := range hosts {
+		for _, s := range h.Services {
+			count[s.Name]++
+		}
+	}
+	var out []string
+	for name, n := range count {
+		if n == len(hosts) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// updateDialog handles keys while a dialog is open: it has the focus.
+func (m *Model) updateDialog(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	d := &m.dlg
+	switch d.kind {
+	case dialogChoose:
+		switch {
+		case msg.Type == tea.KeyEsc || msg.String() == "n":
+			m.dlg = dialog{}
+		case msg.Type == tea.KeyUp:
+			d.cursor = max(0, d.cursor-1)
+		case msg.Type == tea.KeyDown:
+			d.cursor = min(len(d.choices)-1, d.cursor+1)
+		case msg.Type == tea.KeyEnter:
+			return m, m.startRestart(d.hosts, d.choices[d.cursor])
+		}
+		return m, nil
+	case dialogConfirm:
+		if msg.Type == tea.KeyEsc || (d.want == "" && msg.String() == "n") {
+			for _, p := range d.plans {
+				m.opt.Actions.Cancelled(p)
+			}
+			m.dlg = dialog{}
+			return m, m.flash("not confirmed: nothing was run")
+		}
+		if d.want == "" {
+			if msg.Type == tea.KeyEnter || msg.String() == "y" {
+				return m, m.runPlans(d.plans)
+			}
+			return m, nil
+		}
+		switch msg.Type {
+		case tea.KeyEnter:
+			if d.typed == d.want {
+				return m, m.runPlans(d.plans)
+			}
+			d.mismatch = true
+		case tea.KeyBackspace:
+			if len(d.typed) > 0 {
+				d.typed = d.typed[:len(d.typed)-1]
+			}
+		case tea.KeyRunes:
+			if len(d.typed) < 64 {
+				d.typed += string(msg.Runes)
+			}
+		}
+	}
+	return m, nil
+}
+
+// runPlans starts confirmed plans: one host at once, or rolling when
+// there are several. Output streams into the output panel.
+func (m *Model) runPlans(plans []*actions.Plan) tea.Cmd {
+	m.dlg = dialog{}
+	m.runID++
+	ctx, cancel := context.WithCancel(m.opt.Context)
+	title := fmt.Sprintf("restart %s on %s", plans[0].Target, plans[0].Host.Name)
+	if len(plans) > 1 {
+		title = fmt.Sprintf("rolling restart of %s on %d hosts", plans[0].Target, len(plans))
+	}
+	m.out = &run{id: m.runID, title: title, cancel: cancel, started: m.now}
+	m.showOutput = true
+	ev := &actionEvents{id: m.runID, lines: make(chan string, 1024), done: make(chan []actions.Result, 1)}
+	m.events[m.runID] = ev
+	mgr, healthy := m.opt.Actions, m.opt.Healthy
+	go func() {
+		defer cancel()
+		var rs []actions.Result
+		if len(plans) == 1 {
+			rs = []actions.Result{mgr.Run(ctx, plans[0], func(l string) { ev.lines <- l })}
+		} else {
+			rs = mgr.Rolling(ctx, plans, healthy,
+				func(p *actions.Plan, l string) { ev.lines <- p.Host.Name + " | " + l },
+				func(i int, r actions.Result) {
+					ev.lines <- fmt.Sprintf("── %s: %s", r.Plan.Host.Name, describeResult(r))
+				})
+		}
+		close(ev.lines)
+		ev.done <- rs
+	}()
+	return waitActionCmd(ev)
+}
+
+func describeResult(r actions.Result) string {
+	s := r.Outcome
+	if r.Duration > 0 {
+		s += " in " + r.Duration.Round(10*time.Millisecond).String()
+	}
+	if r.Err != nil {
+		s += ": " + r.Err.Error()
+	}
+	return s
+}
+
+func (m *Model) updateActionLines(msg actionLinesMsg) tea.Cmd {
+	if m.out == nil || m.out.id != msg.id {
+		return nil
+	}
+	m.out.lines = append(m.out.lines, msg.lines...)
+	if n := len(m.out.lines); n > maxOutputLines {
+		m.out.lines = m.out.lines[n-maxOutputLines:]
+	}
+	return waitActionCmd(m.events[msg.id])
+}
+
+func (m *Model) updateActionDone(msg actionDoneMsg) tea.Cmd {
+	delete(m.events, msg.id)
+	if m.out == nil || m.out.id != msg.id {
+		return nil
+	}
+	m.out.done, m.out.results = true, msg.results
+	ok := 0
+	for _, r := range msg.results {
+		if r.Outcome == actions.Succeeded {
+			ok++
+		}
+	}
+	if len(msg.results) == 1 {
+		return m.flash("%s: %s", m.out.title, describeResult(msg.results[0]))
+	}
+	return m.flash("%s: %d of %d succeeded", m.out.title, ok, len(msg.results))
+}
+
+// outputView is the output panel: the run's title and state, its last
+// lines, and each result.
+func (m *Model) outputView(height int) string {
+	st := m.st
+	r := m.out
+	var b strings.Builder
+	state := "running… (" + m.keys.Cancel.Help().Key + " cancels)"
+	if r.done {
+		state = "finished (esc closes)"
+	}
+	b.WriteString(st.Detail.Title.Render(r.title) + " " + st.Detail.Muted.Render(state) + "\n")
+	var tail []string
+	for _, res := range r.results {
+		style := st.Status.OK
+		if res.Outcome != actions.Succeeded {
+			style = st.Status.Crit
+		}
+		tail = append(tail, style.Render(fmt.Sprintf("%s %s: %s", res.Plan.Host.Name, res.Plan.Target, describeResult(res))))
+	}
+	room := max(0, height-1-len(tail))
+	lines := r.lines
+	if len(lines) > room {
+		lines = lines[len(lines)-room:]
+	}
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	b.WriteString(strings.Join(tail, "\n"))
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// dialogView renders the open dialog.
+func (m *Model) dialogView() string {
+	st, d := m.st, &m.dlg
+	var b strings.Builder
+	switch d.kind {
+	case dialogChoose:
+		names := make([]string, len(d.hosts))
+		for i, h := range d.hosts {
+			names[i] = h.Name
+		}
+		b.WriteString(st.Detail.Title.Render("Restart which service?") + "\n")
+		b.WriteString(st.Detail.Muted.Render("on "+strings.Join(names, ", ")) + "\n\n")
+		for i, c := range d.choices {
+			cursor := "  "
+			if i == d.cursor {
+				cursor = "▶ "
+			}
+			b.WriteString(cursor + c + "\n")
+		}
+		b.WriteString("\n" + st.Detail.Muted.Render("↑/↓ choose · enter next · esc cancel"))
+	case dialogConfirm:
+		p := d.plans[0]
+		if len(d.plans) == 1 {
+			b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Restart %s on %s?", p.Target, p.Host.Name)))
+		} else {
+			b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Rolling restart of %s on %d hosts?", p.Target, len(d.plans))))
+			b.WriteString("\n" + st.Detail.Muted.Render("one host at a time, waiting until it is healthy again; stops at the first failure"))
+		}
+		b.WriteString("\n\n")
+		for _, p := range d.plans {
+			host := p.Host.Name
+			if p.Host.Prod() {
+				host += " " + st.Prod.Label.Render(" PROD ")
+			}
+			b.WriteString(host + "\n  " + st.Detail.Value.Render("$ "+p.Command) + "\n")
+		}
+		b.WriteString("\n")
+		if d.want == "" {
+			b.WriteString(st.Detail.Muted.Render("y / enter run · n / esc cancel"))
+		} else {
+			b.WriteString(fmt.Sprintf("Type %s to confirm: %s▏", st.Status.Warn.Render(d.want), d.typed))
+			if d.mismatch {
+				b.WriteString("\n" + st.Status.Crit.Render("that is not "+d.want))
+			}
+			b.WriteString("\n" + st.Detail.Muted.Render("enter run · esc cancel"))
+		}
+	}
+	return st.Modal.Render(b.String())
+}
+
+// auditView lists recent audit entries, newest first.
+func (m *Model) auditView(height int) string {
+	st := m.st
+	var b strings.Builder
+	b.WriteString(st.Detail.Title.Render("Audit log") + " " + st.Detail.Muted.Render(m.opt.Actions.Audit.Path+" (esc closes)") + "\n")
+	if m.auditErr != nil {
+		b.WriteString(st.Status.Crit.Render("cannot read the audit log: "+m.auditErr.Error()) + "\n")
+	}
+	if len(m.auditEntries) == 0 {
+		b.WriteString(st.Detail.Muted.Render("no actions recorded yet"))
+	}
+	for i := len(m.auditEntries) - 1; i >= 0 && b.Len() > 0 && strings.Count(b.String(), "\n") < height; i-- {
+		e := m.auditEntries[i]
+		style := st.Status.OK
+		switch e.Outcome {
+		case actions.Failed:
+			style = st.Status.Crit
+		case actions.Refused, actions.Cancelled:
+			style = st.Status.Warn
+		}
+		line := fmt.Sprintf("%s %-9s %s %s %s on %s", e.Time.Local().Format("01-02 15:04:05"), style.Render(e.Outcome),
+			fleet.Sanitize(e.Operator, 40), e.Kind, fleet.Sanitize(e.Target, 40), fleet.Sanitize(e.Host, 40))
+		if e.Reason != "" {
+			line += st.Detail.Muted.Render(" — " + fleet.Sanitize(e.Reason, 200))
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
+)
+
+// An operator restarts a supervisor program on a real sshd test host from
+// the dashboard: detail, r, type the prod host's name, enter. The program
+// gets a new pid, the screen says so, the audit log has the line.
+func TestIntegration_RestartFromTheDashboard(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+poll_interval = "1s"
+[[hosts]]
+name = "web-1"
+address = "127.0.0.1"
+port = %d
+env = "prod"
+[[hosts.services]]
+name = "worker"
+kind = "supervisor"
+program = "worker"
+conf = %q
+`, f.ClientKey.Path, f.KnownHosts, h.Port, sup.Conf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := sshx.Resolve(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	store := fleet.NewStore(cfg.Hosts)
+	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h.Mounts, h.Services), ""
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); poller.Wait() }()
+	poller.Start(ctx)
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
+		Audit: &actions.Audit{Path: auditPath}, Operator: "maya@laptop", After: poller.PollNow}
+	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t),
+		Keys: DefaultKeyMap(), Actions: mgr, Context: ctx})
+
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
+	wait := func(what ...string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			for _, w := range what {
+				if !bytes.Contains(b, []byte(w)) {
+					return false
+				}
+			}
+			return true
+		}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	wait("1/1") // the SVC column: one of one service up
+	before := sup.PID("worker")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	wait("Services", fmt.Sprint(before))
+	tm.Type("r")
+	wait("Restart worker on web-1?", "supervisorctl -c", "Type web-1 to confirm")
+	tm.Type("web-2")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	wait("that is not web-1")
+	for range "web-2" {
+		tm.Send(tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	tm.Type("web-1")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	wait("worker: started", "succeeded")
+	after := sup.PID("worker")
+	if after == 0 || after == before {
+		t.Errorf("pid %d → %d: not restarted", before, after)
+	}
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // close the output panel
+	wait(fmt.Sprint(after))               // the detail shows the new pid after the poll that follows the action
+	tm.Type("L")
+	wait("Audit log", "succeeded", "maya@laptop", "restart worker on web-1")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+
+	log, _ := os.ReadFile(auditPath)
+	if n := strings.Count(string(log), "\n"); n != 1 || !strings.Contains(string(log), `"outcome":"succeeded"`) {
+		t.Errorf("audit log:\n%s", log)
+	}
+}
