@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 )
@@ -241,17 +243,27 @@ func (m *Model) runPlans(plans []*actions.Plan) tea.Cmd {
 	mgr, healthy := m.opt.Actions, m.opt.Healthy
 	go func() {
 		defer cancel()
+		var mu sync.Mutex // a line arriving after the end is dropped, never sent on a closed channel
+		closed := false
+		send := func(l string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !closed {
+				ev.lines <- l
+			}
+		}
 		var rs []actions.Result
 		if len(plans) == 1 {
-			rs = []actions.Result{mgr.Run(ctx, plans[0], func(l string) { ev.lines <- l })}
+			rs = []actions.Result{mgr.Run(ctx, plans[0], send)}
 		} else {
 			rs = mgr.Rolling(ctx, plans, healthy,
-				func(p *actions.Plan, l string) { ev.lines <- p.Host.Name + " | " + l },
-				func(i int, r actions.Result) {
-					ev.lines <- fmt.Sprintf("── %s: %s", r.Plan.Host.Name, describeResult(r))
-				})
+				func(p *actions.Plan, l string) { send(p.Host.Name + " | " + l) },
+				func(i int, r actions.Result) { send(fmt.Sprintf("── %s: %s", r.Plan.Host.Name, describeResult(r))) })
 		}
+		mu.Lock()
+		closed = true
 		close(ev.lines)
+		mu.Unlock()
 		ev.done <- rs
 	}()
 	return waitActionCmd(ev)
@@ -375,7 +387,9 @@ func (m *Model) dialogView() string {
 			b.WriteString("\n" + st.Detail.Muted.Render("enter run · esc cancel"))
 		}
 	}
-	return st.Modal.Render(b.String())
+	content := b.String()
+	width := min(lipgloss.Width(content)+4, max(20, m.width-4)) // padding 2+2; the border adds 2
+	return st.Modal.Width(width).Render(content)
 }
 
 // auditView lists recent audit entries, newest first.

@@ -20,11 +20,11 @@ func viewportKeys(k KeyMap) viewport.KeyMap {
 }
 
 func detailHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Restart, k.Refresh, k.Audit, k.Help, k.Quit}
+	return []key.Binding{k.Back, k.Restart, k.Refresh, k.Audit}
 }
 
 func panelHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Cancel, k.Audit, k.Quit}
+	return []key.Binding{k.Back, k.Cancel, k.Audit}
 }
 
 // renderDetail rebuilds the detail view's content for the selected host.

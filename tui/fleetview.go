@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
 	"sort"
 	"strings"
 
@@ -255,18 +257,41 @@ func (m *Model) headerView() string {
 	return left + strings.Repeat(" ", gap) + right
 }
 
+// footerView is the bottom line: the keys of what has the focus (or a
+// flash message), and "? help • q quit" always, at any width.
 func (m *Model) footerView() string {
-	switch {
-	case m.filtering:
+	if m.filtering {
 		return m.filter.View()
-	case m.flashText != "" && m.now.Before(m.flashUntil):
-		return m.st.Flash.Render(m.flashText)
+	}
+	var keys []key.Binding
+	switch {
 	case m.dlg.kind != dialogNone:
 		return ""
 	case m.showOutput || m.showAudit:
-		return m.help.ShortHelpView(panelHelp(m.keys))
+		keys = panelHelp(m.keys)
 	case m.mode == modeDetail:
-		return m.help.ShortHelpView(detailHelp(m.keys))
+		keys = detailHelp(m.keys)
+	default:
+		keys = m.keys.ShortHelp()
 	}
-	return m.help.ShortHelpView(m.keys.ShortHelp())
+	right := m.help.ShortHelpView([]key.Binding{m.keys.Help, m.keys.Quit})
+	room := max(0, m.width-lipglossWidth(right)-3)
+	var left string
+	if m.flashText != "" && m.now.Before(m.flashUntil) {
+		left = m.st.Flash.Render(fit(m.flashText, room))
+	} else {
+		var rest []key.Binding
+		for _, k := range keys {
+			if k.Help() != m.keys.Help.Help() && k.Help() != m.keys.Quit.Help() {
+				rest = append(rest, k)
+			}
+		}
+		h := m.help
+		h.Width = room
+		left = h.ShortHelpView(rest)
+	}
+	if left == "" {
+		return right
+	}
+	return left + m.st.Help.ShortSeparator.Render(" • ") + right
 }

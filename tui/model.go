@@ -457,10 +457,23 @@ func (m *Model) View() string {
 	return clampLines(strings.Join(parts, "\n"), m.width, m.height)
 }
 
+// helpView shows every binding, its column groups wrapped onto more rows
+// when the terminal is too narrow for all of them side by side.
 func (m *Model) helpView(height int) string {
 	h := m.help
 	h.ShowAll = true
-	return lipgloss.JoinVertical(lipgloss.Left, m.st.Detail.Title.Render("Keys"), "", h.View(m.keys))
+	h.Width = 0 // measure unconstrained; rows are fitted below
+	groups := m.keys.FullHelp()
+	var rows []string
+	for start := 0; start < len(groups); {
+		end := start + 1
+		for end < len(groups) && lipgloss.Width(h.FullHelpView(groups[start:end+1])) <= m.width {
+			end++
+		}
+		rows = append(rows, h.FullHelpView(groups[start:end]), "")
+		start = end
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, append([]string{m.st.Detail.Title.Render("Keys"), ""}, rows...)...)
 }
 
 // padLines makes s exactly n lines, so the footer stays at the bottom.

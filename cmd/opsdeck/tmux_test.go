@@ -219,3 +219,55 @@ poll_interval = "1s"
 		})
 	}
 }
+
+// Services and a restart, as an operator sees them at both sizes.
+func TestTmux_ServicesRestart(t *testing.T) {
+	f := fleettest.StartFleet(t, 2)
+	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000", "mailer": "sleep 100000"})
+	var hosts strings.Builder
+	for i, h := range f.Hosts {
+		env := "staging"
+		if i == 0 {
+			env = "prod"
+		}
+		fmt.Fprintf(&hosts, "[[hosts]]\nname = \"app-%d\"\naddress = %q\nport = %d\nenv = %q\n", i+1, h.Listen, h.Port, env)
+		for _, p := range []string{"worker", "mailer"} {
+			fmt.Fprintf(&hosts, "[[hosts.services]]\nname = %q\nkind = \"supervisor\"\nprogram = %q\nconf = %q\n", p, p, sup.Conf)
+		}
+	}
+	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`name = "svc fleet"
+[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+poll_interval = "1s"
+%s`, f.ClientKey.Path, f.KnownHosts, hosts.String()))
+	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			s := startTmux(t, size[0], size[1], nil, "--config", cfg)
+			scr := s.waitScreen("2 hosts: 2 OK", "2/2")
+			s.checkFits(scr)
+			s.keys("Enter")
+			scr = s.waitScreen("Services", "worker", "mailer", "RUNNING")
+			s.checkFits(scr)
+			t.Logf("services at %dx%d:\n%s", size[0], size[1], scr)
+			before := sup.PID("worker")
+			s.keys("r")
+			scr = s.waitScreen("Restart worker on app-1?", "Type app-1 to confirm")
+			t.Logf("dialog at %dx%d:\n%s", size[0], size[1], scr)
+			s.keys("a", "p", "p", "-", "1", "Enter")
+			scr = s.waitScreen("succeeded")
+			t.Logf("output at %dx%d:\n%s", size[0], size[1], scr)
+			if after := sup.PID("worker"); after == before || after == 0 {
+				t.Errorf("pid %d → %d", before, after)
+			}
+			s.keys("L")
+			scr = s.waitScreen("Audit log", "succeeded")
+			s.checkFits(scr)
+			s.keys("q")
+			if code := s.waitExit(); code != 0 {
+				t.Errorf("exit %d:\n%s", code, s.tmux("capture-pane", "-p", "-S", "-200"))
+			}
+		})
+	}
+}

@@ -303,11 +303,10 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 	out := &capped{limit: limit}
 	errOut := &capped{limit: 4096}
 	exit, err := c.exec(ctx, cmd, stdin, out, errOut)
-	res := &Result{Stdout: out.buf.Bytes(), Stderr: errOut.buf.Bytes(), Truncated: out.over, Exit: exit}
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return &Result{Stdout: out.buf.Bytes(), Stderr: errOut.buf.Bytes(), Truncated: out.over, Exit: exit}, nil
 }
 
 // Exec runs cmd and streams its stdout and stderr to out as they arrive
@@ -359,6 +358,12 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, std
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		c.drop(cli, "the previous command timed out") // the host may be frozen; a fresh connection next time
+		// Closing the connection ends the session's copy goroutines: wait
+		// for them, so nothing writes to stdout/stderr after we return.
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return 0, &Error{KindCommand, "command on " + c.target.Name + " was cancelled", ctx.Err()}
 		}

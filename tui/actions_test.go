@@ -1,0 +1,156 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+type recExec struct {
+	mu  sync.Mutex
+	ran []string
+}
+
+func (r *recExec) Exec(_ context.Context, h *fleet.Host, cmd string, out io.Writer) (int, error) {
+	r.mu.Lock()
+	r.ran = append(r.ran, h.Name)
+	r.mu.Unlock()
+	io.WriteString(out, "restarted on "+h.Name+"\n")
+	return 0, nil
+}
+
+const svcTOML = `
+[[hosts]]
+name = "web-1"
+env = "staging"
+[[hosts.services]]
+name = "api"
+kind = "systemd"
+unit = "api.service"
+[[hosts]]
+name = "web-2"
+env = "staging"
+[[hosts.services]]
+name = "api"
+kind = "systemd"
+unit = "api.service"
+[[hosts.services]]
+name = "cron"
+kind = "systemd"
+unit = "cron.service"
+`
+
+func actionModel(t *testing.T, readOnly bool) (*Model, *recExec, *actions.Manager) {
+	c, err := fleet.Parse("t.toml", []byte(svcTOML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := fleet.NewStore(c.Hosts)
+	ex := &recExec{}
+	mgr := &actions.Manager{Exec: ex, Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, ReadOnly: readOnly, Operator: "t@x"}
+	m := New(Options{Config: c, Store: store, Styles: asciiStyles(t), Keys: DefaultKeyMap(), Actions: mgr, ReadOnly: readOnly,
+		Now: func() time.Time { return now }})
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	return m, ex, mgr
+}
+
+// drain runs a Cmd and the Cmds its messages lead to, like a Program.
+func drain(m *Model, cmd tea.Cmd) {
+	for cmd != nil {
+		msg := cmd()
+		if msg == nil {
+			return
+		}
+		_, cmd = m.Update(msg)
+	}
+}
+
+func press(m *Model, k tea.KeyMsg) {
+	_, cmd := m.Update(k)
+	drain(m, cmd)
+}
+
+func TestRollingRestartFromTheFleet(t *testing.T) {
+	m, ex, mgr := actionModel(t, false)
+	press(m, tea.KeyMsg{Type: tea.KeySpace}) // web-1, cursor moves on
+	press(m, tea.KeyMsg{Type: tea.KeySpace}) // web-2
+	if v := m.View(); !strings.Contains(v, "2 selected") {
+		t.Fatalf("selection not shown:\n%s", v)
+	}
+	press(m, keys("r")[0].(tea.KeyMsg))
+	v := m.View()
+	if !strings.Contains(v, "Restart which service?") || !strings.Contains(v, "api") || strings.Contains(v, "cron") {
+		t.Fatalf("chooser must offer only the shared service:\n%s", v)
+	}
+	press(m, enter)
+	if v := m.View(); !strings.Contains(v, "Rolling restart of api on 2 hosts?") || !strings.Contains(v, "Type 2 to confirm") {
+		t.Fatalf("confirmation:\n%s", v)
+	}
+	press(m, keys("y")[0].(tea.KeyMsg)) // a y habit is not enough for two hosts
+	press(m, enter)
+	if len(ex.ran) != 0 || !strings.Contains(m.View(), "that is not 2") {
+		t.Fatalf("ran without the typed count: %v", ex.ran)
+	}
+	press(m, tea.KeyMsg{Type: tea.KeyBackspace})
+	press(m, keys("2")[0].(tea.KeyMsg))
+	press(m, enter)
+	mgr.Wait()
+	if strings.Join(ex.ran, ",") != "web-1,web-2" {
+		t.Errorf("ran on %v, want web-1 then web-2", ex.ran)
+	}
+	v = m.View()
+	for _, want := range []string{"rolling restart of api on 2 hosts", "web-1 | restarted on web-1", "web-2 api: succeeded"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("output lacks %q:\n%s", want, v)
+		}
+	}
+	es, _ := mgr.Audit.Recent(10)
+	if len(es) != 2 || es[0].Host != "web-1" || es[1].Host != "web-2" {
+		t.Errorf("audit %+v", es)
+	}
+}
+
+func TestRestartCancelledAtTheDialog(t *testing.T) {
+	m, ex, mgr := actionModel(t, false)
+	press(m, enter) // detail of web-1
+	press(m, keys("r")[0].(tea.KeyMsg))
+	if !strings.Contains(m.View(), "Restart api on web-1?") || !strings.Contains(m.View(), "$ systemctl restart -- 'api.service'") {
+		t.Fatalf("dialog:\n%s", m.View())
+	}
+	press(m, keys("n")[0].(tea.KeyMsg))
+	if len(ex.ran) != 0 || !strings.Contains(m.View(), "not confirmed") {
+		t.Errorf("ran %v\n%s", ex.ran, m.View())
+	}
+	if es, _ := mgr.Audit.Recent(10); len(es) != 1 || es[0].Outcome != actions.Cancelled {
+		t.Errorf("audit %+v", es)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	m, ex, _ := actionModel(t, true)
+	press(m, keys("?")[0].(tea.KeyMsg))
+	v := m.View()
+	for _, hidden := range []string{"restart service", "select host", "cancel action"} {
+		if strings.Contains(v, hidden) {
+			t.Errorf("read-only help shows %q:\n%s", hidden, v)
+		}
+	}
+	press(m, esc)
+	press(m, enter)
+	press(m, keys("r")[0].(tea.KeyMsg))
+	v = m.View()
+	if !strings.Contains(v, "read-only: actions are disabled") || strings.Contains(v, "Restart api") || len(ex.ran) != 0 {
+		t.Errorf("r in read-only:\n%s", v)
+	}
+	if strings.Contains(v, "r restarts") {
+		t.Errorf("read-only detail invites a restart:\n%s", v)
+	}
+}
