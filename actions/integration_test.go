@@ -93,3 +93,46 @@ conf = %q
 		t.Errorf("failure entry %+v", es[1])
 	}
 }
+
+// sudo = true on a host where the user needs a password: the restart fails
+// fast (sudo -n never prompts), says why, and is audited.
+func TestIntegration_SudoNeedsPassword(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	user := fleettest.User(t)
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+[[hosts]]
+name = "web-1"
+address = "127.0.0.1"
+port = %d
+user = %q
+sudo = true
+[[hosts.services]]
+name = "nginx"
+kind = "systemd"
+unit = "nginx.service"
+`, f.ClientKey.Path, f.KnownHosts, h.Port, user)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := sshx.Resolve(cfg)
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	m := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
+		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops"}
+	p, err := actions.PlanRestart(&cfg.Hosts[0], "nginx")
+	if err != nil || !strings.HasPrefix(p.Command, "sudo -n systemctl restart") {
+		t.Fatalf("%+v %v", p, err)
+	}
+	r := m.Run(context.Background(), p, nil)
+	if r.Outcome != actions.Failed || !strings.Contains(r.Err.Error(), "sudo needs a password on this host") {
+		t.Fatalf("%+v\n%s", r, h.Log())
+	}
+	es, _ := m.Audit.Recent(5)
+	if len(es) != 1 || es[0].Outcome != "failed" || !strings.Contains(es[0].Reason, "sudo needs a password") || es[0].Exit == nil || *es[0].Exit != 1 {
+		t.Errorf("audit %+v", es)
+	}
+}

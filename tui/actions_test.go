@@ -154,3 +154,29 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("read-only detail invites a restart:\n%s", v)
 	}
 }
+
+type sudoExec struct{}
+
+func (sudoExec) Exec(_ context.Context, _ *fleet.Host, _ string, out io.Writer) (int, error) {
+	io.WriteString(out, "sudo: a password is required\n")
+	return 1, nil
+}
+
+// A failed restart says why on the screen (and in the footer).
+func TestFailedRestartShowsTheReason(t *testing.T) {
+	m, _, mgr := actionModel(t, false)
+	mgr.Exec = sudoExec{}
+	press(m, enter)
+	press(m, keys("r")[0].(tea.KeyMsg))
+	press(m, keys("y")[0].(tea.KeyMsg))
+	mgr.Wait()
+	v := m.View()
+	for _, want := range []string{"web-1 api: failed", "sudo needs a password on this host", "sudo: a password is required"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("screen lacks %q:\n%s", want, v)
+		}
+	}
+	if es, _ := mgr.Audit.Recent(5); len(es) != 1 || es[0].Outcome != actions.Failed {
+		t.Errorf("audit %+v", es)
+	}
+}

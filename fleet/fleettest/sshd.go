@@ -69,7 +69,11 @@ func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
 	for _, k := range opt.Authorized {
 		auth.WriteString(k.AuthorizedLine())
 	}
-	must(tb, os.WriteFile(filepath.Join(dir, "authorized_keys"), []byte(auth.String()), 0o600))
+	// Readable by every user: sshd reads it as the user logging in (see
+	// User). The host key in the same directory stays 0600.
+	must(tb, os.WriteFile(filepath.Join(dir, "authorized_keys"), []byte(auth.String()), 0o644))
+	must(tb, os.Chmod(dir, 0o755))
+	must(tb, os.Chmod(filepath.Dir(dir), 0o755))
 	must(tb, os.MkdirAll(filepath.Join(dir, "home"), 0o700))
 	s.Port = freePort(tb, opt.Listen)
 	conf := fmt.Sprintf(`Port %d
@@ -252,4 +256,29 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
+}
+
+// User creates an unprivileged local account for the test (deleted at
+// cleanup), for what only a non-root user shows: sudo asking for a
+// password. Logging in needs only a key in the test sshd's authorized_keys.
+func User(tb testing.TB) string {
+	tb.Helper()
+	if os.Geteuid() != 0 {
+		tb.Fatal("creating a test user needs root: run the suite as root (make test does in CI)")
+	}
+	name := fmt.Sprintf("opsdeck-t%d", os.Getpid()%100000)
+	for i := 0; ; i++ {
+		candidate := fmt.Sprintf("%s-%d", name, i)
+		// "*" in the password field: no password login, and not locked (sshd refuses locked accounts).
+		out, err := exec.Command("useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", "-p", "*", candidate).CombinedOutput()
+		if err == nil {
+			name = candidate
+			break
+		}
+		if i > 20 {
+			tb.Fatalf("useradd: %v %s", err, out)
+		}
+	}
+	tb.Cleanup(func() { _ = exec.Command("userdel", name).Run() })
+	return name
 }
