@@ -54,9 +54,11 @@ func TestParseService(t *testing.T) {
 		"docker missing": {svc: fleet.Service{Name: "app", Kind: "docker", Container: "app"}, file: "docker-missing.txt", exit: 1,
 			state: "NOT-FOUND", restarts: -1, check: fleet.Crit},
 		"pm2 online": {svc: fleet.Service{Name: "queue", Kind: "pm2", Program: "queue"}, file: "pm2-jlist.txt",
-			state: "ONLINE", running: true, pid: 31337, restarts: 3, auto: &yes, check: fleet.OK},
+			state: "ONLINE", running: true, pid: 12351, restarts: 0, auto: &yes, check: fleet.OK},
+		"pm2 notices before the JSON": {svc: fleet.Service{Name: "queue", Kind: "pm2", Program: "queue"}, file: "pm2-jlist-notice.txt",
+			state: "ONLINE", running: true, pid: 12351, restarts: 0, auto: &yes, check: fleet.OK},
 		"pm2 errored": {svc: fleet.Service{Name: "mailer", Kind: "pm2", Program: "mailer"}, file: "pm2-jlist.txt",
-			state: "ERRORED", restarts: 15, auto: &yes, check: fleet.Crit, reason: "service mailer ERRORED"},
+			state: "ERRORED", restarts: 1, auto: &yes, check: fleet.Crit, reason: "service mailer ERRORED"},
 		"pm2 stopped without autorestart": {svc: fleet.Service{Name: "cronjob", Kind: "pm2", Program: "cronjob"}, file: "pm2-jlist.txt",
 			state: "STOPPED", restarts: 0, auto: &no, check: fleet.Crit},
 		"pm2 unknown app": {svc: fleet.Service{Name: "x", Kind: "pm2", Program: "x"}, file: "pm2-jlist.txt",
@@ -218,7 +220,7 @@ func FuzzParseDocker(f *testing.F) {
 }
 
 func FuzzParsePM2(f *testing.F) {
-	fuzzService(f, fleet.Service{Name: "queue", Kind: "pm2", Program: "queue"}, "pm2-jlist.txt")
+	fuzzService(f, fleet.Service{Name: "queue", Kind: "pm2", Program: "queue"}, "pm2-jlist.txt", "pm2-jlist-notice.txt")
 }
 
 func FuzzParseProcess(f *testing.F) {
