@@ -165,6 +165,7 @@ func Assess(st *HostStatus, now time.Time) Health {
 		return Health{State: Stale, Reason: "no new data for " + FormatAge(age)}
 	}
 	checks := Evaluate(st.Last, st.Host.Limits)
+	checks = append(checks, backupChecks(st, now)...)
 	h := Health{State: OK, Checks: checks}
 	for _, c := range checks {
 		if c.State > h.State || (c.State == h.State && c.State != OK && h.Reason == "") {
@@ -188,4 +189,80 @@ func FormatAge(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+// BackupCheck evaluates a backup: none found, too old (WARN past max_age,
+// CRIT past twice), too small (under min_size, or under half the previous
+// artefact), a failed last drill (CRIT), or an overdue drill (WARN).
+func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time) Check {
+	name := "backup " + b.Name
+	c := Check{Name: name, State: OK}
+	switch {
+	case st == nil:
+		c.State, c.Reason = Unknown, name+": not checked yet"
+		return c
+	case st.Err != "":
+		c.State, c.Reason = Unknown, name+": "+st.Err
+		return c
+	case st.NewestAt.IsZero():
+		c.State, c.Reason = Crit, name+": no backup found"
+		return c
+	}
+	age := now.Sub(st.NewestAt)
+	c.Reason = fmt.Sprintf("%s %s old", name, FormatAge(age))
+	worse := func(s State, reason string) {
+		if s > c.State {
+			c.State, c.Reason = s, reason
+		}
+	}
+	if max := b.MaxAge.Duration; max > 0 {
+		switch {
+		case age > 2*max:
+			worse(Crit, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
+		case age > max:
+			worse(Warn, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
+		}
+	}
+	if st.Size >= 0 {
+		switch {
+		case b.MinSize > 0 && st.Size < int64(b.MinSize):
+			worse(Crit, fmt.Sprintf("%s too small: %s < %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(b.MinSize))))
+		case st.PrevSize > 0 && st.Size < st.PrevSize/2:
+			worse(Crit, fmt.Sprintf("%s too small: %s, previous %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(st.PrevSize))))
+		}
+	}
+	if d := drills.Last; d != nil && !d.Passed {
+		worse(Crit, fmt.Sprintf("%s: last restore drill FAILED %s ago", name, FormatAge(now.Sub(d.Time))))
+	}
+	if every := b.DrillEvery.Duration; every > 0 {
+		switch p := drills.LastPass; {
+		case p == nil:
+			worse(Warn, name+": never restore-tested")
+		case now.Sub(p.Time) > every:
+			worse(Warn, fmt.Sprintf("%s: last passing drill %s ago (every %s)", name, FormatAge(now.Sub(p.Time)), FormatAge(every)))
+		}
+	}
+	return c
+}
+
+// backupChecks evaluates the host's configured backups against the
+// latest status the probe read for each and the drill history.
+func backupChecks(st *HostStatus, now time.Time) []Check {
+	bs := st.Host.Backups
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([]Check, 0, len(bs))
+	for i := range bs {
+		var got *BackupStatus
+		if st.Last != nil {
+			for j := range st.Last.Backups {
+				if st.Last.Backups[j].Name == bs[i].Name {
+					got = &st.Last.Backups[j]
+				}
+			}
+		}
+		out = append(out, BackupCheck(&bs[i], got, st.Drills[bs[i].Name], now))
+	}
+	return out
 }

@@ -36,6 +36,7 @@ type Sample struct {
 	BootTime time.Time
 
 	Services []ServiceStatus
+	Backups  []BackupStatus
 
 	Unknown map[Metric]string
 }
@@ -134,3 +135,38 @@ const (
 	FlapWindow   = 10 * time.Minute
 	FlapRestarts = 3
 )
+
+// BackupStatus is what a probe learnt about one configured backup.
+type BackupStatus struct {
+	Name, Kind string
+	Newest     string    // newest artefact: a path, or a restic snapshot id
+	NewestAt   time.Time // zero when none was found
+	Size       int64     // bytes of the newest artefact; -1 when unknown
+	PrevSize   int64     // bytes of the one before; -1 when unknown
+	Count      int       // artefacts found; -1 when unknown
+	CheckedAt  time.Time // when this status was read (backups are checked at a slower cadence)
+	Err        string    // why it could not be read: UNKNOWN
+}
+
+// DrillRecord is the outcome of one restore drill, kept in the drill
+// history on the operator's side.
+type DrillRecord struct {
+	Time        time.Time     `json:"time"`
+	Host        string        `json:"host"`
+	Backup      string        `json:"backup"`
+	DrillID     string        `json:"drill_id"`
+	Passed      bool          `json:"passed"`
+	Duration    time.Duration `json:"duration_ns"`
+	Artifact    string        `json:"artifact"`
+	ArtifactAge time.Duration `json:"artifact_age_ns"`
+	Size        int64         `json:"artifact_size"`
+	Reason      string        `json:"reason,omitempty"`
+	Output      []string      `json:"output_tail,omitempty"`
+	Operator    string        `json:"operator"`
+}
+
+// DrillSummary is what the dashboard needs of a backup's drill history.
+type DrillSummary struct {
+	Last     *DrillRecord // the latest drill, passed or not
+	LastPass *DrillRecord // the latest passing drill
+}

@@ -25,6 +25,8 @@ type HostStatus struct {
 	Polls int       // polls attempted
 	Fails int       // polls failed in a row
 	RTT   time.Duration
+	// Drills summarises the restore drills of each backup, by name.
+	Drills map[string]DrillSummary
 }
 
 // HistoryLen is how many samples of CPU and memory each host keeps for its
@@ -85,6 +87,32 @@ func (s *Store) Record(o Observation) {
 			e.mem.push(o.Sample.MemPercent())
 		}
 	}
+	s.version++
+	e.ver = s.version
+}
+
+// RecordDrill adds a drill outcome to a host's history.
+func (s *Store) RecordDrill(d DrillRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byName[d.Host]
+	if !ok {
+		return
+	}
+	// Copy-on-write: snapshots handed out earlier keep their map.
+	drills := make(map[string]DrillSummary, len(e.status.Drills)+1)
+	for k, v := range e.status.Drills {
+		drills[k] = v
+	}
+	sum := drills[d.Backup]
+	if sum.Last == nil || !d.Time.Before(sum.Last.Time) {
+		sum.Last = &d
+	}
+	if d.Passed && (sum.LastPass == nil || !d.Time.Before(sum.LastPass.Time)) {
+		sum.LastPass = &d
+	}
+	drills[d.Backup] = sum
+	e.status.Drills = drills
 	s.version++
 	e.ver = s.version
 }

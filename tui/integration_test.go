@@ -53,7 +53,7 @@ conf = %q
 	defer pool.Close()
 	store := fleet.NewStore(cfg.Hosts)
 	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h.Mounts, h.Services), ""
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h), ""
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); poller.Wait() }()

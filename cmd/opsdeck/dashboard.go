@@ -103,9 +103,9 @@ func transport(cfg *fleet.Config) (*sshx.Pool, fleet.SourceFor, error) {
 	})
 	return pool, func(h *fleet.Host) (fleet.Source, string) {
 		if h.Local() {
-			return probe.WithServices(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h.Services), ""
+			return probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h), ""
 		}
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h.Mounts, h.Services), ""
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h), ""
 	}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/opsdeck/opsdeck/fleet/probe"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
@@ -119,7 +120,7 @@ func BenchmarkPollCycle(b *testing.B) {
 			runtime.ReadMemStats(&ms0)
 			for i := range srcs {
 				c := pool.Client(sshx.Target{Name: fmt.Sprintf("sim-%d", i), Addr: addr, User: "bench", IdentityFiles: []string{key}})
-				srcs[i] = probe.NewSSHSource(c, nil, nil)
+				srcs[i] = probe.NewSSHSource(c, &fleet.Host{Name: "sim"})
 			}
 			cycle := func() {
 				var wg sync.WaitGroup

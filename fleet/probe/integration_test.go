@@ -53,7 +53,7 @@ ssh_config = "/dev/null"
 		NoAgent: true, KeepAlive: time.Second, KeepAliveTimeout: time.Second})
 	store := fleet.NewStore(cfg.Hosts)
 	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h.Mounts, h.Services), ""
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h), ""
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	poller.Start(ctx)

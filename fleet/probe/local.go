@@ -55,37 +55,50 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-// WithServices adds the status of services, read by running their status
-// commands through run, to the samples of src (this machine's gopsutil
-// source).
-func WithServices(src fleet.Source, run Runner, services []fleet.Service) fleet.Source {
-	if len(services) == 0 {
-		return src
-	}
-	return &serviceSource{src: src, run: run, services: services, nonce: newNonce()}
+// WithChecks adds the status of h's services and backups, read by running
+// their commands through run, to the samples of src (this machine's
+// gopsutil source).
+func WithChecks(src fleet.Source, run Runner, h *fleet.Host) *LocalChecks {
+	return &LocalChecks{src: src, run: run, host: h, services: h.Services, nonce: newNonce()}
 }
 
-type serviceSource struct {
+// LocalChecks is a local host's source: gopsutil resources plus the same
+// service and backup checks as over SSH.
+type LocalChecks struct {
 	src      fleet.Source
 	run      Runner
+	host     *fleet.Host
 	services []fleet.Service
 	nonce    string
 
 	mu       sync.Mutex
 	restarts restarts
+	backups  backupCache
 }
 
-func (s *serviceSource) Sample(ctx context.Context) (*fleet.Sample, error) {
+// Recheck makes the next poll check every backup (after a snapshot).
+func (s *LocalChecks) Recheck() { s.backups.Recheck() }
+
+// Sample implements fleet.Source.
+func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
 	smp, err := s.src.Sample(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.services) == 0 && len(s.host.Backups) == 0 {
+		return smp, nil
+	}
+	due := s.backups.due(s.host.Backups, smp.At)
 	var script strings.Builder
 	fmt.Fprintf(&script, "m=%s\n", Quote("@@opsdeck-"+s.nonce))
+	steps := backupSteps(s.host, due)
 	for i := range s.services {
-		fmt.Fprintf(&script, "echo \"$m begin svc%d\"\n%s\necho \"$m end svc%d $?\"\n", i, StatusCommand(&s.services[i]), i)
+		steps = append(steps, Step{fmt.Sprintf("svc%d", i), StatusCommand(&s.services[i])})
+	}
+	for _, st := range steps {
+		fmt.Fprintf(&script, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", st.Name, st.Cmd, st.Name)
 	}
 	res, err := s.run.Run(ctx, "sh", []byte(script.String()), MaxOutput)
 	secs := map[string]*Section{}
@@ -100,5 +113,12 @@ func (s *serviceSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		s.restarts.apply(&st, smp.At)
 		smp.Services = append(smp.Services, st)
 	}
+	fresh := backupStatuses(s.host, due, secs, smp.At)
+	if err != nil {
+		for i := range fresh {
+			fresh[i].Err = fleet.Sanitize(err.Error(), 200)
+		}
+	}
+	smp.Backups = s.backups.merge(s.host.Backups, fresh)
 	return smp, nil
 }

@@ -8,6 +8,7 @@ package probe
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
 )
@@ -25,7 +26,7 @@ func Quote(s string) string {
 // Script builds the probe: resources, then each service's status. nonce makes the section markers impossible for
 // the host's data to imitate. baseline adds a first CPU reading 250 ms
 // before the second, for the first poll of a host (CPU % needs two).
-func Script(nonce string, mounts []string, services []fleet.Service, baseline bool) []byte {
+func Script(nonce string, mounts []string, services []fleet.Service, baseline bool, extra ...Step) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "m=%s\nexport LC_ALL=C\n", Quote("@@opsdeck-"+nonce))
 	section := func(name, cmd string) {
@@ -53,6 +54,30 @@ func Script(nonce string, mounts []string, services []fleet.Service, baseline bo
 	for i := range services {
 		section(fmt.Sprintf("svc%d", i), StatusCommand(&services[i]))
 	}
+	for _, e := range extra {
+		section(e.Name, e.Cmd)
+	}
 	b.WriteString("exit 0\n")
 	return []byte(b.String())
+}
+
+// Step is one more section of the probe: its name and its command.
+type Step struct{ Name, Cmd string }
+
+// backupSteps are the sections that check the due backups.
+func backupSteps(h *fleet.Host, due []int) []Step {
+	steps := make([]Step, len(due))
+	for i, d := range due {
+		steps[i] = Step{Name: fmt.Sprintf("bk%d", d), Cmd: BackupCommand(&h.Backups[d], h.Sudo != nil && *h.Sudo)}
+	}
+	return steps
+}
+
+// backupStatuses parses the checked backups' sections.
+func backupStatuses(h *fleet.Host, due []int, secs map[string]*Section, at time.Time) []fleet.BackupStatus {
+	out := make([]fleet.BackupStatus, len(due))
+	for i, d := range due {
+		out[i] = ParseBackup(&h.Backups[d], secs[fmt.Sprintf("bk%d", d)], at)
+	}
+	return out
 }

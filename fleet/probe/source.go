@@ -21,21 +21,24 @@ type Runner interface {
 // SSHSource samples a host by running the probe script over its persistent
 // SSH connection.
 type SSHSource struct {
-	run      Runner
-	mounts   []string
-	services []fleet.Service
-	nonce    string
+	run   Runner
+	host  *fleet.Host
+	nonce string
 
 	mu       sync.Mutex
 	prev     *Stat
 	restarts restarts
+	backups  backupCache
 }
 
-// NewSSHSource samples through r, watching mounts (every real filesystem
-// when empty) and services.
-func NewSSHSource(r Runner, mounts []string, services []fleet.Service) *SSHSource {
-	return &SSHSource{run: r, mounts: mounts, services: services, nonce: newNonce()}
+// NewSSHSource samples host h through r: resources (its mounts, or every
+// real filesystem), services, and backups at their slower cadence.
+func NewSSHSource(r Runner, h *fleet.Host) *SSHSource {
+	return &SSHSource{run: r, host: h, nonce: newNonce()}
 }
+
+// Recheck makes the next poll check every backup (after a snapshot).
+func (s *SSHSource) Recheck() { s.backups.Recheck() }
 
 func newNonce() string {
 	var b [8]byte
@@ -48,7 +51,9 @@ func newNonce() string {
 func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.run.Run(ctx, "sh", Script(s.nonce, s.mounts, s.services, s.prev == nil), MaxOutput)
+	h := s.host
+	due := s.backups.due(h.Backups, time.Now())
+	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, h.Services, s.prev == nil, backupSteps(h, due)...), MaxOutput)
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +64,12 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		}
 		return nil, &sshx.Error{Kind: sshx.KindCommand, Msg: fmt.Sprintf("probe script exited %d: %s", res.Exit, fleet.Sanitize(msg, 200))}
 	}
-	sample, next := Assemble(Split(res.Stdout, s.nonce), s.prev, s.mounts, s.services, time.Now())
+	secs := Split(res.Stdout, s.nonce)
+	sample, next := Assemble(secs, s.prev, h.Mounts, h.Services, time.Now())
 	for i := range sample.Services {
 		s.restarts.apply(&sample.Services[i], sample.At)
 	}
+	sample.Backups = s.backups.merge(h.Backups, backupStatuses(h, due, secs, sample.At))
 	// Output past MaxOutput is dropped: sections that completed are sound,
 	// the one that was cut has no end marker and is unknown by itself.
 	s.prev = next
