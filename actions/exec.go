@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"time"
+	"syscall"
 
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
@@ -35,7 +35,11 @@ func (e *FleetExecutor) Exec(ctx context.Context, h *fleet.Host, cmd string, out
 func LocalExec(ctx context.Context, cmd string, out io.Writer) (int, error) {
 	c := exec.CommandContext(ctx, "sh", "-c", cmd)
 	c.Stdout, c.Stderr = out, out
-	c.WaitDelay = time.Second
+	// On cancel the whole process group gets SIGTERM and time to clean up
+	// (a drill's trap), then SIGKILL.
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGTERM) }
+	c.WaitDelay = sshx.ExecGrace
 	err := c.Run()
 	var ee *exec.ExitError
 	switch {

@@ -302,7 +302,7 @@ type Result struct {
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
 	out := &capped{limit: limit}
 	errOut := &capped{limit: 4096}
-	exit, err := c.exec(ctx, cmd, stdin, out, errOut)
+	exit, err := c.exec(ctx, cmd, stdin, out, errOut, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -310,12 +310,17 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 }
 
 // Exec runs cmd and streams its stdout and stderr to out as they arrive
-// (an operator's action). It returns the exit status.
+// (an operator's action). When ctx ends the command gets SIGTERM and
+// ExecGrace to clean up (a drill drops its scratch database) before it is
+// killed. It returns the exit status.
 func (c *Client) Exec(ctx context.Context, cmd string, out io.Writer) (int, error) {
-	return c.exec(ctx, cmd, nil, out, out)
+	return c.exec(ctx, cmd, nil, out, out, ExecGrace)
 }
 
-func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, stderr io.Writer) (int, error) {
+// ExecGrace is how long a cancelled action may take to clean up.
+const ExecGrace = 10 * time.Second
+
+func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, stderr io.Writer, grace time.Duration) (int, error) {
 	cli, err := c.conn(ctx)
 	if err != nil {
 		return 0, err
@@ -355,6 +360,14 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, std
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+		if grace > 0 {
+			_ = sess.Signal(ssh.SIGTERM)
+			select {
+			case <-done:
+				return 0, &Error{KindCommand, "command on " + c.target.Name + " was stopped: " + ctx.Err().Error(), ctx.Err()}
+			case <-time.After(grace):
+			}
+		}
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		c.drop(cli, "the previous command timed out") // the host may be frozen; a fresh connection next time

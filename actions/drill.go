@@ -1,0 +1,232 @@
+package actions
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+)
+
+// PlanSnapshot plans running a backup's configured snapshot command.
+func PlanSnapshot(h *fleet.Host, backup string) (*Plan, error) {
+	b, err := findBackup(h, backup)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(b.Snapshot) == "" {
+		return nil, fmt.Errorf("backup %s on %s has no snapshot command (set snapshot = \"…\")", b.Name, h.Name)
+	}
+	cmd := b.Snapshot
+	if h.Sudo != nil && *h.Sudo {
+		cmd = "sudo -n sh -c " + probe.Quote(cmd)
+	}
+	return &Plan{Kind: "snapshot", Host: h, Target: b.Name, Command: cmd, Timeout: time.Hour}, nil
+}
+
+func findBackup(h *fleet.Host, name string) (*fleet.Backup, error) {
+	var names []string
+	for i := range h.Backups {
+		if h.Backups[i].Name == name {
+			return &h.Backups[i], nil
+		}
+		names = append(names, h.Backups[i].Name)
+	}
+	msg := fmt.Sprintf("host %s has no backup %q", h.Name, name)
+	if len(names) > 0 {
+		msg += " (backups: " + strings.Join(names, ", ") + ")"
+	}
+	return nil, errors.New(msg)
+}
+
+// Drill is a planned restore drill: the plan that runs it and what it
+// tests.
+type Drill struct {
+	Plan     *Plan
+	Source   *fleet.Host // the host whose backup is drilled
+	Backup   *fleet.Backup
+	ID       string // the unique {drill_id}
+	Artifact string
+	At       time.Time // the artefact's time
+	Size     int64
+}
+
+// NewDrillID makes a name usable as a scratch database or directory name.
+func NewDrillID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return "opsdeck_drill_" + now.UTC().Format("20060102_150405") + "_" + hex.EncodeToString(b[:])
+}
+
+// PlanDrill plans a restore drill of backup on h, run on the backup's
+// drill_host when set (hosts resolves it), restoring the newest artefact
+// the last check saw.
+func PlanDrill(h *fleet.Host, backup string, newest *fleet.BackupStatus, hosts []fleet.Host, now time.Time) (*Drill, error) {
+	b, err := findBackup(h, backup)
+	if err != nil {
+		return nil, err
+	}
+	if newest == nil || newest.Newest == "" {
+		return nil, fmt.Errorf("backup %s on %s: no artefact known yet; wait for the backup check (or take a snapshot)", b.Name, h.Name)
+	}
+	restore, verify := b.Restore, b.Verify
+	if b.Kind == "restic" {
+		r := "restic --no-lock -r " + probe.Quote(b.Repo) + " --password-file " + probe.Quote(b.PasswordFile)
+		if restore == "" {
+			restore = r + " restore {artifact} --target {scratch}"
+		}
+		if verify == "" {
+			verify = `[ -n "$(ls -A {scratch})" ] && ` + r + " check"
+		}
+	}
+	if restore == "" || verify == "" {
+		return nil, fmt.Errorf("backup %s on %s: a drill needs restore and verify commands", b.Name, h.Name)
+	}
+	runOn := h
+	if b.DrillHost != "" {
+		runOn = nil
+		for i := range hosts {
+			if hosts[i].Name == b.DrillHost {
+				runOn = &hosts[i]
+			}
+		}
+		if runOn == nil {
+			return nil, fmt.Errorf("drill_host %q is not a configured host", b.DrillHost)
+		}
+	}
+	d := &Drill{Source: h, Backup: b, ID: NewDrillID(now), Artifact: newest.Newest, At: newest.NewestAt, Size: newest.Size}
+	script := DrillScript(d.ID, d.Artifact, restore, verify, b.Cleanup)
+	if runOn.Sudo != nil && *runOn.Sudo {
+		script = "sudo -n sh -c " + probe.Quote(script)
+	}
+	d.Plan = &Plan{Kind: "drill", Host: runOn, Target: b.Name, Command: script, Timeout: time.Hour}
+	return d, nil
+}
+
+// Substitute replaces {artifact}, {scratch} and {drill_id} in a configured
+// command. Each value reaches the command as one literal word: artifact and
+// drill_id are single-quoted, scratch is the quoted shell variable the
+// drill script sets.
+func Substitute(cmd, drillID, artifact string) string {
+	return strings.NewReplacer(
+		"{artifact}", probe.Quote(artifact),
+		"{drill_id}", probe.Quote(drillID),
+		"{scratch}", `"$scratch"`,
+	).Replace(cmd)
+}
+
+// DrillScript is the POSIX sh script of a drill: make a scratch workspace,
+// restore, verify, and always clean up — on success, failure, timeout,
+// cancel (TERM) or a lost connection (HUP, PIPE).
+func DrillScript(id, artifact, restore, verify, cleanup string) string {
+	sub := func(c string) string { return Substitute(c, id, artifact) }
+	var b strings.Builder
+	b.WriteString("scratch=$(mktemp -d \"${TMPDIR:-/tmp}/opsdeck-drill.XXXXXX\") || { echo 'cannot make a scratch directory'; exit 97; }\n")
+	b.WriteString("cleanup() {\n  trap '' PIPE\n  echo '── cleanup'\n")
+	if strings.TrimSpace(cleanup) != "" {
+		b.WriteString("  ( " + sub(cleanup) + " ) || echo \"cleanup command failed: $?\"\n")
+	}
+	b.WriteString("  rm -rf -- \"$scratch\"\n}\n")
+	b.WriteString("trap cleanup EXIT\ntrap 'exit 130' INT TERM HUP PIPE\n")
+	fmt.Fprintf(&b, "echo \"── drill %s: scratch $scratch\"\n", id)
+	b.WriteString("echo '── restore'\n( " + sub(restore) + " ) || { rc=$?; echo \"restore failed: exit $rc\"; exit $rc; }\n")
+	b.WriteString("echo '── verify'\n( " + sub(verify) + " ) || { rc=$?; echo \"verify failed: exit $rc\"; exit $rc; }\n")
+	b.WriteString("echo '── PASS'\n")
+	return b.String()
+}
+
+// RunDrill runs a confirmed drill and records it in the drill history and
+// the audit log. A cancelled drill tested nothing and is only audited.
+func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist *DrillLog, onLine func(string)) (Result, *fleet.DrillRecord) {
+	r := m.Run(ctx, d.Plan, onLine)
+	if r.Outcome == Refused || r.Outcome == Cancelled {
+		return r, nil
+	}
+	rec := &fleet.DrillRecord{
+		Time: time.Now().UTC(), Host: d.Source.Name, Backup: d.Backup.Name, DrillID: d.ID,
+		Passed: r.Outcome == Succeeded && r.Err == nil, Duration: r.Duration, Artifact: d.Artifact,
+		Size: d.Size, Output: r.Tail, Operator: m.Operator,
+	}
+	if !d.At.IsZero() {
+		rec.ArtifactAge = time.Since(d.At)
+	}
+	if r.Err != nil {
+		rec.Reason = fleet.Sanitize(r.Err.Error(), fleet.MaxText)
+	}
+	if err := hist.Append(*rec); err != nil {
+		r.Err = errors.Join(r.Err, fmt.Errorf("drill history: %w", err))
+	}
+	return r, rec
+}
+
+// DrillLog is the drill history: one JSON line per drill in
+// $XDG_STATE_HOME/opsdeck/drills.jsonl. It can be lost without harm to the
+// fleet; the dashboard then shows the backups as never drilled.
+type DrillLog struct {
+	Path string
+	mu   sync.Mutex
+}
+
+// DefaultDrillPath is $XDG_STATE_HOME/opsdeck/drills.jsonl.
+func DefaultDrillPath() string { return filepath.Join(fleet.StateDir(), "drills.jsonl") }
+
+// Append records a drill, fsynced.
+func (l *DrillLog) Append(rec fleet.DrillRecord) error {
+	for i := range rec.Output {
+		rec.Output[i] = fleet.Sanitize(rec.Output[i], fleet.MaxText)
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(l.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Load reads every recorded drill, oldest first; damaged lines are skipped.
+func (l *DrillLog) Load() ([]fleet.DrillRecord, error) {
+	f, err := os.Open(l.Path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []fleet.DrillRecord
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		var r fleet.DrillRecord
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Host != "" {
+			out = append(out, r)
+		}
+	}
+	return out, sc.Err()
+}
