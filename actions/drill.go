@@ -34,6 +34,9 @@ func PlanSnapshot(h *fleet.Host, backup string) (*Plan, error) {
 	return &Plan{Kind: "snapshot", Host: h, Target: b.Name, Command: cmd, Timeout: time.Hour}, nil
 }
 
+// FindBackup returns a host's configured backup by name.
+func FindBackup(h *fleet.Host, name string) (*fleet.Backup, error) { return findBackup(h, name) }
+
 func findBackup(h *fleet.Host, name string) (*fleet.Backup, error) {
 	var names []string
 	for i := range h.Backups {
@@ -109,7 +112,12 @@ func PlanDrill(h *fleet.Host, backup string, newest *fleet.BackupStatus, hosts [
 	if runOn.Sudo != nil && *runOn.Sudo {
 		script = "sudo -n sh -c " + probe.Quote(script)
 	}
-	d.Plan = &Plan{Kind: "drill", Host: runOn, Target: b.Name, Command: script, Timeout: time.Hour}
+	d.Plan = &Plan{Kind: "drill", Host: runOn, Target: b.Name, Command: script, Timeout: time.Hour,
+		Steps: []string{"restore " + d.Artifact + " into a scratch workspace:", "  " + Substitute(restore, d.ID, d.Artifact),
+			"verify:", "  " + Substitute(verify, d.ID, d.Artifact)}}
+	if strings.TrimSpace(b.Cleanup) != "" {
+		d.Plan.Steps = append(d.Plan.Steps, "always clean up:", "  "+Substitute(b.Cleanup, d.ID, d.Artifact))
+	}
 	return d, nil
 }
 

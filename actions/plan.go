@@ -28,6 +28,10 @@ type Plan struct {
 	Command    string // exactly what will run on the host
 	Disruptive bool
 	Timeout    time.Duration
+	// Steps describe a long command for the confirmation (a drill's
+	// restore, verify and cleanup, as they will run); empty for a command
+	// short enough to show as it is.
+	Steps []string
 }
 
 // ErrNoRestart is returned for a process service without a restart command.

@@ -30,8 +30,9 @@ type dialog struct {
 	choices  []string // services shared by every host (dialogChoose)
 	cursor   int
 	plans    []*actions.Plan
-	typed    string // what the operator typed (typed confirmation)
-	want     string // what they must type; "" for a plain yes
+	drill    *actions.Drill // set when the plan is a restore drill
+	typed    string         // what the operator typed (typed confirmation)
+	want     string         // what they must type; "" for a plain yes
 	mismatch bool
 }
 
@@ -203,14 +204,14 @@ func (m *Model) updateDialog(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		if d.want == "" {
 			if msg.Type == tea.KeyEnter || msg.String() == "y" {
-				return m, m.runPlans(d.plans)
+				return m, m.runConfirmed()
 			}
 			return m, nil
 		}
 		switch msg.Type {
 		case tea.KeyEnter:
 			if d.typed == d.want {
-				return m, m.runPlans(d.plans)
+				return m, m.runConfirmed()
 			}
 			d.mismatch = true
 		case tea.KeyBackspace:
@@ -226,13 +227,55 @@ func (m *Model) updateDialog(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// startSnapshot asks to confirm a backup's snapshot command.
+func (m *Model) startSnapshot(h *fleet.Host, backup string) tea.Cmd {
+	if m.opt.Actions == nil || m.opt.ReadOnly {
+		return m.flash("read-only: actions are disabled")
+	}
+	p, err := actions.PlanSnapshot(h, backup)
+	if err != nil {
+		return m.flash("%v", err)
+	}
+	m.dlg = dialog{kind: dialogConfirm, hosts: []*fleet.Host{h}, plans: []*actions.Plan{p}, want: actions.Confirmation([]*actions.Plan{p})}
+	return nil
+}
+
+// startDrill asks to confirm a restore drill of the newest artefact the
+// last backup check saw.
+func (m *Model) startDrill(r *hostRow, backup string) tea.Cmd {
+	if m.opt.Actions == nil || m.opt.ReadOnly {
+		return m.flash("read-only: actions are disabled")
+	}
+	var newest *fleet.BackupStatus
+	if r.status.Last != nil {
+		for i := range r.status.Last.Backups {
+			if r.status.Last.Backups[i].Name == backup {
+				newest = &r.status.Last.Backups[i]
+			}
+		}
+	}
+	d, err := actions.PlanDrill(r.status.Host, backup, newest, m.opt.Config.Hosts, m.now)
+	if err != nil {
+		return m.flash("%v", err)
+	}
+	m.dlg = dialog{kind: dialogConfirm, hosts: []*fleet.Host{d.Plan.Host}, plans: []*actions.Plan{d.Plan}, drill: d,
+		want: actions.Confirmation([]*actions.Plan{d.Plan})}
+	return nil
+}
+
+// runConfirmed starts what the dialog confirmed.
+func (m *Model) runConfirmed() tea.Cmd {
+	return m.runPlans(m.dlg.plans, m.dlg.drill)
+}
+
 // runPlans starts confirmed plans: one host at once, or rolling when
-// there are several. Output streams into the output panel.
-func (m *Model) runPlans(plans []*actions.Plan) tea.Cmd {
+// there are several; a drill is recorded in the drill history. Output
+// streams into the output panel.
+func (m *Model) runPlans(plans []*actions.Plan, drill *actions.Drill) tea.Cmd {
 	m.dlg = dialog{}
 	m.runID++
 	ctx, cancel := context.WithCancel(m.opt.Context)
-	title := fmt.Sprintf("restart %s on %s", plans[0].Target, plans[0].Host.Name)
+	title := fmt.Sprintf("%s %s on %s", plans[0].Kind, plans[0].Target, plans[0].Host.Name)
 	if len(plans) > 1 {
 		title = fmt.Sprintf("rolling restart of %s on %d hosts", plans[0].Target, len(plans))
 	}
@@ -240,7 +283,7 @@ func (m *Model) runPlans(plans []*actions.Plan) tea.Cmd {
 	m.showOutput = true
 	ev := &actionEvents{id: m.runID, lines: make(chan string, 1024), done: make(chan []actions.Result, 1)}
 	m.events[m.runID] = ev
-	mgr, healthy := m.opt.Actions, m.opt.Healthy
+	mgr, healthy, drills, store := m.opt.Actions, m.opt.Healthy, m.opt.Drills, m.opt.Store
 	go func() {
 		defer cancel()
 		var mu sync.Mutex // a line arriving after the end is dropped, never sent on a closed channel
@@ -253,9 +296,17 @@ func (m *Model) runPlans(plans []*actions.Plan) tea.Cmd {
 			}
 		}
 		var rs []actions.Result
-		if len(plans) == 1 {
+		switch {
+		case drill != nil && drills != nil:
+			r, rec := mgr.RunDrill(ctx, drill, drills, send)
+			if rec != nil {
+				store.RecordDrill(*rec)
+				send(fmt.Sprintf("── drill %s: %s", map[bool]string{true: "PASS", false: "FAIL"}[rec.Passed], rec.DrillID))
+			}
+			rs = []actions.Result{r}
+		case len(plans) == 1:
 			rs = []actions.Result{mgr.Run(ctx, plans[0], send)}
-		} else {
+		default:
 			rs = mgr.Rolling(ctx, plans, healthy,
 				func(p *actions.Plan, l string) { send(p.Host.Name + " | " + l) },
 				func(i int, r actions.Result) { send(fmt.Sprintf("── %s: %s", r.Plan.Host.Name, describeResult(r))) })
@@ -362,9 +413,20 @@ func (m *Model) dialogView() string {
 		b.WriteString("\n" + st.Detail.Muted.Render("↑/↓ choose · enter next · esc cancel"))
 	case dialogConfirm:
 		p := d.plans[0]
-		if len(d.plans) == 1 {
+		switch {
+		case d.drill != nil:
+			dr := d.drill
+			b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Restore drill of %s (%s)?", dr.Backup.Name, dr.Source.Name)))
+			age := "unknown age"
+			if !dr.At.IsZero() {
+				age = fleet.FormatAge(m.now.Sub(dr.At)) + " old"
+			}
+			b.WriteString("\n" + st.Detail.Muted.Render(fmt.Sprintf("drill id %s · artefact %s", dr.ID, age)))
+		case p.Kind == "snapshot":
+			b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Take a snapshot of %s on %s?", p.Target, p.Host.Name)))
+		case len(d.plans) == 1:
 			b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Restart %s on %s?", p.Target, p.Host.Name)))
-		} else {
+		default:
 			b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Rolling restart of %s on %d hosts?", p.Target, len(d.plans))))
 			b.WriteString("\n" + st.Detail.Muted.Render("one host at a time, waiting until it is healthy again; stops at the first failure"))
 		}
@@ -373,6 +435,13 @@ func (m *Model) dialogView() string {
 			host := p.Host.Name
 			if p.Host.Prod() {
 				host += " " + st.Prod.Label.Render(" PROD ")
+			}
+			if len(p.Steps) > 0 {
+				b.WriteString("on " + host + "\n")
+				for _, s := range p.Steps {
+					b.WriteString("  " + st.Detail.Value.Render(s) + "\n")
+				}
+				continue
 			}
 			b.WriteString(host + "\n  " + st.Detail.Value.Render("$ "+p.Command) + "\n")
 		}

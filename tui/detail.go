@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -20,7 +21,7 @@ func viewportKeys(k KeyMap) viewport.KeyMap {
 }
 
 func detailHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Restart, k.Refresh, k.Audit}
+	return []key.Binding{k.Back, k.Restart, k.Snapshot, k.Drill, k.Refresh, k.Audit}
 }
 
 func panelHelp(k KeyMap) []key.Binding {
@@ -94,6 +95,7 @@ func (m *Model) detailView(r *hostRow) string {
 	}
 	b.WriteString("\n")
 	m.servicesSection(&b, r)
+	m.backupsSection(&b, r)
 	m.resourcesSection(&b, r)
 	m.disksSection(&b, r)
 	m.historySection(&b, r)
@@ -270,6 +272,56 @@ func (m *Model) servicesSection(b *strings.Builder, r *hostRow) {
 			stateLabel(st, c.State))
 		if c.State != fleet.OK {
 			line += " " + stateStyle(st, c.State).Render(strings.TrimPrefix(c.Reason, "service "+cfg.Name+" "))
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n")
+}
+
+// backupsSection lists the host's backups: newest artefact, its age and
+// size, the last drill; the selected one is what n and d act on.
+func (m *Model) backupsSection(b *strings.Builder, r *hostRow) {
+	h, st := r.status.Host, m.st
+	if len(h.Backups) == 0 {
+		return
+	}
+	title := st.Detail.Section.Render("Backups")
+	if m.keys.Drill.Enabled() {
+		title += " " + st.Detail.Muted.Render("("+m.keys.Snapshot.Help().Key+" snapshot, "+m.keys.Drill.Help().Key+" restore drill)")
+	}
+	b.WriteString(title + "\n")
+	b.WriteString(st.Table.Header.Render(fmt.Sprintf("  %-14s %-7s %-24s %5s %9s  %-14s  %s", "name", "kind", "newest", "age", "size", "last drill", "check")) + "\n")
+	byName := map[string]*fleet.BackupStatus{}
+	if r.status.Last != nil {
+		for i := range r.status.Last.Backups {
+			byName[r.status.Last.Backups[i].Name] = &r.status.Last.Backups[i]
+		}
+	}
+	for i := range h.Backups {
+		cfg := &h.Backups[i]
+		cursor := "  "
+		if len(h.Services)+i == m.svcCursor {
+			cursor = st.Header.Title.Render("▶ ")
+		}
+		bs := byName[cfg.Name]
+		newest, age, size := "-", "-", "-"
+		if bs != nil && !bs.NewestAt.IsZero() {
+			newest = path.Base(bs.Newest)
+			age = fleet.FormatAge(m.now.Sub(bs.NewestAt))
+			if bs.Size >= 0 {
+				size = fleet.FormatBytes(uint64(bs.Size))
+			}
+		}
+		drill := "never"
+		sum := r.status.Drills[cfg.Name]
+		if d := sum.Last; d != nil {
+			word := map[bool]string{true: "PASS", false: "FAIL"}[d.Passed]
+			drill = fmt.Sprintf("%s %s ago", word, fleet.FormatAge(m.now.Sub(d.Time)))
+		}
+		c := fleet.BackupCheck(cfg, bs, sum, m.now)
+		line := fmt.Sprintf("%s%-14s %-7s %-24s %5s %9s  %-14s  %s", cursor, fit(cfg.Name, 14), cfg.Kind, fit(newest, 24), age, size, drill, stateLabel(st, c.State))
+		if c.State != fleet.OK {
+			line += " " + stateStyle(st, c.State).Render(strings.TrimPrefix(c.Reason, "backup "+cfg.Name))
 		}
 		b.WriteString(line + "\n")
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"sort"
@@ -86,23 +87,62 @@ func (m *Model) tableHeight() int {
 	return max(1, m.height-2-1) // header, title line, footer
 }
 
-// columns of the fleet table; reason takes what is left.
+// columns of the fleet table; reason takes what is left. A zero width
+// hides a column: SVC, BACKUP and DRILL appear only when some host has
+// services or backups, and on a narrow terminal UP, then LOAD, give way so
+// the reason stays readable.
 type columns struct {
-	host, env, state, cpu, mem, disk, load, up, svc, age, reason int
+	host, env, state, cpu, mem, disk, load, up, svc, backup, drill, age, reason int
+}
+
+// cells joins the right-aligned metric cells of the visible columns.
+func (c columns) cells(cpu, mem, disk, load, up, svc, backup, drill, age string) []string {
+	var out []string
+	for _, p := range []struct {
+		v string
+		w int
+	}{{cpu, c.cpu}, {mem, c.mem}, {disk, c.disk}, {load, c.load}, {up, c.up}, {svc, c.svc}, {backup, c.backup}, {drill, c.drill}, {age, c.age}} {
+		if p.w > 0 {
+			out = append(out, fitRight(p.v, p.w))
+		}
+	}
+	return out
 }
 
 func (m *Model) columns() columns {
-	c := columns{env: 7, state: 9, cpu: 4, mem: 4, disk: 4, load: 5, up: 5, svc: 5, age: 4}
+	c := columns{env: 7, state: 9, cpu: 4, mem: 4, disk: 4, load: 5, up: 5, age: 4}
+	if m.anyServices {
+		c.svc = 5
+	}
+	if m.anyBackups {
+		c.backup, c.drill = 6, 6
+	}
 	longest := 4
 	for _, idx := range m.visible {
 		longest = max(longest, len(m.hosts[idx].status.Host.Name))
 	}
 	c.host = min(longest, 24)
-	fixed := 2 + c.host + c.env + c.state + c.cpu + c.mem + c.disk + c.load + c.up + c.svc + c.age + 10
-	c.reason = m.width - fixed - 1
+	fixed := func() int {
+		n, cols := 2, 0
+		for _, w := range []int{c.host, c.env, c.state, c.cpu, c.mem, c.disk, c.load, c.up, c.svc, c.backup, c.drill, c.age} {
+			if w > 0 {
+				n += w
+				cols++
+			}
+		}
+		return n + cols // one space after each
+	}
+	for _, drop := range []*int{&c.up, &c.load} {
+		if m.width-fixed() >= 12 {
+			break
+		}
+		*drop = 0
+	}
+	c.reason = m.width - fixed()
 	if c.reason < 12 {
-		c.host = max(8, c.host-(12-c.reason))
-		c.reason = m.width - (fixed - (min(longest, 24) - c.host)) - 1
+		shrink := min(c.host-8, 12-c.reason)
+		c.host -= max(0, shrink)
+		c.reason = m.width - fixed()
 	}
 	return c
 }
@@ -122,11 +162,8 @@ func (m *Model) tableView(height int) string {
 	}
 	b.WriteString(m.st.Header.Muted.Render(title))
 	b.WriteString("\n")
-	hdr := "  " + strings.Join([]string{
-		fit("HOST", c.host), fit("ENV", c.env), fit("STATE", c.state),
-		fitRight("CPU", c.cpu), fitRight("MEM", c.mem), fitRight("DISK", c.disk),
-		fitRight("LOAD", c.load), fitRight("UP", c.up), fitRight("SVC", c.svc), fitRight("AGE", c.age), fit("REASON", c.reason),
-	}, " ")
+	hdr := "  " + strings.Join(append(append([]string{fit("HOST", c.host), fit("ENV", c.env), fit("STATE", c.state)},
+		c.cells("CPU", "MEM", "DISK", "LOAD", "UP", "SVC", "BACKUP", "DRILL", "AGE")...), fit("REASON", c.reason)), " ")
 	b.WriteString(m.st.Table.Header.Render(hdr))
 	rows := height - 2
 	if len(m.visible) == 0 {
@@ -167,6 +204,7 @@ func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
 		env = st.Prod.Label.Render(fit(" PROD", c.env))
 	}
 	cpu, mem, disk, load, up, svc, age := "-", "-", "-", "-", "-", "", "-"
+	backup, drill := m.backupCells(r)
 	if n := len(h.Services); n > 0 {
 		svc = "-/" + fmt.Sprint(n)
 	}
@@ -202,10 +240,7 @@ func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
 	name := fit(h.Name, c.host)
 	state := fit(stateLabel(st, r.health.State), c.state)
 	reason := fit(r.health.Reason, c.reason)
-	rest := strings.Join([]string{
-		fitRight(cpu, c.cpu), fitRight(mem, c.mem), fitRight(disk, c.disk),
-		fitRight(load, c.load), fitRight(up, c.up), fitRight(svc, c.svc), fitRight(age, c.age),
-	}, " ")
+	rest := strings.Join(c.cells(cpu, mem, disk, load, up, svc, backup, drill, age), " ")
 	if selected {
 		name = st.Table.Selected.Render(name)
 		rest = st.Table.Selected.Render(rest)
@@ -294,4 +329,49 @@ func (m *Model) footerView() string {
 		return right
 	}
 	return left + m.st.Help.ShortSeparator.Render(" • ") + right
+}
+
+// backupCells are the BACKUP (age of the oldest newest artefact) and
+// DRILL (age of the oldest last passing drill, or "never") cells of a host,
+// styled by its worst backup check.
+func (m *Model) backupCells(r *hostRow) (string, string) {
+	h := r.status.Host
+	if len(h.Backups) == 0 {
+		return "", ""
+	}
+	backup, drill := "-", ""
+	var oldest, oldestDrill time.Duration
+	never := false
+	worst := fleet.OK
+	for _, c := range r.health.Checks {
+		if strings.HasPrefix(c.Name, "backup ") {
+			worst = fleet.Worse(worst, c.State)
+		}
+	}
+	for i := range h.Backups {
+		name := h.Backups[i].Name
+		if s := r.status.Last; s != nil {
+			for _, bs := range s.Backups {
+				if bs.Name == name && !bs.NewestAt.IsZero() {
+					oldest = max(oldest, m.now.Sub(bs.NewestAt))
+				}
+			}
+		}
+		if p := r.status.Drills[name].LastPass; p != nil {
+			oldestDrill = max(oldestDrill, m.now.Sub(p.Time))
+		} else {
+			never = true
+		}
+	}
+	if oldest > 0 {
+		backup = fleet.FormatAge(oldest)
+	}
+	switch {
+	case never:
+		drill = "never"
+	default:
+		drill = fleet.FormatAge(oldestDrill)
+	}
+	style := stateStyle(m.st, worst)
+	return style.Render(backup), style.Render(drill)
 }

@@ -25,6 +25,8 @@ type KeyMap struct {
 	Sort     key.Binding
 	Refresh  key.Binding
 	Restart  key.Binding
+	Snapshot key.Binding
+	Drill    key.Binding
 	Select   key.Binding
 	Audit    key.Binding
 	Cancel   key.Binding
@@ -50,6 +52,8 @@ func DefaultKeyMap() KeyMap {
 		Sort:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
 		Refresh:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "poll now")),
 		Restart:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart service")),
+		Snapshot:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "take snapshot")),
+		Drill:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "restore drill")),
 		Select:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "select host")),
 		Audit:     key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "audit log")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel action")),
@@ -65,7 +69,7 @@ func (k *KeyMap) actions() map[string]*key.Binding {
 		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown,
 		"top": &k.Top, "bottom": &k.Bottom, "open": &k.Open, "back": &k.Back,
 		"filter": &k.Filter, "sort": &k.Sort, "refresh": &k.Refresh, "help": &k.Help,
-		"quit": &k.Quit, "restart": &k.Restart, "select": &k.Select, "audit": &k.Audit, "cancel": &k.Cancel,
+		"quit": &k.Quit, "restart": &k.Restart, "snapshot": &k.Snapshot, "drill": &k.Drill, "select": &k.Select, "audit": &k.Audit, "cancel": &k.Cancel,
 	}
 }
 
@@ -159,7 +163,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
-		{k.Select, k.Restart, k.Cancel, k.Audit},
+		{k.Select, k.Restart, k.Snapshot, k.Drill, k.Cancel, k.Audit},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }
@@ -167,7 +171,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // SetReadOnly disables every action binding: help no longer shows them and
 // key.Matches ignores them.
 func (k *KeyMap) SetReadOnly(ro bool) {
-	for _, b := range []*key.Binding{&k.Restart, &k.Select, &k.Cancel} {
+	for _, b := range []*key.Binding{&k.Restart, &k.Snapshot, &k.Drill, &k.Select, &k.Cancel} {
 		b.SetEnabled(!ro)
 	}
 }
@@ -190,7 +194,7 @@ func (k KeyMap) KeyTable() string {
 		names[bp] = n
 	}
 	for _, b2 := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom,
-		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Select, &k.Restart, &k.Cancel, &k.Audit,
+		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Select, &k.Restart, &k.Snapshot, &k.Drill, &k.Cancel, &k.Audit,
 		&k.Help, &k.Quit, &k.ForceQuit} {
 		ks := make([]string, len(b2.Keys()))
 		for i, s := range b2.Keys() {

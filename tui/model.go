@@ -40,6 +40,9 @@ type Options struct {
 	// Context is the program's root context; running actions are
 	// cancelled with it.
 	Context context.Context
+	// Drills is the drill history; drills run from the dashboard are
+	// recorded there and in the store.
+	Drills *actions.DrillLog
 }
 
 type viewMode int
@@ -80,6 +83,8 @@ type Model struct {
 	showHelp  bool
 	filtering bool
 	sort      sortMode
+
+	anyServices, anyBackups bool // show the SVC, BACKUP and DRILL columns
 
 	hosts   []hostRow      // every host, in config order
 	index   map[string]int // host name → index in hosts
@@ -139,6 +144,10 @@ func New(opt Options) *Model {
 	m := &Model{opt: opt, st: opt.Styles, keys: opt.Keys, help: h, filter: f, detail: viewport.New(0, 0),
 		marked: map[string]bool{}, events: map[int]*actionEvents{}}
 	m.detail.KeyMap = viewportKeys(opt.Keys)
+	for i := range opt.Config.Hosts {
+		m.anyServices = m.anyServices || len(opt.Config.Hosts[i].Services) > 0
+		m.anyBackups = m.anyBackups || len(opt.Config.Hosts[i].Backups) > 0
+	}
 	m.refresh(true)
 	return m
 }
@@ -201,7 +210,8 @@ func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Audit) && m.opt.Actions != nil:
 		m.showAudit = true
 		return m, loadAuditCmd(m.opt.Actions.Audit)
-	case !m.keys.Restart.Enabled() && slices.Contains(m.keys.Restart.Keys(), msg.String()):
+	case !m.keys.Restart.Enabled() && (slices.Contains(m.keys.Restart.Keys(), msg.String()) ||
+		slices.Contains(m.keys.Snapshot.Keys(), msg.String()) || slices.Contains(m.keys.Drill.Keys(), msg.String())):
 		return m, m.flash("read-only: actions are disabled")
 	}
 	if m.showOutput || m.showAudit {
@@ -308,23 +318,38 @@ func (m *Model) updatePanel(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 
 func (m *Model) updateDetail(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	r, _ := m.selected()
-	nsvc := 0
+	var h *fleet.Host
 	if r != nil {
-		nsvc = len(r.status.Host.Services)
+		h = r.status.Host
 	}
+	nsvc, nitems := 0, 0
+	if h != nil {
+		nsvc, nitems = len(h.Services), len(h.Services)+len(h.Backups)
+	}
+	item := min(m.svcCursor, max(0, nitems-1))
 	switch {
 	case key.Matches(msg, m.keys.Back):
 		m.mode = modeFleet
 		return m, nil
-	case key.Matches(msg, m.keys.Restart) && nsvc > 0:
-		svc := r.status.Host.Services[min(m.svcCursor, nsvc-1)].Name
-		return m, m.startRestart([]*fleet.Host{r.status.Host}, svc)
-	case nsvc > 0 && key.Matches(msg, m.keys.Up):
-		m.svcCursor = max(0, m.svcCursor-1)
+	case key.Matches(msg, m.keys.Restart) && item < nsvc:
+		return m, m.startRestart([]*fleet.Host{h}, h.Services[item].Name)
+	case key.Matches(msg, m.keys.Restart):
+		return m, m.flash("select a service to restart (↑/↓)")
+	case key.Matches(msg, m.keys.Snapshot), key.Matches(msg, m.keys.Drill):
+		if nitems == 0 || item < nsvc {
+			return m, m.flash("select a backup (↑/↓)")
+		}
+		b := h.Backups[item-nsvc].Name
+		if key.Matches(msg, m.keys.Snapshot) {
+			return m, m.startSnapshot(h, b)
+		}
+		return m, m.startDrill(r, b)
+	case nitems > 0 && key.Matches(msg, m.keys.Up):
+		m.svcCursor = max(0, item-1)
 		m.renderDetail()
 		return m, nil
-	case nsvc > 0 && key.Matches(msg, m.keys.Down):
-		m.svcCursor = min(nsvc-1, m.svcCursor+1)
+	case nitems > 0 && key.Matches(msg, m.keys.Down):
+		m.svcCursor = min(nitems-1, item+1)
 		m.renderDetail()
 		return m, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -47,12 +48,14 @@ func runDashboard(ctx context.Context, g *globals) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pool, sourceFor, err := transport(cfg)
+	pool, sourceFor, recheck, err := transport(cfg)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
 	defer pool.Close()
 	store := fleet.NewStore(cfg.Hosts)
+	drills := &actions.DrillLog{Path: actions.DefaultDrillPath()}
+	loadDrills(store, drills, logger)
 	poller := fleet.NewPoller(cfg, store, sourceFor)
 	poller.Start(ctx)
 
@@ -61,7 +64,10 @@ func runDashboard(ctx context.Context, g *globals) error {
 		return withCode(exitConfig, err)
 	}
 	defer actPool.Close()
-	mgr.After = poller.PollNow
+	mgr.After = func(host string) {
+		recheck(host) // a snapshot's new artefact shows at once
+		poller.PollNow(host)
+	}
 	renderer := lipgloss.NewRenderer(os.Stdout)
 	m := tui.New(tui.Options{
 		Config:   cfg,
@@ -73,6 +79,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 		Actions:  mgr,
 		Healthy:  healthyAgain(store, poller),
 		Context:  ctx,
+		Drills:   drills,
 	})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
 	_, runErr := p.Run()
@@ -91,22 +98,55 @@ func runDashboard(ctx context.Context, g *globals) error {
 }
 
 // transport resolves how to reach every host and returns how each is
-// sampled: gopsutil for this machine, the probe over SSH for the others.
-func transport(cfg *fleet.Config) (*sshx.Pool, fleet.SourceFor, error) {
+// sampled — gopsutil for this machine, the probe over SSH for the others —
+// and a function that makes a host's next poll re-check its backups.
+func transport(cfg *fleet.Config) (*sshx.Pool, fleet.SourceFor, func(string), error) {
 	targets, err := sshx.Resolve(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pool := sshx.NewPool(sshx.Options{
 		KnownHosts: sshx.KnownHostsFiles(cfg),
 		Policy:     cfg.Defaults.KnownHostsPolicy,
 	})
-	return pool, func(h *fleet.Host) (fleet.Source, string) {
-		if h.Local() {
-			return probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h), ""
+	var mu sync.Mutex
+	rechecks := map[string]func(){}
+	sourceFor := func(h *fleet.Host) (fleet.Source, string) {
+		var src interface {
+			fleet.Source
+			Recheck()
 		}
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h), ""
-	}, nil
+		if h.Local() {
+			src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h)
+		} else {
+			src = probe.NewSSHSource(pool.Client(*targets[h.Name]), h)
+		}
+		mu.Lock()
+		rechecks[h.Name] = src.Recheck
+		mu.Unlock()
+		return src, ""
+	}
+	recheck := func(host string) {
+		mu.Lock()
+		f := rechecks[host]
+		mu.Unlock()
+		if f != nil {
+			f()
+		}
+	}
+	return pool, sourceFor, recheck, nil
+}
+
+// loadDrills puts the recorded drill history into the store. A damaged or
+// missing history only means backups show as not drilled.
+func loadDrills(store *fleet.Store, log *actions.DrillLog, logger *slog.Logger) {
+	recs, err := log.Load()
+	if err != nil {
+		logger.Warn("drill history unreadable", "path", log.Path, "err", err)
+	}
+	for _, r := range recs {
+		store.RecordDrill(r)
+	}
 }
 
 // waitFor waits for fn to return, at most d.

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
@@ -281,5 +283,64 @@ conf = %q
 				t.Errorf("last audit line %s, want %s", lines[len(lines)-1], u.outcome)
 			}
 		})
+	}
+}
+
+func TestSnapshotAndDrill_Headless(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	dir := t.TempDir()
+	old := filepath.Join(dir, "site-1.tar")
+	os.WriteFile(old, []byte("site backup one"), 0o644)
+	hourAgo := time.Now().Add(-time.Hour)
+	os.Chtimes(old, hourAgo, hourAgo)
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+[[hosts]]
+name = "web-1"
+address = "127.0.0.1"
+port = %d
+[[hosts.backups]]
+name = "site"
+kind = "files"
+path = "%s/site-*.tar"
+snapshot = "echo 'site backup two' > %s/site-2.tar"
+restore = "cp -- {artifact} {scratch}/restored"
+verify = "grep -q 'site backup' {scratch}/restored"
+[[hosts.backups]]
+name = "broken"
+kind = "files"
+path = "%s/site-*.tar"
+restore = "cp -- {artifact} {scratch}/restored"
+verify = "grep -q 'never there' {scratch}/restored"
+`, f.ClientKey.Path, f.KnownHosts, h.Port, dir, dir, dir))
+	state := t.TempDir()
+	env := []string{"XDG_STATE_HOME=" + state}
+
+	out, errOut, code := opsdeck(t, env, "snapshot", "web-1", "site", "-c", cfg, "--yes")
+	fresh := regexp.MustCompile(`newest artefact: ` + regexp.QuoteMeta(dir) + `/site-2.tar, [0-2]s old`) // mtimes have 1 s resolution
+	if code != 0 || !strings.Contains(out, "snapshot site on web-1: succeeded") || !fresh.MatchString(out) {
+		t.Fatalf("snapshot: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = opsdeck(t, env, "drill", "web-1", "site", "-c", cfg, "--yes")
+	if code != 0 || !strings.Contains(out, "drill PASS site on web-1") || !strings.Contains(out, "restore "+dir+"/site-2.tar into a scratch workspace") {
+		t.Fatalf("drill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, code = opsdeck(t, env, "drill", "--all", "-c", cfg, "--yes")
+	if code != 1 || !strings.Contains(out, "drill FAIL broken on web-1") || !strings.Contains(out, "2 drill(s): 1 passed, 1 failed") {
+		t.Errorf("drill --all: exit %d\n%s", code, out)
+	}
+	hist, _ := os.ReadFile(filepath.Join(state, "opsdeck", "drills.jsonl"))
+	if n := strings.Count(string(hist), "\n"); n != 3 || strings.Count(string(hist), `"passed":true`) != 2 {
+		t.Errorf("drill history (%d lines):\n%s", n, hist)
+	}
+	audit, _ := os.ReadFile(filepath.Join(state, "opsdeck", "audit.jsonl"))
+	if strings.Count(string(audit), `"kind":"drill"`) != 3 || strings.Count(string(audit), `"kind":"snapshot"`) != 1 {
+		t.Errorf("audit:\n%s", audit)
+	}
+	if _, _, code := opsdeck(t, env, "drill", "-c", cfg); code != 2 {
+		t.Errorf("drill without arguments: exit %d, want 2", code)
 	}
 }

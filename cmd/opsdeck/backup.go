@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
+	"github.com/spf13/cobra"
+)
+
+func newSnapshotCmd(g *globals) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "snapshot HOST BACKUP",
+		Short: "Run a backup's snapshot command now (audited)",
+		Long: `Run the snapshot command configured for a backup, then check the backup
+again and print its newest artefact. Confirmation as for restart; audited.`,
+		Example: `  opsdeck snapshot db-1 pg-nightly
+  opsdeck snapshot db-1 pg-nightly --yes`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBackupAction(cmd.Context(), g, args[0], args[1], "snapshot", yes, cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+func newDrillCmd(g *globals) *cobra.Command {
+	var yes, all bool
+	cmd := &cobra.Command{
+		Use:   "drill [HOST BACKUP | --all]",
+		Short: "Run a restore drill: restore the newest backup into scratch and verify it",
+		Long: `Restore the newest artefact of a backup into a scratch workspace (and, with
+{drill_id}, a scratch database), run the verify command, and always clean
+up. The result is recorded in the drill history
+($XDG_STATE_HOME/opsdeck/drills.jsonl) and the audit log.
+
+--all drills every backup that can be drilled (restore and verify
+configured, or kind restic), one after the other: the cron job of a
+weekly restore test. The exit status is 0 only when every drill passed.`,
+		Example: `  opsdeck drill db-2 pg-nightly
+  opsdeck drill --all --yes
+  0 4 * * 1  opsdeck drill --all --yes --config /etc/opsdeck/config.toml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if all && len(args) != 0 || !all && len(args) != 2 {
+				return errors.New("give HOST BACKUP, or --all")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return runDrillAll(cmd.Context(), g, yes, cmd.InOrStdin(), cmd.OutOrStdout())
+			}
+			return runBackupAction(cmd.Context(), g, args[0], args[1], "drill", yes, cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&all, "all", false, "drill every backup that can be drilled")
+	return cmd
+}
+
+// headless is what the headless backup commands share.
+type headless struct {
+	cfg     *fleet.Config
+	mgr     *actions.Manager
+	pool    *sshx.Pool
+	targets map[string]*sshx.Target
+	drills  *actions.DrillLog
+}
+
+func openHeadless(g *globals) (*headless, error) {
+	loc, err := fleet.Locate(g.config)
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	cfg, _, err := loadConfig(loc)
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	targets, err := sshx.Resolve(cfg)
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	mgr, pool, err := actionsFor(cfg, g.readOnly)
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	return &headless{cfg: cfg, mgr: mgr, pool: pool, targets: targets, drills: &actions.DrillLog{Path: actions.DefaultDrillPath()}}, nil
+}
+
+// backupStatus checks one host's backups now.
+func (hl *headless) backupStatus(ctx context.Context, h *fleet.Host, name string) (*fleet.BackupStatus, error) {
+	var src fleet.Source
+	if h.Local() {
+		src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h)
+	} else {
+		src = probe.NewSSHSource(hl.pool.Client(*hl.targets[h.Name]), h)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*h.Timeout.Duration+time.Minute)
+	defer cancel()
+	s, err := src.Sample(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checking %s: %w", h.Name, err)
+	}
+	for i := range s.Backups {
+		if s.Backups[i].Name == name {
+			return &s.Backups[i], nil
+		}
+	}
+	return nil, fmt.Errorf("backup %s on %s: not checked", name, h.Name)
+}
+
+func runBackupAction(ctx context.Context, g *globals, hostName, backup, kind string, yes bool, in io.Reader, out io.Writer) error {
+	hl, err := openHeadless(g)
+	if err != nil {
+		return err
+	}
+	defer hl.pool.Close()
+	h := findHost(hl.cfg, hostName)
+	if h == nil {
+		return withCode(exitConfig, fmt.Errorf("no host %q", hostName))
+	}
+	if kind == "snapshot" {
+		p, err := actions.PlanSnapshot(h, backup)
+		if err != nil {
+			return withCode(exitConfig, err)
+		}
+		if err := hl.confirmAndShow(p, nil, g, yes, in, out); err != nil {
+			return err
+		}
+		r := hl.mgr.Run(ctx, p, func(l string) { fmt.Fprintf(out, "%s | %s\n", h.Name, l) })
+		if err := reportResult(out, r); err != nil {
+			return err
+		}
+		if st, err := hl.backupStatus(ctx, h, backup); err == nil && !st.NewestAt.IsZero() {
+			fmt.Fprintf(out, "newest artefact: %s, %s old\n", st.Newest, fleet.FormatAge(time.Since(st.NewestAt)))
+		}
+		return nil
+	}
+	ok, err := hl.drill(ctx, h, backup, g, yes, in, out)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return withCode(exitRuntime, errSilent)
+	}
+	return nil
+}
+
+// drill runs one drill; it reports whether it passed.
+func (hl *headless) drill(ctx context.Context, h *fleet.Host, backup string, g *globals, yes bool, in io.Reader, out io.Writer) (bool, error) {
+	if _, err := actions.FindBackup(h, backup); err != nil {
+		return false, withCode(exitConfig, err)
+	}
+	st, err := hl.backupStatus(ctx, h, backup)
+	if err != nil {
+		return false, withCode(exitRuntime, err)
+	}
+	d, err := actions.PlanDrill(h, backup, st, hl.cfg.Hosts, time.Now())
+	if err != nil {
+		return false, withCode(exitRuntime, err)
+	}
+	if err := hl.confirmAndShow(d.Plan, d, g, yes, in, out); err != nil {
+		return false, err
+	}
+	r, rec := hl.mgr.RunDrill(ctx, d, hl.drills, func(l string) { fmt.Fprintf(out, "%s | %s\n", d.Plan.Host.Name, l) })
+	if rec != nil {
+		word := map[bool]string{true: "PASS", false: "FAIL"}[rec.Passed]
+		fmt.Fprintf(out, "drill %s %s on %s: %s in %s", word, backup, h.Name, d.ID, rec.Duration.Round(time.Millisecond))
+		if rec.Reason != "" {
+			fmt.Fprintf(out, " — %s", rec.Reason)
+		}
+		fmt.Fprintln(out)
+		return rec.Passed, nil
+	}
+	return false, reportResult(out, r)
+}
+
+
+func (hl *headless) confirmAndShow(p *actions.Plan, d *actions.Drill, g *globals, yes bool, in io.Reader, out io.Writer) error {
+	fmt.Fprintf(out, "%s %s on %s", p.Kind, p.Target, p.Host.Name)
+	if p.Host.Prod() {
+		fmt.Fprint(out, " (PROD)")
+	}
+	fmt.Fprintln(out)
+	if len(p.Steps) > 0 {
+		for _, s := range p.Steps {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	} else {
+		fmt.Fprintf(out, "  command: %s\n", p.Command)
+	}
+	if yes || g.readOnly {
+		return nil
+	}
+	if err := confirm(p, in, out); err != nil {
+		hl.mgr.Cancelled(p)
+		return withCode(exitRuntime, err)
+	}
+	return nil
+}
+
+func reportResult(out io.Writer, r actions.Result) error {
+	p := r.Plan
+	switch r.Outcome {
+	case actions.Succeeded:
+		fmt.Fprintf(out, "%s %s on %s: succeeded in %s\n", p.Kind, p.Target, p.Host.Name, r.Duration.Round(time.Millisecond))
+		if r.Err != nil {
+			return withCode(exitRuntime, r.Err)
+		}
+		return nil
+	case actions.Cancelled:
+		return withCode(exitCanceled, fmt.Errorf("%s %s on %s: cancelled", p.Kind, p.Target, p.Host.Name))
+	}
+	return withCode(exitRuntime, fmt.Errorf("%s %s on %s: %s: %v", p.Kind, p.Target, p.Host.Name, r.Outcome, r.Err))
+}
+
+func runDrillAll(ctx context.Context, g *globals, yes bool, in io.Reader, out io.Writer) error {
+	hl, err := openHeadless(g)
+	if err != nil {
+		return err
+	}
+	defer hl.pool.Close()
+	failed, ran := 0, 0
+	for i := range hl.cfg.Hosts {
+		h := &hl.cfg.Hosts[i]
+		for _, b := range h.Backups {
+			if b.Kind != "restic" && (b.Restore == "" || b.Verify == "") {
+				continue
+			}
+			ran++
+			ok, err := hl.drill(ctx, h, b.Name, g, yes, in, out)
+			if err != nil {
+				fmt.Fprintf(out, "drill %s on %s: %v\n", b.Name, h.Name, err)
+			}
+			if !ok || err != nil {
+				failed++
+			}
+			if ctx.Err() != nil {
+				return withCode(exitCanceled, ctx.Err())
+			}
+		}
+	}
+	fmt.Fprintf(out, "%d drill(s): %d passed, %d failed\n", ran, ran-failed, failed)
+	if failed > 0 {
+		return withCode(exitRuntime, errSilent)
+	}
+	return nil
+}
