@@ -323,7 +323,7 @@ func (m *Model) runPlans(plans []*actions.Plan, drill *actions.Drill) tea.Cmd {
 func describeResult(r actions.Result) string {
 	s := r.Outcome
 	if r.Duration > 0 {
-		s += " in " + r.Duration.Round(10*time.Millisecond).String()
+		s += " in " + r.Duration.Round(time.Millisecond).String()
 	}
 	if r.Err != nil {
 		s += ": " + r.Err.Error()

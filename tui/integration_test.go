@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +106,90 @@ conf = %q
 	log, _ := os.ReadFile(auditPath)
 	if n := strings.Count(string(log), "\n"); n != 1 || !strings.Contains(string(log), `"outcome":"succeeded"`) {
 		t.Errorf("audit log:\n%s", log)
+	}
+}
+
+// A snapshot taken from the dashboard produces a new artefact, and the
+// backup's age drops to about zero.
+func TestIntegration_SnapshotFromTheDashboard(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	dir := t.TempDir()
+	old := filepath.Join(dir, "site-1.tar")
+	os.WriteFile(old, []byte("one"), 0o644)
+	twoHours := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(old, twoHours, twoHours)
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+poll_interval = "1s"
+[[hosts]]
+name = "web-1"
+address = "127.0.0.1"
+port = %d
+[[hosts.backups]]
+name = "site"
+kind = "files"
+path = "%s/site-*.tar"
+max_age = "1h"
+snapshot = "echo two > %s/site-2.tar"
+`, f.ClientKey.Path, f.KnownHosts, h.Port, dir, dir)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := sshx.Resolve(cfg)
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	store := fleet.NewStore(cfg.Hosts)
+	src := probe.NewSSHSource(pool.Client(*targets["web-1"]), &cfg.Hosts[0])
+	poller := fleet.NewPoller(cfg, store, func(*fleet.Host) (fleet.Source, string) { return src, "" })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); poller.Wait() }()
+	poller.Start(ctx)
+	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
+		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops",
+		After: func(host string) { src.Recheck(); poller.PollNow(host) }}
+	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t),
+		Keys: DefaultKeyMap(), Actions: mgr, Context: ctx})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(140, 40))
+	wait := func(what ...string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			for _, w := range what {
+				if !bytes.Contains(b, []byte(w)) {
+					return false
+				}
+			}
+			return true
+		}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	wait("BACKUP", "CRIT", "backup site is 2h old (max 1h)")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	wait("Backups", "site-1.tar")
+	tm.Type("n")
+	wait("Take a snapshot of site on web-1?", "echo two >")
+	tm.Type("y")
+	wait("snapshot site on web-1: succeeded")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // output panel
+	wait("site-2.tar")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // back to the fleet
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	v := fm.View()
+	if !strings.Contains(v, "● OK") || strings.Contains(v, "2h old") {
+		t.Errorf("after the snapshot the backup is fresh and the host OK:\n%s", v)
+	}
+	row := ""
+	for _, l := range strings.Split(v, "\n") {
+		if strings.HasPrefix(l, "▶ web-1 ") {
+			row = l
+		}
+	}
+	if !regexp.MustCompile(`\s[0-9]s\s+never`).MatchString(row) {
+		t.Errorf("BACKUP age did not drop to seconds (DRILL never): %q", row)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "site-2.tar")); err != nil {
+		t.Error("no new artefact")
 	}
 }

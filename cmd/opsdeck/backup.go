@@ -183,7 +183,6 @@ func (hl *headless) drill(ctx context.Context, h *fleet.Host, backup string, g *
 	return false, reportResult(out, r)
 }
 
-
 func (hl *headless) confirmAndShow(p *actions.Plan, d *actions.Drill, g *globals, yes bool, in io.Reader, out io.Writer) error {
 	fmt.Fprintf(out, "%s %s on %s", p.Kind, p.Target, p.Host.Name)
 	if p.Host.Prod() {

@@ -271,3 +271,67 @@ poll_interval = "1s"
 		})
 	}
 }
+
+// A restore drill run as an operator would, read during and after.
+func TestTmux_Drill(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pg-2026-11-24.sql.gz"), []byte("dump"), 0o644)
+	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`name = "drill fleet"
+[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+poll_interval = "1s"
+[[hosts]]
+name = "db-2"
+address = %q
+port = %d
+env = "prod"
+[[hosts.backups]]
+name = "pg-nightly"
+kind = "files"
+path = "%s/pg-*.sql.gz"
+drill_every = "168h"
+restore = "sleep 1; cp -- {artifact} {scratch}/restored"
+verify = "sleep 1; cmp -- {artifact} {scratch}/restored"
+`, f.ClientKey.Path, f.KnownHosts, h.Listen, h.Port, dir))
+	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			state := t.TempDir()
+			s := startTmux(t, size[0], size[1], []string{"XDG_STATE_HOME=" + state}, "--config", cfg)
+			scr := s.waitScreen("db-2", "WARN", "never")
+			s.checkFits(scr)
+			t.Logf("before, %dx%d:\n%s", size[0], size[1], scr)
+			s.keys("Enter")
+			s.waitScreen("Backups", "pg-2026-11-24.sql.gz", "never restore-tested")
+			s.keys("d")
+			scr = s.waitScreen("Restore drill of pg-nightly (db-2)?", "Type db-2 to confirm")
+			t.Logf("confirm, %dx%d:\n%s", size[0], size[1], scr)
+			s.keys("d", "b", "-", "2", "Enter")
+			scr = s.waitScreen("running…", "── restore")
+			s.checkFits(scr)
+			t.Logf("during, %dx%d:\n%s", size[0], size[1], scr)
+			scr = s.waitScreen("── drill PASS", "drill pg-nightly on db-2: succeeded")
+			t.Logf("after, %dx%d:\n%s", size[0], size[1], scr)
+			s.keys("Escape")
+			s.waitScreen("PASS 0s ago")
+			s.keys("Escape")
+			scr = s.waitScreen("1 host: 1 OK", "REASON")
+			s.checkFits(scr)
+			if !regexp.MustCompile(`db-2 .* [0-9]s\s+[0-9]s\s`).MatchString(scr) {
+				t.Errorf("DRILL column does not show a fresh drill:\n%s", scr)
+			}
+			t.Logf("fleet after, %dx%d:\n%s", size[0], size[1], scr)
+			s.keys("q")
+			if code := s.waitExit(); code != 0 {
+				t.Errorf("exit %d:\n%s", code, s.tmux("capture-pane", "-p", "-S", "-100"))
+			}
+			hist, _ := os.ReadFile(filepath.Join(state, "opsdeck", "drills.jsonl"))
+			if !strings.Contains(string(hist), `"passed":true`) {
+				t.Errorf("drill history: %s", hist)
+			}
+		})
+	}
+}
