@@ -20,8 +20,17 @@ func viewportKeys(k KeyMap) viewport.KeyMap {
 	}
 }
 
-func detailHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Restart, k.Snapshot, k.Drill, k.Refresh, k.Audit}
+// detailHelp lists the keys that apply to host h: restart only with
+// services, snapshot and drill only with backups.
+func detailHelp(k KeyMap, h *fleet.Host) []key.Binding {
+	out := []key.Binding{k.Back}
+	if h != nil && len(h.Services) > 0 {
+		out = append(out, k.Restart)
+	}
+	if h != nil && len(h.Backups) > 0 {
+		out = append(out, k.Snapshot, k.Drill)
+	}
+	return append(out, k.Refresh, k.Audit)
 }
 
 func panelHelp(k KeyMap) []key.Binding {

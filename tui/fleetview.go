@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/charmbracelet/bubbles/key"
 	"sort"
 	"strings"
@@ -305,7 +307,11 @@ func (m *Model) footerView() string {
 	case m.showOutput || m.showAudit:
 		keys = panelHelp(m.keys)
 	case m.mode == modeDetail:
-		keys = detailHelp(m.keys)
+		var h *fleet.Host
+		if r, ok := m.selected(); ok {
+			h = r.status.Host
+		}
+		keys = detailHelp(m.keys, h)
 	default:
 		keys = m.keys.ShortHelp()
 	}
@@ -324,6 +330,9 @@ func (m *Model) footerView() string {
 		h := m.help
 		h.Width = room
 		left = h.ShortHelpView(rest)
+		if lipglossWidth(left) > room {
+			left = ansi.Truncate(left, room, "…")
+		}
 	}
 	if left == "" {
 		return right
