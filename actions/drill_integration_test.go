@@ -232,7 +232,7 @@ path = %q
 	}
 	os.WriteFile(filepath.Join(dir, "site-new.tar"), nil, 0o644) // a 0-byte newest dump
 	st = r.backup("site")
-	if c := fleet.BackupCheck(b, st, fleet.DrillSummary{}, time.Now()); c.State != fleet.Crit || !strings.Contains(c.Reason, "too small: 0 B, previous 4.9 KiB") {
+	if c := fleet.BackupCheck(b, st, fleet.DrillSummary{}, time.Now()); c.State != fleet.Crit || !strings.Contains(c.Reason, "too small: the newest artefact is empty") {
 		t.Errorf("empty newest: %s %q (%+v)", c.State, c.Reason, st)
 	}
 	if c := fleet.BackupCheck(&r.cfg.Hosts[0].Backups[1], r.backup("none"), fleet.DrillSummary{}, time.Now()); c.State != fleet.Crit || !strings.Contains(c.Reason, "no backup found") {

@@ -225,6 +225,8 @@ func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time
 	}
 	if st.Size >= 0 {
 		switch {
+		case st.Size == 0:
+			worse(Crit, name+" too small: the newest artefact is empty (0 B)")
 		case b.MinSize > 0 && st.Size < int64(b.MinSize):
 			worse(Crit, fmt.Sprintf("%s too small: %s < %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(b.MinSize))))
 		case st.PrevSize > 0 && st.Size < st.PrevSize/2:

@@ -237,3 +237,51 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+func TestBackupCheck(t *testing.T) {
+	b := &Backup{Name: "pg", MaxAge: Duration{26 * time.Hour}, MinSize: 1000, DrillEvery: Duration{7 * 24 * time.Hour}}
+	fresh := func(size, prev int64) *BackupStatus {
+		return &BackupStatus{Name: "pg", NewestAt: t0.Add(-time.Hour), Size: size, PrevSize: prev, Count: 2}
+	}
+	pass := &DrillRecord{Time: t0.Add(-24 * time.Hour), Passed: true}
+	fail := &DrillRecord{Time: t0.Add(-time.Hour), Passed: false}
+	old := &DrillRecord{Time: t0.Add(-9 * 24 * time.Hour), Passed: true}
+	for name, u := range map[string]struct {
+		st     *BackupStatus
+		drills DrillSummary
+		want   State
+		reason string
+	}{
+		"ok":            {fresh(5000, 5000), DrillSummary{Last: pass, LastPass: pass}, OK, "backup pg 1h old"},
+		"not checked":   {nil, DrillSummary{}, Unknown, "not checked yet"},
+		"unreadable":    {&BackupStatus{Err: "restic: wrong password"}, DrillSummary{}, Unknown, "wrong password"},
+		"none":          {&BackupStatus{Count: 0}, DrillSummary{}, Crit, "no backup found"},
+		"old":           {&BackupStatus{NewestAt: t0.Add(-30 * time.Hour), Size: 5000}, DrillSummary{Last: pass, LastPass: pass}, Warn, "is 30h old (max 26h)"},
+		"very old":      {&BackupStatus{NewestAt: t0.Add(-72 * time.Hour), Size: 5000}, DrillSummary{Last: pass, LastPass: pass}, Crit, "is 3d old"},
+		"under min":     {fresh(10, -1), DrillSummary{Last: pass, LastPass: pass}, Crit, "too small: 10 B < 1000 B"},
+		"shrunk":        {fresh(2000, 5000), DrillSummary{Last: pass, LastPass: pass}, Crit, "too small: 2.0 KiB, previous 4.9 KiB"},
+		"empty":         {fresh(0, -1), DrillSummary{Last: pass, LastPass: pass}, Crit, "empty"},
+		"never drilled": {fresh(5000, 5000), DrillSummary{}, Warn, "never restore-tested"},
+		"overdue":       {fresh(5000, 5000), DrillSummary{Last: old, LastPass: old}, Warn, "last passing drill 9d ago (every 7d)"},
+		"failed drill":  {fresh(5000, 5000), DrillSummary{Last: fail, LastPass: pass}, Crit, "last restore drill FAILED 1h ago"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := BackupCheck(b, u.st, u.drills, t0)
+			if c.State != u.want || !strings.Contains(c.Reason, u.reason) {
+				t.Errorf("%s %q, want %s containing %q", c.State, c.Reason, u.want, u.reason)
+			}
+		})
+	}
+}
+
+func TestStore_RecordDrill(t *testing.T) {
+	s := NewStore([]Host{*testHost("db")})
+	s.RecordDrill(DrillRecord{Host: "db", Backup: "pg", Time: t0, Passed: true})
+	s.RecordDrill(DrillRecord{Host: "db", Backup: "pg", Time: t0.Add(time.Hour), Passed: false})
+	s.RecordDrill(DrillRecord{Host: "db", Backup: "pg", Time: t0.Add(-time.Hour), Passed: true}) // older, loaded late
+	st, _ := s.Status("db")
+	d := st.Drills["pg"]
+	if d.Last == nil || d.Last.Passed || !d.Last.Time.Equal(t0.Add(time.Hour)) || d.LastPass == nil || !d.LastPass.Time.Equal(t0) {
+		t.Errorf("summary %+v %+v", d.Last, d.LastPass)
+	}
+}
