@@ -38,6 +38,7 @@ func newDrillRig(t *testing.T, backups string) *drillRig {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 [[hosts]]
 name = "db-2"
 address = "127.0.0.1"

@@ -23,6 +23,7 @@ func TestIntegration_RestartSupervisorProgram(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"
@@ -104,6 +105,7 @@ func TestIntegration_SudoNeedsPassword(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"

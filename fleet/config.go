@@ -32,9 +32,13 @@ type Defaults struct {
 	KnownHosts       string   `toml:"known_hosts"`
 	KnownHostsPolicy string   `toml:"known_hosts_policy"`
 	SSHConfig        string   `toml:"ssh_config"`
+	DBPorts          []int    `toml:"db_ports"`
 	PollInterval     Duration `toml:"poll_interval"`
 	Timeout          Duration `toml:"timeout"`
 	Sudo             bool     `toml:"sudo"`
+	// Security turns the security checklist (listening ports, sshd
+	// settings, pending updates) on or off; on by default.
+	Security *bool `toml:"security"`
 }
 
 // Level is a pair of thresholds: at or above Warn is WARN, at or above Crit
@@ -70,9 +74,15 @@ type Host struct {
 	Thresholds    *Thresholds `toml:"thresholds"`
 	Services      []Service   `toml:"services"`
 	Backups       []Backup    `toml:"backups"`
+	AllowedPorts  []int       `toml:"allowed_ports"`
+	Security      *bool       `toml:"security"`
+	Certs         []Cert      `toml:"certs"`
 
 	// Effective values after defaults are applied (set by Load).
 	Limits Limits `toml:"-"`
+	// DBPorts are the database ports that must not listen publicly
+	// ([defaults] db_ports, or DefaultDBPorts), set by Load.
+	DBPorts map[int]string `toml:"-"`
 	// Resolved is how the transport reaches the host after ~/.ssh/config
 	// and [defaults] are applied (set when the fleet is wired up).
 	Resolved Endpoint `toml:"-"`
@@ -117,11 +127,27 @@ func (h *Host) Endpoint() string {
 	return addr
 }
 
+// SecurityOn reports whether the security checklist runs for the host.
+func (h *Host) SecurityOn() bool { return h.Security == nil || *h.Security }
+
 // Interval is the host's effective poll interval.
 func (h *Host) Interval() time.Duration { return h.PollInterval.Duration }
 
 // LocalAddress is the address that means "this machine, via gopsutil".
 const LocalAddress = "local"
+
+// Cert is a TLS endpoint whose certificate is checked from opsdeck's side.
+type Cert struct {
+	Endpoint string `toml:"endpoint"` // host:port
+	Name     string `toml:"name"`     // the name the certificate must be valid for (SNI); default: the endpoint's host
+	CAFile   string `toml:"ca_file"`  // extra trusted CA (PEM), e.g. an internal CA
+	WarnDays int    `toml:"warn_days"`
+	CritDays int    `toml:"crit_days"`
+}
+
+// DefaultDBPorts are database ports that must not listen publicly:
+// PostgreSQL, MySQL, Redis, MongoDB, Elasticsearch, memcached.
+var DefaultDBPorts = map[int]string{5432: "postgres", 3306: "mysql", 6379: "redis", 27017: "mongodb", 9200: "elasticsearch", 11211: "memcached"}
 
 // Service is a process or unit whose status is watched and that can be
 // restarted.

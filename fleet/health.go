@@ -166,6 +166,8 @@ func Assess(st *HostStatus, now time.Time) Health {
 	}
 	checks := Evaluate(st.Last, st.Host.Limits)
 	checks = append(checks, backupChecks(st, now)...)
+	checks = append(checks, SecurityChecks(st.Host, st.Last.Security)...)
+	checks = append(checks, certChecks(st, now)...)
 	h := Health{State: OK, Checks: checks}
 	for _, c := range checks {
 		if c.State > h.State || (c.State == h.State && c.State != OK && h.Reason == "") {
@@ -265,6 +267,21 @@ func backupChecks(st *HostStatus, now time.Time) []Check {
 			}
 		}
 		out = append(out, BackupCheck(&bs[i], got, st.Drills[bs[i].Name], now))
+	}
+	return out
+}
+
+func certChecks(st *HostStatus, now time.Time) []Check {
+	var out []Check
+	for i := range st.Host.Certs {
+		c := &st.Host.Certs[i]
+		var got *CertStatus
+		for j := range st.Last.Certs {
+			if st.Last.Certs[j].Endpoint == c.Endpoint {
+				got = &st.Last.Certs[j]
+			}
+		}
+		out = append(out, CertCheck(c, got, now))
 	}
 	return out
 }

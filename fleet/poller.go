@@ -75,6 +75,9 @@ func (p *Poller) PollNow(host string) {
 
 func (p *Poller) loop(ctx context.Context, h *Host, src Source, now <-chan struct{}) {
 	defer p.wg.Done()
+	if c, ok := src.(interface{ Close() }); ok {
+		defer c.Close() // background work of the source ends with its poller
+	}
 	timer := time.NewTimer(0) // first poll at once
 	defer timer.Stop()
 	fails := 0

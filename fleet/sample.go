@@ -37,6 +37,8 @@ type Sample struct {
 
 	Services []ServiceStatus
 	Backups  []BackupStatus
+	Security *SecurityStatus // nil until the first security check
+	Certs    []CertStatus
 
 	Unknown map[Metric]string
 }
@@ -169,4 +171,40 @@ type DrillRecord struct {
 type DrillSummary struct {
 	Last     *DrillRecord // the latest drill, passed or not
 	LastPass *DrillRecord // the latest passing drill
+}
+
+// Listener is a listening socket.
+type Listener struct {
+	Proto string // tcp, udp
+	Addr  string // the bound address: 0.0.0.0, ::, 127.0.0.1…
+	Port  int
+}
+
+// SecurityStatus is the host's security checklist as a probe read it.
+type SecurityStatus struct {
+	CheckedAt time.Time
+
+	Listeners  []Listener
+	ListenErr  string
+	ListenFrom string // "ss" or "/proc/net"
+	SSHD       map[string]string
+	SSHDFrom   string // "sshd -T" or "config files"
+	SSHDErr    string
+	PkgManager string // apt, dnf, yum; "" when none was found
+	Pending    int    // -1 when unknown
+	Security   int    // -1 when unknown
+	Reboot     bool
+	UpdatesErr string
+}
+
+// CertStatus is a TLS endpoint's certificate, checked from the operator's
+// side.
+type CertStatus struct {
+	Endpoint, Name string
+	NotAfter       time.Time
+	Issuer         string
+	NameErr        string // the certificate is not valid for Name
+	TrustErr       string // the chain does not verify
+	Err            string // no TLS handshake
+	CheckedAt      time.Time
 }

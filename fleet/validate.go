@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"net"
 	"path"
 	"sort"
 	"strings"
@@ -87,6 +88,26 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 	if h.Local() && h.Jump != "" {
 		v.add(p+".jump", key+".jump", "a host with address = \"local\" is this machine and cannot be reached through jump %q", h.Jump)
 	}
+	for j, c := range h.Certs {
+		cp, ck := fmt.Sprintf("%s.certs.%d", p, j), fmt.Sprintf("%s.certs[%d]", key, j)
+		if _, port, err := net.SplitHostPort(c.Endpoint); err != nil || port == "" {
+			v.add(cp, ck+".endpoint", "endpoint %q must be host:port", c.Endpoint)
+		}
+		if c.WarnDays == 0 {
+			h.Certs[j].WarnDays = 14
+		}
+		if c.CritDays == 0 {
+			h.Certs[j].CritDays = 3
+		}
+		if h.Certs[j].CritDays >= h.Certs[j].WarnDays || c.WarnDays < 0 || c.CritDays < 0 {
+			v.add(cp, ck, "crit_days (%d) must be below warn_days (%d)", h.Certs[j].CritDays, h.Certs[j].WarnDays)
+		}
+	}
+	for _, port := range h.AllowedPorts {
+		if port < 1 || port > 65535 {
+			v.add(p+".allowed_ports", key+".allowed_ports", "port %d is out of range 1-65535", port)
+		}
+	}
 	for j, m := range h.Mounts {
 		if !path.IsAbs(m) {
 			v.add(fmt.Sprintf("%s.mounts", p), fmt.Sprintf("%s.mounts[%d]", key, j), "mount %q must be an absolute path", m)
@@ -101,7 +122,21 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 		s := d.Sudo
 		h.Sudo = &s
 	}
+	if h.Security == nil {
+		h.Security = d.Security
+	}
 	h.Limits = *global
+	h.DBPorts = DefaultDBPorts
+	if len(d.DBPorts) > 0 {
+		h.DBPorts = map[int]string{}
+		for _, port := range d.DBPorts {
+			name := DefaultDBPorts[port]
+			if name == "" {
+				name = "database"
+			}
+			h.DBPorts[port] = name
+		}
+	}
 	if h.Thresholds != nil {
 		v.limits(p+".thresholds", key+".thresholds", h.Thresholds, &h.Limits)
 	}

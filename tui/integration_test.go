@@ -31,6 +31,7 @@ func TestIntegration_RestartFromTheDashboard(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 poll_interval = "1s"
 [[hosts]]
 name = "web-1"
@@ -123,6 +124,7 @@ func TestIntegration_SnapshotFromTheDashboard(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 poll_interval = "1s"
 [[hosts]]
 name = "web-1"

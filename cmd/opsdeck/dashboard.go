@@ -124,7 +124,7 @@ func transport(cfg *fleet.Config) (*sshx.Pool, fleet.SourceFor, func(string), er
 		mu.Lock()
 		rechecks[h.Name] = src.Recheck
 		mu.Unlock()
-		return src, ""
+		return fleet.WithCerts(src, h), ""
 	}
 	recheck := func(host string) {
 		mu.Lock()

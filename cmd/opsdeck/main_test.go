@@ -193,6 +193,7 @@ func TestConfigCheck_Connections(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 timeout = "3s"
 [[hosts]]
 name = "up"
@@ -230,6 +231,7 @@ func TestRestart_Headless(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"
@@ -298,6 +300,7 @@ func TestSnapshotAndDrill_Headless(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"

@@ -200,6 +200,7 @@ func TestTmux_SSHFleet(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 poll_interval = "1s"
 %s`, f.ClientKey.Path, f.KnownHosts, hosts.String()))
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
@@ -240,6 +241,7 @@ func TestTmux_ServicesRestart(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 poll_interval = "1s"
 %s`, f.ClientKey.Path, f.KnownHosts, hosts.String()))
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
@@ -283,6 +285,7 @@ func TestTmux_Drill(t *testing.T) {
 identity_files = [%q]
 known_hosts = %q
 ssh_config = "/dev/null"
+security = false
 poll_interval = "1s"
 [[hosts]]
 name = "db-2"

@@ -40,6 +40,7 @@ known_hosts_policy = %q
 poll_interval = "1s"
 timeout = "2s"
 ssh_config = "/dev/null"
+security = false
 %s`, f.ClientKey.Path, f.KnownHosts, policy, hostsTOML)
 	cfg, err := fleet.Parse("test.toml", []byte(doc))
 	if err != nil {

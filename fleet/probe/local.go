@@ -59,7 +59,11 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 // their commands through run, to the samples of src (this machine's
 // gopsutil source).
 func WithChecks(src fleet.Source, run Runner, h *fleet.Host) *LocalChecks {
-	return &LocalChecks{src: src, run: run, host: h, services: h.Services, nonce: newNonce()}
+	c := &LocalChecks{src: src, run: run, host: h, services: h.Services, nonce: newNonce()}
+	if h.SecurityOn() {
+		c.updates = newUpdatesChecker(run)
+	}
+	return c
 }
 
 // LocalChecks is a local host's source: gopsutil resources plus the same
@@ -74,10 +78,19 @@ type LocalChecks struct {
 	mu       sync.Mutex
 	restarts restarts
 	backups  backupCache
+	security securityCache
+	updates  *updatesChecker
 }
 
 // Recheck makes the next poll check every backup (after a snapshot).
 func (s *LocalChecks) Recheck() { s.backups.Recheck() }
+
+// Close ends a background updates check.
+func (s *LocalChecks) Close() {
+	if s.updates != nil {
+		s.updates.Close()
+	}
+}
 
 // Sample implements fleet.Source.
 func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
@@ -87,23 +100,27 @@ func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.services) == 0 && len(s.host.Backups) == 0 {
-		return smp, nil
-	}
 	due := s.backups.due(s.host.Backups, smp.At)
 	var script strings.Builder
 	fmt.Fprintf(&script, "m=%s\n", Quote("@@opsdeck-"+s.nonce))
 	steps := backupSteps(s.host, due)
+	secDue := s.updates != nil && s.security.due(smp.At)
+	if secDue {
+		steps = append(steps, securitySteps(s.host.Sudo != nil && *s.host.Sudo)...)
+	}
 	for i := range s.services {
 		steps = append(steps, Step{fmt.Sprintf("svc%d", i), StatusCommand(&s.services[i])})
 	}
 	for _, st := range steps {
 		fmt.Fprintf(&script, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", st.Name, st.Cmd, st.Name)
 	}
-	res, err := s.run.Run(ctx, "sh", []byte(script.String()), MaxOutput)
 	secs := map[string]*Section{}
-	if err == nil {
-		secs = Split(res.Stdout, s.nonce)
+	if len(steps) > 0 {
+		var res *sshx.Result
+		res, err = s.run.Run(ctx, "sh", []byte(script.String()), MaxOutput)
+		if err == nil {
+			secs = Split(res.Stdout, s.nonce)
+		}
 	}
 	for i := range s.services {
 		st := ParseService(&s.services[i], secs[fmt.Sprintf("svc%d", i)], smp.Uptime, smp.At)
@@ -120,5 +137,16 @@ func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
 		}
 	}
 	smp.Backups = s.backups.merge(s.host.Backups, fresh)
+	var sec *fleet.SecurityStatus
+	if secDue && err == nil {
+		sec = securityStatus(secs, smp.At)
+	}
+	if s.updates != nil {
+		smp.Security = s.security.merge(sec)
+		if smp.Security != nil {
+			s.updates.fill(smp.Security)
+		}
+		s.updates.poke(smp.At)
+	}
 	return smp, nil
 }

@@ -29,12 +29,26 @@ type SSHSource struct {
 	prev     *Stat
 	restarts restarts
 	backups  backupCache
+	security securityCache
+	updates  *updatesChecker // nil when the security checklist is off
 }
 
 // NewSSHSource samples host h through r: resources (its mounts, or every
-// real filesystem), services, and backups at their slower cadence.
+// real filesystem), services, backups at their slower cadence, and the
+// security checklist (pending updates in the background).
 func NewSSHSource(r Runner, h *fleet.Host) *SSHSource {
-	return &SSHSource{run: r, host: h, nonce: newNonce()}
+	s := &SSHSource{run: r, host: h, nonce: newNonce()}
+	if h.SecurityOn() {
+		s.updates = newUpdatesChecker(r)
+	}
+	return s
+}
+
+// Close ends a background updates check.
+func (s *SSHSource) Close() {
+	if s.updates != nil {
+		s.updates.Close()
+	}
 }
 
 // Recheck makes the next poll check every backup (after a snapshot).
@@ -52,8 +66,14 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.host
-	due := s.backups.due(h.Backups, time.Now())
-	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, h.Services, s.prev == nil, backupSteps(h, due)...), MaxOutput)
+	now := time.Now()
+	due := s.backups.due(h.Backups, now)
+	steps := backupSteps(h, due)
+	secDue := s.updates != nil && s.security.due(now)
+	if secDue {
+		steps = append(steps, securitySteps(h.Sudo != nil && *h.Sudo)...)
+	}
+	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, h.Services, s.prev == nil, steps...), MaxOutput)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +90,17 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		s.restarts.apply(&sample.Services[i], sample.At)
 	}
 	sample.Backups = s.backups.merge(h.Backups, backupStatuses(h, due, secs, sample.At))
+	var fresh *fleet.SecurityStatus
+	if secDue {
+		fresh = securityStatus(secs, sample.At)
+	}
+	if s.updates != nil {
+		sample.Security = s.security.merge(fresh)
+		if sample.Security != nil {
+			s.updates.fill(sample.Security)
+		}
+		s.updates.poke(now)
+	}
 	// Output past MaxOutput is dropped: sections that completed are sound,
 	// the one that was cut has no end marker and is unknown by itself.
 	s.prev = next

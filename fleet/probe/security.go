@@ -1,0 +1,333 @@
+package probe
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// securitySteps read the security checklist: listening sockets (ss, or
+// /proc/net when ss is absent), sshd's effective settings (sshd -T, or the
+// config files when it cannot run), pending updates and a needed reboot.
+func securitySteps(sudo bool) []Step {
+	pre := ""
+	if sudo {
+		pre = "sudo -n "
+	}
+	return []Step{
+		{"listen", "if command -v ss >/dev/null 2>&1; then ss -Hltnu; else echo '#proc'; for f in tcp tcp6 udp udp6; do echo \"#$f\"; cat /proc/net/$f 2>/dev/null; done; fi"},
+		{"sshd", "PATH=$PATH:/usr/sbin:/sbin; if ! " + pre + "sshd -T 2>/dev/null; then echo '#files'; cat /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null; fi; true"},
+	}
+}
+
+// UpdatesEvery is how often pending updates are counted. A simulated apt
+// upgrade costs seconds of CPU, so it runs in a session of its own, in the
+// background, never inside a poll.
+const UpdatesEvery = 30 * time.Minute
+
+// updatesTimeout bounds one updates check.
+const updatesTimeout = 5 * time.Minute
+
+func updatesScript() []byte {
+	return []byte("if command -v apt-get >/dev/null 2>&1; then echo '#apt'; apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | grep '^Inst'; " +
+		"elif command -v dnf >/dev/null 2>&1; then echo '#dnf'; dnf -q check-update 2>/dev/null; echo '#security'; dnf -q updateinfo list --security 2>/dev/null | wc -l; " +
+		"elif command -v yum >/dev/null 2>&1; then echo '#yum'; yum -q check-update 2>/dev/null; fi; " +
+		"[ -f /var/run/reboot-required ] && echo '#reboot-required'; true\n")
+}
+
+// ParseListeners reads `ss -Hltnu` output, or /proc/net/{tcp,tcp6,udp,udp6}
+// after a "#proc" line.
+func ParseListeners(lines []string) ([]fleet.Listener, string, error) {
+	if len(lines) > 0 && lines[0] == "#proc" {
+		ls, err := parseProcNet(lines[1:])
+		return ls, "/proc/net", err
+	}
+	var out []fleet.Listener
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 5 {
+			return nil, "ss", fmt.Errorf("unexpected %q", clip(l))
+		}
+		proto := f[0]
+		if (proto == "tcp" && f[1] != "LISTEN") || (proto == "udp" && f[1] != "UNCONN") || (proto != "tcp" && proto != "udp") {
+			continue
+		}
+		i := strings.LastIndexByte(f[4], ':')
+		if i < 0 {
+			return nil, "ss", fmt.Errorf("no port in %q", clip(f[4]))
+		}
+		port, err := strconv.Atoi(f[4][i+1:])
+		if err != nil || port < 0 || port > 65535 {
+			return nil, "ss", fmt.Errorf("bad port in %q", clip(f[4]))
+		}
+		addr := f[4][:i]
+		if j := strings.IndexByte(addr, '%'); j >= 0 { // 127.0.0.53%lo
+			addr = addr[:j]
+		}
+		out = append(out, fleet.Listener{Proto: proto, Addr: fleet.Sanitize(strings.Trim(addr, "[]"), 64), Port: port})
+	}
+	return out, "ss", nil
+}
+
+func parseProcNet(lines []string) ([]fleet.Listener, error) {
+	var out []fleet.Listener
+	file := ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, "#") {
+			file = l[1:]
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) < 4 || f[0] == "sl" {
+			continue
+		}
+		proto := strings.TrimSuffix(file, "6")
+		if (proto == "tcp" && f[3] != "0A") || (proto == "udp" && f[3] != "07") {
+			continue
+		}
+		hexIP, hexPort, ok := strings.Cut(f[1], ":")
+		if !ok {
+			return nil, fmt.Errorf("unexpected %q", clip(l))
+		}
+		port, err := strconv.ParseUint(hexPort, 16, 16)
+		if err != nil {
+			return nil, fmt.Errorf("bad port in %q", clip(l))
+		}
+		ip, err := procIP(hexIP)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fleet.Listener{Proto: proto, Addr: ip.String(), Port: int(port)})
+	}
+	return out, nil
+}
+
+// procIP decodes /proc/net's addresses: 32-bit words in host (little-endian)
+// order.
+func procIP(h string) (net.IP, error) {
+	b, err := hex.DecodeString(h)
+	if err != nil || (len(b) != 4 && len(b) != 16) {
+		return nil, fmt.Errorf("bad address %q", clip(h))
+	}
+	for i := 0; i < len(b); i += 4 {
+		b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
+	}
+	return net.IP(b), nil
+}
+
+// ParseSSHD reads `sshd -T` (lower-case "key value" lines), or the config
+// files after a "#files" line, where the first value of a keyword wins and
+// Match blocks are ignored — as sshd itself reads them.
+func ParseSSHD(lines []string) (map[string]string, string, error) {
+	from := "sshd -T"
+	if len(lines) > 0 && lines[0] == "#files" {
+		from, lines = "config files", lines[1:]
+	}
+	kv := map[string]string{}
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		k, v, _ := strings.Cut(strings.Replace(l, "=", " ", 1), " ")
+		k = strings.ToLower(k)
+		if from == "config files" && k == "match" {
+			break
+		}
+		if _, dup := kv[k]; !dup {
+			kv[k] = strings.TrimSpace(v)
+		}
+	}
+	if len(kv) == 0 {
+		return nil, from, errors.New("no settings read")
+	}
+	return kv, from, nil
+}
+
+// ParseUpdates reads the updates section: apt's simulated upgrade (Inst
+// lines; security ones come from a -security suite), dnf/yum check-update
+// lines, and a "#reboot-required" marker.
+func ParseUpdates(lines []string) (mgr string, pending, security int, reboot bool, err error) {
+	pending, security = -1, -1
+	inSecurity := false
+	for _, l := range lines {
+		switch {
+		case l == "#apt" || l == "#dnf" || l == "#yum":
+			mgr, pending, security = l[1:], 0, 0
+			if mgr != "apt" {
+				security = -1
+			}
+			continue
+		case l == "#security":
+			inSecurity = true
+			continue
+		case l == "#reboot-required":
+			reboot = true
+			continue
+		case strings.TrimSpace(l) == "":
+			continue
+		}
+		switch {
+		case inSecurity:
+			n, err := strconv.Atoi(strings.TrimSpace(l))
+			if err != nil || n < 0 {
+				return mgr, pending, security, reboot, fmt.Errorf("bad security count %q", clip(l))
+			}
+			security = n
+		case mgr == "apt":
+			if !strings.HasPrefix(l, "Inst ") {
+				return mgr, pending, security, reboot, fmt.Errorf("unexpected %q", clip(l))
+			}
+			pending++
+			if strings.Contains(l, "-security") || strings.Contains(l, "Debian-Security") || strings.Contains(l, "/security") {
+				security++
+			}
+		case mgr == "dnf" || mgr == "yum":
+			if f := strings.Fields(l); len(f) == 3 && strings.Contains(f[0], ".") {
+				pending++
+			}
+		}
+	}
+	return mgr, pending, security, reboot, nil
+}
+
+// updatesChecker counts pending updates in the background, one check at a
+// time, and keeps the last result. Close ends a running check.
+type updatesChecker struct {
+	run    Runner
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	running bool
+	at      time.Time // last start; zero before the first
+	last    *fleet.SecurityStatus
+}
+
+func newUpdatesChecker(run Runner) *updatesChecker {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &updatesChecker{run: run, ctx: ctx, cancel: cancel}
+}
+
+// poke starts a check when one is due and none runs.
+func (u *updatesChecker) poke(now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.running || (!u.at.IsZero() && now.Sub(u.at) < UpdatesEvery) || u.ctx.Err() != nil {
+		return
+	}
+	u.running, u.at = true, now
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		ctx, cancel := context.WithTimeout(u.ctx, updatesTimeout)
+		defer cancel()
+		nonce := newNonce()
+		script := append([]byte(fmt.Sprintf("m=%s\necho \"$m begin updates\"\n", Quote("@@opsdeck-"+nonce))), updatesScript()...)
+		script = append(script, []byte("echo \"$m end updates $?\"\n")...)
+		st := &fleet.SecurityStatus{Pending: -1, Security: -1, CheckedAt: time.Now()}
+		res, err := u.run.Run(ctx, "sh", script, MaxOutput)
+		if err != nil {
+			st.UpdatesErr = fleet.Sanitize(err.Error(), 200)
+		} else if lines, err := usableAny(Split(res.Stdout, nonce), "updates"); err != nil {
+			st.UpdatesErr = err.Error()
+		} else if mgr, p, sec, reboot, err := ParseUpdates(lines); err != nil {
+			st.UpdatesErr = fleet.Sanitize(err.Error(), 200)
+		} else {
+			st.PkgManager, st.Pending, st.Security, st.Reboot = mgr, p, sec, reboot
+		}
+		u.mu.Lock()
+		if u.ctx.Err() == nil {
+			u.last = st
+		}
+		u.running = false
+		u.mu.Unlock()
+	}()
+}
+
+// fill copies the last updates result into s.
+func (u *updatesChecker) fill(s *fleet.SecurityStatus) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.last == nil {
+		s.UpdatesErr = ""
+		return
+	}
+	s.PkgManager, s.Pending, s.Security, s.Reboot, s.UpdatesErr = u.last.PkgManager, u.last.Pending, u.last.Security, u.last.Reboot, u.last.UpdatesErr
+}
+
+// Close stops a running check and waits for it.
+func (u *updatesChecker) Close() {
+	u.cancel()
+	u.wg.Wait()
+}
+
+// securityStatus parses the listening ports and sshd sections.
+func securityStatus(secs map[string]*Section, at time.Time) *fleet.SecurityStatus {
+	s := &fleet.SecurityStatus{CheckedAt: at, Pending: -1, Security: -1}
+	if lines, err := usableAny(secs, "listen"); err != nil {
+		s.ListenErr = err.Error()
+	} else if ls, from, err := ParseListeners(lines); err != nil {
+		s.ListenErr = fleet.Sanitize(err.Error(), 200)
+	} else {
+		s.Listeners, s.ListenFrom = ls, from
+	}
+	if lines, err := usableAny(secs, "sshd"); err != nil {
+		s.SSHDErr = err.Error()
+	} else if kv, from, err := ParseSSHD(lines); err != nil {
+		s.SSHDErr = fleet.Sanitize(err.Error(), 200)
+	} else {
+		s.SSHD, s.SSHDFrom = kv, from
+	}
+	return s
+}
+
+// usableAny is usable for sections that may legitimately print nothing.
+func usableAny(secs map[string]*Section, name string) ([]string, error) {
+	s, ok := secs[name]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("probe printed no %s section", name)
+	case !s.Complete:
+		return nil, fmt.Errorf("%s output was cut short", name)
+	}
+	return s.Lines, nil
+}
+
+// securityCache runs the checklist every fleet.SecurityEvery and carries
+// the last result into the samples in between.
+type securityCache struct {
+	mu   sync.Mutex
+	last *fleet.SecurityStatus
+}
+
+func (c *securityCache) due(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last == nil || now.Sub(c.last.CheckedAt) >= fleet.SecurityEvery
+}
+
+func (c *securityCache) merge(fresh *fleet.SecurityStatus) *fleet.SecurityStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fresh != nil {
+		c.last = fresh
+	}
+	if c.last == nil {
+		return nil
+	}
+	cp := *c.last
+	return &cp
+}
