@@ -404,3 +404,55 @@ conf = %[1]q
 		t.Errorf("host with a stopped service is %s (%s), want CRIT", hl.State, hl.Reason)
 	}
 }
+
+// A real PostgreSQL on 127.0.0.1 only: the database-ports check is OK; the
+// checklist's other parts are read too (sshd settings from sshd -T).
+func TestIntegration_SecurityPostgresOnLoopback(t *testing.T) {
+	pg := fleettest.StartPostgres(t)
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	doc := fmt.Sprintf(`[defaults]
+identity_files = [%q]
+known_hosts = %q
+ssh_config = "/dev/null"
+db_ports = [%d]
+[[hosts]]
+name = "db-1"
+address = "127.0.0.1"
+port = %d
+`, f.ClientKey.Path, f.KnownHosts, pg.Port, h.Port)
+	cfg, err := fleet.Parse("t.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := sshx.Resolve(cfg)
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	src := probe.NewSSHSource(pool.Client(*targets["db-1"]), &cfg.Hosts[0])
+	defer src.Close()
+	s, err := src.Sample(context.Background())
+	if err != nil || s.Security == nil {
+		t.Fatalf("%v %+v", err, s)
+	}
+	found := false
+	for _, l := range s.Security.Listeners {
+		if l.Port == pg.Port {
+			found = true
+			if l.Addr != "127.0.0.1" {
+				t.Errorf("postgres bound to %s", l.Addr)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("postgres port %d not among listeners %+v", pg.Port, s.Security.Listeners)
+	}
+	checks := fleet.SecurityChecks(&cfg.Hosts[0], s.Security)
+	for _, c := range checks {
+		if c.Name == "database ports" && c.State != fleet.OK {
+			t.Errorf("%s %s", c.State, c.Reason)
+		}
+		if c.Name == "sshd" && !strings.Contains(c.Reason, "(from sshd -T)") {
+			t.Errorf("sshd read from %q", c.Reason)
+		}
+	}
+}
