@@ -126,6 +126,13 @@ func (s *certSource) Sample(ctx context.Context) (*Sample, error) {
 	return smp, nil
 }
 
+// WaitUpdates passes on to the wrapped source.
+func (s *certSource) WaitUpdates(ctx context.Context) {
+	if w, ok := s.src.(interface{ WaitUpdates(context.Context) }); ok {
+		w.WaitUpdates(ctx)
+	}
+}
+
 // Close closes the wrapped source.
 func (s *certSource) Close() {
 	if c, ok := s.src.(interface{ Close() }); ok {

@@ -65,6 +65,9 @@ func run(ctx context.Context, args []string) int {
 	// Usage errors from cobra (unknown flag, wrong arguments).
 	fmt.Fprintln(os.Stderr, "opsdeck:", err)
 	fmt.Fprintln(os.Stderr, "Run 'opsdeck --help' for usage.")
+	if c, _, ferr := root.Find(args); ferr == nil && c.Name() == "check" {
+		return checkUnknown // the monitoring-plugin convention
+	}
 	return exitConfig
 }
 

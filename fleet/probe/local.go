@@ -85,6 +85,14 @@ type LocalChecks struct {
 // Recheck makes the next poll check every backup (after a snapshot).
 func (s *LocalChecks) Recheck() { s.backups.Recheck() }
 
+// WaitUpdates waits for a running updates check (a one-pass check wants
+// its result).
+func (s *LocalChecks) WaitUpdates(ctx context.Context) {
+	if s.updates != nil {
+		s.updates.wait(ctx)
+	}
+}
+
 // Close ends a background updates check.
 func (s *LocalChecks) Close() {
 	if s.updates != nil {

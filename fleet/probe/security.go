@@ -257,6 +257,23 @@ func (u *updatesChecker) poke(now time.Time) {
 	}()
 }
 
+// wait blocks until no check is running (or ctx ends).
+func (u *updatesChecker) wait(ctx context.Context) {
+	for {
+		u.mu.Lock()
+		running := u.running
+		u.mu.Unlock()
+		if !running {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // fill copies the last updates result into s.
 func (u *updatesChecker) fill(s *fleet.SecurityStatus) {
 	u.mu.Lock()

@@ -44,6 +44,14 @@ func NewSSHSource(r Runner, h *fleet.Host) *SSHSource {
 	return s
 }
 
+// WaitUpdates waits for a running updates check (a one-pass check wants
+// its result).
+func (s *SSHSource) WaitUpdates(ctx context.Context) {
+	if s.updates != nil {
+		s.updates.wait(ctx)
+	}
+}
+
 // Close ends a background updates check.
 func (s *SSHSource) Close() {
 	if s.updates != nil {

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/spf13/cobra"
+)
+
+// Monitoring-plugin exit codes of opsdeck check.
+const (
+	checkOK       = 0
+	checkWarn     = 1
+	checkCrit     = 2
+	checkUnknown  = 3
+	checkDeadline = time.Minute
+)
+
+type checkFlags struct {
+	json, verbose, always bool
+	notifyURL, notifyCmd  string
+	timeout               time.Duration
+}
+
+func newCheckCmd(g *globals) *cobra.Command {
+	f := &checkFlags{}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "One headless pass over the fleet; exit status by the worst state",
+		Long: `Poll every host once — the same config, probes and thresholds as the
+dashboard — print the findings that are not OK (all of them with -v, JSON
+with --json) and exit with the monitoring-plugin convention:
+0 OK, 1 WARN, 2 CRIT or DOWN, 3 UNKNOWN (or a usage or config error).
+
+--notify URL posts a Slack-compatible {"text": …} message and --notify-cmd
+pipes the report to a command, only when a finding changed state since the
+last run (kept in $XDG_STATE_HOME/opsdeck/check-state.json), or on every run
+with --notify-always. A failed notification is reported on stderr and in
+the exit status, and is retried on the next run.`,
+		Example: `  opsdeck check
+  opsdeck check --json
+  */5 * * * * opsdeck check --notify https://hooks.slack.com/services/…
+  opsdeck check --notify-cmd 'mail -s opsdeck ops@example.com'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCheck(cmd.Context(), g, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list every check, OK ones too")
+	fl.StringVar(&f.notifyURL, "notify", "", "POST a Slack-compatible message to this URL when a finding changes state")
+	fl.StringVar(&f.notifyCmd, "notify-cmd", "", "pipe the report to this command when a finding changes state")
+	fl.BoolVar(&f.always, "notify-always", false, "notify on every run, not only on changes")
+	fl.DurationVar(&f.timeout, "timeout", checkDeadline, "deadline for the whole pass")
+	return cmd
+}
+
+// Finding is one check of one host in the report.
+type Finding struct {
+	Check  string `json:"check"`
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+}
+
+// HostReport is one host in the report.
+type HostReport struct {
+	Name     string    `json:"name"`
+	State    string    `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	Findings []Finding `json:"findings"`
+}
+
+// Report is what opsdeck check prints with --json.
+type Report struct {
+	Time  time.Time    `json:"time"`
+	Worst string       `json:"worst"`
+	Hosts []HostReport `json:"hosts"`
+}
+
+func exitFor(s fleet.State) int {
+	switch s {
+	case fleet.OK:
+		return checkOK
+	case fleet.Warn:
+		return checkWarn
+	case fleet.Crit, fleet.Down:
+		return checkCrit
+	}
+	return checkUnknown
+}
+
+func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Writer) error {
+	loc, err := fleet.Locate(g.config)
+	if err != nil {
+		return withCode(checkUnknown, err)
+	}
+	cfg, _, err := loadConfig(loc)
+	if err != nil {
+		return withCode(checkUnknown, err)
+	}
+	pool, sourceFor, _, err := transport(cfg)
+	if err != nil {
+		return withCode(checkUnknown, err)
+	}
+	defer pool.Close()
+	store := fleet.NewStore(cfg.Hosts)
+	drills := &actions.DrillLog{Path: actions.DefaultDrillPath()}
+	if recs, err := drills.Load(); err == nil {
+		for _, r := range recs {
+			store.RecordDrill(r)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	pollAll(ctx, cfg, store, sourceFor)
+
+	rep := buildReport(store, f.verbose)
+	worst := fleet.OK
+	for _, h := range rep.Hosts {
+		worst = fleet.Worse(worst, parseState(h.State))
+	}
+	rep.Worst = worst.String()
+	if f.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		printReport(out, rep)
+	}
+	code := exitFor(worst)
+	if f.notifyURL != "" || f.notifyCmd != "" {
+		if err := notify(ctx, rep, f); err != nil {
+			fmt.Fprintln(errOut, "opsdeck check: notification failed:", err)
+			if code < checkCrit {
+				code = checkUnknown
+			}
+		}
+	}
+	if code != checkOK {
+		return withCode(code, errSilent)
+	}
+	return nil
+}
+
+// pollAll samples every host once (16 at a time), with everything a
+// dashboard poll would check, pending updates included.
+func pollAll(ctx context.Context, cfg *fleet.Config, store *fleet.Store, sourceFor fleet.SourceFor) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range cfg.Hosts {
+		h := &cfg.Hosts[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			src, why := sourceFor(h)
+			if src == nil {
+				store.SetNote(h.Name, why)
+				return
+			}
+			if c, ok := src.(interface{ Close() }); ok {
+				defer c.Close()
+			}
+			sample := func() {
+				pctx, cancel := context.WithTimeout(ctx, h.Timeout.Duration)
+				defer cancel()
+				start := time.Now()
+				s, err := src.Sample(pctx)
+				store.Record(fleet.Observation{Host: h.Name, At: time.Now(), Sample: s, Err: err, RTT: time.Since(start)})
+			}
+			sample()
+			if w, ok := src.(interface{ WaitUpdates(context.Context) }); ok && h.SecurityOn() {
+				w.WaitUpdates(ctx) // then sample again to include the result
+				if ctx.Err() == nil {
+					sample()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func parseState(s string) fleet.State {
+	for _, st := range fleet.AllStates {
+		if st.String() == s {
+			return st
+		}
+	}
+	return fleet.Unknown
+}
+
+func buildReport(store *fleet.Store, verbose bool) Report {
+	snap, _ := store.Snapshot()
+	now := time.Now()
+	rep := Report{Time: now.UTC()}
+	for i := range snap {
+		hl := fleet.Assess(&snap[i], now)
+		hr := HostReport{Name: snap[i].Host.Name, State: hl.State.String(), Findings: []Finding{}}
+		if hl.State != fleet.OK {
+			hr.Reason = hl.Reason
+		}
+		for _, c := range hl.Checks {
+			if c.State != fleet.OK || verbose {
+				hr.Findings = append(hr.Findings, Finding{Check: c.Name, State: c.State.String(), Reason: c.Reason})
+			}
+		}
+		if len(hl.Checks) == 0 && hl.State != fleet.OK {
+			hr.Findings = append(hr.Findings, Finding{Check: "host", State: hl.State.String(), Reason: hl.Reason})
+		}
+		rep.Hosts = append(rep.Hosts, hr)
+	}
+	return rep
+}
+
+func printReport(out io.Writer, rep Report) {
+	counts := map[string]int{}
+	lines := 0
+	for _, h := range rep.Hosts {
+		counts[h.State]++
+		for _, f := range h.Findings {
+			fmt.Fprintf(out, "%-20s %-7s %-22s %s\n", h.Name, f.State, f.Check, f.Reason)
+			lines++
+		}
+	}
+	var parts []string
+	for _, s := range fleet.AllStates {
+		if n := counts[s.String()]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	if lines == 0 {
+		fmt.Fprintln(out, "no findings")
+	}
+	fmt.Fprintf(out, "%d host(s): %s · worst %s\n", len(rep.Hosts), strings.Join(parts, ", "), rep.Worst)
+}
+
+// checkState is what the last run saw: "host/check" → state.
+type checkState map[string]string
+
+func statePath() string { return filepath.Join(fleet.StateDir(), "check-state.json") }
+
+// notify sends the findings that changed state since the last run (every
+// finding with --notify-always). The state is saved only once every
+// notification went out, so a failed one is tried again next run.
+func notify(ctx context.Context, rep Report, f *checkFlags) error {
+	prev := checkState{}
+	if b, err := os.ReadFile(statePath()); err == nil {
+		_ = json.Unmarshal(b, &prev)
+	}
+	cur := checkState{}
+	for _, h := range rep.Hosts {
+		cur[h.Name+"/host"] = h.State
+		for _, fd := range h.Findings {
+			cur[h.Name+"/"+fd.Check] = fd.State
+		}
+	}
+	var changes []string
+	keys := map[string]bool{}
+	for k := range cur {
+		keys[k] = true
+	}
+	for k := range prev {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	reasons := map[string]string{}
+	for _, h := range rep.Hosts {
+		reasons[h.Name+"/host"] = h.Reason
+		for _, fd := range h.Findings {
+			reasons[h.Name+"/"+fd.Check] = fd.Reason
+		}
+	}
+	for _, k := range sorted {
+		was, now := prev[k], cur[k]
+		if was == "" {
+			was = "OK"
+		}
+		if now == "" {
+			now = "OK"
+		}
+		if was == now && !(f.always && now != "OK") {
+			continue
+		}
+		line := fmt.Sprintf("%s %s (was %s)", strings.Replace(k, "/", ": ", 1), now, was)
+		if r := reasons[k]; r != "" && now != "OK" {
+			line += " — " + r
+		}
+		changes = append(changes, line)
+	}
+	if len(changes) == 0 {
+		return saveState(cur)
+	}
+	text := fmt.Sprintf("opsdeck: worst %s\n%s", rep.Worst, strings.Join(changes, "\n"))
+	var errs []error
+	if f.notifyURL != "" {
+		errs = append(errs, postWebhook(ctx, f.notifyURL, text))
+	}
+	if f.notifyCmd != "" {
+		errs = append(errs, runNotifyCmd(ctx, f.notifyCmd, text))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return saveState(cur)
+}
+
+func saveState(s checkState) error {
+	b, _ := json.Marshal(s)
+	if err := os.MkdirAll(filepath.Dir(statePath()), 0o700); err != nil {
+		return err
+	}
+	tmp := statePath() + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, statePath())
+}
+
+func postWebhook(ctx context.Context, url, text string) error {
+	body, _ := json.Marshal(map[string]string{"text": text})
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook: %s", resp.Status)
+	}
+	return nil
+}
+
+func runNotifyCmd(ctx context.Context, command, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, "sh", "-c", command)
+	c.Stdin = strings.NewReader(text + "\n")
+	if out, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("notify-cmd: %v: %s", err, fleet.Sanitize(string(out), 200))
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+)
+
+func checkConfig(t *testing.T, f *fleettest.Fleet, diskCrit map[string]float64, security bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[defaults]\nidentity_files = [%q]\nknown_hosts = %q\nssh_config = \"/dev/null\"\ntimeout = \"3s\"\nsecurity = %v\n", f.ClientKey.Path, f.KnownHosts, security)
+	for _, h := range f.Hosts {
+		fmt.Fprintf(&b, "[[hosts]]\nname = %q\naddress = %q\nport = %d\n", h.Name, h.Listen, h.Port)
+		if c, ok := diskCrit[h.Name]; ok {
+			fmt.Fprintf(&b, "[hosts.thresholds]\ndisk = { warn = %g, crit = %g }\n", c/2, c)
+		}
+	}
+	return writeFile(t, "check.toml", b.String())
+}
+
+func TestCheck_JSON(t *testing.T) {
+	f := fleettest.StartFleet(t, 3)
+	f.Hosts[2].Stop() // host-3: sshd stopped
+	cfg := checkConfig(t, f, map[string]float64{"host-2": 2}, false)
+	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "check", "--json", "-c", cfg)
+	if code != 2 {
+		t.Errorf("exit %d, want 2\n%s\n%s", code, out, errOut)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	states := map[string]HostReport{}
+	for _, h := range rep.Hosts {
+		states[h.Name] = h
+	}
+	if h := states["host-1"]; h.State != "OK" || len(h.Findings) != 0 {
+		t.Errorf("host-1 %+v", h)
+	}
+	if h := states["host-2"]; h.State != "CRIT" || len(h.Findings) != 1 || h.Findings[0].Check != "disk /" || !strings.Contains(h.Findings[0].Reason, "≥ 2%") {
+		t.Errorf("host-2 %+v", h)
+	}
+	if h := states["host-3"]; h.State != "DOWN" || !strings.Contains(h.Reason, "refused") {
+		t.Errorf("host-3 %+v", h)
+	}
+	if rep.Worst != "DOWN" {
+		t.Errorf("worst %s", rep.Worst)
+	}
+	// The plain report lists the same findings.
+	out, _, code = opsdeck(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "check", "-c", cfg)
+	if code != 2 || !strings.Contains(out, "host-2") || !strings.Contains(out, "host-3") || strings.Contains(out, "host-1 ") ||
+		!strings.Contains(out, "3 host(s): 1 OK, 1 CRIT, 1 DOWN · worst DOWN") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if _, _, code := opsdeck(t, nil, "check", "--bogus"); code != 3 {
+		t.Errorf("usage error: exit %d, want 3", code)
+	}
+	if _, _, code := opsdeck(t, nil, "check", "-c", "/nonexistent.toml"); code != 3 {
+		t.Errorf("config error: exit %d, want 3", code)
+	}
+}
+
+func TestCheck_NotifiesOncePerChange(t *testing.T) {
+	var mu sync.Mutex
+	var posts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m map[string]string
+		if json.Unmarshal(b, &m) != nil || m["text"] == "" {
+			http.Error(w, "want {\"text\": …}", 400)
+			return
+		}
+		mu.Lock()
+		posts = append(posts, m["text"])
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	f := fleettest.StartFleet(t, 1)
+	state := t.TempDir()
+	env := []string{"XDG_STATE_HOME=" + state}
+	cmdOut := filepath.Join(t.TempDir(), "mail")
+	notifyArgs := []string{"--notify", srv.URL, "--notify-cmd", "cat >> " + cmdOut}
+
+	full := checkConfig(t, f, map[string]float64{"host-1": 2}, false)
+	_, errOut, code := opsdeck(t, env, append([]string{"check", "-c", full}, notifyArgs...)...)
+	if code != 2 {
+		t.Fatalf("run 1: exit %d %s", code, errOut)
+	}
+	_, _, code = opsdeck(t, env, append([]string{"check", "-c", full}, notifyArgs...)...) // nothing changed
+	if code != 2 {
+		t.Fatalf("run 2: exit %d", code)
+	}
+	healthy := checkConfig(t, f, nil, false)
+	_, _, code = opsdeck(t, env, append([]string{"check", "-c", healthy}, notifyArgs...)...) // recovered
+	if code != 0 {
+		t.Fatalf("run 3: exit %d", code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 2 {
+		t.Fatalf("%d notifications over three runs with two changes:\n%s", len(posts), strings.Join(posts, "\n---\n"))
+	}
+	if !strings.Contains(posts[0], "host-1: disk / CRIT (was OK)") || !strings.Contains(posts[1], "host-1: disk / OK (was CRIT)") {
+		t.Errorf("notifications:\n%s", strings.Join(posts, "\n---\n"))
+	}
+	mail, _ := os.ReadFile(cmdOut)
+	if strings.Count(string(mail), "opsdeck: worst") != 2 {
+		t.Errorf("notify-cmd got:\n%s", mail)
+	}
+
+	// A notification that cannot be delivered is reported and retried.
+	srv.Close()
+	_, errOut, code = opsdeck(t, env, "check", "-c", full, "--notify", srv.URL)
+	if code != 2 || !strings.Contains(errOut, "notification failed") {
+		t.Errorf("failed notification: exit %d, stderr %q", code, errOut)
+	}
+	b, _ := os.ReadFile(filepath.Join(state, "opsdeck", "check-state.json"))
+	if strings.Contains(string(b), `"host-1/disk /":"CRIT"`) {
+		t.Errorf("state saved although the notification failed: %s", b)
+	}
+}
