@@ -105,6 +105,7 @@ func (m *Model) detailView(r *hostRow) string {
 	b.WriteString("\n")
 	m.servicesSection(&b, r)
 	m.backupsSection(&b, r)
+	m.securitySection(&b, r)
 	m.resourcesSection(&b, r)
 	m.disksSection(&b, r)
 	m.historySection(&b, r)
@@ -333,6 +334,29 @@ func (m *Model) backupsSection(b *strings.Builder, r *hostRow) {
 			line += " " + stateStyle(st, c.State).Render(strings.TrimPrefix(c.Reason, "backup "+cfg.Name))
 		}
 		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n")
+}
+
+// securitySection lists the security checklist and the certificates.
+func (m *Model) securitySection(b *strings.Builder, r *hostRow) {
+	st := m.st
+	var rows []fleet.Check
+	for _, c := range r.health.Checks {
+		if securityCheck(c.Name) {
+			rows = append(rows, c)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	title := st.Detail.Section.Render("Security")
+	if s := r.status.Last.Security; s != nil {
+		title += " " + st.Detail.Muted.Render("(checked "+fleet.FormatAge(m.now.Sub(s.CheckedAt))+" ago)")
+	}
+	b.WriteString(title + "\n")
+	for _, c := range rows {
+		fmt.Fprintf(b, "  %-16s %s %s\n", fit(c.Name, 16), fit(stateLabel(st, c.State), 9), c.Reason)
 	}
 	b.WriteString("\n")
 }

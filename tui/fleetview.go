@@ -94,16 +94,16 @@ func (m *Model) tableHeight() int {
 // services or backups, and on a narrow terminal UP, then LOAD, give way so
 // the reason stays readable.
 type columns struct {
-	host, env, state, cpu, mem, disk, load, up, svc, backup, drill, age, reason int
+	host, env, state, cpu, mem, disk, load, up, svc, backup, drill, sec, age, reason int
 }
 
 // cells joins the right-aligned metric cells of the visible columns.
-func (c columns) cells(cpu, mem, disk, load, up, svc, backup, drill, age string) []string {
+func (c columns) cells(cpu, mem, disk, load, up, svc, backup, drill, sec, age string) []string {
 	var out []string
 	for _, p := range []struct {
 		v string
 		w int
-	}{{cpu, c.cpu}, {mem, c.mem}, {disk, c.disk}, {load, c.load}, {up, c.up}, {svc, c.svc}, {backup, c.backup}, {drill, c.drill}, {age, c.age}} {
+	}{{cpu, c.cpu}, {mem, c.mem}, {disk, c.disk}, {load, c.load}, {up, c.up}, {svc, c.svc}, {backup, c.backup}, {drill, c.drill}, {sec, c.sec}, {age, c.age}} {
 		if p.w > 0 {
 			out = append(out, fitRight(p.v, p.w))
 		}
@@ -119,6 +119,9 @@ func (m *Model) columns() columns {
 	if m.anyBackups {
 		c.backup, c.drill = 6, 6
 	}
+	if m.anySecurity {
+		c.sec = 4
+	}
 	longest := 4
 	for _, idx := range m.visible {
 		longest = max(longest, len(m.hosts[idx].status.Host.Name))
@@ -126,7 +129,7 @@ func (m *Model) columns() columns {
 	c.host = min(longest, 24)
 	fixed := func() int {
 		n, cols := 2, 0
-		for _, w := range []int{c.host, c.env, c.state, c.cpu, c.mem, c.disk, c.load, c.up, c.svc, c.backup, c.drill, c.age} {
+		for _, w := range []int{c.host, c.env, c.state, c.cpu, c.mem, c.disk, c.load, c.up, c.svc, c.backup, c.drill, c.sec, c.age} {
 			if w > 0 {
 				n += w
 				cols++
@@ -165,7 +168,7 @@ func (m *Model) tableView(height int) string {
 	b.WriteString(m.st.Header.Muted.Render(title))
 	b.WriteString("\n")
 	hdr := "  " + strings.Join(append(append([]string{fit("HOST", c.host), fit("ENV", c.env), fit("STATE", c.state)},
-		c.cells("CPU", "MEM", "DISK", "LOAD", "UP", "SVC", "BACKUP", "DRILL", "AGE")...), fit("REASON", c.reason)), " ")
+		c.cells("CPU", "MEM", "DISK", "LOAD", "UP", "SVC", "BACKUP", "DRILL", "SEC", "AGE")...), fit("REASON", c.reason)), " ")
 	b.WriteString(m.st.Table.Header.Render(hdr))
 	rows := height - 2
 	if len(m.visible) == 0 {
@@ -242,7 +245,7 @@ func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
 	name := fit(h.Name, c.host)
 	state := fit(stateLabel(st, r.health.State), c.state)
 	reason := fit(r.health.Reason, c.reason)
-	rest := strings.Join(c.cells(cpu, mem, disk, load, up, svc, backup, drill, age), " ")
+	rest := strings.Join(c.cells(cpu, mem, disk, load, up, svc, backup, drill, m.securityCell(r), age), " ")
 	if selected {
 		name = st.Table.Selected.Render(name)
 		rest = st.Table.Selected.Render(rest)
@@ -383,4 +386,29 @@ func (m *Model) backupCells(r *hostRow) (string, string) {
 	}
 	style := stateStyle(m.st, worst)
 	return style.Render(backup), style.Render(drill)
+}
+
+// securityCell summarises the security checklist and certificates of a
+// host: the worst state's word, "-" before the first check.
+func (m *Model) securityCell(r *hostRow) string {
+	seen, worst := false, fleet.OK
+	for _, c := range r.health.Checks {
+		if securityCheck(c.Name) {
+			seen = true
+			worst = fleet.Worse(worst, c.State)
+		}
+	}
+	if !seen {
+		return "-"
+	}
+	return stateStyle(m.st, worst).Render(worst.String())
+}
+
+// securityCheck reports whether a check belongs to the security checklist.
+func securityCheck(name string) bool {
+	switch name {
+	case "database ports", "open ports", "sshd", "updates", "reboot", "listening ports":
+		return true
+	}
+	return strings.HasPrefix(name, "cert ")
 }

@@ -84,7 +84,7 @@ type Model struct {
 	filtering bool
 	sort      sortMode
 
-	anyServices, anyBackups bool // show the SVC, BACKUP and DRILL columns
+	anyServices, anyBackups, anySecurity bool // show the SVC, BACKUP, DRILL and SEC columns
 
 	hosts   []hostRow      // every host, in config order
 	index   map[string]int // host name → index in hosts
@@ -147,6 +147,7 @@ func New(opt Options) *Model {
 	for i := range opt.Config.Hosts {
 		m.anyServices = m.anyServices || len(opt.Config.Hosts[i].Services) > 0
 		m.anyBackups = m.anyBackups || len(opt.Config.Hosts[i].Backups) > 0
+		m.anySecurity = m.anySecurity || opt.Config.Hosts[i].SecurityOn() || len(opt.Config.Hosts[i].Certs) > 0
 	}
 	m.refresh(true)
 	return m
