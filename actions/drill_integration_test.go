@@ -34,16 +34,11 @@ type drillRig struct {
 func newDrillRig(t *testing.T, backups string) *drillRig {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-[[hosts]]
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
 name = "db-2"
 address = "127.0.0.1"
 port = %d
-%s`, f.ClientKey.Path, f.KnownHosts, h.Port, backups)))
+%s`, f.Defaults(), h.Port, backups)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,12 +19,7 @@ func TestIntegration_RestartSupervisorProgram(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-[[hosts]]
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
 name = "web-1"
 address = "127.0.0.1"
 port = %d
@@ -39,7 +34,7 @@ name = "ghost"
 kind = "supervisor"
 program = "no-such-program"
 conf = %q
-`, f.ClientKey.Path, f.KnownHosts, h.Port, sup.Conf, sup.Conf)))
+`, f.Defaults(), h.Port, sup.Conf, sup.Conf)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +96,7 @@ func TestIntegration_SudoNeedsPassword(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	user := fleettest.User(t)
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-[[hosts]]
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
 name = "web-1"
 address = "127.0.0.1"
 port = %d
@@ -116,7 +106,7 @@ sudo = true
 name = "nginx"
 kind = "systemd"
 unit = "nginx.service"
-`, f.ClientKey.Path, f.KnownHosts, h.Port, user)))
+`, f.Defaults(), h.Port, user)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,12 +27,7 @@ func TestIntegration_RestartFromTheDashboard(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-poll_interval = "1s"
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%spoll_interval = "1s"
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"
@@ -43,7 +38,7 @@ name = "worker"
 kind = "supervisor"
 program = "worker"
 conf = %q
-`, f.ClientKey.Path, f.KnownHosts, h.Port, sup.Conf)))
+`, f.Defaults(), h.Port, sup.Conf)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,12 +115,7 @@ func TestIntegration_SnapshotFromTheDashboard(t *testing.T) {
 	os.WriteFile(old, []byte("one"), 0o644)
 	twoHours := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(old, twoHours, twoHours)
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-poll_interval = "1s"
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%spoll_interval = "1s"
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"
@@ -136,7 +126,7 @@ kind = "files"
 path = "%s/site-*.tar"
 max_age = "1h"
 snapshot = "echo two > %s/site-2.tar"
-`, f.ClientKey.Path, f.KnownHosts, h.Port, dir, dir)))
+`, f.Defaults(), h.Port, dir, dir)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -189,12 +189,7 @@ func TestConfigCheck_Connections(t *testing.T) {
 	}
 	closed := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cfg := writeFile(t, "c.toml", fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-timeout = "3s"
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`%stimeout = "3s"
 [[hosts]]
 name = "up"
 address = "127.0.0.1"
@@ -203,7 +198,7 @@ port = %d
 name = "gone"
 address = "127.0.0.1"
 port = %d
-`, f.ClientKey.Path, f.KnownHosts, h.Port, closed))
+`, f.Defaults(), h.Port, closed))
 	out, _, code := opsdeck(t, nil, "config", "check", "-c", cfg)
 	for _, want := range []string{
 		"OK — 2 host(s): 0 local, 2 over SSH",
@@ -227,12 +222,7 @@ func TestRestart_Headless(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
-	cfg := writeFile(t, "c.toml", fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-[[hosts]]
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`%s[[hosts]]
 name = "web-1"
 address = "127.0.0.1"
 port = %d
@@ -246,7 +236,7 @@ name = "ghost"
 kind = "supervisor"
 program = "ghost"
 conf = %q
-`, f.ClientKey.Path, f.KnownHosts, h.Port, sup.Conf, sup.Conf))
+`, f.Defaults(), h.Port, sup.Conf, sup.Conf))
 	state := t.TempDir()
 	env := []string{"XDG_STATE_HOME=" + state}
 	audit := func() string { b, _ := os.ReadFile(filepath.Join(state, "opsdeck", "audit.jsonl")); return string(b) }
@@ -296,12 +286,7 @@ func TestSnapshotAndDrill_Headless(t *testing.T) {
 	os.WriteFile(old, []byte("site backup one"), 0o644)
 	hourAgo := time.Now().Add(-time.Hour)
 	os.Chtimes(old, hourAgo, hourAgo)
-	cfg := writeFile(t, "c.toml", fmt.Sprintf(`[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-[[hosts]]
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`%s[[hosts]]
 name = "web-1"
 address = "127.0.0.1"
 port = %d
@@ -318,7 +303,7 @@ kind = "files"
 path = "%s/site-*.tar"
 restore = "cp -- {artifact} {scratch}/restored"
 verify = "grep -q 'never there' {scratch}/restored"
-`, f.ClientKey.Path, f.KnownHosts, h.Port, dir, dir, dir))
+`, f.Defaults(), h.Port, dir, dir, dir))
 	state := t.TempDir()
 	env := []string{"XDG_STATE_HOME=" + state}
 

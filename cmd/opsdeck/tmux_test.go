@@ -196,13 +196,8 @@ func TestTmux_SSHFleet(t *testing.T) {
 	}
 	fmt.Fprintf(&hosts, "[[hosts]]\nname = \"inner\"\naddress = \"127.0.0.2\"\nport = %d\njump = \"host-1\"\nenv = \"prod\"\n", inner.Port)
 	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`name = "ssh fleet"
-[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-poll_interval = "1s"
-%s`, f.ClientKey.Path, f.KnownHosts, hosts.String()))
+%spoll_interval = "1s"
+%s`, f.Defaults(), hosts.String()))
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			s := startTmux(t, size[0], size[1], nil, "--config", cfg)
@@ -237,13 +232,8 @@ func TestTmux_ServicesRestart(t *testing.T) {
 		}
 	}
 	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`name = "svc fleet"
-[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-poll_interval = "1s"
-%s`, f.ClientKey.Path, f.KnownHosts, hosts.String()))
+%spoll_interval = "1s"
+%s`, f.Defaults(), hosts.String()))
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			s := startTmux(t, size[0], size[1], nil, "--config", cfg)
@@ -281,12 +271,7 @@ func TestTmux_Drill(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "pg-2026-11-24.sql.gz"), []byte("dump"), 0o644)
 	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`name = "drill fleet"
-[defaults]
-identity_files = [%q]
-known_hosts = %q
-ssh_config = "/dev/null"
-security = false
-poll_interval = "1s"
+%spoll_interval = "1s"
 [[hosts]]
 name = "db-2"
 address = %q
@@ -299,7 +284,7 @@ path = "%s/pg-*.sql.gz"
 drill_every = "168h"
 restore = "sleep 1; cp -- {artifact} {scratch}/restored"
 verify = "sleep 1; cmp -- {artifact} {scratch}/restored"
-`, f.ClientKey.Path, f.KnownHosts, h.Listen, h.Port, dir))
+`, f.Defaults(), h.Listen, h.Port, dir))
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			state := t.TempDir()

@@ -1,6 +1,7 @@
 package fleettest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,4 +49,11 @@ func (f *Fleet) WriteKnownHosts(tb testing.TB) {
 		b.WriteString(h.KnownHostsLine())
 	}
 	must(tb, os.WriteFile(f.KnownHosts, []byte(b.String()), 0o600))
+}
+
+// Defaults is the [defaults] table that points opsdeck at this fleet: its
+// client key and known_hosts, no ~/.ssh/config, no security checklist
+// (tests that want it turn it on in their own config).
+func (f *Fleet) Defaults() string {
+	return fmt.Sprintf("[defaults]\nidentity_files = [%q]\nknown_hosts = %q\nssh_config = \"/dev/null\"\nsecurity = false\n", f.ClientKey.Path, f.KnownHosts)
 }

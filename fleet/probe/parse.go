@@ -60,20 +60,20 @@ func Split(out []byte, nonce string) map[string]*Section {
 // errMissing and friends explain why a metric is unknown.
 var errNoSection = errors.New("no output")
 
-// usable returns a section's lines or why they cannot be trusted.
+// usable returns a section's lines or why they cannot be trusted; an empty
+// section is an error (see usableAny for sections that may print nothing).
 func usable(secs map[string]*Section, name string) ([]string, error) {
-	s, ok := secs[name]
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("probe printed no %s section", name)
-	case !s.Complete:
-		return nil, fmt.Errorf("%s output was cut short", name)
-	case s.Exit != 0:
+	lines, err := usableAny(secs, name)
+	if err != nil {
+		return nil, err
+	}
+	if s := secs[name]; s.Exit != 0 {
 		return nil, fmt.Errorf("%s failed on the host (exit %d)", name, s.Exit)
-	case len(s.Lines) == 0:
+	}
+	if len(lines) == 0 {
 		return nil, fmt.Errorf("%s: %w", name, errNoSection)
 	}
-	return s.Lines, nil
+	return lines, nil
 }
 
 // CPUTimes are the cumulative jiffies of one /proc/stat cpu line.
