@@ -62,17 +62,7 @@ conf = %q
 		Keys: DefaultKeyMap(), Actions: mgr, Context: ctx})
 
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
-	wait := func(what ...string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			for _, w := range what {
-				if !bytes.Contains(b, []byte(w)) {
-					return false
-				}
-			}
-			return true
-		}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	}
+	wait := func(what ...string) { t.Helper(); waitOutput(t, tm, what...) }
 	wait("1/1") // the SVC column: one of one service up
 	before := sup.PID("worker")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
@@ -145,17 +135,7 @@ snapshot = "echo two > %s/site-2.tar"
 	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t),
 		Keys: DefaultKeyMap(), Actions: mgr, Context: ctx})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(140, 40))
-	wait := func(what ...string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			for _, w := range what {
-				if !bytes.Contains(b, []byte(w)) {
-					return false
-				}
-			}
-			return true
-		}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	}
+	wait := func(what ...string) { t.Helper(); waitOutput(t, tm, what...) }
 	wait("BACKUP", "CRIT", "backup site is 2h old (max 1h)")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	wait("Backups", "site-1.tar")
@@ -184,4 +164,17 @@ snapshot = "echo two > %s/site-2.tar"
 	if _, err := os.Stat(filepath.Join(dir, "site-2.tar")); err != nil {
 		t.Error("no new artefact")
 	}
+}
+
+// waitOutput waits until the program's output has shown every string.
+func waitOutput(t *testing.T, tm *teatest.TestModel, what ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, w := range what {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 }
