@@ -114,13 +114,15 @@ func BenchmarkPollCycle(b *testing.B) {
 			addr, kh, key := startServerProcess(b)
 			pool := sshx.NewPool(sshx.Options{KnownHosts: []string{kh}, NoAgent: true})
 			defer pool.Close()
+			off := false
+			simHost := &fleet.Host{Name: "sim", Security: &off} // resources only: the cost of a poll
 			srcs := make([]*probe.SSHSource, n)
 			var ms0 runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms0)
 			for i := range srcs {
 				c := pool.Client(sshx.Target{Name: fmt.Sprintf("sim-%d", i), Addr: addr, User: "bench", IdentityFiles: []string{key}})
-				srcs[i] = probe.NewSSHSource(c, &fleet.Host{Name: "sim"})
+				srcs[i] = probe.NewSSHSource(c, simHost)
 			}
 			cycle := func() {
 				var wg sync.WaitGroup
