@@ -32,12 +32,15 @@ type SSHD struct {
 	User    string
 	LogFile string
 
-	cmd *exec.Cmd
+	cmd   *exec.Cmd
+	netns *Netns
 }
 
 // SSHDOptions configure a test sshd.
 type SSHDOptions struct {
 	Listen     string // default 127.0.0.1
+	Port       int    // default: a free port (inside a namespace: 2222)
+	Netns      *Netns // run inside this network namespace
 	Authorized []*Key // keys allowed to log in
 	Extra      string // more sshd_config lines
 }
@@ -63,7 +66,7 @@ func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
 		opt.Listen = "127.0.0.1"
 	}
 	dir := tb.TempDir()
-	s := &SSHD{tb: tb, Name: name, Dir: dir, Listen: opt.Listen, User: u.Username, LogFile: filepath.Join(dir, "sshd.log")}
+	s := &SSHD{tb: tb, Name: name, Dir: dir, Listen: opt.Listen, User: u.Username, LogFile: filepath.Join(dir, "sshd.log"), netns: opt.Netns}
 	s.HostKey = NewKey(tb, dir, "host_ed25519")
 	var auth strings.Builder
 	for _, k := range opt.Authorized {
@@ -75,7 +78,14 @@ func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
 	must(tb, os.Chmod(dir, 0o755))
 	must(tb, os.Chmod(filepath.Dir(dir), 0o755))
 	must(tb, os.MkdirAll(filepath.Join(dir, "home"), 0o700))
-	s.Port = freePort(tb, opt.Listen)
+	switch {
+	case opt.Port > 0:
+		s.Port = opt.Port
+	case opt.Netns != nil:
+		s.Port = 2222 // a fresh namespace has every port free
+	default:
+		s.Port = freePort(tb, opt.Listen)
+	}
 	conf := fmt.Sprintf(`Port %d
 ListenAddress %s
 HostKey %s
@@ -107,7 +117,11 @@ func (s *SSHD) Start() {
 	if s.cmd != nil {
 		s.tb.Fatalf("sshd %s is already running", s.Name)
 	}
-	cmd := exec.Command(SSHDPath, "-D", "-f", filepath.Join(s.Dir, "sshd_config"), "-E", s.LogFile)
+	args := []string{SSHDPath, "-D", "-f", filepath.Join(s.Dir, "sshd_config"), "-E", s.LogFile}
+	if s.netns != nil {
+		args = append([]string{"ip", "netns", "exec", s.netns.Name}, args...) // ip execs sshd: same PID
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -125,8 +139,7 @@ func (s *SSHD) Start() {
 			s.tb.Fatalf("sshd %s exited at start: %s\n%s", s.Name, stderr.String(), tail(log, 2000))
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond); err == nil {
-			c.Close()
+		if s.listening() {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -135,6 +148,21 @@ func (s *SSHD) Start() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// listening reports whether sshd accepts connections (from inside its
+// namespace when it has one: 0.0.0.0 there is not reachable from here).
+func (s *SSHD) listening() bool {
+	if s.netns != nil {
+		out, _ := exec.Command("ip", "netns", "exec", s.netns.Name, "ss", "-Hltn", fmt.Sprintf("sport = :%d", s.Port)).Output()
+		return strings.Contains(string(out), fmt.Sprintf(":%d", s.Port))
+	}
+	c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // Stop ends sshd and every connection process it started (they run in

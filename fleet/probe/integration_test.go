@@ -456,3 +456,39 @@ port = %d
 		}
 	}
 }
+
+// A listener on a non-loopback address, inside a network namespace the
+// test creates: the database-ports check is CRIT and names the address.
+func TestIntegration_SecurityPublicListenerInNetns(t *testing.T) {
+	ns := fleettest.NewNetns(t)
+	f := fleettest.StartFleet(t, 0)
+	target := f.Add(t, "ns-host", fleettest.SSHDOptions{Listen: ns.NSIP, Netns: ns})
+	// Something listening on every address of the namespace, on PostgreSQL's port.
+	fleettest.StartSSHD(t, "public-5432", fleettest.SSHDOptions{Listen: "0.0.0.0", Port: 5432, Netns: ns})
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"db-9\"\naddress = %q\nport = %d\nsecurity = true\n",
+		f.Defaults(), target.Listen, target.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := sshx.Resolve(cfg)
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	src := probe.NewSSHSource(pool.Client(*targets["db-9"]), &cfg.Hosts[0])
+	defer src.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := src.Sample(ctx)
+	if err != nil || s.Security == nil {
+		t.Fatalf("%v\n%s", err, target.Log())
+	}
+	var db *fleet.Check
+	checks := fleet.SecurityChecks(&cfg.Hosts[0], s.Security)
+	for i := range checks {
+		if checks[i].Name == "database ports" {
+			db = &checks[i]
+		}
+	}
+	if db == nil || db.State != fleet.Crit || !strings.Contains(db.Reason, "postgres listening on 0.0.0.0:5432") {
+		t.Errorf("database ports: %+v (listeners %+v)", db, s.Security.Listeners)
+	}
+}
