@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
@@ -34,13 +35,23 @@ type SSHD struct {
 
 	cmd   *exec.Cmd
 	netns *Netns
+	// ECDSA is the second host key when SSHDOptions.ECDSAKey was set.
+	ECDSA *ecdsaKey
+}
+
+type ecdsaKey struct {
+	Path string
+	Pub  ssh.PublicKey
 }
 
 // SSHDOptions configure a test sshd.
 type SSHDOptions struct {
-	Listen     string // default 127.0.0.1
-	Port       int    // default: a free port (inside a namespace: 2222)
-	Netns      *Netns // run inside this network namespace
+	Listen string // default 127.0.0.1
+	Port   int    // default: a free port (inside a namespace: 2222)
+	Netns  *Netns // run inside this network namespace
+	// ECDSAKey gives the server a second host key, of another type; its
+	// known_hosts line is ECDSALine.
+	ECDSAKey   bool
 	Authorized []*Key // keys allowed to log in
 	Extra      string // more sshd_config lines
 }
@@ -68,6 +79,19 @@ func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
 	dir := tb.TempDir()
 	s := &SSHD{tb: tb, Name: name, Dir: dir, Listen: opt.Listen, User: u.Username, LogFile: filepath.Join(dir, "sshd.log"), netns: opt.Netns}
 	s.HostKey = NewKey(tb, dir, "host_ed25519")
+	hostKeys := "HostKey " + s.HostKey.Path
+	if opt.ECDSAKey {
+		path := filepath.Join(dir, "host_ecdsa")
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", path).CombinedOutput(); err != nil {
+			tb.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+		pubBytes, err := os.ReadFile(path + ".pub")
+		must(tb, err)
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(pubBytes)
+		must(tb, err)
+		s.ECDSA = &ecdsaKey{Path: path, Pub: pub}
+		hostKeys += "\nHostKey " + path
+	}
 	var auth strings.Builder
 	for _, k := range opt.Authorized {
 		auth.WriteString(k.AuthorizedLine())
@@ -88,7 +112,7 @@ func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
 	}
 	conf := fmt.Sprintf(`Port %d
 ListenAddress %s
-HostKey %s
+%s
 PidFile %s
 AuthorizedKeysFile %s
 PubkeyAuthentication yes
@@ -103,7 +127,7 @@ MaxStartups 64
 LogLevel DEBUG1
 SetEnv HOME=%s
 %s
-`, s.Port, opt.Listen, s.HostKey.Path, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"),
+`, s.Port, opt.Listen, hostKeys, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"),
 		filepath.Join(dir, "home"), opt.Extra)
 	must(tb, os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600))
 	s.Start()
@@ -246,6 +270,11 @@ func descendants(pid int) []int {
 // KnownHostsLine is the known_hosts line for this server.
 func (s *SSHD) KnownHostsLine() string {
 	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr())}, s.HostKey.Signer.PublicKey()) + "\n"
+}
+
+// ECDSALine is the known_hosts line for the server's ECDSA key only.
+func (s *SSHD) ECDSALine() string {
+	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr())}, s.ECDSA.Pub) + "\n"
 }
 
 // Log returns what sshd logged so far.

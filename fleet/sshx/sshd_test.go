@@ -2,6 +2,7 @@ package sshx
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,4 +32,23 @@ func TestRealSSHD_Run(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("second run on the open connection %v", time.Since(start))
+}
+
+// A server with two host key types whose known_hosts line holds only the
+// ECDSA one: the client must offer ECDSA, not refuse the host as changed
+// (golang/go#29286).
+func TestRealSSHD_SeveralHostKeyTypes(t *testing.T) {
+	f := fleettest.StartFleet(t, 0)
+	h := f.Add(t, "two-keys", fleettest.SSHDOptions{ECDSAKey: true})
+	if err := os.WriteFile(f.KnownHosts, []byte(h.ECDSALine()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := NewPool(Options{KnownHosts: []string{f.KnownHosts}, NoAgent: true})
+	defer p.Close()
+	c := p.Client(Target{Name: h.Name, Addr: h.Addr(), User: h.User, IdentityFiles: []string{f.ClientKey.Path}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Run(ctx, "sh", []byte("true"), 10); err != nil {
+		t.Fatalf("a host known by its ECDSA key was refused: %v", err)
+	}
 }
