@@ -46,6 +46,11 @@ unit = "api.service"
 name = "cron"
 kind = "systemd"
 unit = "cron.service"
+[[hosts.backups]]
+name = "site"
+kind = "files"
+path = "/srv/backups/*.tar"
+drill_every = "168h"
 `
 
 func actionModel(t *testing.T, readOnly bool) (*Model, *recExec, *actions.Manager) {

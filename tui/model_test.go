@@ -230,16 +230,23 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// Every frame fits the terminal exactly: no wrapped or overflowing line.
+// Every frame fits the terminal exactly: no wrapped or overflowing line,
+// with every column and panel in use (services, backups, a dialog).
 func TestView_FitsTerminal(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {200, 50}, {250, 70}, {40, 10}} {
 		for _, screen := range []struct {
-			name string
-			keys []tea.Msg
+			name    string
+			actions bool
+			keys    []tea.Msg
 		}{
-			{"fleet", nil}, {"detail", []tea.Msg{enter}}, {"help", keys("?")}, {"filter", keys("/d")},
+			{"fleet", false, nil}, {"detail", false, []tea.Msg{enter}}, {"help", false, keys("?")}, {"filter", false, keys("/d")},
+			{"fleet with services", true, nil}, {"services detail", true, []tea.Msg{enter}},
+			{"restart dialog", true, append([]tea.Msg{enter}, keys("r")...)}, {"chooser", true, keys(" r")},
 		} {
 			m, _, _ := fixture(t)
+			if screen.actions {
+				m, _, _ = actionModel(t, false)
+			}
 			send(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 			send(m, screen.keys...)
 			lines := strings.Split(m.View(), "\n")

@@ -272,11 +272,6 @@ func (s *SSHD) KnownHostsLine() string {
 	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr())}, s.HostKey.Signer.PublicKey()) + "\n"
 }
 
-// ECDSALine is the known_hosts line for the server's ECDSA key only.
-func (s *SSHD) ECDSALine() string {
-	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr())}, s.ECDSA.Pub) + "\n"
-}
-
 // Log returns what sshd logged so far.
 func (s *SSHD) Log() string {
 	b, _ := os.ReadFile(s.LogFile)
