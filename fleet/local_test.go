@@ -72,11 +72,20 @@ func TestLocalSource_MatchesProc(t *testing.T) {
 			t.Errorf("pseudo or empty filesystem listed: %+v", d)
 		}
 	}
-	// A second sample measures CPU over the time between the two.
-	time.Sleep(50 * time.Millisecond) // lets the CPU tick counters move (USER_HZ is 100)
-	s2, err := src.Sample(context.Background())
-	if err != nil || !s2.Known(MetricCPU) {
-		t.Fatalf("second sample: %v %v", err, s2.Unknown)
+	// A later sample measures CPU over the time between the two; the tick
+	// counters move every 10 ms (USER_HZ 100), so it is known within a few.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s2, err := src.Sample(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s2.Known(MetricCPU) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU never measured: %v", s2.Unknown)
+		}
 	}
 }
 

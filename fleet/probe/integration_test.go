@@ -202,8 +202,8 @@ func TestIntegration_ChangedHostKeyIsRefused(t *testing.T) {
 			t.Errorf("reason %q lacks %q", hl.Reason, want)
 		}
 	}
-	before := r.status(h.Name).Last.At
-	time.Sleep(1500 * time.Millisecond) // more polls happen; none may bring data
+	before, polls := r.status(h.Name).Last.At, r.status(h.Name).Polls
+	waitFor(t, 20*time.Second, "two more polls of the host", func() bool { return r.status(h.Name).Polls >= polls+2 })
 	if st := r.status(h.Name); st.Last.At != before || st.Err == "" {
 		t.Errorf("data arrived from a host with a changed key: %+v", st)
 	}
