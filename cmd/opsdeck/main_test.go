@@ -157,7 +157,8 @@ func TestDashboard_Errors(t *testing.T) {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"config", "check", "--help"}, {"config", "--help"}, {"completion", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"config", "check", "--help"}, {"config", "--help"}, {"completion", "--help"},
+		{"check", "--help"}, {"restart", "--help"}, {"snapshot", "--help"}, {"drill", "--help"}} {
 		out, _, code := opsdeck(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("%v: exit %d\n%s", args, code, out)
