@@ -240,3 +240,58 @@ func TestRolling_StopsAtFirstFailure(t *testing.T) {
 		t.Errorf("results %+v", rs)
 	}
 }
+
+func TestPlanDrill(t *testing.T) {
+	c, err := fleet.Parse("t.toml", []byte(`
+[[hosts]]
+name = "db-1"
+env = "prod"
+[[hosts.backups]]
+name = "pg"
+kind = "files"
+path = "/b/*.gz"
+restore = "createdb {drill_id} && gunzip -c {artifact} | psql -d {drill_id}"
+verify = "test -s {scratch}/x"
+drill_host = "scratch-1"
+[[hosts.backups]]
+name = "repo"
+kind = "restic"
+repo = "/srv/restic"
+password_file = "/etc/restic/pw"
+[[hosts.backups]]
+name = "bare"
+kind = "files"
+path = "/c/*"
+[[hosts]]
+name = "scratch-1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := &c.Hosts[0]
+	newest := &fleet.BackupStatus{Newest: "/b/it's.gz", NewestAt: time.Now().Add(-time.Hour), Size: 10}
+	d, err := PlanDrill(db, "pg", newest, c.Hosts, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Plan.Host.Name != "scratch-1" || d.Source.Name != "db-1" || d.Plan.Kind != "drill" {
+		t.Errorf("drill runs on %s for %s", d.Plan.Host.Name, d.Source.Name)
+	}
+	if !strings.Contains(d.Plan.Command, `gunzip -c '/b/it'\''s.gz'`) || !strings.Contains(d.Plan.Command, "createdb '"+d.ID+"'") ||
+		!strings.Contains(d.Plan.Command, `test -s "$scratch"/x`) || !strings.Contains(d.Plan.Command, "trap cleanup EXIT") {
+		t.Errorf("script:\n%s", d.Plan.Command)
+	}
+	r, err := PlanDrill(db, "repo", &fleet.BackupStatus{Newest: "a1b2c3"}, c.Hosts, time.Now())
+	if err != nil || !strings.Contains(r.Plan.Command, "restore 'a1b2c3' --target \"$scratch\"") || !strings.Contains(r.Plan.Command, " check") {
+		t.Errorf("restic defaults: %v\n%s", err, r.Plan.Command)
+	}
+	if _, err := PlanDrill(db, "bare", newest, c.Hosts, time.Now()); err == nil || !strings.Contains(err.Error(), "needs restore and verify") {
+		t.Errorf("no restore/verify: %v", err)
+	}
+	if _, err := PlanDrill(db, "pg", nil, c.Hosts, time.Now()); err == nil || !strings.Contains(err.Error(), "no artefact known yet") {
+		t.Errorf("no artefact: %v", err)
+	}
+	if _, err := PlanSnapshot(db, "pg"); err == nil || !strings.Contains(err.Error(), "has no snapshot command") {
+		t.Errorf("no snapshot: %v", err)
+	}
+}
