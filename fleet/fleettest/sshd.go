@@ -331,6 +331,13 @@ func User(tb testing.TB) string {
 			tb.Fatalf("useradd: %v %s", err, out)
 		}
 	}
-	tb.Cleanup(func() { _ = exec.Command("userdel", name).Run() })
+	tb.Cleanup(func() {
+		// Cleanups run last-registered first, so the test's sshd may still
+		// serve this user: end its processes, or userdel refuses.
+		_ = exec.Command("pkill", "-KILL", "-u", name).Run()
+		if out, err := exec.Command("userdel", "-f", name).CombinedOutput(); err != nil {
+			tb.Errorf("userdel %s: %v %s", name, err, out)
+		}
+	})
 	return name
 }
