@@ -9,8 +9,6 @@ import (
 
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
-	"github.com/opsdeck/opsdeck/fleet/probe"
-	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/spf13/cobra"
 )
 
@@ -68,11 +66,11 @@ weekly restore test. The exit status is 0 only when every drill passed.`,
 
 // headless is what the headless backup commands share.
 type headless struct {
-	cfg     *fleet.Config
-	mgr     *actions.Manager
-	pool    *sshx.Pool
-	targets map[string]*sshx.Target
-	drills  *actions.DrillLog
+	loc    fleet.Located
+	cfg    *fleet.Config
+	conn   *fleetConn
+	mgr    *actions.Manager
+	drills *actions.DrillLog
 }
 
 func openHeadless(g *globals) (*headless, error) {
@@ -84,24 +82,35 @@ func openHeadless(g *globals) (*headless, error) {
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
-	targets, err := sshx.Resolve(cfg)
+	conn, err := connect(cfg)
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
-	mgr, pool, err := actionsFor(cfg, g.readOnly)
-	if err != nil {
-		return nil, withCode(exitConfig, err)
+	return &headless{loc: loc, cfg: cfg, conn: conn, mgr: conn.actions(g.readOnly),
+		drills: &actions.DrillLog{Path: actions.DefaultDrillPath()}}, nil
+}
+
+// host finds a configured host, or says which names are near.
+func (hl *headless) host(name string) (*fleet.Host, error) {
+	if h := findHost(hl.cfg, name); h != nil {
+		return h, nil
 	}
-	return &headless{cfg: cfg, mgr: mgr, pool: pool, targets: targets, drills: &actions.DrillLog{Path: actions.DefaultDrillPath()}}, nil
+	names := make([]string, len(hl.cfg.Hosts))
+	for i := range hl.cfg.Hosts {
+		names[i] = hl.cfg.Hosts[i].Name
+	}
+	msg := fmt.Sprintf("no host %q in %s", name, describe(hl.loc))
+	if s := fleet.Suggest(name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return nil, withCode(exitConfig, errors.New(msg))
 }
 
 // backupStatus checks one host's backups now.
 func (hl *headless) backupStatus(ctx context.Context, h *fleet.Host, name string) (*fleet.BackupStatus, error) {
-	var src fleet.Source
-	if h.Local() {
-		src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h)
-	} else {
-		src = probe.NewSSHSource(hl.pool.Client(*hl.targets[h.Name]), h)
+	src := hl.conn.checks(h)
+	if c, ok := src.(interface{ Close() }); ok {
+		defer c.Close()
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*h.Timeout.Duration+time.Minute)
 	defer cancel()
@@ -122,17 +131,17 @@ func runBackupAction(ctx context.Context, g *globals, hostName, backup, kind str
 	if err != nil {
 		return err
 	}
-	defer hl.pool.Close()
-	h := findHost(hl.cfg, hostName)
-	if h == nil {
-		return withCode(exitConfig, fmt.Errorf("no host %q", hostName))
+	defer hl.conn.Close()
+	h, err := hl.host(hostName)
+	if err != nil {
+		return err
 	}
 	if kind == "snapshot" {
 		p, err := actions.PlanSnapshot(h, backup)
 		if err != nil {
 			return withCode(exitConfig, err)
 		}
-		if err := hl.confirmAndShow(p, nil, g, yes, in, out); err != nil {
+		if err := hl.confirmAndShow(p, g, yes, in, out); err != nil {
 			return err
 		}
 		r := hl.mgr.Run(ctx, p, func(l string) { fmt.Fprintf(out, "%s | %s\n", h.Name, l) })
@@ -167,7 +176,7 @@ func (hl *headless) drill(ctx context.Context, h *fleet.Host, backup string, g *
 	if err != nil {
 		return false, withCode(exitRuntime, err)
 	}
-	if err := hl.confirmAndShow(d.Plan, d, g, yes, in, out); err != nil {
+	if err := hl.confirmAndShow(d.Plan, g, yes, in, out); err != nil {
 		return false, err
 	}
 	r, rec := hl.mgr.RunDrill(ctx, d, hl.drills, func(l string) { fmt.Fprintf(out, "%s | %s\n", d.Plan.Host.Name, l) })
@@ -183,7 +192,7 @@ func (hl *headless) drill(ctx context.Context, h *fleet.Host, backup string, g *
 	return false, reportResult(out, r)
 }
 
-func (hl *headless) confirmAndShow(p *actions.Plan, d *actions.Drill, g *globals, yes bool, in io.Reader, out io.Writer) error {
+func (hl *headless) confirmAndShow(p *actions.Plan, g *globals, yes bool, in io.Reader, out io.Writer) error {
 	fmt.Fprintf(out, "%s %s on %s", p.Kind, p.Target, p.Host.Name)
 	if p.Host.Prod() {
 		fmt.Fprint(out, " (PROD)")
@@ -226,7 +235,7 @@ func runDrillAll(ctx context.Context, g *globals, yes bool, in io.Reader, out io
 	if err != nil {
 		return err
 	}
-	defer hl.pool.Close()
+	defer hl.conn.Close()
 	failed, ran := 0, 0
 	for i := range hl.cfg.Hosts {
 		h := &hl.cfg.Hosts[i]

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -113,21 +114,16 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if err != nil {
 		return withCode(checkUnknown, err)
 	}
-	pool, sourceFor, _, err := transport(cfg)
+	conn, err := connect(cfg)
 	if err != nil {
 		return withCode(checkUnknown, err)
 	}
-	defer pool.Close()
+	defer conn.Close()
 	store := fleet.NewStore(cfg.Hosts)
-	drills := &actions.DrillLog{Path: actions.DefaultDrillPath()}
-	if recs, err := drills.Load(); err == nil {
-		for _, r := range recs {
-			store.RecordDrill(r)
-		}
-	}
+	loadDrills(store, &actions.DrillLog{Path: actions.DefaultDrillPath()}, slog.New(slog.NewTextHandler(errOut, nil)))
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	pollAll(ctx, cfg, store, sourceFor)
+	pollAll(ctx, cfg, store, conn.source)
 
 	rep := buildReport(store, f.verbose)
 	worst := fleet.OK

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
-	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/opsdeck/opsdeck/tui"
 	"github.com/spf13/cobra"
 )
@@ -120,13 +119,12 @@ func unjoin(err error) []error {
 // testConnections connects to every SSH host (bounded concurrency, each
 // within its timeout), prints one line per host and returns the failures.
 func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
-	targets, err := sshx.Resolve(c)
+	conn, err := connect(c)
 	if err != nil {
 		fmt.Fprintln(out, "FAIL  ", err)
 		return 1
 	}
-	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(c), Policy: c.Defaults.KnownHostsPolicy})
-	defer pool.Close()
+	defer conn.Close()
 	type result struct {
 		took time.Duration
 		err  error
@@ -147,7 +145,7 @@ func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 			tctx, cancel := context.WithTimeout(ctx, h.Timeout.Duration)
 			defer cancel()
 			start := time.Now()
-			_, err := pool.Client(*targets[h.Name]).Run(tctx, "true", nil, 1024)
+			_, err := conn.client(h).Run(tctx, "true", nil, 1024)
 			results[i] = result{time.Since(start), err}
 		}()
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -16,8 +15,6 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
-	"github.com/opsdeck/opsdeck/fleet/probe"
-	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/opsdeck/opsdeck/themes"
 	"github.com/opsdeck/opsdeck/tui"
 )
@@ -48,24 +45,20 @@ func runDashboard(ctx context.Context, g *globals) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pool, sourceFor, recheck, err := transport(cfg)
+	conn, err := connect(cfg)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
-	defer pool.Close()
+	defer conn.Close()
 	store := fleet.NewStore(cfg.Hosts)
 	drills := &actions.DrillLog{Path: actions.DefaultDrillPath()}
 	loadDrills(store, drills, logger)
-	poller := fleet.NewPoller(cfg, store, sourceFor)
+	poller := fleet.NewPoller(cfg, store, conn.source)
 	poller.Start(ctx)
 
-	mgr, actPool, err := actionsFor(cfg, g.readOnly)
-	if err != nil {
-		return withCode(exitConfig, err)
-	}
-	defer actPool.Close()
+	mgr := conn.actions(g.readOnly)
 	mgr.After = func(host string) {
-		recheck(host) // a snapshot's new artefact shows at once
+		conn.recheck(host) // a snapshot's new artefact shows at once
 		poller.PollNow(host)
 	}
 	renderer := lipgloss.NewRenderer(os.Stdout)
@@ -95,46 +88,6 @@ func runDashboard(ctx context.Context, g *globals) error {
 		return withCode(exitRuntime, runErr)
 	}
 	return nil
-}
-
-// transport resolves how to reach every host and returns how each is
-// sampled — gopsutil for this machine, the probe over SSH for the others —
-// and a function that makes a host's next poll re-check its backups.
-func transport(cfg *fleet.Config) (*sshx.Pool, fleet.SourceFor, func(string), error) {
-	targets, err := sshx.Resolve(cfg)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	pool := sshx.NewPool(sshx.Options{
-		KnownHosts: sshx.KnownHostsFiles(cfg),
-		Policy:     cfg.Defaults.KnownHostsPolicy,
-	})
-	var mu sync.Mutex
-	rechecks := map[string]func(){}
-	sourceFor := func(h *fleet.Host) (fleet.Source, string) {
-		var src interface {
-			fleet.Source
-			Recheck()
-		}
-		if h.Local() {
-			src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h)
-		} else {
-			src = probe.NewSSHSource(pool.Client(*targets[h.Name]), h)
-		}
-		mu.Lock()
-		rechecks[h.Name] = src.Recheck
-		mu.Unlock()
-		return fleet.WithCerts(src, h), ""
-	}
-	recheck := func(host string) {
-		mu.Lock()
-		f := rechecks[host]
-		mu.Unlock()
-		if f != nil {
-			f()
-		}
-	}
-	return pool, sourceFor, recheck, nil
 }
 
 // loadDrills puts the recorded drill history into the store. A damaged or

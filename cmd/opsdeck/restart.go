@@ -12,7 +12,6 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
-	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/spf13/cobra"
 )
 
@@ -42,75 +41,25 @@ the restart succeeded.`,
 	return cmd
 }
 
-// actionsFor wires the action manager for a loaded config.
-func actionsFor(cfg *fleet.Config, readOnly bool) (*actions.Manager, *sshx.Pool, error) {
-	targets, err := sshx.Resolve(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy})
-	return &actions.Manager{
-		Exec:     &actions.FleetExecutor{Pool: pool, Targets: targets},
-		Audit:    &actions.Audit{Path: actions.DefaultAuditPath()},
-		ReadOnly: readOnly,
-		Operator: actions.Operator(),
-	}, pool, nil
-}
-
 func runRestart(ctx context.Context, g *globals, hostName, service string, yes bool, in io.Reader, out io.Writer) error {
-	loc, err := fleet.Locate(g.config)
+	hl, err := openHeadless(g)
 	if err != nil {
-		return withCode(exitConfig, err)
+		return err
 	}
-	cfg, _, err := loadConfig(loc)
+	defer hl.conn.Close()
+	host, err := hl.host(hostName)
 	if err != nil {
-		return withCode(exitConfig, err)
-	}
-	host := findHost(cfg, hostName)
-	if host == nil {
-		names := make([]string, len(cfg.Hosts))
-		for i := range cfg.Hosts {
-			names[i] = cfg.Hosts[i].Name
-		}
-		msg := fmt.Sprintf("no host %q in %s", hostName, describe(loc))
-		if s := fleet.Suggest(hostName, names); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
-		}
-		return withCode(exitConfig, errors.New(msg))
+		return err
 	}
 	plan, err := actions.PlanRestart(host, service)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
-	m, pool, err := actionsFor(cfg, g.readOnly)
-	if err != nil {
-		return withCode(exitConfig, err)
+	if err := hl.confirmAndShow(plan, g, yes, in, out); err != nil {
+		return err
 	}
-	defer pool.Close()
-
-	fmt.Fprintf(out, "restart %s on %s", plan.Target, host.Name)
-	if host.Prod() {
-		fmt.Fprint(out, " (PROD)")
-	}
-	fmt.Fprintf(out, "\n  command: %s\n", plan.Command)
-	if !yes && !g.readOnly {
-		if err := confirm(plan, in, out); err != nil {
-			m.Cancelled(plan)
-			return withCode(exitRuntime, err)
-		}
-	}
-	r := m.Run(ctx, plan, func(line string) { fmt.Fprintf(out, "%s | %s\n", host.Name, line) })
-	switch r.Outcome {
-	case actions.Succeeded:
-		fmt.Fprintf(out, "restart %s on %s: succeeded in %s\n", plan.Target, host.Name, r.Duration.Round(1e6))
-		if r.Err != nil { // succeeded but unrecorded
-			return withCode(exitRuntime, r.Err)
-		}
-		return nil
-	case actions.Cancelled:
-		return withCode(exitCanceled, fmt.Errorf("restart %s on %s: cancelled", plan.Target, host.Name))
-	}
-	return withCode(exitRuntime, fmt.Errorf("restart %s on %s: %s: %v", plan.Target, host.Name, r.Outcome, r.Err))
+	r := hl.mgr.Run(ctx, plan, func(line string) { fmt.Fprintf(out, "%s | %s\n", host.Name, line) })
+	return reportResult(out, r)
 }
 
 func findHost(cfg *fleet.Config, name string) *fleet.Host {

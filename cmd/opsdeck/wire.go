@@ -1,0 +1,83 @@
+package main
+
+import (
+	"sync"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
+)
+
+// fleetConn is how every command reaches the fleet: the resolved SSH
+// targets and one pool of connections, shared by polls, actions and
+// connection checks, so a host is never connected to twice.
+type fleetConn struct {
+	cfg     *fleet.Config
+	pool    *sshx.Pool
+	targets map[string]*sshx.Target
+
+	mu       sync.Mutex
+	rechecks map[string]func()
+}
+
+// connect resolves how to reach every host (~/.ssh/config, [defaults]);
+// nothing is dialled until a command runs.
+func connect(cfg *fleet.Config) (*fleetConn, error) {
+	targets, err := sshx.Resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy})
+	return &fleetConn{cfg: cfg, pool: pool, targets: targets, rechecks: map[string]func(){}}, nil
+}
+
+// Close closes every connection.
+func (c *fleetConn) Close() { c.pool.Close() }
+
+// client is the persistent SSH client of a host.
+func (c *fleetConn) client(h *fleet.Host) *sshx.Client { return c.pool.Client(*c.targets[h.Name]) }
+
+// checks samples a host — gopsutil for this machine, the probe over SSH for
+// the others — with its services, backups and security checklist. Its
+// backups are re-checked at the next poll after recheck(host).
+func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
+	var src interface {
+		fleet.Source
+		Recheck()
+	}
+	if h.Local() {
+		src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h)
+	} else {
+		src = probe.NewSSHSource(c.client(h), h)
+	}
+	c.mu.Lock()
+	c.rechecks[h.Name] = src.Recheck
+	c.mu.Unlock()
+	return src
+}
+
+// source is a fleet.SourceFor: checks plus the host's TLS endpoints.
+func (c *fleetConn) source(h *fleet.Host) (fleet.Source, string) {
+	return fleet.WithCerts(c.checks(h), h), ""
+}
+
+// recheck makes a host's next poll check its backups (after a snapshot).
+func (c *fleetConn) recheck(host string) {
+	c.mu.Lock()
+	f := c.rechecks[host]
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// actions is the action manager, running over the same connections.
+func (c *fleetConn) actions(readOnly bool) *actions.Manager {
+	return &actions.Manager{
+		Exec:     &actions.FleetExecutor{Pool: c.pool, Targets: c.targets},
+		Audit:    &actions.Audit{Path: actions.DefaultAuditPath()},
+		ReadOnly: readOnly,
+		Operator: actions.Operator(),
+	}
+}
