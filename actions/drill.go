@@ -1,17 +1,13 @@
 package actions
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -172,7 +168,7 @@ func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist *DrillLog, onLine
 		rec.Reason = fleet.Sanitize(r.Err.Error(), fleet.MaxText)
 	}
 	if err := hist.Append(*rec); err != nil {
-		r.Err = errors.Join(r.Err, fmt.Errorf("drill history: %w", err))
+		r.Err = errors.Join(r.Err, err) // names the drill history and its path
 	}
 	return r, rec
 }
@@ -181,8 +177,8 @@ func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist *DrillLog, onLine
 // $XDG_STATE_HOME/opsdeck/drills.jsonl. It can be lost without harm to the
 // fleet; the dashboard then shows the backups as never drilled.
 type DrillLog struct {
-	Path string
-	mu   sync.Mutex
+	Path  string
+	lines jsonLines
 }
 
 // DefaultDrillPath is $XDG_STATE_HOME/opsdeck/drills.jsonl.
@@ -193,48 +189,10 @@ func (l *DrillLog) Append(rec fleet.DrillRecord) error {
 	for i := range rec.Output {
 		rec.Output[i] = fleet.Sanitize(rec.Output[i], fleet.MaxText)
 	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(l.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return l.lines.append("drill history", l.Path, rec)
 }
 
 // Load reads every recorded drill, oldest first; damaged lines are skipped.
 func (l *DrillLog) Load() ([]fleet.DrillRecord, error) {
-	f, err := os.Open(l.Path)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []fleet.DrillRecord
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		var r fleet.DrillRecord
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Host != "" {
-			out = append(out, r)
-		}
-	}
-	return out, sc.Err()
+	return readLines(l.Path, 0, func(r *fleet.DrillRecord) bool { return r.Host != "" })
 }
