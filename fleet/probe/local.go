@@ -55,49 +55,22 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-// WithChecks adds the status of h's services and backups, read by running
-// their commands through run, to the samples of src (this machine's
-// gopsutil source).
+// WithChecks adds the status of h's services and backups and its security
+// checklist, read by running their commands through run, to the samples of
+// src (this machine's gopsutil source).
 func WithChecks(src fleet.Source, run Runner, h *fleet.Host) *LocalChecks {
-	c := &LocalChecks{src: src, run: run, host: h, services: h.Services, nonce: newNonce()}
-	if h.SecurityOn() {
-		c.updates = newUpdatesChecker(run)
-	}
-	return c
+	return &LocalChecks{hostChecks: newHostChecks(h, run), src: src, run: run, nonce: newNonce()}
 }
 
 // LocalChecks is a local host's source: gopsutil resources plus the same
-// service and backup checks as over SSH.
+// service, backup and security checks as over SSH.
 type LocalChecks struct {
-	src      fleet.Source
-	run      Runner
-	host     *fleet.Host
-	services []fleet.Service
-	nonce    string
+	*hostChecks
+	src   fleet.Source
+	run   Runner
+	nonce string
 
-	mu       sync.Mutex
-	restarts restarts
-	backups  backupCache
-	security securityCache
-	updates  *updatesChecker
-}
-
-// Recheck makes the next poll check every backup (after a snapshot).
-func (s *LocalChecks) Recheck() { s.backups.Recheck() }
-
-// WaitUpdates waits for a running updates check (a one-pass check wants
-// its result).
-func (s *LocalChecks) WaitUpdates(ctx context.Context) {
-	if s.updates != nil {
-		s.updates.wait(ctx)
-	}
-}
-
-// Close ends a background updates check.
-func (s *LocalChecks) Close() {
-	if s.updates != nil {
-		s.updates.Close()
-	}
+	mu sync.Mutex
 }
 
 // Sample implements fleet.Source.
@@ -108,53 +81,28 @@ func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	due := s.backups.due(s.host.Backups, smp.At)
-	var script strings.Builder
-	fmt.Fprintf(&script, "m=%s\n", Quote("@@opsdeck-"+s.nonce))
-	steps := backupSteps(s.host, due)
-	secDue := s.updates != nil && s.security.due(smp.At)
-	if secDue {
-		steps = append(steps, securitySteps(s.host.Sudo != nil && *s.host.Sudo)...)
-	}
-	for i := range s.services {
-		steps = append(steps, Step{fmt.Sprintf("svc%d", i), StatusCommand(&s.services[i])})
-	}
-	for _, st := range steps {
-		fmt.Fprintf(&script, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", st.Name, st.Cmd, st.Name)
-	}
+	r, steps := s.plan(smp.At)
+	steps = append(steps, s.serviceSteps()...)
 	secs := map[string]*Section{}
 	if len(steps) > 0 {
+		var script strings.Builder
+		fmt.Fprintf(&script, "m=%s\n", Quote("@@opsdeck-"+s.nonce))
+		for _, st := range steps {
+			fmt.Fprintf(&script, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", st.Name, st.Cmd, st.Name)
+		}
 		var res *sshx.Result
 		res, err = s.run.Run(ctx, "sh", []byte(script.String()), MaxOutput)
 		if err == nil {
 			secs = Split(res.Stdout, s.nonce)
 		}
 	}
-	for i := range s.services {
-		st := ParseService(&s.services[i], secs[fmt.Sprintf("svc%d", i)], smp.Uptime, smp.At)
+	for i := range s.host.Services {
+		st := ParseService(&s.host.Services[i], secs[fmt.Sprintf("svc%d", i)], smp.Uptime, smp.At)
 		if err != nil {
 			st.Err = fleet.Sanitize(err.Error(), 200)
 		}
-		s.restarts.apply(&st, smp.At)
 		smp.Services = append(smp.Services, st)
 	}
-	fresh := backupStatuses(s.host, due, secs, smp.At)
-	if err != nil {
-		for i := range fresh {
-			fresh[i].Err = fleet.Sanitize(err.Error(), 200)
-		}
-	}
-	smp.Backups = s.backups.merge(s.host.Backups, fresh)
-	var sec *fleet.SecurityStatus
-	if secDue && err == nil {
-		sec = securityStatus(secs, smp.At)
-	}
-	if s.updates != nil {
-		smp.Security = s.security.merge(sec)
-		if smp.Security != nil {
-			s.updates.fill(smp.Security)
-		}
-		s.updates.poke(smp.At)
-	}
+	s.finish(smp, secs, r, err)
 	return smp, nil
 }
