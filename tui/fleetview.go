@@ -290,7 +290,7 @@ func (m *Model) headerView() string {
 		}
 	}
 	right := strings.Join(parts, " ") + st.Header.Muted.Render(" · "+data+" · "+m.now.Format("15:04:05"))
-	gap := m.width - lipglossWidth(left) - lipglossWidth(right)
+	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
 		return left + " " + right
 	}
@@ -319,7 +319,7 @@ func (m *Model) footerView() string {
 		keys = m.keys.ShortHelp()
 	}
 	right := m.help.ShortHelpView([]key.Binding{m.keys.Help, m.keys.Quit})
-	room := max(0, m.width-lipglossWidth(right)-3)
+	room := max(0, m.width-ansi.StringWidth(right)-3)
 	var left string
 	if m.flashText != "" && m.now.Before(m.flashUntil) {
 		left = m.st.Flash.Render(fit(m.flashText, room))
@@ -333,7 +333,7 @@ func (m *Model) footerView() string {
 		h := m.help
 		h.Width = room
 		left = h.ShortHelpView(rest)
-		if lipglossWidth(left) > room {
+		if ansi.StringWidth(left) > room {
 			left = ansi.Truncate(left, room, "…")
 		}
 	}

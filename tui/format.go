@@ -115,8 +115,6 @@ func sparkline(values []float64, width int) string {
 
 func secs(n int64) time.Duration { return time.Duration(n) * time.Second }
 
-func lipglossWidth(s string) int { return ansi.StringWidth(s) }
-
 // plural renders "1 poll", "2 polls".
 func plural(n int, noun string) string {
 	if n == 1 {
