@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
 // fakeSource returns a sample per call, or blocks until ctx ends when block
@@ -22,18 +24,6 @@ func (f *fakeSource) Sample(ctx context.Context) (*Sample, error) {
 		return nil, ctx.Err()
 	}
 	return okSample(time.Now()), nil
-}
-
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestPoller(t *testing.T) {
@@ -58,8 +48,8 @@ func TestPoller(t *testing.T) {
 	p.Start(ctx)
 	status := func(i int) HostStatus { s, _ := store.Snapshot(); return s[i] }
 
-	waitUntil(t, "the first poll, at once", func() bool { return status(0).Last != nil })
-	waitUntil(t, "the hung host's timeout", func() bool { return status(1).Err != "" })
+	fleettest.Eventually(t, 5*time.Second, "the first poll, at once", func() bool { return status(0).Last != nil })
+	fleettest.Eventually(t, 5*time.Second, "the hung host's timeout", func() bool { return status(1).Err != "" })
 	if got := status(1).Err; got != context.DeadlineExceeded.Error() {
 		t.Errorf("hung host error = %q", got)
 	}
@@ -71,7 +61,7 @@ func TestPoller(t *testing.T) {
 	}
 
 	p.PollNow("fast")
-	waitUntil(t, "the poll asked for", func() bool { return fast.calls.Load() == 2 })
+	fleettest.Eventually(t, 5*time.Second, "the poll asked for", func() bool { return fast.calls.Load() == 2 })
 	if status(0).Polls != 2 {
 		t.Errorf("polls = %d, want 2", status(0).Polls)
 	}
@@ -84,7 +74,7 @@ func TestPoller(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("pollers did not stop after cancel")
 	}
-	waitUntil(t, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= base })
+	fleettest.Eventually(t, 5*time.Second, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= base })
 }
 
 func TestPoller_ShutdownIsNotAFailure(t *testing.T) {
@@ -94,7 +84,7 @@ func TestPoller_ShutdownIsNotAFailure(t *testing.T) {
 	p := NewPoller(c, store, func(*Host) (Source, string) { return src, "" })
 	ctx, cancel := context.WithCancel(context.Background())
 	p.Start(ctx)
-	waitUntil(t, "the poll to start", func() bool { return src.calls.Load() == 1 })
+	fleettest.Eventually(t, 5*time.Second, "the poll to start", func() bool { return src.calls.Load() == 1 })
 	cancel()
 	p.Wait()
 	if s, _ := store.Snapshot(); s[0].Err != "" {

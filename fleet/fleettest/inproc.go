@@ -34,6 +34,42 @@ type Server struct {
 	mu      sync.Mutex
 	conns   map[net.Conn]bool
 	done    chan struct{}
+	mode    Misbehaviour
+	// Flooded counts the streams a Flood server ended because the client
+	// closed them.
+	flooded int
+}
+
+// Misbehaviour makes the in-process server act as a broken host does, for
+// what a real sshd cannot be made to do.
+type Misbehaviour int
+
+// Misbehaviours.
+const (
+	Behave         Misbehaviour = iota
+	NoExecReply                 // sessions open; an exec request is never answered
+	NoSessionReply              // a session channel is never accepted nor refused
+	Flood                       // exec streams output until the client closes the channel
+)
+
+// Misbehave switches how new requests are answered.
+func (s *Server) Misbehave(m Misbehaviour) {
+	s.mu.Lock()
+	s.mode = m
+	s.mu.Unlock()
+}
+
+func (s *Server) behaviour() Misbehaviour {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mode
+}
+
+// FloodsClosed is how many flooding streams the client closed.
+func (s *Server) FloodsClosed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flooded
 }
 
 // StartServer serves h until the test ends.
@@ -131,6 +167,9 @@ func (s *Server) serve(c net.Conn) {
 			nc.Reject(ssh.UnknownChannelType, "only sessions")
 			continue
 		}
+		if s.behaviour() == NoSessionReply {
+			continue // the client waits for an answer that never comes
+		}
 		ch, creqs, err := nc.Accept()
 		if err != nil {
 			continue
@@ -153,6 +192,18 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			req.Reply(false, nil)
 			return
 		}
+		switch s.behaviour() {
+		case NoExecReply:
+			select {
+			case <-s.done:
+			case <-waitClosed(reqs):
+			}
+			return
+		case Flood:
+			req.Reply(true, nil)
+			s.flood(ch)
+			return
+		}
 		req.Reply(true, nil)
 		stdin, _ := io.ReadAll(ch)
 		out, exit, block := s.handler(p.Command, stdin)
@@ -168,6 +219,19 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		binary.BigEndian.PutUint32(status, uint32(exit))
 		ch.SendRequest("exit-status", false, status)
 		return
+	}
+}
+
+// flood writes until the client closes the channel.
+func (s *Server) flood(ch ssh.Channel) {
+	chunk := bytes.Repeat([]byte("MemTotal:       16384000 kB\n"), 1024)
+	for {
+		if _, err := ch.Write(chunk); err != nil {
+			s.mu.Lock()
+			s.flooded++
+			s.mu.Unlock()
+			return
+		}
 	}
 }
 

@@ -93,18 +93,6 @@ func (r *rig) health(name string) fleet.Health {
 	return fleet.Assess(&st, time.Now())
 }
 
-// waitFor polls cond until it holds, failing after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func procLines(t *testing.T, path string) []string {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -118,7 +106,7 @@ func TestIntegration_ThreeHostsMatchProc(t *testing.T) {
 	harness := goleak.IgnoreCurrent() // the sshd processes' own goroutines
 	r := startRig(t, f, "strict", hostsFor(f))
 	for _, h := range f.Hosts {
-		waitFor(t, 10*time.Second, h.Name+" sampled with CPU", func() bool {
+		fleettest.Eventually(t, 10*time.Second, h.Name+" sampled with CPU", func() bool {
 			s := r.status(h.Name).Last
 			return s != nil && s.Known(fleet.MetricCPU)
 		})
@@ -186,12 +174,12 @@ func TestIntegration_ChangedHostKeyIsRefused(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	r := startRig(t, f, "accept-new", hostsFor(f)) // accept-new must still refuse a CHANGED key
-	waitFor(t, 10*time.Second, "first sample", func() bool { return r.status(h.Name).Last != nil })
+	fleettest.Eventually(t, 10*time.Second, "first sample", func() bool { return r.status(h.Name).Last != nil })
 
 	h.Stop()
 	h.NewHostKey() // the host now presents another key on the same address
 	h.Start()
-	waitFor(t, 15*time.Second, "DOWN for the changed key", func() bool {
+	fleettest.Eventually(t, 15*time.Second, "DOWN for the changed key", func() bool {
 		hl := r.health(h.Name)
 		return hl.State == fleet.Down && strings.Contains(hl.Reason, "KEY CHANGED")
 	})
@@ -203,7 +191,7 @@ func TestIntegration_ChangedHostKeyIsRefused(t *testing.T) {
 		}
 	}
 	before, polls := r.status(h.Name).Last.At, r.status(h.Name).Polls
-	waitFor(t, 20*time.Second, "two more polls of the host", func() bool { return r.status(h.Name).Polls >= polls+2 })
+	fleettest.Eventually(t, 20*time.Second, "two more polls of the host", func() bool { return r.status(h.Name).Polls >= polls+2 })
 	if st := r.status(h.Name); st.Last.At != before || st.Err == "" {
 		t.Errorf("data arrived from a host with a changed key: %+v", st)
 	}
@@ -220,7 +208,7 @@ func TestIntegration_UnknownHost(t *testing.T) {
 	}
 	t.Run("strict refuses", func(t *testing.T) {
 		r := startRig(t, f, "strict", hostsFor(f))
-		waitFor(t, 10*time.Second, "DOWN", func() bool { return r.health(h.Name).State == fleet.Down })
+		fleettest.Eventually(t, 10*time.Second, "DOWN", func() bool { return r.health(h.Name).State == fleet.Down })
 		if reason := r.health(h.Name).Reason; !strings.Contains(reason, "host key unknown: host key for host-1") ||
 			!strings.Contains(reason, "is not in known_hosts") {
 			t.Errorf("reason = %q", reason)
@@ -231,7 +219,7 @@ func TestIntegration_UnknownHost(t *testing.T) {
 	})
 	t.Run("accept-new learns", func(t *testing.T) {
 		r := startRig(t, f, "accept-new", hostsFor(f))
-		waitFor(t, 10*time.Second, "a sample", func() bool { return r.status(h.Name).Last != nil })
+		fleettest.Eventually(t, 10*time.Second, "a sample", func() bool { return r.status(h.Name).Last != nil })
 		kh, _ := os.ReadFile(f.KnownHosts)
 		if string(kh) != h.KnownHostsLine() {
 			t.Errorf("known_hosts = %q, want %q", kh, h.KnownHostsLine())
@@ -243,7 +231,7 @@ func TestIntegration_FrozenHostDoesNotStallOthers(t *testing.T) {
 	f := fleettest.StartFleet(t, 3)
 	r := startRig(t, f, "strict", hostsFor(f))
 	for _, h := range f.Hosts {
-		waitFor(t, 10*time.Second, h.Name+" first sample", func() bool { return r.status(h.Name).Last != nil })
+		fleettest.Eventually(t, 10*time.Second, h.Name+" first sample", func() bool { return r.status(h.Name).Last != nil })
 	}
 	frozen := f.Hosts[1]
 	frozen.Freeze()
@@ -253,7 +241,7 @@ func TestIntegration_FrozenHostDoesNotStallOthers(t *testing.T) {
 		polls[h.Name] = r.status(h.Name).Polls
 	}
 	// timeout (2s) + one interval (1s), with slack for jitter and scheduling.
-	waitFor(t, 6*time.Second, "frozen host DOWN or STALE", func() bool {
+	fleettest.Eventually(t, 6*time.Second, "frozen host DOWN or STALE", func() bool {
 		s := r.health(frozen.Name).State
 		return s == fleet.Down || s == fleet.Stale
 	})
@@ -271,7 +259,7 @@ func TestIntegration_FrozenHostDoesNotStallOthers(t *testing.T) {
 	}
 	frozen.Thaw()
 	thawed := time.Now()
-	waitFor(t, 20*time.Second, "recovery after thaw", func() bool {
+	fleettest.Eventually(t, 20*time.Second, "recovery after thaw", func() bool {
 		st := r.status(frozen.Name)
 		return st.Last != nil && st.Last.At.After(thawed)
 	})
@@ -281,15 +269,15 @@ func TestIntegration_RestartedSSHDRecovers(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	r := startRig(t, f, "strict", hostsFor(f))
-	waitFor(t, 10*time.Second, "first sample", func() bool { return r.status(h.Name).Last != nil })
+	fleettest.Eventually(t, 10*time.Second, "first sample", func() bool { return r.status(h.Name).Last != nil })
 	h.Stop()
-	waitFor(t, 10*time.Second, "DOWN", func() bool { return r.health(h.Name).State == fleet.Down })
+	fleettest.Eventually(t, 10*time.Second, "DOWN", func() bool { return r.health(h.Name).State == fleet.Down })
 	if reason := r.health(h.Name).Reason; !strings.Contains(reason, "refused") && !strings.Contains(reason, "closed") && !strings.Contains(reason, "lost") {
 		t.Errorf("reason = %q", reason)
 	}
 	h.Start()
 	restarted := time.Now()
-	waitFor(t, 20*time.Second, "recovery on its own", func() bool {
+	fleettest.Eventually(t, 20*time.Second, "recovery on its own", func() bool {
 		st := r.status(h.Name)
 		return st.Last != nil && st.Last.At.After(restarted) && st.Err == ""
 	})
@@ -313,7 +301,7 @@ port = %d
 jump = "bastion"
 `, bastion.Port, inner.Port)
 	r := startRig(t, f, "strict", hosts)
-	waitFor(t, 10*time.Second, "inner sampled through bastion", func() bool { return r.status("inner").Last != nil })
+	fleettest.Eventually(t, 10*time.Second, "inner sampled through bastion", func() bool { return r.status("inner").Last != nil })
 	target := "127.0.0.2 port " + strconv.Itoa(inner.Port)
 	if !strings.Contains(bastion.Log(), target) {
 		t.Errorf("bastion's log shows no forwarding to %s:\n%s", target, bastion.Log())
@@ -322,7 +310,7 @@ jump = "bastion"
 		t.Errorf("resolved via %q", via)
 	}
 	bastion.Stop()
-	waitFor(t, 15*time.Second, "inner DOWN because of its jump host", func() bool {
+	fleettest.Eventually(t, 15*time.Second, "inner DOWN because of its jump host", func() bool {
 		hl := r.health("inner")
 		return hl.State == fleet.Down && strings.Contains(hl.Reason, "jump host down: jump host bastion")
 	})
@@ -363,7 +351,7 @@ program = "no-such-program"
 conf = %[1]q
 `, sup.Conf)
 	r := startRig(t, f, "strict", hosts)
-	waitFor(t, 10*time.Second, "service status", func() bool { return r.service(h.Name, "worker") != nil })
+	fleettest.Eventually(t, 10*time.Second, "service status", func() bool { return r.service(h.Name, "worker") != nil })
 	w := r.service(h.Name, "worker")
 	if !w.Running || w.State != "RUNNING" || w.PID != sup.PID("worker") || w.Since.IsZero() {
 		t.Errorf("worker = %+v, supervisorctl says pid %d", w, sup.PID("worker"))
@@ -382,7 +370,7 @@ conf = %[1]q
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "the restarted worker", func() bool {
+	fleettest.Eventually(t, 15*time.Second, "the restarted worker", func() bool {
 		w := r.service(h.Name, "worker")
 		return w != nil && w.Running && w.PID != old && w.PID != 0
 	})
@@ -393,7 +381,7 @@ conf = %[1]q
 	if out, err := sup.Ctl("stop", "stopper"); err != nil {
 		t.Fatalf("supervisorctl stop: %v %s", err, out)
 	}
-	waitFor(t, 10*time.Second, "stopped service CRIT", func() bool {
+	fleettest.Eventually(t, 10*time.Second, "stopped service CRIT", func() bool {
 		s := r.service(h.Name, "stopper")
 		return s != nil && fleet.ServiceCheck(s).State == fleet.Crit
 	})

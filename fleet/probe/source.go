@@ -53,6 +53,11 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
+	if res.Truncated {
+		// A poll prints kilobytes: a host that floods is broken or hostile.
+		// The session was closed at the cap; nothing of it is trusted.
+		return nil, &sshx.Error{Kind: sshx.KindCommand, Msg: "probe output over " + fleet.FormatBytes(MaxOutput) + ", cut"}
+	}
 	if res.Exit != 0 {
 		msg := strings.TrimSpace(string(res.Stderr))
 		if msg == "" {
@@ -60,8 +65,6 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		}
 		return nil, &sshx.Error{Kind: sshx.KindCommand, Msg: fmt.Sprintf("probe script exited %d: %s", res.Exit, fleet.Sanitize(msg, 200))}
 	}
-	// Output past MaxOutput is dropped: sections that completed are sound,
-	// the one that was cut has no end marker and is unknown by itself.
 	secs := Split(res.Stdout, s.nonce)
 	sample, next := Assemble(secs, s.prev, h.Mounts, h.Services, time.Now())
 	s.finish(sample, secs, r, nil)

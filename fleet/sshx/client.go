@@ -3,7 +3,6 @@ package sshx
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +20,7 @@ type Client struct {
 	target   Target
 	jump     *Client
 	sessions chan struct{}
+	dialing  chan struct{} // one dial at a time, waited for under the caller's ctx
 
 	mu        sync.Mutex
 	cli       *ssh.Client
@@ -29,10 +29,12 @@ type Client struct {
 }
 
 // Connected reports whether the client holds a live connection.
-func (c *Client) Connected() bool {
+func (c *Client) Connected() bool { return c.current() != nil }
+
+func (c *Client) current() *ssh.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cli != nil
+	return c.cli
 }
 
 // Close drops the connection; the next Run dials again.
@@ -79,41 +81,77 @@ func (c *Client) lost(cli *ssh.Client, err error) error {
 	return &Error{kind, msg, err}
 }
 
+// Connect makes sure the host is connected. Waiting for a handshake slot
+// is bounded by ctx only; the dial and the handshake themselves get budget
+// (and at most Options.HandshakeTimeout). A poller calls it before it
+// starts the clock of a poll, so time spent queueing behind mute hosts
+// never counts against a healthy one.
+func (c *Client) Connect(ctx context.Context, budget time.Duration) error {
+	_, err := c.conn(ctx, budget)
+	return err
+}
+
 // conn returns the live connection, dialling when there is none. Dialling
-// is serialised per host.
-func (c *Client) conn(ctx context.Context) (*ssh.Client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cli != nil {
-		return c.cli, nil
+// is serialised per host; a caller waits for another's dial only as long
+// as its ctx allows. budget bounds the dial and handshake (0: ctx alone).
+func (c *Client) conn(ctx context.Context, budget time.Duration) (*ssh.Client, error) {
+	if cli := c.current(); cli != nil {
+		return cli, nil
+	}
+	select {
+	case c.dialing <- struct{}{}:
+		defer func() { <-c.dialing }()
+	case <-ctx.Done():
+		return nil, &Error{KindTimeout, "still connecting to " + c.target.Addr + " (another attempt is under way)", ctx.Err()}
+	}
+	if cli := c.current(); cli != nil {
+		return cli, nil // connected while we waited
 	}
 	if c.pool.isClosed() {
 		return nil, &Error{KindOther, "transport closed", net.ErrClosed}
 	}
-	cli, err := c.dial(ctx)
+	cli, err := c.dial(ctx, budget)
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
 	c.cli, c.dropped = cli, ""
+	c.mu.Unlock()
 	c.pool.wg.Add(1)
 	go c.keepalive(cli)
 	return cli, nil
 }
 
 // dial connects, directly or through the jump host, and completes the SSH
-// handshake under ctx: a peer that accepts TCP and never speaks, or a jump
-// channel that never answers, is closed when ctx ends.
-func (c *Client) dial(ctx context.Context) (*ssh.Client, error) {
+// handshake. It first waits for a handshake slot (bounded by ctx), then
+// gives TCP and the handshake their own deadline: a peer that accepts TCP
+// and never speaks, or a jump channel that never answers, holds a slot at
+// most that long and is closed.
+func (c *Client) dial(ctx context.Context, budget time.Duration) (*ssh.Client, error) {
 	t := c.target
-	var nc net.Conn
+	var jc *ssh.Client
 	if c.jump != nil {
-		jc, err := c.jump.conn(ctx)
-		if err != nil {
+		var err error
+		if jc, err = c.jump.conn(ctx, budget); err != nil {
 			return nil, &Error{KindJumpDown, fmt.Sprintf("jump host %s: %v", c.jump.target.Name, err), err}
 		}
-		nc, err = dialThrough(ctx, jc, t.Addr)
+	}
+	if err := c.pool.acquire(ctx); err != nil {
+		return nil, &Error{KindTimeout, "no handshake slot free for " + t.Addr + " in time (other hosts are slow to answer)", err}
+	}
+	defer c.pool.release()
+	limit := c.pool.opt.HandshakeTimeout
+	if budget > 0 && budget < limit {
+		limit = budget
+	}
+	hctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var nc net.Conn
+	if jc != nil {
+		var err error
+		nc, err = dialThrough(hctx, jc, t.Addr)
 		if err != nil {
-			if ctx.Err() != nil {
+			if hctx.Err() != nil {
 				c.jump.drop(jc, "no channel opened through it in time") // the jump host stopped answering
 				return nil, &Error{KindJumpDown, fmt.Sprintf("jump host %s did not open a channel to %s in time", c.jump.target.Name, t.Addr), err}
 			}
@@ -122,18 +160,13 @@ func (c *Client) dial(ctx context.Context) (*ssh.Client, error) {
 	} else {
 		var d net.Dialer
 		var err error
-		nc, err = d.DialContext(ctx, "tcp", t.Addr)
+		nc, err = d.DialContext(hctx, "tcp", t.Addr)
 		if err != nil {
 			return nil, classify(err, t.Addr)
 		}
 	}
-	if err := c.pool.acquire(ctx); err != nil {
-		nc.Close()
-		return nil, classify(err, t.Addr)
-	}
-	defer c.pool.release()
 	// Deadlines do not work on jump channels; closing does, everywhere.
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	stop := context.AfterFunc(hctx, func() { nc.Close() })
 	cfg := c.clientConfig()
 	sc, chans, reqs, err := ssh.NewClientConn(nc, t.Addr, cfg)
 	if !stop() {
@@ -141,17 +174,23 @@ func (c *Client) dial(ctx context.Context) (*ssh.Client, error) {
 			sc.Close()
 		}
 		nc.Close()
-		return nil, &Error{KindTimeout, "no SSH handshake from " + t.Addr + " in time", ctx.Err()}
+		return nil, &Error{KindTimeout, fmt.Sprintf("no SSH handshake from %s within %s", t.Addr, limit.Round(time.Millisecond)), hctx.Err()}
 	}
 	if err != nil {
 		nc.Close()
 		if strings.Contains(err.Error(), "unable to authenticate") {
-			c.preferred = nil // c.mu is held: let the next attempt try every key
+			c.setPreferred(nil) // let the next attempt try every key
 			return nil, c.authError(err)
 		}
 		return nil, classify(err, t.Addr)
 	}
 	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+func (c *Client) setPreferred(k ssh.PublicKey) {
+	c.mu.Lock()
+	c.preferred = k
+	c.mu.Unlock()
 }
 
 func dialThrough(ctx context.Context, jc *ssh.Client, addr string) (net.Conn, error) {
@@ -204,7 +243,9 @@ func (c *Client) signers() ([]ssh.Signer, error) {
 		}
 		return nil, &Error{KindAuth, msg, nil}
 	}
-	pref := c.preferred // read under c.mu: signers runs inside dial
+	c.mu.Lock()
+	pref := c.preferred
+	c.mu.Unlock()
 	if pref != nil {
 		for _, s := range all {
 			if bytes.Equal(s.PublicKey().Marshal(), pref.Marshal()) {
@@ -214,8 +255,7 @@ func (c *Client) signers() ([]ssh.Signer, error) {
 	}
 	out := make([]ssh.Signer, len(all))
 	for i, s := range all {
-		// Called during the handshake, while dial holds c.mu.
-		out[i] = &learningSigner{Signer: s, learn: func(k ssh.PublicKey) { c.preferred = k }}
+		out[i] = &learningSigner{Signer: s, learn: c.setPreferred}
 	}
 	return out, nil
 }
@@ -268,182 +308,8 @@ func (c *Client) keepalive(cli *ssh.Client) {
 			return
 		case <-tick.C:
 		}
-		reply := make(chan error, 1)
-		go func() {
-			_, _, err := cli.SendRequest("keepalive@openssh.com", true, nil)
-			reply <- err
-		}()
-		timer := time.NewTimer(c.pool.opt.KeepAliveTimeout)
-		select {
-		case err := <-reply:
-			timer.Stop()
-			if err != nil {
-				c.drop(cli, "keepalive failed: "+err.Error())
-			}
-		case <-timer.C:
-			c.drop(cli, fmt.Sprintf("no reply to keepalive within %s", c.pool.opt.KeepAliveTimeout))
-		case <-done:
-			timer.Stop()
+		if err := c.ping(cli); err != nil {
+			c.drop(cli, err.Error())
 		}
 	}
-}
-
-// Result is the output of a command.
-type Result struct {
-	Stdout    []byte
-	Stderr    []byte
-	Truncated bool // stdout was longer than the limit and was cut
-	Exit      int
-}
-
-// Run runs cmd on the host with stdin as its input, keeping at most limit
-// bytes of stdout. Every step is bounded by ctx: when it ends the session
-// (and, if the host stopped answering, the connection) is closed.
-func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
-	out := &capped{limit: limit}
-	errOut := &capped{limit: 4096}
-	exit, err := c.exec(ctx, cmd, stdin, out, errOut, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Stdout: out.buf.Bytes(), Stderr: errOut.buf.Bytes(), Truncated: out.over, Exit: exit}, nil
-}
-
-// Exec runs cmd and streams its stdout and stderr to out as they arrive
-// (an operator's action). When ctx ends the command gets SIGTERM and
-// ExecGrace to clean up (a drill drops its scratch database) before it is
-// killed. It returns the exit status.
-func (c *Client) Exec(ctx context.Context, cmd string, out io.Writer) (int, error) {
-	return c.exec(ctx, cmd, nil, out, out, ExecGrace)
-}
-
-// ExecGrace is how long a cancelled action may take to clean up.
-const ExecGrace = 10 * time.Second
-
-func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, stderr io.Writer, grace time.Duration) (int, error) {
-	cli, err := c.conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	select {
-	case c.sessions <- struct{}{}:
-		defer func() { <-c.sessions }()
-	case <-ctx.Done():
-		return 0, &Error{KindTimeout, "too many sessions in flight to " + c.target.Name, ctx.Err()}
-	}
-	sess, err := newSession(ctx, cli)
-	if err != nil {
-		if ctx.Err() != nil {
-			c.drop(cli, "no session opened in time") // a connection that cannot open a session is dead
-			return 0, &Error{KindTimeout, c.target.Name + " stopped answering (no session opened in time)", err}
-		}
-		return 0, c.lost(cli, err)
-	}
-	defer sess.Close()
-	sess.Stdout, sess.Stderr = stdout, stderr
-	// Write stdin to the channel ourselves: Session.Stdin would copy it
-	// through an io.Pipe and a 32 KiB buffer on every command.
-	in, err := sess.StdinPipe()
-	if err != nil {
-		return 0, c.lost(cli, err)
-	}
-	if err := sess.Start(cmd); err != nil {
-		return 0, c.lost(cli, err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		if _, err := in.Write(stdin); err == nil {
-			in.Close()
-		}
-		done <- sess.Wait()
-	}()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		if grace > 0 {
-			_ = sess.Signal(ssh.SIGTERM)
-			select {
-			case <-done:
-				return 0, &Error{KindCommand, "command on " + c.target.Name + " was stopped: " + ctx.Err().Error(), ctx.Err()}
-			case <-time.After(grace):
-			}
-		}
-		_ = sess.Signal(ssh.SIGKILL)
-		sess.Close()
-		c.drop(cli, "the previous command timed out") // the host may be frozen; a fresh connection next time
-		// Closing the connection ends the session's copy goroutines: wait
-		// for them, so nothing writes to stdout/stderr after we return.
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
-		if errors.Is(ctx.Err(), context.Canceled) {
-			return 0, &Error{KindCommand, "command on " + c.target.Name + " was cancelled", ctx.Err()}
-		}
-		return 0, &Error{KindTimeout, "command on " + c.target.Name + " did not finish in time", ctx.Err()}
-	}
-	var ee *ssh.ExitError
-	switch {
-	case err == nil:
-		return 0, nil
-	case errors.As(err, &ee):
-		return ee.ExitStatus(), nil
-	}
-	return 0, c.lost(cli, err)
-}
-
-func newSession(ctx context.Context, cli *ssh.Client) (*ssh.Session, error) {
-	type result struct {
-		s   *ssh.Session
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		s, err := cli.NewSession()
-		ch <- result{s, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.s, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-ch; r.s != nil {
-				r.s.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
-}
-
-// capped keeps the first limit bytes written and remembers it cut.
-type capped struct {
-	buf   bytes.Buffer
-	limit int
-	over  bool
-}
-
-// ReadFrom lets io.Copy fill the buffer directly instead of through a
-// 32 KiB copy buffer per stream per command.
-func (c *capped) ReadFrom(r io.Reader) (int64, error) {
-	n, err := c.buf.ReadFrom(io.LimitReader(r, int64(max(0, c.limit-c.buf.Len()))))
-	if err != nil {
-		return n, err
-	}
-	// Past the limit: drain, so the remote side is not blocked.
-	m, err := io.Copy(io.Discard, r)
-	if m > 0 {
-		c.over = true
-	}
-	return n + m, err
-}
-
-func (c *capped) Write(p []byte) (int, error) {
-	if room := c.limit - c.buf.Len(); room < len(p) {
-		c.over = true
-		if room > 0 {
-			c.buf.Write(p[:room])
-		}
-		return len(p), nil // keep draining so the remote side is not blocked
-	}
-	return c.buf.Write(p)
 }

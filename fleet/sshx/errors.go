@@ -28,12 +28,15 @@ const (
 	KindHostKeyChanged
 	KindJumpDown
 	KindCommand
+	// KindSlow: the host answers (the command started) but the command did
+	// not finish in time. The host is alive; its data is late.
+	KindSlow
 )
 
 var kindNames = map[Kind]string{
 	KindOther: "error", KindRefused: "refused", KindTimeout: "timeout", KindDNS: "DNS",
 	KindUnreachable: "unreachable", KindAuth: "auth failed", KindHostKeyUnknown: "host key unknown",
-	KindHostKeyChanged: "KEY CHANGED", KindJumpDown: "jump host down", KindCommand: "command failed",
+	KindHostKeyChanged: "KEY CHANGED", KindJumpDown: "jump host down", KindCommand: "command failed", KindSlow: "slow",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -51,6 +54,10 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Slow reports whether the host answered but too late: the fleet shows it
+// as SLOW, not DOWN.
+func (e *Error) Slow() bool { return e.Kind == KindSlow }
 
 // KindOf returns the kind of a transport error (KindOther when unclassified).
 func KindOf(err error) Kind {

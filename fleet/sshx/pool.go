@@ -18,6 +18,10 @@ type Options struct {
 	// MaxHandshakes caps concurrent unauthenticated connections (sshd's
 	// MaxStartups starts dropping beyond 10).
 	MaxHandshakes int
+	// HandshakeTimeout bounds TCP connect plus SSH handshake of one dial,
+	// whatever the caller's deadline: a mute host holds a handshake slot
+	// at most this long.
+	HandshakeTimeout time.Duration
 	// KeepAlive is how often an idle connection is checked, and
 	// KeepAliveTimeout how long the reply may take before the connection is
 	// closed as dead.
@@ -28,6 +32,7 @@ type Options struct {
 // Defaults for Options.
 const (
 	DefaultMaxHandshakes    = 8
+	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultKeepAlive        = 15 * time.Second
 	DefaultKeepAliveTimeout = 10 * time.Second
 	// MaxSessions caps concurrent sessions on one connection (sshd's
@@ -46,13 +51,26 @@ type Pool struct {
 	mu      sync.Mutex
 	clients map[string]*Client
 	closed  bool
-	wg      sync.WaitGroup // keepalive goroutines
+	wg      sync.WaitGroup // keepalive and clean-up goroutines
+}
+
+// async runs fn in a goroutine that Close waits for: clean-up of a session
+// given up on ends when its connection closes, at the latest.
+func (p *Pool) async(fn func()) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		fn()
+	}()
 }
 
 // NewPool makes a pool; nothing is dialled until a client runs a command.
 func NewPool(opt Options) *Pool {
 	if opt.MaxHandshakes <= 0 {
 		opt.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if opt.HandshakeTimeout <= 0 {
+		opt.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if opt.KeepAlive <= 0 {
 		opt.KeepAlive = DefaultKeepAlive
@@ -94,7 +112,7 @@ func (p *Pool) Client(t Target) *Client {
 	if c, ok := p.clients[t.Name]; ok {
 		return c
 	}
-	c := &Client{pool: p, target: t, sessions: make(chan struct{}, MaxSessions)}
+	c := &Client{pool: p, target: t, sessions: make(chan struct{}, MaxSessions), dialing: make(chan struct{}, 1)}
 	p.clients[t.Name] = c
 	if t.Jump != nil {
 		p.mu.Unlock()

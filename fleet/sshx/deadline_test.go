@@ -1,0 +1,144 @@
+package sshx
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"go.uber.org/goleak"
+)
+
+// slack is what a deadline may be overrun by on a busy 2-core machine:
+// the step is given up at the deadline; only scheduling adds to it.
+const slack = 2 * time.Second
+
+func runWithin(t *testing.T, c *Client, d time.Duration, stdin string) (*Result, error, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	start := time.Now()
+	res, err := c.Run(ctx, "sh", []byte(stdin), 1<<20)
+	return res, err, time.Since(start)
+}
+
+// Every blocking step of a command gives up at the caller's deadline, and
+// the next command works again once the host behaves.
+func TestRun_GivesUpAtEveryStep(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for _, u := range []struct {
+		name string
+		mode fleettest.Misbehaviour
+		want string
+	}{
+		{"exec never answered", fleettest.NoExecReply, "never started the command"},
+		{"session never opened", fleettest.NoSessionReply, "no session opened in time"},
+	} {
+		t.Run(u.name, func(t *testing.T) {
+			s := fleettest.StartServer(t, echoHandler)
+			p, tgt := poolFor(s)
+			c := p.Client(tgt)
+			if _, err, _ := runWithin(t, c, 5*time.Second, "warm up"); err != nil {
+				t.Fatal(err)
+			}
+			s.Misbehave(u.mode)
+			_, err, took := runWithin(t, c, 300*time.Millisecond, "x")
+			if KindOf(err) != KindTimeout || !strings.Contains(err.Error(), u.want) {
+				t.Fatalf("err = %v, want a timeout saying %q", err, u.want)
+			}
+			if took > 300*time.Millisecond+slack {
+				t.Errorf("gave up after %v; the deadline was 300ms", took)
+			}
+			s.Misbehave(fleettest.Behave)
+			res, err, _ := runWithin(t, c, 5*time.Second, "again")
+			if err != nil || string(res.Stdout) != "sh:again" {
+				t.Fatalf("after the host recovered: %v %v", res, err)
+			}
+			p.Close()
+			s.Close()
+		})
+	}
+}
+
+// A command that started and never ends is SLOW (the host answers), not a
+// dead host; the connection stays up when it still answers keepalives.
+func TestRun_StartedButNeverEndsIsSlow(t *testing.T) {
+	s := fleettest.StartServer(t, echoHandler)
+	p, tgt := poolFor(s)
+	defer p.Close()
+	c := p.Client(tgt)
+	_, err, took := runWithin(t, c, 300*time.Millisecond, "hang")
+	if KindOf(err) != KindSlow || !strings.Contains(err.Error(), "did not finish in time") {
+		t.Fatalf("err = %v", err)
+	}
+	if took > 300*time.Millisecond+slack {
+		t.Errorf("gave up after %v", took)
+	}
+	res, err, _ := runWithin(t, c, 5*time.Second, "next")
+	if err != nil || string(res.Stdout) != "sh:next" {
+		t.Fatalf("next command: %v %v", res, err)
+	}
+}
+
+// Output that never ends is cut at the limit: the session is closed there
+// (the server sees its stream closed), not read to its end.
+func TestRun_FloodIsCutAtTheLimit(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s := fleettest.StartServer(t, echoHandler)
+	p, tgt := poolFor(s)
+	c := p.Client(tgt)
+	s.Misbehave(fleettest.Flood)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := c.Run(ctx, "sh", nil, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Truncated || len(res.Stdout) != 64<<10 || res.Exit != -1 {
+		t.Fatalf("truncated %v, %d bytes, exit %d", res.Truncated, len(res.Stdout), res.Exit)
+	}
+	fleettest.Eventually(t, 10*time.Second, "the flooding stream closed by the client", func() bool { return s.FloodsClosed() == 1 })
+	p.Close()
+	s.Close()
+}
+
+// A peer that accepts TCP and never sends a banner holds a handshake slot
+// only for the handshake deadline; a healthy host queued behind such peers
+// waits for a slot without that wait counting against its own budget.
+func TestConnect_MuteHostsDoNotStarveHealthyOnes(t *testing.T) {
+	s := fleettest.StartServer(t, echoHandler)
+	p := NewPool(Options{KnownHosts: []string{s.KnownHosts}, NoAgent: true, MaxHandshakes: 2})
+	defer p.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 6 {
+		mute := p.Client(Target{Name: fmt.Sprintf("mute%d", i), Addr: fleettest.SilentListener(t), User: "u"})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			err := mute.Connect(ctx, time.Second)
+			if KindOf(err) != KindTimeout || !strings.Contains(err.Error(), "no SSH handshake") {
+				t.Errorf("mute host: %v", err)
+			}
+			if took := time.Since(start); took > 3*time.Second+slack {
+				t.Errorf("mute host given up after %v (1s each, 3 rounds of 2 slots)", took)
+			}
+		}()
+	}
+	fleettest.Eventually(t, 5*time.Second, "both handshake slots taken by mute hosts", func() bool { return len(p.shake) == 2 })
+	// Four mute hosts are queued ahead: the healthy host waits about 2s for
+	// a slot, twice its 1s budget, which covers its own handshake only.
+	healthy := p.Client(Target{Name: "ok", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}})
+	start := time.Now()
+	if err := healthy.Connect(ctx, time.Second); err != nil {
+		t.Fatalf("healthy host behind mute ones: %v", err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Logf("connected after %v: the queue was shorter than planned, the test proves less", took)
+	}
+	wg.Wait()
+}
