@@ -15,6 +15,9 @@ const (
 	Failed    = "failed"
 	Refused   = "refused"
 	Cancelled = "cancelled"
+	// Interrupted: opsdeck was told to stop (SIGINT/SIGTERM) while the
+	// action ran; the command got SIGTERM and its grace to clean up.
+	Interrupted = "interrupted"
 )
 
 // Entry is one line of the audit log.

@@ -153,7 +153,7 @@ func DrillScript(id, artifact, restore, verify, cleanup string) string {
 // the audit log. A cancelled drill tested nothing and is only audited.
 func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist *DrillLog, onLine func(string)) (Result, *fleet.DrillRecord) {
 	r := m.Run(ctx, d.Plan, onLine)
-	if r.Outcome == Refused || r.Outcome == Cancelled {
+	if r.Outcome == Refused || r.Outcome == Cancelled || r.Outcome == Interrupted {
 		return r, nil
 	}
 	rec := &fleet.DrillRecord{

@@ -50,7 +50,7 @@ port = %d
 	t.Cleanup(pool.Close)
 	state := t.TempDir()
 	return &drillRig{t: t, cfg: cfg, pool: pool,
-		src: probe.NewSSHSource(pool.Client(*targets["db-2"]), &cfg.Hosts[0]),
+		src: probe.NewSSHSource(pool.Client(*targets["db-2"]), &cfg.Hosts[0], probe.Options{OneShot: true}),
 		mgr: &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
 			Audit: &actions.Audit{Path: filepath.Join(state, "audit.jsonl")}, Operator: "tom@ops"},
 		hist: &actions.DrillLog{Path: filepath.Join(state, "drills.jsonl")}}
@@ -59,11 +59,11 @@ port = %d
 // backup reads the backup's status with a real probe.
 func (r *drillRig) backup(name string) *fleet.BackupStatus {
 	r.t.Helper()
-	r.src.Recheck()
 	s, err := r.src.Sample(context.Background())
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	r.src.Settle(context.Background(), s)
 	for i := range s.Backups {
 		if s.Backups[i].Name == name {
 			return &s.Backups[i]

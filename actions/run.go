@@ -92,6 +92,8 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	r.Duration, r.Exit, r.Tail = time.Since(start), exit, lw.tail
 	r.Ran = err == nil && ctx.Err() == nil
 	switch {
+	case errors.Is(ctx.Err(), context.Canceled) && context.Cause(ctx) != context.Canceled:
+		r.Outcome, r.Err = Interrupted, fmt.Errorf("%v: the command was asked to stop", context.Cause(ctx))
 	case errors.Is(ctx.Err(), context.Canceled):
 		r.Outcome, r.Err = Cancelled, errors.New("cancelled by the operator")
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):

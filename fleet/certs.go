@@ -85,21 +85,36 @@ func CheckCert(ctx context.Context, c *Cert) CertStatus {
 }
 
 // WithCerts adds the host's TLS endpoints, checked from this machine every
-// CertEvery, to the samples of src.
+// CertEvery apart from the polls, to the samples of src.
 func WithCerts(src Source, h *Host) Source {
 	if len(h.Certs) == 0 {
 		return src
 	}
-	return &certSource{src: src, host: h}
+	return &certSource{src: src, host: h, checks: NewPeriodic(CertEvery, certsTimeout, certsFirst, func(ctx context.Context) ([]CertStatus, error) {
+		out := make([]CertStatus, len(h.Certs))
+		var wg sync.WaitGroup
+		for i := range h.Certs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = CheckCert(ctx, &h.Certs[i])
+			}()
+		}
+		wg.Wait()
+		return out, nil
+	})}
 }
 
-type certSource struct {
-	src  Source
-	host *Host
+// Deadline and first-run spread of the certificate checks.
+const (
+	certsTimeout = 15 * time.Second
+	certsFirst   = 10 * time.Second
+)
 
-	mu   sync.Mutex
-	last []CertStatus
-	at   time.Time
+type certSource struct {
+	src    Source
+	host   *Host
+	checks *Periodic[[]CertStatus]
 }
 
 func (s *certSource) Sample(ctx context.Context) (*Sample, error) {
@@ -107,34 +122,40 @@ func (s *certSource) Sample(ctx context.Context) (*Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.last == nil || time.Since(s.at) >= CertEvery {
-		s.last = make([]CertStatus, len(s.host.Certs))
-		var wg sync.WaitGroup
-		for i := range s.host.Certs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.last[i] = CheckCert(ctx, &s.host.Certs[i])
-			}()
-		}
-		wg.Wait()
-		s.at = time.Now()
-	}
-	smp.Certs = append([]CertStatus(nil), s.last...)
+	s.fill(smp)
+	s.checks.Poke(smp.At)
 	return smp, nil
 }
 
-// WaitUpdates passes on to the wrapped source.
-func (s *certSource) WaitUpdates(ctx context.Context) {
-	if w, ok := s.src.(interface{ WaitUpdates(context.Context) }); ok {
-		w.WaitUpdates(ctx)
+func (s *certSource) fill(smp *Sample) {
+	if v, _, ok, _ := s.checks.Result(); ok {
+		smp.Certs = append([]CertStatus(nil), v...)
 	}
 }
 
-// Close closes the wrapped source.
+// Settle runs the wrapped source's heavy checks and the certificates now.
+func (s *certSource) Settle(ctx context.Context, smp *Sample) {
+	var wg sync.WaitGroup
+	if st, ok := s.src.(Settler); ok {
+		wg.Add(1)
+		go func() { defer wg.Done(); st.Settle(ctx, smp) }()
+	}
+	s.checks.Now(ctx)
+	wg.Wait()
+	s.fill(smp)
+}
+
+// Connect passes on to the wrapped source.
+func (s *certSource) Connect(ctx context.Context, budget time.Duration) error {
+	if c, ok := s.src.(Connector); ok {
+		return c.Connect(ctx, budget)
+	}
+	return nil
+}
+
+// Close ends the certificate checks and closes the wrapped source.
 func (s *certSource) Close() {
+	s.checks.Close()
 	if c, ok := s.src.(interface{ Close() }); ok {
 		c.Close()
 	}

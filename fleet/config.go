@@ -42,10 +42,15 @@ type Defaults struct {
 }
 
 // Level is a pair of thresholds: at or above Warn is WARN, at or above Crit
-// is CRIT. Pointers distinguish "not set" (inherit) from zero.
+// is CRIT — once held for For. A raised alarm holds until the value is
+// below Clear (CRIT eases to WARN below warn). Off switches the metric's
+// check off. Pointers distinguish "not set" (inherit) from zero.
 type Level struct {
-	Warn *float64 `toml:"warn"`
-	Crit *float64 `toml:"crit"`
+	Warn  *float64  `toml:"warn"`
+	Crit  *float64  `toml:"crit"`
+	For   *Duration `toml:"for"`
+	Clear *float64  `toml:"clear"`
+	Off   *bool     `toml:"off"`
 }
 
 // Thresholds for the resource checks. CPU, Memory and Disk are percentages;
@@ -100,7 +105,21 @@ type Limits struct {
 }
 
 // Pair is a resolved Level.
-type Pair struct{ Warn, Crit float64 }
+type Pair struct {
+	Warn, Crit float64
+	For        time.Duration // how long a level must hold before it alarms
+	Clear      float64       // a raised alarm clears below this (0: warn)
+	Off        bool          // the metric is not checked
+}
+
+// ClearAt is the value below which a raised alarm clears: Clear, or Warn
+// when Clear is unset or above it.
+func (p Pair) ClearAt() float64 {
+	if p.Clear <= 0 || p.Clear > p.Warn {
+		return p.Warn
+	}
+	return p.Clear
+}
 
 // Local reports whether the host is this machine, sampled in-process.
 func (h *Host) Local() bool { return h.Address == LocalAddress }
@@ -223,10 +242,13 @@ const (
 	MinPollInterval     = time.Second
 )
 
-// DefaultLimits are the thresholds used when the file sets none.
+// DefaultLimits are the thresholds used when the file sets none: chosen
+// for a 3 a.m. page. CPU and load alarm only when sustained (a build or a
+// backup spikes them for minutes) and clear with a margin; memory after a
+// minute; disk at once, since a full disk does not wait.
 var DefaultLimits = Limits{
-	CPU:    Pair{Warn: 85, Crit: 95},
-	Memory: Pair{Warn: 85, Crit: 95},
+	CPU:    Pair{Warn: 85, Crit: 95, For: 5 * time.Minute, Clear: 75},
+	Memory: Pair{Warn: 85, Crit: 95, For: time.Minute, Clear: 80},
 	Disk:   Pair{Warn: 80, Crit: 90},
-	Load:   Pair{Warn: 1.5, Crit: 3},
+	Load:   Pair{Warn: 1.5, Crit: 3, For: 5 * time.Minute, Clear: 1.2},
 }

@@ -212,10 +212,10 @@ min_size = "2GiB"
 	if b.Port != 22 || b.User != "root" || b.Interval() != time.Minute || *b.Sudo {
 		t.Errorf("host b values were overridden: %+v", b)
 	}
-	if a.Limits.Disk != (Pair{70, 80}) || a.Limits.CPU != DefaultLimits.CPU {
+	if a.Limits.Disk != (Pair{Warn: 70, Crit: 80}) || a.Limits.CPU != DefaultLimits.CPU {
 		t.Errorf("host a limits = %+v", a.Limits)
 	}
-	if b.Limits.Disk != (Pair{70, 99}) {
+	if b.Limits.Disk != (Pair{Warn: 70, Crit: 99}) {
 		t.Errorf("host b disk limits = %+v, want warn from [thresholds], crit from host", b.Limits.Disk)
 	}
 	if bk := b.Backups[0]; bk.MinSize != 2<<30 || bk.MaxAge.Duration != DefaultMaxAge {

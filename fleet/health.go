@@ -11,16 +11,25 @@ type State int
 
 // States, in order of increasing severity for "worst first" sorting. DOWN
 // ranks above CRIT: a host that stopped answering hides everything else.
+// UNKNOWN (a check that could not be read) ranks below WARN, as in the
+// monitoring plugins' max_state: it never hides a real finding. SLOW is a
+// host that answers but whose poll did not finish in time: alive, its data
+// late.
 const (
 	OK State = iota
-	Warn
 	Unknown
+	Warn
+	Slow
 	Stale
 	Crit
 	Down
 )
 
-var stateNames = [...]string{"OK", "WARN", "UNKNOWN", "STALE", "CRIT", "DOWN"}
+var stateNames = [...]string{"OK", "UNKNOWN", "WARN", "SLOW", "STALE", "CRIT", "DOWN"}
+
+// Old reports whether a host in this state shows data that is not current
+// (its last good data, drawn as old).
+func (s State) Old() bool { return s == Slow || s == Stale || s == Down }
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {
@@ -30,7 +39,7 @@ func (s State) String() string {
 }
 
 // AllStates lists every state, mildest first.
-var AllStates = []State{OK, Warn, Unknown, Stale, Crit, Down}
+var AllStates = []State{OK, Unknown, Warn, Slow, Stale, Crit, Down}
 
 // Worse returns the more severe of two states.
 func Worse(a, b State) State { return max(a, b) }
@@ -43,6 +52,9 @@ type Check struct {
 	Limit  Pair
 	Unit   string // "%" or "" (load per core)
 	Reason string
+	// Pending: not checked yet (a heavy check after a host's first poll).
+	// Shown as such; it does not count towards the host's state.
+	Pending bool
 }
 
 // Health is the evaluated state of a host with the reason for it.
@@ -52,23 +64,38 @@ type Health struct {
 	Checks []Check
 }
 
-// Evaluate turns a sample into checks against the limits.
-func Evaluate(s *Sample, l Limits) []Check {
+// Evaluate turns a sample into checks against the limits. held are the
+// metrics' alarms over time (HostStatus.Held); a metric missing from it is
+// judged on this sample alone.
+func Evaluate(s *Sample, l Limits, held map[string]Held) []Check {
 	checks := make([]Check, 0, 4+len(s.Disks))
-	checks = append(checks,
-		metricCheck(s, MetricCPU, "cpu", s.CPU, l.CPU, "%"),
-		metricCheck(s, MetricMemory, "memory", s.MemPercent(), l.Memory, "%"),
-		metricCheck(s, MetricLoad, "load", s.LoadPerCore(), l.Load, "/core"))
-	if !s.Known(MetricDisk) {
+	for _, m := range []struct {
+		m    Metric
+		name string
+		v    float64
+		p    Pair
+		unit string
+	}{
+		{MetricCPU, "cpu", s.CPU, l.CPU, "%"},
+		{MetricMemory, "memory", s.MemPercent(), l.Memory, "%"},
+		{MetricLoad, "load", s.LoadPerCore(), l.Load, "/core"},
+	} {
+		if !m.p.Off {
+			checks = append(checks, metricCheck(s, m.m, m.name, m.v, m.p, m.unit, held))
+		}
+	}
+	if !s.Known(MetricDisk) && !l.Disk.Off {
 		checks = append(checks, Check{Name: "disk", State: Unknown, Reason: "disk: " + s.Unknown[MetricDisk]})
 	}
 	for _, d := range s.Disks {
 		name := "disk " + d.Mount
-		if d.Err != "" {
+		switch {
+		case l.Disk.Off:
+		case d.Err != "":
 			checks = append(checks, Check{Name: name, State: Unknown, Reason: name + ": " + d.Err})
-			continue
+		default:
+			checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%", s.At, held))
 		}
-		checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%"))
 	}
 	for i := range s.Services {
 		checks = append(checks, ServiceCheck(&s.Services[i]))
@@ -104,27 +131,24 @@ func ServiceCheck(sv *ServiceStatus) Check {
 	return c
 }
 
-func metricCheck(s *Sample, m Metric, name string, v float64, p Pair, unit string) Check {
+func metricCheck(s *Sample, m Metric, name string, v float64, p Pair, unit string, held map[string]Held) Check {
 	if !s.Known(m) {
 		return Check{Name: name, State: Unknown, Limit: p, Unit: unit, Reason: name + ": " + s.Unknown[m]}
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return Check{Name: name, State: Unknown, Limit: p, Unit: unit, Reason: name + ": value is not a number"}
 	}
-	return threshold(name, v, p, unit)
+	return threshold(name, v, p, unit, s.At, held)
 }
 
-func threshold(name string, v float64, p Pair, unit string) Check {
-	c := Check{Name: name, Value: v, Limit: p, Unit: unit}
-	switch {
-	case v >= p.Crit:
-		c.State, c.Reason = Crit, fmt.Sprintf("%s %s ≥ %s", name, FormatValue(v, unit), FormatValue(p.Crit, unit))
-	case v >= p.Warn:
-		c.State, c.Reason = Warn, fmt.Sprintf("%s %s ≥ %s", name, FormatValue(v, unit), FormatValue(p.Warn, unit))
-	default:
-		c.State, c.Reason = OK, fmt.Sprintf("%s %s", name, FormatValue(v, unit))
+// threshold judges v against p with the metric's alarm over time, or on v
+// alone when no alarm was kept (a sample judged by itself).
+func threshold(name string, v float64, p Pair, unit string, at time.Time, held map[string]Held) Check {
+	h, ok := held[name]
+	if !ok || h.Last.Before(at) {
+		h = h.Next(v, at, p, 0)
 	}
-	return c
+	return heldCheck(name, v, p, unit, h)
 }
 
 // FormatValue prints a percentage without decimals and a load with two.
@@ -140,7 +164,7 @@ func FormatValue(v float64, unit string) string {
 const StaleAfter = 2
 
 // Assess evaluates a host's status at time now: DOWN when its last poll
-// failed, UNKNOWN when it never answered, STALE when its data is older than
+// failed (SLOW when the host answered but the poll ran out of time), UNKNOWN when it never answered, STALE when its data is older than
 // StaleAfter intervals, else the worst of its checks.
 func Assess(st *HostStatus, now time.Time) Health {
 	interval := st.Host.Interval()
@@ -153,6 +177,9 @@ func Assess(st *HostStatus, now time.Time) Health {
 		if st.Last != nil {
 			reason += "; last data " + FormatAge(now.Sub(st.Last.At)) + " ago"
 		}
+		if st.Slow {
+			return Health{State: Slow, Reason: "answers, but too late: " + reason}
+		}
 		return Health{State: Down, Reason: reason}
 	case st.Last == nil:
 		reason := "no data yet"
@@ -164,12 +191,15 @@ func Assess(st *HostStatus, now time.Time) Health {
 	if age := now.Sub(st.Last.At); age > StaleAfter*interval {
 		return Health{State: Stale, Reason: "no new data for " + FormatAge(age)}
 	}
-	checks := Evaluate(st.Last, st.Host.Limits)
+	checks := Evaluate(st.Last, st.Host.Limits, st.Held)
 	checks = append(checks, backupChecks(st, now)...)
 	checks = append(checks, SecurityChecks(st.Host, st.Last.Security)...)
 	checks = append(checks, certChecks(st, now)...)
 	h := Health{State: OK, Checks: checks}
 	for _, c := range checks {
+		if c.Pending {
+			continue
+		}
 		if c.State > h.State || (c.State == h.State && c.State != OK && h.Reason == "") {
 			h.State, h.Reason = c.State, c.Reason
 		}
@@ -201,7 +231,7 @@ func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time
 	c := Check{Name: name, State: OK}
 	switch {
 	case st == nil:
-		c.State, c.Reason = Unknown, name+": not checked yet"
+		c.State, c.Reason, c.Pending = Unknown, name+": not checked yet", true
 		return c
 	case st.Err != "":
 		c.State, c.Reason = Unknown, name+": "+st.Err

@@ -9,8 +9,17 @@ import (
 
 var t0 = time.Date(2026, 11, 25, 3, 12, 0, 0, time.UTC)
 
+// testHost judges each sample by itself: no level needs to be held.
 func testHost(name string) *Host {
-	return &Host{Name: name, PollInterval: Duration{5 * time.Second}, Limits: DefaultLimits}
+	return &Host{Name: name, PollInterval: Duration{5 * time.Second}, Limits: instantLimits()}
+}
+
+func instantLimits() Limits {
+	l := DefaultLimits
+	for _, p := range []*Pair{&l.CPU, &l.Memory, &l.Disk, &l.Load} {
+		p.For, p.Clear = 0, 0
+	}
+	return l
 }
 
 func okSample(at time.Time) *Sample {
@@ -70,14 +79,35 @@ func TestAssess(t *testing.T) {
 			},
 			wantState: Crit, wantReason: "memory 99% ≥ 95%",
 		},
-		"unknown metric beats warn": {
+		"an unknown metric does not hide a warning": {
 			status: func(h *Host) HostStatus {
 				s := okSample(t0)
 				s.CPU = 90
 				s.MarkUnknown(MetricMemory, "meminfo truncated")
 				return HostStatus{Host: h, Last: s}
 			},
+			wantState: Warn, wantReason: "cpu 90% ≥ 85%",
+		},
+		"unknown metric alone": {
+			status: func(h *Host) HostStatus {
+				s := okSample(t0)
+				s.MarkUnknown(MetricMemory, "meminfo truncated")
+				return HostStatus{Host: h, Last: s}
+			},
 			wantState: Unknown, wantReason: "memory: meminfo truncated",
+		},
+		"slow: answers, but the poll ran out of time": {
+			status: func(h *Host) HostStatus {
+				return HostStatus{Host: h, Last: okSample(t0.Add(-20 * time.Second)), Err: "slow: command on h started but did not finish in time", ErrAt: t0, Slow: true}
+			},
+			wantState: Slow, wantReason: "answers, but too late: slow: command on h started but did not finish in time; last data 20s ago",
+		},
+		"a check not run yet does not count": {
+			status: func(h *Host) HostStatus {
+				h.Backups = []Backup{{Name: "pg", Kind: "files"}}
+				return HostStatus{Host: h, Last: okSample(t0)}
+			},
+			wantState: OK,
 		},
 		"unreadable mount": {
 			status: func(h *Host) HostStatus {
@@ -135,21 +165,21 @@ func TestAssess(t *testing.T) {
 }
 
 func TestEvaluate_ThresholdBoundaries(t *testing.T) {
-	l := DefaultLimits
+	l := instantLimits()
 	for _, u := range []struct {
 		cpu  float64
 		want State
 	}{{84.9, OK}, {85, Warn}, {94.99, Warn}, {95, Crit}, {100, Crit}} {
 		s := okSample(t0)
 		s.CPU = u.cpu
-		if c := Evaluate(s, l)[0]; c.State != u.want {
+		if c := Evaluate(s, l, nil)[0]; c.State != u.want {
 			t.Errorf("cpu %.2f: %s, want %s", u.cpu, c.State, u.want)
 		}
 	}
 }
 
 func TestStateOrder(t *testing.T) {
-	order := []State{OK, Warn, Unknown, Stale, Crit, Down}
+	order := []State{OK, Unknown, Warn, Slow, Stale, Crit, Down}
 	for i := 1; i < len(order); i++ {
 		if Worse(order[i-1], order[i]) != order[i] {
 			t.Errorf("%s must rank above %s", order[i], order[i-1])

@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -13,6 +15,22 @@ type Source interface {
 	Sample(ctx context.Context) (*Sample, error)
 }
 
+// Connector is a source whose connection is made before its poll's clock
+// starts: waiting for a connection slot is bounded by ctx alone, and only
+// the connection itself gets budget. A host queued behind slow ones is
+// late, never DOWN for it.
+type Connector interface {
+	Connect(ctx context.Context, budget time.Duration) error
+}
+
+// Settler is a source with checks that run apart from its polls (backups,
+// security, certificates, updates). A one-pass check runs them after the
+// poll, each under its own deadline within ctx, and adds their results to
+// the sample.
+type Settler interface {
+	Settle(ctx context.Context, s *Sample)
+}
+
 // SourceFor chooses the source of a host; nil with a reason means the host
 // cannot be polled (shown as UNKNOWN with that reason).
 type SourceFor func(h *Host) (Source, string)
@@ -21,8 +39,11 @@ type SourceFor func(h *Host) (Source, string)
 // with jitter, never overlaps its own polls (a slow poll delays the next one
 // instead of piling up), bounds each poll by the host's timeout and records
 // every result in the store.
+//
+// There is no cap on polls in flight across hosts: a host polls at most
+// once at a time, the transport caps handshakes, and a cap shared by all
+// would let hung hosts hold the slots of healthy ones.
 type Poller struct {
-	sem   chan struct{} // bounds polls in flight across all hosts
 	store *Store
 	hosts []*Host
 	srcs  map[string]Source
@@ -34,7 +55,7 @@ type Poller struct {
 // NewPoller prepares pollers for the configured hosts. Hosts without a
 // source get their reason recorded in the store at once.
 func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
-	p := &Poller{sem: make(chan struct{}, MaxConcurrentPolls), store: store, srcs: map[string]Source{},
+	p := &Poller{store: store, srcs: map[string]Source{},
 		now: map[string]chan struct{}{}, clock: time.Now}
 	for i := range c.Hosts {
 		h := &c.Hosts[i]
@@ -94,7 +115,7 @@ func (p *Poller) loop(ctx context.Context, h *Host, src Source, now <-chan struc
 				}
 			}
 		}
-		if failed := p.pollOnce(ctx, h, src); failed {
+		if _, failed := p.pollOnce(ctx, h, src, false); failed {
 			fails++
 		} else {
 			fails = 0
@@ -102,9 +123,6 @@ func (p *Poller) loop(ctx context.Context, h *Host, src Source, now <-chan struc
 		timer.Reset(jitter(backoff(h.Interval(), fails)))
 	}
 }
-
-// MaxConcurrentPolls bounds the polls in flight at once across the fleet.
-const MaxConcurrentPolls = 64
 
 // backoff is the wait before the next poll after fails failures in a row:
 // the interval, doubling per failure, at most 8 intervals (and 2 minutes
@@ -124,31 +142,103 @@ func backoff(interval time.Duration, fails int) time.Duration {
 	return d
 }
 
-// pollOnce polls a host and records the result; it reports a failure.
-func (p *Poller) pollOnce(ctx context.Context, h *Host, src Source) (failed bool) {
-	select {
-	case p.sem <- struct{}{}:
-		defer func() { <-p.sem }()
-	case <-ctx.Done():
-		return false
-	}
+// pollOnce polls a host and records the result: connect first (not
+// charged to the poll), then sample within the host's timeout, then, when
+// settle is set, the checks that run apart from polls within ctx. It
+// reports whether it recorded an observation and whether that was a
+// failure; nothing is recorded when ctx ended (shutting down, or a pass
+// that ran out of time: the caller says so).
+func (p *Poller) pollOnce(ctx context.Context, h *Host, src Source, settle bool) (recorded, failed bool) {
 	timeout := h.Timeout.Duration
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	pctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	start := p.clock()
-	s, err := src.Sample(pctx)
+	var s *Sample
+	var err error
+	if c, ok := src.(Connector); ok {
+		err = c.Connect(ctx, timeout)
+	}
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		s, err = src.Sample(pctx)
+		cancel()
+	}
 	if ctx.Err() != nil {
-		return false // shutting down: not a host failure
+		return false, false
 	}
 	o := Observation{Host: h.Name, At: p.clock(), Sample: s, Err: err, RTT: p.clock().Sub(start)}
 	if err == nil && s != nil && s.At.IsZero() {
 		s.At = o.At
 	}
+	if st, ok := src.(Settler); ok && settle && err == nil && s != nil {
+		st.Settle(ctx, s)
+		if ctx.Err() != nil {
+			return false, false
+		}
+	}
 	p.store.Record(o)
-	return err != nil || s == nil
+	return true, err != nil || s == nil
+}
+
+// Depth is how much a one-pass poll reads.
+type Depth int
+
+// Depths of Once.
+const (
+	Light Depth = iota // resources and services: the poll itself (config check)
+	Full               // and the checks apart from polls (opsdeck check)
+)
+
+// Once polls every host one time, all at once, to depth d, and returns when every host answered
+// or failed, or ctx ended. A host with no answer by then is recorded as
+// failed: "no answer within 20s" (or "interrupted" when ctx was
+// cancelled). The dashboard, opsdeck check and config check share this
+// path.
+func (p *Poller) Once(ctx context.Context, d Depth) {
+	start := p.clock()
+	var wg sync.WaitGroup
+	for _, h := range p.hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if recorded, _ := p.pollOnce(ctx, h, p.srcs[h.Name], d == Full); recorded {
+				return
+			}
+			at := p.clock()
+			err := fmt.Errorf("no answer within %s", roundWait(at.Sub(start)))
+			if errors.Is(ctx.Err(), context.Canceled) {
+				err = fmt.Errorf("interrupted before it answered (%s)", cause(ctx))
+			}
+			p.store.Record(Observation{Host: h.Name, At: at, Err: err, RTT: at.Sub(start)})
+		}()
+	}
+	wg.Wait()
+}
+
+func roundWait(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+// cause says why ctx ended.
+func cause(ctx context.Context) string {
+	if c := context.Cause(ctx); c != nil {
+		return c.Error()
+	}
+	return ctx.Err().Error()
+}
+
+// Close ends the background work of every source (a Start-ed poller does
+// it when it stops; a caller of Once does it when done).
+func (p *Poller) Close() {
+	for _, src := range p.srcs {
+		if c, ok := src.(interface{ Close() }); ok {
+			c.Close()
+		}
+	}
 }
 
 // jitter spreads polls of many hosts: ±10% of the interval.

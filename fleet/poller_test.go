@@ -2,7 +2,9 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,5 +117,74 @@ func TestJitter(t *testing.T) {
 		if d < 9*time.Second || d > 11*time.Second {
 			t.Fatalf("jitter(10s) = %v, want within ±10%%", d)
 		}
+	}
+}
+
+// Hosts whose polls hang hold no slot a healthy host needs: 70 hung hosts
+// among 140 (more than any shared cap of polls) do not delay the first data
+// of the 70 healthy ones, even with an hour-long timeout.
+func TestPoller_HungHostsDoNotDelayHealthyOnes(t *testing.T) {
+	c := &Config{}
+	for i := range 140 {
+		c.Hosts = append(c.Hosts, Host{Name: fmt.Sprintf("h%03d", i), PollInterval: Duration{time.Hour}, Timeout: Duration{time.Hour}})
+	}
+	hung, ok := &fakeSource{block: true}, &fakeSource{}
+	store := NewStore(c.Hosts)
+	p := NewPoller(c, store, func(h *Host) (Source, string) {
+		var i int
+		fmt.Sscanf(h.Name, "h%d", &i)
+		if i%2 == 0 {
+			return hung, ""
+		}
+		return ok, ""
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); p.Wait() }()
+	p.Start(ctx)
+	fleettest.Eventually(t, 10*time.Second, "data from all 70 healthy hosts", func() bool {
+		snap, _ := store.Snapshot()
+		n := 0
+		for i := range snap {
+			if snap[i].Last != nil {
+				n++
+			}
+		}
+		return n == 70
+	})
+	if n := hung.calls.Load(); n != 70 {
+		t.Errorf("%d hung polls in flight, want all 70", n)
+	}
+}
+
+// Once gives every host one poll and names the ones with no answer when
+// the pass runs out of time.
+func TestPoller_OnceNamesHostsWithoutAnswer(t *testing.T) {
+	c := &Config{Hosts: []Host{
+		{Name: "ok", PollInterval: Duration{time.Hour}, Timeout: Duration{time.Hour}},
+		{Name: "hung", PollInterval: Duration{time.Hour}, Timeout: Duration{time.Hour}},
+	}}
+	store := NewStore(c.Hosts)
+	p := NewPoller(c, store, func(h *Host) (Source, string) {
+		if h.Name == "hung" {
+			return &fakeSource{block: true}, ""
+		}
+		return &fakeSource{}, ""
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	p.Once(ctx, Full)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Once took %v with a 300ms deadline", took)
+	}
+	snap, _ := store.Snapshot()
+	if snap[0].Last == nil || snap[0].Err != "" {
+		t.Errorf("ok host: %+v", snap[0])
+	}
+	if !strings.HasPrefix(snap[1].Err, "no answer within ") || strings.HasSuffix(snap[1].Err, " 0s") {
+		t.Errorf("hung host: %q", snap[1].Err)
+	}
+	if Assess(&snap[1], time.Now()).State != Down {
+		t.Errorf("hung host is not DOWN")
 	}
 }

@@ -23,6 +23,10 @@ type Sample struct {
 
 	CPU     float64   // percent busy, all cores, since the previous sample
 	PerCore []float64 // percent busy per core
+	// CPUCarried: opsdeck's own heavy checks ran on the host since the
+	// previous sample, so CPU and PerCore are that sample's, not a reading
+	// of this window.
+	CPUCarried bool
 
 	MemTotal, MemUsed, MemAvailable uint64 // bytes
 	SwapTotal, SwapUsed             uint64

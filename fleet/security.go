@@ -113,7 +113,7 @@ func CertCheck(c *Cert, st *CertStatus, now time.Time) Check {
 	name := "cert " + c.Endpoint
 	switch {
 	case st == nil:
-		return Check{Name: name, State: Unknown, Reason: name + ": not checked yet"}
+		return Check{Name: name, State: Unknown, Reason: name + ": not checked yet", Pending: true}
 	case st.Err != "":
 		return Check{Name: name, State: Crit, Reason: name + ": " + st.Err}
 	}

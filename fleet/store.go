@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"errors"
 	"sync"
 	"time"
 )
@@ -21,12 +22,17 @@ type HostStatus struct {
 	Last  *Sample   // last good sample, nil if none yet
 	Err   string    // last poll error, sanitised; "" after a success
 	ErrAt time.Time // when Err happened
+	Slow  bool      // Err is a poll that started on the host and ran out of time
 	Note  string    // why there is no data (e.g. unsupported), shown as UNKNOWN
 	Polls int       // polls attempted
 	Fails int       // polls failed in a row
 	RTT   time.Duration
 	// Drills summarises the restore drills of each backup, by name.
 	Drills map[string]DrillSummary
+	// Held are the resource metrics' alarms over time ("cpu", "disk /var"):
+	// how long each has been above its levels. Replaced, never changed in
+	// place, so snapshots keep theirs.
+	Held map[string]Held
 }
 
 // HistoryLen is how many samples of CPU and memory each host keeps for its
@@ -76,10 +82,11 @@ func (s *Store) Record(o Observation) {
 		if o.Err != nil {
 			msg = Sanitize(o.Err.Error(), MaxText)
 		}
-		st.Err, st.ErrAt = msg, o.At
+		st.Err, st.ErrAt, st.Slow = msg, o.At, isSlow(o.Err)
 		st.Fails++
 	} else {
 		st.Last, st.Err, st.Fails = o.Sample, "", 0
+		st.Held = hold(st.Held, o.Sample, st.Host)
 		if o.Sample.Known(MetricCPU) {
 			e.cpu.push(o.Sample.CPU)
 		}
@@ -89,6 +96,13 @@ func (s *Store) Record(o Observation) {
 	}
 	s.version++
 	e.ver = s.version
+}
+
+// isSlow tells a host that answered late from one that did not answer: the
+// transport's errors say so with a Slow method.
+func isSlow(err error) bool {
+	var s interface{ Slow() bool }
+	return errors.As(err, &s) && s.Slow()
 }
 
 // RecordDrill adds a drill outcome to a host's history.

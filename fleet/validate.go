@@ -289,6 +289,22 @@ func (v *validator) limits(p, key string, t *Thresholds, out *Limits) {
 				*x.dst = *x.val
 			}
 		}
+		if m.l.For != nil {
+			m.dst.For = m.l.For.Duration
+		}
+		if m.l.Off != nil {
+			m.dst.Off = *m.l.Off
+		}
+		if m.l.Clear != nil {
+			switch c := *m.l.Clear; {
+			case c < 0:
+				v.add(mp+".clear", mk+".clear", "must not be negative, got %g", c)
+			case c > m.dst.Warn:
+				v.add(mp+".clear", mk+".clear", "clear (%g) must be at or below warn (%g): the alarm clears below it", c, m.dst.Warn)
+			default:
+				m.dst.Clear = c
+			}
+		}
 		if m.dst.Warn >= m.dst.Crit {
 			v.add(mp, mk, "warn (%g) must be below crit (%g)", m.dst.Warn, m.dst.Crit)
 		}

@@ -478,7 +478,7 @@ func (m *Model) auditView(height int) string {
 		switch e.Outcome {
 		case actions.Failed:
 			style = st.Status.Crit
-		case actions.Refused, actions.Cancelled:
+		case actions.Refused, actions.Cancelled, actions.Interrupted:
 			style = st.Status.Warn
 		}
 		line := fmt.Sprintf("%s %-9s %s %s %s on %s", e.Time.Local().Format("01-02 15:04:05"), style.Render(e.Outcome),

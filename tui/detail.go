@@ -91,7 +91,7 @@ func (m *Model) detailView(r *hostRow) string {
 	if s == nil {
 		return b.String()
 	}
-	if r.health.State == fleet.Stale || r.health.State == fleet.Down {
+	if r.health.State.Old() {
 		line(st.Status.Stale.Render(fmt.Sprintf("The values below are the last good data, %s old: they are not current.",
 			fleet.FormatAge(m.now.Sub(s.At)))))
 	}

@@ -215,7 +215,7 @@ func (m *Model) rowView(r *hostRow, c columns, selected bool) string {
 	}
 	if s := r.status.Last; s != nil {
 		age = fleet.FormatAge(m.now.Sub(s.At))
-		if r.health.State != fleet.Stale && r.health.State != fleet.Down {
+		if !r.health.State.Old() {
 			if s.Known(fleet.MetricCPU) {
 				cpu = pct(s.CPU)
 			}

@@ -20,6 +20,7 @@ var glyphs = map[fleet.State]string{
 	fleet.Crit:    "✖",
 	fleet.Down:    "✖",
 	fleet.Stale:   "◌",
+	fleet.Slow:    "◔",
 	fleet.Unknown: "?",
 }
 
@@ -34,7 +35,7 @@ func stateStyle(st *themes.Styles, s fleet.State) lipgloss.Style {
 		return st.Status.Crit
 	case fleet.Down:
 		return st.Status.Down
-	case fleet.Stale:
+	case fleet.Stale, fleet.Slow:
 		return st.Status.Stale
 	}
 	return st.Status.Unknown

@@ -50,7 +50,7 @@ conf = %q
 	defer pool.Close()
 	store := fleet.NewStore(cfg.Hosts)
 	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h), ""
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h, probe.Options{NoSpread: true}), ""
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); poller.Wait() }()
@@ -124,8 +124,10 @@ snapshot = "echo two > %s/site-2.tar"
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
 	defer pool.Close()
 	store := fleet.NewStore(cfg.Hosts)
-	src := probe.NewSSHSource(pool.Client(*targets["web-1"]), &cfg.Hosts[0])
-	poller := fleet.NewPoller(cfg, store, func(*fleet.Host) (fleet.Source, string) { return src, "" })
+	var poller *fleet.Poller
+	src := probe.NewSSHSource(pool.Client(*targets["web-1"]), &cfg.Hosts[0],
+		probe.Options{NoSpread: true, Checked: func() { poller.PollNow("web-1") }})
+	poller = fleet.NewPoller(cfg, store, func(*fleet.Host) (fleet.Source, string) { return src, "" })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); poller.Wait() }()
 	poller.Start(ctx)

@@ -442,7 +442,7 @@ func clockSensitive(r *hostRow, now time.Time) bool {
 	if r.status.Last == nil {
 		return false
 	}
-	if r.health.State == fleet.Down {
+	if r.health.State == fleet.Down || r.health.State == fleet.Slow {
 		return true
 	}
 	interval := r.status.Host.Interval()

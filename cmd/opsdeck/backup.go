@@ -86,6 +86,7 @@ func openHeadless(g *globals) (*headless, error) {
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
+	conn.oneShot, conn.updates = true, false // backups only: read now, nothing in the background
 	return &headless{loc: loc, cfg: cfg, conn: conn, mgr: conn.actions(g.readOnly),
 		drills: &actions.DrillLog{Path: actions.DefaultDrillPath()}}, nil
 }
@@ -117,6 +118,9 @@ func (hl *headless) backupStatus(ctx context.Context, h *fleet.Host, name string
 	s, err := src.Sample(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("checking %s: %w", h.Name, err)
+	}
+	if st, ok := src.(fleet.Settler); ok {
+		st.Settle(ctx, s)
 	}
 	for i := range s.Backups {
 		if s.Backups[i].Name == name {
@@ -224,8 +228,8 @@ func reportResult(out io.Writer, r actions.Result) error {
 			return withCode(exitRuntime, r.Err)
 		}
 		return nil
-	case actions.Cancelled:
-		return withCode(exitCanceled, fmt.Errorf("%s %s on %s: cancelled", p.Kind, p.Target, p.Host.Name))
+	case actions.Cancelled, actions.Interrupted:
+		return withCode(exitCanceled, fmt.Errorf("%s %s on %s: %s: %v", p.Kind, p.Target, p.Host.Name, r.Outcome, r.Err))
 	}
 	return withCode(exitRuntime, fmt.Errorf("%s %s on %s: %s: %v", p.Kind, p.Target, p.Host.Name, r.Outcome, r.Err))
 }

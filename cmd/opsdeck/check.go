@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
@@ -33,6 +32,7 @@ const (
 
 type checkFlags struct {
 	json, verbose, always bool
+	updates               bool
 	notifyURL, notifyCmd  string
 	timeout               time.Duration
 }
@@ -67,7 +67,8 @@ the exit status, and is retried on the next run.`,
 	fl.StringVar(&f.notifyURL, "notify", "", "POST a Slack-compatible message to this URL when a finding changes state")
 	fl.StringVar(&f.notifyCmd, "notify-cmd", "", "pipe the report to this command when a finding changes state")
 	fl.BoolVar(&f.always, "notify-always", false, "notify on every run, not only on changes")
-	fl.DurationVar(&f.timeout, "timeout", checkDeadline, "deadline for the whole pass")
+	fl.DurationVar(&f.timeout, "timeout", checkDeadline, "deadline for the whole pass; hosts with no answer by then are DOWN")
+	fl.BoolVar(&f.updates, "updates", false, "also count pending updates (apt-get -s upgrade: seconds of CPU on each host)")
 	return cmd
 }
 
@@ -99,7 +100,7 @@ func exitFor(s fleet.State) int {
 		return checkOK
 	case fleet.Warn:
 		return checkWarn
-	case fleet.Crit, fleet.Down:
+	case fleet.Crit, fleet.Down, fleet.Slow:
 		return checkCrit
 	}
 	return checkUnknown
@@ -118,12 +119,15 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if err != nil {
 		return withCode(checkUnknown, err)
 	}
+	conn.oneShot, conn.updates = true, f.updates
 	defer conn.Close()
 	store := fleet.NewStore(cfg.Hosts)
 	loadDrills(store, &actions.DrillLog{Path: actions.DefaultDrillPath()}, slog.New(slog.NewTextHandler(errOut, nil)))
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	pollAll(ctx, cfg, store, conn.source)
+	poller := fleet.NewPoller(cfg, store, conn.source)
+	defer poller.Close()
+	pass, cancel := context.WithTimeout(ctx, f.timeout)
+	poller.Once(pass, fleet.Full)
+	cancel()
 
 	rep := buildReport(store, f.verbose)
 	worst := fleet.OK
@@ -138,9 +142,19 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	} else {
 		printReport(out, rep)
 	}
+	if ctx.Err() != nil {
+		// Interrupted: the report is partial, so no notification (it would
+		// announce changes that did not happen).
+		fmt.Fprintf(errOut, "opsdeck check: %v: the report above is partial; no notification sent\n", context.Cause(ctx))
+		return withCode(exitCanceled, errSilent)
+	}
 	code := exitFor(worst)
 	if f.notifyURL != "" || f.notifyCmd != "" {
-		if err := notify(ctx, rep, f); err != nil {
+		// Notifications get their own deadline, after the pass: a slow pass
+		// never costs the notification.
+		nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+		defer cancel()
+		if err := notify(nctx, rep, f); err != nil {
 			fmt.Fprintln(errOut, "opsdeck check: notification failed:", err)
 			if code < checkCrit {
 				code = checkUnknown
@@ -153,44 +167,8 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	return nil
 }
 
-// pollAll samples every host once (16 at a time), with everything a
-// dashboard poll would check, pending updates included.
-func pollAll(ctx context.Context, cfg *fleet.Config, store *fleet.Store, sourceFor fleet.SourceFor) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i := range cfg.Hosts {
-		h := &cfg.Hosts[i]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			src, why := sourceFor(h)
-			if src == nil {
-				store.SetNote(h.Name, why)
-				return
-			}
-			if c, ok := src.(interface{ Close() }); ok {
-				defer c.Close()
-			}
-			sample := func() {
-				pctx, cancel := context.WithTimeout(ctx, h.Timeout.Duration)
-				defer cancel()
-				start := time.Now()
-				s, err := src.Sample(pctx)
-				store.Record(fleet.Observation{Host: h.Name, At: time.Now(), Sample: s, Err: err, RTT: time.Since(start)})
-			}
-			sample()
-			if w, ok := src.(interface{ WaitUpdates(context.Context) }); ok && h.SecurityOn() {
-				w.WaitUpdates(ctx) // then sample again to include the result
-				if ctx.Err() == nil {
-					sample()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
+// notifyTimeout bounds the notifications after a pass.
+const notifyTimeout = 30 * time.Second
 
 func parseState(s string) fleet.State {
 	for _, st := range fleet.AllStates {
@@ -203,10 +181,11 @@ func parseState(s string) fleet.State {
 
 func buildReport(store *fleet.Store, verbose bool) Report {
 	snap, _ := store.Snapshot()
-	now := time.Now()
-	rep := Report{Time: now.UTC()}
+	rep := Report{Time: time.Now().UTC()}
 	for i := range snap {
-		hl := fleet.Assess(&snap[i], now)
+		// Judged as of the host's own answer in this pass: a long pass
+		// never makes its early answers look stale.
+		hl := fleet.Assess(&snap[i], answeredAt(&snap[i], time.Now()))
 		hr := HostReport{Name: snap[i].Host.Name, State: hl.State.String(), Findings: []Finding{}}
 		if hl.State != fleet.OK {
 			hr.Reason = hl.Reason
@@ -222,6 +201,18 @@ func buildReport(store *fleet.Store, verbose bool) Report {
 		rep.Hosts = append(rep.Hosts, hr)
 	}
 	return rep
+}
+
+// answeredAt is when the host's observation of this pass was made (now
+// when it has none).
+func answeredAt(st *fleet.HostStatus, now time.Time) time.Time {
+	switch {
+	case st.Err != "":
+		return st.ErrAt
+	case st.Last != nil:
+		return st.Last.At
+	}
+	return now
 }
 
 func printReport(out io.Writer, rep Report) {

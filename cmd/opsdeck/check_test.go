@@ -18,6 +18,7 @@ import (
 func checkConfig(t *testing.T, f *fleettest.Fleet, diskCrit map[string]float64, security bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[defaults]\nidentity_files = [%q]\nknown_hosts = %q\nssh_config = \"/dev/null\"\ntimeout = \"3s\"\nsecurity = %v\n", f.ClientKey.Path, f.KnownHosts, security)
+	b.WriteString(fleettest.Hermetic)
 	for _, h := range f.Hosts {
 		fmt.Fprintf(&b, "[[hosts]]\nname = %q\naddress = %q\nport = %d\n", h.Name, h.Listen, h.Port)
 		if c, ok := diskCrit[h.Name]; ok {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -116,8 +115,9 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// testConnections connects to every SSH host (bounded concurrency, each
-// within its timeout), prints one line per host and returns the failures.
+// testConnections polls every SSH host once, the way the dashboard does
+// (connect, then the light probe within the host's timeout), prints one
+// line per host and returns the failures.
 func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 	conn, err := connect(c)
 	if err != nil {
@@ -125,34 +125,19 @@ func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 		return 1
 	}
 	defer conn.Close()
-	type result struct {
-		took time.Duration
-		err  error
-	}
-	results := make([]result, len(c.Hosts))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i := range c.Hosts {
-		h := &c.Hosts[i]
+	store := fleet.NewStore(c.Hosts)
+	poller := fleet.NewPoller(c, store, func(h *fleet.Host) (fleet.Source, string) {
 		if h.Local() {
-			continue
+			return nil, "local"
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			tctx, cancel := context.WithTimeout(ctx, h.Timeout.Duration)
-			defer cancel()
-			start := time.Now()
-			_, err := conn.client(h).Run(tctx, "true", nil, 1024)
-			results[i] = result{time.Since(start), err}
-		}()
-	}
-	wg.Wait()
+		return conn.checks(h), ""
+	})
+	defer poller.Close()
+	poller.Once(ctx, fleet.Light)
+	snap, _ := store.Snapshot()
 	failed := 0
-	for i := range c.Hosts {
-		h := &c.Hosts[i]
+	for i := range snap {
+		st, h := &snap[i], snap[i].Host
 		if h.Local() {
 			continue
 		}
@@ -160,12 +145,12 @@ func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 		if h.Resolved.Via != "" {
 			where += " via " + h.Resolved.Via
 		}
-		if err := results[i].err; err != nil {
+		if st.Err != "" || st.Last == nil {
 			failed++
-			fmt.Fprintf(out, "FAIL  %s  %s: %s\n", h.Name, where, fleet.Sanitize(err.Error(), fleet.MaxText))
+			fmt.Fprintf(out, "FAIL  %s  %s: %s\n", h.Name, where, fleet.Sanitize(st.Err, fleet.MaxText))
 			continue
 		}
-		fmt.Fprintf(out, "ok    %s  %s  %s\n", h.Name, where, results[i].took.Round(time.Millisecond))
+		fmt.Fprintf(out, "ok    %s  %s  %s\n", h.Name, where, st.RTT.Round(time.Millisecond))
 	}
 	return failed
 }

@@ -54,6 +54,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	drills := &actions.DrillLog{Path: actions.DefaultDrillPath()}
 	loadDrills(store, drills, logger)
 	poller := fleet.NewPoller(cfg, store, conn.source)
+	conn.setPollNow(poller.PollNow)
 	poller.Start(ctx)
 
 	mgr := conn.actions(g.readOnly)

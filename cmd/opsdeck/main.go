@@ -10,6 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet/sshx"
 )
 
 // Exit codes of opsdeck (opsdeck check will follow the monitoring-plugin
@@ -38,10 +41,60 @@ func withCode(code int, err error) error {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background(), func(msg string) {
+		fmt.Fprintln(os.Stderr, "opsdeck:", msg)
+		os.Exit(exitCanceled)
+	})
 	code := run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// stopWithin bounds how long opsdeck may take to stop after SIGINT or
+// SIGTERM: an action in flight gets its grace to clean up, nothing more.
+const stopWithin = sshx.ExecGrace + 5*time.Second
+
+// interruptible returns a context that the first SIGINT or SIGTERM cancels,
+// with "interrupted by SIGTERM" as its cause: every command stops and
+// reports what it has. A second signal, or the first one not obeyed within
+// stopWithin, calls exit at once.
+func interruptible(parent context.Context, exit func(msg string)) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		var first os.Signal
+		select {
+		case first = <-sigs:
+		case <-done:
+			return
+		}
+		cancel(fmt.Errorf("interrupted by %s", signalName(first)))
+		t := time.NewTimer(stopWithin)
+		select {
+		case sig := <-sigs:
+			exit(fmt.Sprintf("second %s: exiting at once", signalName(sig)))
+		case <-t.C:
+			exit(fmt.Sprintf("did not stop within %s of %s: exiting", stopWithin, signalName(first)))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
 
 // run executes the command line and returns the exit code.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"sync"
+	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -17,6 +18,13 @@ type fleetConn struct {
 	pool    *sshx.Pool
 	targets map[string]*sshx.Target
 
+	// oneShot: sources for a one-pass check (heavy checks run after the
+	// poll, CPU measured over a second); updates: count pending updates.
+	oneShot, updates bool
+	// pollNow polls a host at once (set once the poller exists): a heavy
+	// check's result shows as soon as it is in.
+	pollNow func(host string)
+
 	mu       sync.Mutex
 	rechecks map[string]func()
 }
@@ -29,7 +37,7 @@ func connect(cfg *fleet.Config) (*fleetConn, error) {
 		return nil, err
 	}
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy})
-	return &fleetConn{cfg: cfg, pool: pool, targets: targets, rechecks: map[string]func(){}}, nil
+	return &fleetConn{cfg: cfg, pool: pool, targets: targets, updates: true, rechecks: map[string]func(){}}, nil
 }
 
 // Close closes every connection.
@@ -46,10 +54,22 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 		fleet.Source
 		Recheck()
 	}
+	name := h.Name
+	opt := probe.Options{Updates: c.updates, Checked: func() {
+		c.mu.Lock()
+		poll := c.pollNow
+		c.mu.Unlock()
+		if poll != nil {
+			poll(name)
+		}
+	}}
+	if c.oneShot {
+		opt.OneShot, opt.Baseline = true, oneShotBaseline
+	}
 	if h.Local() {
-		src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h)
+		src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h, opt)
 	} else {
-		src = probe.NewSSHSource(c.client(h), h)
+		src = probe.NewSSHSource(c.client(h), h, opt)
 	}
 	c.mu.Lock()
 	c.rechecks[h.Name] = src.Recheck
@@ -57,9 +77,20 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 	return src
 }
 
+// oneShotBaseline is the CPU window of a one-pass check: long enough to
+// mean something, with nothing of ours running on the host.
+const oneShotBaseline = time.Second
+
 // source is a fleet.SourceFor: checks plus the host's TLS endpoints.
 func (c *fleetConn) source(h *fleet.Host) (fleet.Source, string) {
 	return fleet.WithCerts(c.checks(h), h), ""
+}
+
+// setPollNow tells the sources how to poll a host at once.
+func (c *fleetConn) setPollNow(fn func(string)) {
+	c.mu.Lock()
+	c.pollNow = fn
+	c.mu.Unlock()
 }
 
 // recheck makes a host's next poll check its backups (after a snapshot).

@@ -53,7 +53,13 @@ func (f *Fleet) WriteKnownHosts(tb testing.TB) {
 
 // Defaults is the [defaults] table that points opsdeck at this fleet: its
 // client key and known_hosts, no ~/.ssh/config, no security checklist
-// (tests that want it turn it on in their own config).
+// (tests that want it turn it on in their own config), after Hermetic; a
+// test may append more [defaults] keys.
 func (f *Fleet) Defaults() string {
-	return fmt.Sprintf("[defaults]\nidentity_files = [%q]\nknown_hosts = %q\nssh_config = \"/dev/null\"\nsecurity = false\n", f.ClientKey.Path, f.KnownHosts)
+	return Hermetic + fmt.Sprintf("[defaults]\nidentity_files = [%q]\nknown_hosts = %q\nssh_config = \"/dev/null\"\nsecurity = false\n", f.ClientKey.Path, f.KnownHosts)
 }
+
+// Hermetic is the [thresholds] table of every test config: the test hosts
+// are this machine, and CI's machine may be busy, so CPU and load are not
+// judged unless a test is about them (it then sets its own per host).
+const Hermetic = "[thresholds]\ncpu = { off = true }\nload = { off = true }\n"

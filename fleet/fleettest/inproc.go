@@ -35,6 +35,7 @@ type Server struct {
 	conns   map[net.Conn]bool
 	done    chan struct{}
 	mode    Misbehaviour
+	execs   int // exec requests received
 	// Flooded counts the streams a Flood server ended because the client
 	// closed them.
 	flooded int
@@ -63,6 +64,13 @@ func (s *Server) behaviour() Misbehaviour {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mode
+}
+
+// Execs is how many exec requests the server received.
+func (s *Server) Execs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.execs
 }
 
 // FloodsClosed is how many flooding streams the client closed.
@@ -192,6 +200,9 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			req.Reply(false, nil)
 			return
 		}
+		s.mu.Lock()
+		s.execs++
+		s.mu.Unlock()
 		switch s.behaviour() {
 		case NoExecReply:
 			select {

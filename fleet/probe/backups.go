@@ -7,15 +7,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
 )
-
-// BackupEvery is how often backups are checked: slower than resources,
-// since listing artefacts or a restic repository costs more than /proc.
-const BackupEvery = time.Minute
 
 // BackupCommand is the shell command that reports a backup's artefacts,
 // every configured value quoted.
@@ -186,53 +181,4 @@ func parseCommandBackup(st *fleet.BackupStatus, sec *Section) error {
 		}
 	}
 	return nil
-}
-
-// backupCache runs each backup's check at BackupEvery and carries its last
-// status into the samples in between.
-type backupCache struct {
-	mu     sync.Mutex
-	last   map[string]fleet.BackupStatus
-	forced bool
-}
-
-// due lists the indexes of backups to check now.
-func (c *backupCache) due(bs []fleet.Backup, now time.Time) []int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []int
-	for i := range bs {
-		st, ok := c.last[bs[i].Name]
-		if c.forced || !ok || now.Sub(st.CheckedAt) >= BackupEvery {
-			out = append(out, i)
-		}
-	}
-	c.forced = false
-	return out
-}
-
-// Recheck makes every backup due at the next poll (after a snapshot).
-func (c *backupCache) Recheck() {
-	c.mu.Lock()
-	c.forced = true
-	c.mu.Unlock()
-}
-
-// merge stores fresh statuses and returns every backup's latest.
-func (c *backupCache) merge(bs []fleet.Backup, fresh []fleet.BackupStatus) []fleet.BackupStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.last == nil {
-		c.last = map[string]fleet.BackupStatus{}
-	}
-	for _, st := range fresh {
-		c.last[st.Name] = st
-	}
-	var out []fleet.BackupStatus
-	for i := range bs {
-		if st, ok := c.last[bs[i].Name]; ok {
-			out = append(out, st)
-		}
-	}
-	return out
 }

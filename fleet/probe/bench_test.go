@@ -122,7 +122,7 @@ func BenchmarkPollCycle(b *testing.B) {
 			runtime.ReadMemStats(&ms0)
 			for i := range srcs {
 				c := pool.Client(sshx.Target{Name: fmt.Sprintf("sim-%d", i), Addr: addr, User: "bench", IdentityFiles: []string{key}})
-				srcs[i] = probe.NewSSHSource(c, simHost)
+				srcs[i] = probe.NewSSHSource(c, simHost, probe.Options{})
 			}
 			cycle := func() {
 				var wg sync.WaitGroup

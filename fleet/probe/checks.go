@@ -2,93 +2,260 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
-// hostChecks is what every source of a host does beyond resources, over SSH
-// or on this machine: count service restarts across polls, check backups
-// at their cadence, and read the security checklist (pending updates in
-// the background).
-type hostChecks struct {
-	host     *fleet.Host
-	restarts restarts
-	backups  backupCache
-	security securityCache
-	updates  *updatesChecker // nil when the security checklist is off
+// Options tune how a host is sampled.
+type Options struct {
+	// Baseline is how long the first poll measures CPU over: two readings
+	// of /proc/stat this far apart (default DefaultBaseline). A one-pass
+	// check uses at least a second.
+	Baseline time.Duration
+	// OneShot runs nothing in the background: the heavy checks run in
+	// Settle, after the poll (opsdeck check).
+	OneShot bool
+	// Updates counts pending updates: in the background every
+	// UpdatesEvery, or in Settle when OneShot.
+	Updates bool
+	// NoSpread starts the heavy checks with the first poll instead of at a
+	// random time after it (a fleet of one; tests).
+	NoSpread bool
+	// Checked is called after a background heavy check finished, so its
+	// result can be shown at once (the dashboard polls the host).
+	Checked func()
 }
 
-func newHostChecks(h *fleet.Host, run Runner) *hostChecks {
-	c := &hostChecks{host: h}
+// DefaultBaseline is the CPU window of a host's first poll.
+const DefaultBaseline = 250 * time.Millisecond
+
+// Cadence, deadline and first-run spread of the heavy checks. Each runs in
+// a session of its own, never inside a poll: a slow heavy check is that
+// check's problem (UNKNOWN with its reason, retried within minutes), never
+// a DOWN host, and its load never lands in a CPU reading.
+const (
+	BackupEvery    = time.Minute
+	backupsTimeout = 2 * time.Minute
+	backupsFirst   = 15 * time.Second
+
+	securityTimeout = time.Minute
+	securityFirst   = 30 * time.Second
+
+	// UpdatesEvery is how often pending updates are counted: a simulated
+	// apt upgrade costs seconds of CPU on the host.
+	UpdatesEvery   = 30 * time.Minute
+	updatesTimeout = 5 * time.Minute
+	updatesFirst   = 5 * time.Minute
+)
+
+// hostChecks is what every source of a host does beyond resources and
+// services, over SSH or on this machine: count service restarts across
+// polls, keep CPU readings clean of our own load, and run the heavy checks
+// (backups, the security checklist, pending updates) apart from polls.
+type hostChecks struct {
+	host     *fleet.Host
+	opt      Options
+	restarts restarts
+	backups  *fleet.Periodic[[]fleet.BackupStatus]  // nil without backups
+	security *fleet.Periodic[*fleet.SecurityStatus] // nil when the checklist is off
+	updates  *fleet.Periodic[*fleet.SecurityStatus] // nil when off or not asked for
+
+	mu      sync.Mutex
+	prevAt  time.Time // the previous poll's reading
+	prevCPU *fleet.Sample
+}
+
+func newHostChecks(h *fleet.Host, run Runner, opt Options) *hostChecks {
+	c := &hostChecks{host: h, opt: opt}
+	sudo := h.Sudo != nil && *h.Sudo
+	first := func(d time.Duration) time.Duration {
+		if opt.OneShot || opt.NoSpread {
+			return 0
+		}
+		return d
+	}
+	if len(h.Backups) > 0 {
+		c.backups = fleet.NewPeriodic(BackupEvery, backupsTimeout, first(backupsFirst), func(ctx context.Context) ([]fleet.BackupStatus, error) {
+			due := make([]int, len(h.Backups))
+			for i := range due {
+				due[i] = i
+			}
+			secs, err := runSteps(ctx, run, backupSteps(h, due))
+			if err != nil {
+				return nil, err
+			}
+			return backupStatuses(h, due, secs, time.Now()), nil
+		}).Then(opt.Checked)
+	}
 	if h.SecurityOn() {
-		c.updates = newUpdatesChecker(run)
+		c.security = fleet.NewPeriodic(fleet.SecurityEvery, securityTimeout, first(securityFirst), func(ctx context.Context) (*fleet.SecurityStatus, error) {
+			secs, err := runSteps(ctx, run, securitySteps(sudo))
+			if err != nil {
+				return nil, err
+			}
+			return securityStatus(secs, time.Now()), nil
+		}).Then(opt.Checked)
+		if opt.Updates {
+			c.updates = fleet.NewPeriodic(UpdatesEvery, updatesTimeout, first(updatesFirst), func(ctx context.Context) (*fleet.SecurityStatus, error) {
+				return checkUpdates(ctx, run)
+			}).Then(opt.Checked)
+		}
 	}
 	return c
 }
 
-// round is what one poll checks besides resources and services.
-type round struct {
-	backups  []int // indexes of the backups due
-	security bool
-}
-
-// plan chooses what this poll checks and returns the probe steps for it.
-func (c *hostChecks) plan(now time.Time) (round, []Step) {
-	r := round{backups: c.backups.due(c.host.Backups, now)}
-	steps := backupSteps(c.host, r.backups)
-	if c.updates != nil && c.security.due(now) {
-		r.security = true
-		steps = append(steps, securitySteps(c.host.Sudo != nil && *c.host.Sudo)...)
+// baseline is the CPU window of the first poll, or 0 when a previous
+// reading exists.
+func (c *hostChecks) baseline(first bool) time.Duration {
+	switch {
+	case !first:
+		return 0
+	case c.opt.Baseline > 0:
+		return c.opt.Baseline
 	}
-	return r, steps
+	return DefaultBaseline
 }
 
-// finish completes a sample from the sections of a round: restart counts
-// for its services, the backups (fresh or carried over), the checklist.
-// runErr is why the checks could not run at all (their statuses say so).
-func (c *hostChecks) finish(smp *fleet.Sample, secs map[string]*Section, r round, runErr error) {
+// finish completes a poll's sample: restart counts for its services, CPU
+// kept clean of our own heavy checks, the heavy checks' latest results;
+// and starts the heavy checks that are due.
+func (c *hostChecks) finish(smp *fleet.Sample) {
 	for i := range smp.Services {
 		c.restarts.apply(&smp.Services[i], smp.At)
 	}
-	fresh := backupStatuses(c.host, r.backups, secs, smp.At)
-	if runErr != nil {
-		for i := range fresh {
-			fresh[i].Err = fleet.Sanitize(runErr.Error(), 200)
+	c.guardCPU(smp)
+	c.fill(smp)
+	if c.opt.OneShot {
+		return
+	}
+	for _, p := range []interface{ Poke(time.Time) }{c.backups, c.security, c.updates} {
+		if !isNil(p) {
+			p.Poke(smp.At)
 		}
 	}
-	smp.Backups = c.backups.merge(c.host.Backups, fresh)
+}
+
+// guardCPU keeps a CPU reading only when none of our heavy checks ran on
+// the host during its window: otherwise the last clean reading is carried
+// (CPUCarried), so an apt-get scan never shows as the host's load.
+func (c *hostChecks) guardCPU(smp *fleet.Sample) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	since := c.prevAt
+	c.prevAt = smp.At
+	if !smp.Known(fleet.MetricCPU) || since.IsZero() {
+		if smp.Known(fleet.MetricCPU) {
+			c.prevCPU = smp
+		}
+		return
+	}
+	if !c.backups.Overlaps(since) && !c.security.Overlaps(since) && !c.updates.Overlaps(since) {
+		c.prevCPU = smp
+		return
+	}
+	if c.prevCPU == nil {
+		smp.MarkUnknown(fleet.MetricCPU, "not measured: opsdeck's own checks were running on the host")
+		return
+	}
+	smp.CPU, smp.PerCore, smp.CPUCarried = c.prevCPU.CPU, c.prevCPU.PerCore, true
+}
+
+// fill adds the heavy checks' latest results to smp.
+func (c *hostChecks) fill(smp *fleet.Sample) {
+	if c.backups != nil {
+		smp.Backups = backupResults(c.host, c.backups)
+	}
+	if c.security == nil {
+		return
+	}
+	sec, at, ok, err := c.security.Result()
+	switch {
+	case err != nil:
+		msg := "check failed: " + fleet.Sanitize(err.Error(), 200)
+		smp.Security = &fleet.SecurityStatus{CheckedAt: time.Now(), ListenErr: msg, SSHDErr: msg, Pending: -1, Security: -1}
+	case ok:
+		cp := *sec
+		cp.CheckedAt = at
+		smp.Security = &cp
+	default:
+		return // not checked yet: no finding either way
+	}
 	if c.updates == nil {
 		return
 	}
-	var sec *fleet.SecurityStatus
-	if r.security && runErr == nil {
-		sec = securityStatus(secs, smp.At)
+	switch u, _, ok, err := c.updates.Result(); {
+	case err != nil:
+		smp.Security.UpdatesErr = "check failed: " + fleet.Sanitize(err.Error(), 200)
+	case ok:
+		smp.Security.PkgManager, smp.Security.Pending, smp.Security.Security, smp.Security.Reboot = u.PkgManager, u.Pending, u.Security, u.Reboot
 	}
-	smp.Security = c.security.merge(sec)
-	if smp.Security != nil {
-		c.updates.fill(smp.Security)
+}
+
+func backupResults(h *fleet.Host, p *fleet.Periodic[[]fleet.BackupStatus]) []fleet.BackupStatus {
+	v, _, ok, err := p.Result()
+	if err != nil {
+		out := make([]fleet.BackupStatus, len(h.Backups))
+		for i := range h.Backups {
+			b := &h.Backups[i]
+			out[i] = fleet.BackupStatus{Name: b.Name, Kind: b.Kind, Size: -1, PrevSize: -1, Count: -1, CheckedAt: time.Now(),
+				Err: "check failed: " + fleet.Sanitize(err.Error(), 200)}
+		}
+		return out
 	}
-	c.updates.poke(smp.At)
+	if !ok {
+		return nil // not checked yet
+	}
+	return append([]fleet.BackupStatus(nil), v...)
+}
+
+// Settle runs the heavy checks now, together, each under its own deadline
+// within ctx, and adds their results to smp (a one-pass check).
+func (c *hostChecks) Settle(ctx context.Context, smp *fleet.Sample) {
+	var wg sync.WaitGroup
+	for _, p := range []interface{ Now(context.Context) }{c.backups, c.security, c.updates} {
+		if isNil(p) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.Now(ctx)
+		}()
+	}
+	wg.Wait()
+	c.fill(smp)
 }
 
 // Recheck makes the next poll check every backup (after a snapshot).
-func (c *hostChecks) Recheck() { c.backups.Recheck() }
-
-// WaitUpdates waits for a running updates check (a one-pass check wants
-// its result).
-func (c *hostChecks) WaitUpdates(ctx context.Context) {
-	if c.updates != nil {
-		c.updates.wait(ctx)
+func (c *hostChecks) Recheck() {
+	if c.backups != nil {
+		c.backups.Force()
 	}
 }
 
-// Close ends a background updates check.
+// Close ends the heavy checks under way.
 func (c *hostChecks) Close() {
-	if c.updates != nil {
-		c.updates.Close()
+	for _, p := range []interface{ Close() }{c.backups, c.security, c.updates} {
+		if !isNil(p) {
+			p.Close()
+		}
 	}
+}
+
+// isNil tells a nil *Periodic inside an interface.
+func isNil(p any) bool {
+	switch v := p.(type) {
+	case *fleet.Periodic[[]fleet.BackupStatus]:
+		return v == nil
+	case *fleet.Periodic[*fleet.SecurityStatus]:
+		return v == nil
+	}
+	return p == nil
 }
 
 // serviceSteps are the status steps of the host's services (local hosts;
@@ -99,4 +266,24 @@ func (c *hostChecks) serviceSteps() []Step {
 		steps[i] = Step{fmt.Sprintf("svc%d", i), StatusCommand(&c.host.Services[i])}
 	}
 	return steps
+}
+
+// runSteps runs steps as one script in a session of their own and splits
+// the output into sections.
+func runSteps(ctx context.Context, run Runner, steps []Step) (map[string]*Section, error) {
+	nonce := newNonce()
+	var b strings.Builder
+	fmt.Fprintf(&b, "m=%s\nexport LC_ALL=C\n", Quote("@@opsdeck-"+nonce))
+	for _, st := range steps {
+		fmt.Fprintf(&b, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", st.Name, st.Cmd, st.Name)
+	}
+	b.WriteString("exit 0\n")
+	res, err := run.Run(ctx, "sh", []byte(b.String()), MaxOutput)
+	switch {
+	case err != nil:
+		return nil, err
+	case res.Truncated:
+		return nil, errors.New("output over " + fleet.FormatBytes(MaxOutput) + ", cut")
+	}
+	return Split(res.Stdout, nonce), nil
 }

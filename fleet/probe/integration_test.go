@@ -41,7 +41,7 @@ poll_interval = "1s"
 timeout = "2s"
 ssh_config = "/dev/null"
 security = false
-%s`, f.ClientKey.Path, f.KnownHosts, policy, hostsTOML)
+%s%s`, f.ClientKey.Path, f.KnownHosts, policy, fleettest.Hermetic, hostsTOML)
 	cfg, err := fleet.Parse("test.toml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ security = false
 		NoAgent: true, KeepAlive: time.Second, KeepAliveTimeout: time.Second})
 	store := fleet.NewStore(cfg.Hosts)
 	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h), ""
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h, probe.Options{NoSpread: true}), ""
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	poller.Start(ctx)
@@ -416,9 +416,12 @@ port = %d
 	targets, _ := sshx.Resolve(cfg)
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
 	defer pool.Close()
-	src := probe.NewSSHSource(pool.Client(*targets["db-1"]), &cfg.Hosts[0])
+	src := probe.NewSSHSource(pool.Client(*targets["db-1"]), &cfg.Hosts[0], probe.Options{OneShot: true})
 	defer src.Close()
 	s, err := src.Sample(context.Background())
+	if err == nil {
+		src.Settle(context.Background(), s)
+	}
 	if err != nil || s.Security == nil {
 		t.Fatalf("%v %+v", err, s)
 	}
@@ -461,11 +464,14 @@ func TestIntegration_SecurityPublicListenerInNetns(t *testing.T) {
 	targets, _ := sshx.Resolve(cfg)
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
 	defer pool.Close()
-	src := probe.NewSSHSource(pool.Client(*targets["db-9"]), &cfg.Hosts[0])
+	src := probe.NewSSHSource(pool.Client(*targets["db-9"]), &cfg.Hosts[0], probe.Options{OneShot: true})
 	defer src.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s, err := src.Sample(ctx)
+	if err == nil {
+		src.Settle(ctx, s)
+	}
 	if err != nil || s.Security == nil {
 		t.Fatalf("%v\n%s", err, target.Log())
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,8 +57,8 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 // WithChecks adds the status of h's services and backups and its security
 // checklist, read by running their commands through run, to the samples of
 // src (this machine's gopsutil source).
-func WithChecks(src fleet.Source, run Runner, h *fleet.Host) *LocalChecks {
-	return &LocalChecks{hostChecks: newHostChecks(h, run), src: src, run: run, nonce: newNonce()}
+func WithChecks(src fleet.Source, run Runner, h *fleet.Host, opt Options) *LocalChecks {
+	return &LocalChecks{hostChecks: newHostChecks(h, run, opt), src: src, run: run, nonce: newNonce()}
 }
 
 // LocalChecks is a local host's source: gopsutil resources plus the same
@@ -73,7 +72,8 @@ type LocalChecks struct {
 	mu sync.Mutex
 }
 
-// Sample implements fleet.Source.
+// Sample implements fleet.Source: gopsutil's resources, then the services'
+// status in one local script.
 func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
 	smp, err := s.src.Sample(ctx)
 	if err != nil {
@@ -81,20 +81,9 @@ func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, steps := s.plan(smp.At)
-	steps = append(steps, s.serviceSteps()...)
 	secs := map[string]*Section{}
-	if len(steps) > 0 {
-		var script strings.Builder
-		fmt.Fprintf(&script, "m=%s\n", Quote("@@opsdeck-"+s.nonce))
-		for _, st := range steps {
-			fmt.Fprintf(&script, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", st.Name, st.Cmd, st.Name)
-		}
-		var res *sshx.Result
-		res, err = s.run.Run(ctx, "sh", []byte(script.String()), MaxOutput)
-		if err == nil {
-			secs = Split(res.Stdout, s.nonce)
-		}
+	if steps := s.serviceSteps(); len(steps) > 0 {
+		secs, err = runSteps(ctx, s.run, steps)
 	}
 	for i := range s.host.Services {
 		st := ParseService(&s.host.Services[i], secs[fmt.Sprintf("svc%d", i)], smp.Uptime, smp.At)
@@ -103,6 +92,6 @@ func (s *LocalChecks) Sample(ctx context.Context) (*fleet.Sample, error) {
 		}
 		smp.Services = append(smp.Services, st)
 	}
-	s.finish(smp, secs, r, err)
+	s.finish(smp)
 	return smp, nil
 }

@@ -7,6 +7,8 @@ package probe
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,18 +25,21 @@ func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// Script builds the probe: resources, then each service's status. nonce makes the section markers impossible for
-// the host's data to imitate. baseline adds a first CPU reading 250 ms
-// before the second, for the first poll of a host (CPU % needs two).
-func Script(nonce string, mounts []string, services []fleet.Service, baseline bool, extra ...Step) []byte {
+// Script builds the probe: resources, then each service's status. nonce
+// makes the section markers impossible for the host's data to imitate.
+// baseline, when not 0, adds a first CPU reading that long before the
+// second, for the first poll of a host (CPU % needs two).
+func Script(nonce string, mounts []string, services []fleet.Service, baseline time.Duration, extra ...Step) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "m=%s\nexport LC_ALL=C\n", Quote("@@opsdeck-"+nonce))
 	section := func(name, cmd string) {
 		fmt.Fprintf(&b, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", name, cmd, name)
 	}
-	if baseline {
+	if baseline > 0 {
 		section("stat0", "grep -E '^cpu' /proc/stat")
-		b.WriteString("sleep 0.25 2>/dev/null || sleep 1\n")
+		// POSIX sleep takes whole seconds; GNU and busybox take fractions.
+		fmt.Fprintf(&b, "sleep %s 2>/dev/null || sleep %d\n",
+			strconv.FormatFloat(baseline.Seconds(), 'f', -1, 64), int(math.Ceil(baseline.Seconds())))
 	}
 	section("stat", "grep -E '^(cpu|btime)' /proc/stat")
 	section("meminfo", "cat /proc/meminfo")

@@ -8,7 +8,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -27,14 +26,6 @@ func securitySteps(sudo bool) []Step {
 		{"sshd", "PATH=$PATH:/usr/sbin:/sbin; if ! " + pre + "sshd -T 2>/dev/null; then echo '#files'; cat /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null; fi; true"},
 	}
 }
-
-// UpdatesEvery is how often pending updates are counted. A simulated apt
-// upgrade costs seconds of CPU, so it runs in a session of its own, in the
-// background, never inside a poll.
-const UpdatesEvery = 30 * time.Minute
-
-// updatesTimeout bounds one updates check.
-const updatesTimeout = 5 * time.Minute
 
 func updatesScript() []byte {
 	return []byte("if command -v apt-get >/dev/null 2>&1; then echo '#apt'; apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | grep '^Inst'; " +
@@ -202,93 +193,21 @@ func ParseUpdates(lines []string) (mgr string, pending, security int, reboot boo
 	return mgr, pending, security, reboot, nil
 }
 
-// updatesChecker counts pending updates in the background, one check at a
-// time, and keeps the last result. Close ends a running check.
-type updatesChecker struct {
-	run    Runner
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu      sync.Mutex
-	running bool
-	at      time.Time // last start; zero before the first
-	last    *fleet.SecurityStatus
-}
-
-func newUpdatesChecker(run Runner) *updatesChecker {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &updatesChecker{run: run, ctx: ctx, cancel: cancel}
-}
-
-// poke starts a check when one is due and none runs.
-func (u *updatesChecker) poke(now time.Time) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.running || (!u.at.IsZero() && now.Sub(u.at) < UpdatesEvery) || u.ctx.Err() != nil {
-		return
+// checkUpdates counts pending updates in a session of its own.
+func checkUpdates(ctx context.Context, run Runner) (*fleet.SecurityStatus, error) {
+	secs, err := runSteps(ctx, run, []Step{{"updates", string(updatesScript())}})
+	if err != nil {
+		return nil, err
 	}
-	u.running, u.at = true, now
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
-		ctx, cancel := context.WithTimeout(u.ctx, updatesTimeout)
-		defer cancel()
-		nonce := newNonce()
-		script := append([]byte(fmt.Sprintf("m=%s\necho \"$m begin updates\"\n", Quote("@@opsdeck-"+nonce))), updatesScript()...)
-		script = append(script, []byte("echo \"$m end updates $?\"\n")...)
-		st := &fleet.SecurityStatus{Pending: -1, Security: -1, CheckedAt: time.Now()}
-		res, err := u.run.Run(ctx, "sh", script, MaxOutput)
-		if err != nil {
-			st.UpdatesErr = fleet.Sanitize(err.Error(), 200)
-		} else if lines, err := usableAny(Split(res.Stdout, nonce), "updates"); err != nil {
-			st.UpdatesErr = err.Error()
-		} else if mgr, p, sec, reboot, err := ParseUpdates(lines); err != nil {
-			st.UpdatesErr = fleet.Sanitize(err.Error(), 200)
-		} else {
-			st.PkgManager, st.Pending, st.Security, st.Reboot = mgr, p, sec, reboot
-		}
-		u.mu.Lock()
-		if u.ctx.Err() == nil {
-			u.last = st
-		}
-		u.running = false
-		u.mu.Unlock()
-	}()
-}
-
-// wait blocks until no check is running (or ctx ends).
-func (u *updatesChecker) wait(ctx context.Context) {
-	for {
-		u.mu.Lock()
-		running := u.running
-		u.mu.Unlock()
-		if !running {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(50 * time.Millisecond):
-		}
+	lines, err := usableAny(secs, "updates")
+	if err != nil {
+		return nil, err
 	}
-}
-
-// fill copies the last updates result into s.
-func (u *updatesChecker) fill(s *fleet.SecurityStatus) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.last == nil {
-		s.UpdatesErr = ""
-		return
+	mgr, p, sec, reboot, err := ParseUpdates(lines)
+	if err != nil {
+		return nil, errors.New(fleet.Sanitize(err.Error(), 200))
 	}
-	s.PkgManager, s.Pending, s.Security, s.Reboot, s.UpdatesErr = u.last.PkgManager, u.last.Pending, u.last.Security, u.last.Reboot, u.last.UpdatesErr
-}
-
-// Close stops a running check and waits for it.
-func (u *updatesChecker) Close() {
-	u.cancel()
-	u.wg.Wait()
+	return &fleet.SecurityStatus{CheckedAt: time.Now(), PkgManager: mgr, Pending: p, Security: sec, Reboot: reboot}, nil
 }
 
 // securityStatus parses the listening ports and sshd sections.
@@ -321,30 +240,4 @@ func usableAny(secs map[string]*Section, name string) ([]string, error) {
 		return nil, fmt.Errorf("%s output was cut short", name)
 	}
 	return s.Lines, nil
-}
-
-// securityCache runs the checklist every fleet.SecurityEvery and carries
-// the last result into the samples in between.
-type securityCache struct {
-	mu   sync.Mutex
-	last *fleet.SecurityStatus
-}
-
-func (c *securityCache) due(now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.last == nil || now.Sub(c.last.CheckedAt) >= fleet.SecurityEvery
-}
-
-func (c *securityCache) merge(fresh *fleet.SecurityStatus) *fleet.SecurityStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if fresh != nil {
-		c.last = fresh
-	}
-	if c.last == nil {
-		return nil
-	}
-	cp := *c.last
-	return &cp
 }

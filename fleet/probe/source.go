@@ -29,11 +29,12 @@ type SSHSource struct {
 	prev *Stat
 }
 
-// NewSSHSource samples host h through r: resources (its mounts, or every
-// real filesystem), services, backups at their slower cadence, and the
-// security checklist (pending updates in the background).
-func NewSSHSource(r Runner, h *fleet.Host) *SSHSource {
-	return &SSHSource{hostChecks: newHostChecks(h, r), run: r, nonce: newNonce()}
+// NewSSHSource samples host h through r: each poll reads resources (its
+// mounts, or every real filesystem) and services; backups and the security
+// checklist (pending updates when opt says so) run apart, in sessions of
+// their own.
+func NewSSHSource(r Runner, h *fleet.Host, opt Options) *SSHSource {
+	return &SSHSource{hostChecks: newHostChecks(h, r, opt), run: r, nonce: newNonce()}
 }
 
 func newNonce() string {
@@ -42,14 +43,21 @@ func newNonce() string {
 	return hex.EncodeToString(b[:])
 }
 
+// Connect makes the host's connection (see fleet.Connector).
+func (s *SSHSource) Connect(ctx context.Context, budget time.Duration) error {
+	if c, ok := s.run.(fleet.Connector); ok {
+		return c.Connect(ctx, budget)
+	}
+	return nil
+}
+
 // Sample runs one probe. A transport failure is an error (the host is
 // DOWN); a broken section only makes its metric unknown.
 func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.host
-	r, steps := s.plan(time.Now())
-	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, h.Services, s.prev == nil, steps...), MaxOutput)
+	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, h.Services, s.baseline(s.prev == nil)), MaxOutput)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +75,7 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	}
 	secs := Split(res.Stdout, s.nonce)
 	sample, next := Assemble(secs, s.prev, h.Mounts, h.Services, time.Now())
-	s.finish(sample, secs, r, nil)
+	s.finish(sample)
 	s.prev = next
 	return sample, nil
 }

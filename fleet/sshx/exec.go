@@ -114,6 +114,11 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, std
 	select {
 	case err = <-done:
 		sess.Close()
+		select {
+		case <-full: // the output reached the cap as the command ended
+			return -1, true, nil
+		default:
+		}
 	case <-full:
 		c.pool.async(func() { sess.Close(); <-done })
 		return -1, true, nil

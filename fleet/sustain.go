@@ -1,0 +1,116 @@
+package fleet
+
+import (
+	"fmt"
+	"time"
+)
+
+// Held is a metric's alarm over time: since when it has been at or above
+// its warn and crit levels, and the alarm it raised. A level raises the
+// alarm once held for Pair.For; the alarm then holds until the value drops
+// below Pair.Clear (CRIT eases to WARN below warn), so a value that hovers
+// around a level does not flap.
+type Held struct {
+	WarnSince, CritSince time.Time // start of the current run at or above warn, crit; zero when below
+	Alarm                State     // OK, Warn or Crit
+	Last                 time.Time // the last value fed
+}
+
+// Next feeds a value read at time at. A gap in the data longer than gap
+// (when > 0) starts over: a run is only as long as it was seen.
+func (h Held) Next(v float64, at time.Time, p Pair, gap time.Duration) Held {
+	if !h.Last.IsZero() && gap > 0 && at.Sub(h.Last) > gap {
+		h = Held{}
+	}
+	h.Last = at
+	h.WarnSince = since(h.WarnSince, v >= p.Warn, at)
+	h.CritSince = since(h.CritSince, v >= p.Crit, at)
+	held := func(t time.Time) bool { return !t.IsZero() && at.Sub(t) >= p.For }
+	switch {
+	case h.Alarm != OK && v < p.ClearAt():
+		h.Alarm = OK
+	case held(h.CritSince):
+		h.Alarm = Crit
+	case h.Alarm == Crit && v >= p.Warn:
+		// CRIT holds until the value is below warn.
+	case held(h.WarnSince) || h.Alarm != OK:
+		h.Alarm = Warn
+	}
+	return h
+}
+
+func since(t time.Time, above bool, at time.Time) time.Time {
+	switch {
+	case !above:
+		return time.Time{}
+	case t.IsZero():
+		return at
+	}
+	return t
+}
+
+// heldCheck is the check of a metric whose alarm is h: "cpu 97% for 4m ≥
+// 95%", "cpu 97% for 20s (alerts after 5m)", "cpu 80% (clears below 75%)".
+func heldCheck(name string, v float64, p Pair, unit string, h Held) Check {
+	c := Check{Name: name, Value: v, Limit: p, Unit: unit, State: h.Alarm}
+	val := FormatValue(v, unit)
+	dur := func(t time.Time) string {
+		if p.For <= 0 || t.IsZero() {
+			return ""
+		}
+		return " for " + FormatAge(h.Last.Sub(t))
+	}
+	switch {
+	case h.Alarm == Crit:
+		c.Reason = fmt.Sprintf("%s %s%s ≥ %s", name, val, dur(h.CritSince), FormatValue(p.Crit, unit))
+	case h.Alarm == Warn && v >= p.Warn:
+		c.Reason = fmt.Sprintf("%s %s%s ≥ %s", name, val, dur(h.WarnSince), FormatValue(p.Warn, unit))
+	case h.Alarm == Warn:
+		c.Reason = fmt.Sprintf("%s %s (clears below %s)", name, val, FormatValue(p.ClearAt(), unit))
+	case !h.WarnSince.IsZero():
+		c.Reason = fmt.Sprintf("%s %s%s (alerts after %s)", name, val, dur(h.WarnSince), FormatAge(p.For))
+	default:
+		c.Reason = name + " " + val
+	}
+	return c
+}
+
+// holdGap is how long a metric may go unread before its runs start over.
+func holdGap(h *Host) time.Duration {
+	interval := h.Interval()
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	return max(StaleAfter*interval, 30*time.Second)
+}
+
+// hold feeds a sample's metrics to the alarms in held and returns the
+// updated copy. A carried CPU reading (our own checks ran) is not fed.
+func hold(held map[string]Held, s *Sample, h *Host) map[string]Held {
+	out := make(map[string]Held, len(held)+4)
+	gap := holdGap(h)
+	feed := func(name string, v float64, p Pair) {
+		if !p.Off {
+			out[name] = held[name].Next(v, s.At, p, gap)
+		}
+	}
+	for k, v := range held {
+		out[k] = v
+	}
+	l := h.Limits
+	if s.Known(MetricCPU) && !s.CPUCarried {
+		feed("cpu", s.CPU, l.CPU)
+	}
+	if s.Known(MetricMemory) {
+		feed("memory", s.MemPercent(), l.Memory)
+	}
+	if s.Known(MetricLoad) {
+		feed("load", s.LoadPerCore(), l.Load)
+	}
+	for _, d := range s.Disks {
+		if d.Err == "" {
+			feed("disk "+d.Mount, d.UsedPercent(), l.Disk)
+		}
+	}
+	return out
+}
