@@ -55,7 +55,7 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 		Recheck()
 	}
 	name := h.Name
-	opt := probe.Options{Updates: c.updates, Checked: func() {
+	opt := probe.Options{Updates: c.updates, Fleet: len(c.cfg.Hosts), Checked: func() {
 		c.mu.Lock()
 		poll := c.pollNow
 		c.mu.Unlock()

@@ -24,8 +24,12 @@ type Options struct {
 	// UpdatesEvery, or in Settle when OneShot.
 	Updates bool
 	// NoSpread starts the heavy checks with the first poll instead of at a
-	// random time after it (a fleet of one; tests).
+	// random time after it (tests).
 	NoSpread bool
+	// Fleet is the number of hosts polled together: the first heavy checks
+	// are spread over a window that grows with it (a few hosts need no
+	// spreading), up to each check's cap.
+	Fleet int
 	// Checked is called after a background heavy check finished, so its
 	// result can be shown at once (the dashboard polls the host).
 	Checked func()
@@ -73,14 +77,17 @@ type hostChecks struct {
 func newHostChecks(h *fleet.Host, run Runner, opt Options) *hostChecks {
 	c := &hostChecks{host: h, opt: opt}
 	sudo := h.Sudo != nil && *h.Sudo
-	first := func(d time.Duration) time.Duration {
-		if opt.OneShot || opt.NoSpread {
+	first := func(d, perHost time.Duration) time.Duration {
+		switch {
+		case opt.OneShot || opt.NoSpread:
 			return 0
+		case opt.Fleet > 0:
+			return min(d, time.Duration(opt.Fleet)*perHost)
 		}
 		return d
 	}
 	if len(h.Backups) > 0 {
-		c.backups = fleet.NewPeriodic(BackupEvery, backupsTimeout, first(backupsFirst), func(ctx context.Context) ([]fleet.BackupStatus, error) {
+		c.backups = fleet.NewPeriodic(BackupEvery, backupsTimeout, first(backupsFirst, 50*time.Millisecond), func(ctx context.Context) ([]fleet.BackupStatus, error) {
 			due := make([]int, len(h.Backups))
 			for i := range due {
 				due[i] = i
@@ -93,7 +100,7 @@ func newHostChecks(h *fleet.Host, run Runner, opt Options) *hostChecks {
 		}).Then(opt.Checked)
 	}
 	if h.SecurityOn() {
-		c.security = fleet.NewPeriodic(fleet.SecurityEvery, securityTimeout, first(securityFirst), func(ctx context.Context) (*fleet.SecurityStatus, error) {
+		c.security = fleet.NewPeriodic(fleet.SecurityEvery, securityTimeout, first(securityFirst, 100*time.Millisecond), func(ctx context.Context) (*fleet.SecurityStatus, error) {
 			secs, err := runSteps(ctx, run, securitySteps(sudo))
 			if err != nil {
 				return nil, err
@@ -101,7 +108,7 @@ func newHostChecks(h *fleet.Host, run Runner, opt Options) *hostChecks {
 			return securityStatus(secs, time.Now()), nil
 		}).Then(opt.Checked)
 		if opt.Updates {
-			c.updates = fleet.NewPeriodic(UpdatesEvery, updatesTimeout, first(updatesFirst), func(ctx context.Context) (*fleet.SecurityStatus, error) {
+			c.updates = fleet.NewPeriodic(UpdatesEvery, updatesTimeout, first(updatesFirst, time.Second), func(ctx context.Context) (*fleet.SecurityStatus, error) {
 				return checkUpdates(ctx, run)
 			}).Then(opt.Checked)
 		}
