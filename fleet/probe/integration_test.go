@@ -38,7 +38,7 @@ identity_files = [%q]
 known_hosts = %q
 known_hosts_policy = %q
 poll_interval = "1s"
-timeout = "2s"
+timeout = "10s"
 ssh_config = "/dev/null"
 security = false
 %s%s`, f.ClientKey.Path, f.KnownHosts, policy, fleettest.Hermetic, hostsTOML)
