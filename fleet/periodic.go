@@ -148,9 +148,6 @@ func (p *Periodic[T]) Force() {
 // Overlaps reports whether a run was under way at any time after since:
 // what the host measured then includes the check's own load.
 func (p *Periodic[T]) Overlaps(since time.Time) bool {
-	if p == nil {
-		return false
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.running || p.end.After(since)

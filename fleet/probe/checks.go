@@ -68,6 +68,7 @@ type hostChecks struct {
 	backups  *fleet.Periodic[[]fleet.BackupStatus]  // nil without backups
 	security *fleet.Periodic[*fleet.SecurityStatus] // nil when the checklist is off
 	updates  *fleet.Periodic[*fleet.SecurityStatus] // nil when off or not asked for
+	heavy    []heavyCheck                           // the ones above that are not nil
 
 	mu      sync.Mutex
 	prevAt  time.Time // the previous poll's reading
@@ -113,7 +114,24 @@ func newHostChecks(h *fleet.Host, run Runner, opt Options) *hostChecks {
 			}).Then(opt.Checked)
 		}
 	}
+	if c.backups != nil {
+		c.heavy = append(c.heavy, c.backups)
+	}
+	if c.security != nil {
+		c.heavy = append(c.heavy, c.security)
+	}
+	if c.updates != nil {
+		c.heavy = append(c.heavy, c.updates)
+	}
 	return c
+}
+
+// heavyCheck is what every heavy check does, whatever its result type.
+type heavyCheck interface {
+	Poke(time.Time)
+	Now(context.Context)
+	Overlaps(time.Time) bool
+	Close()
 }
 
 // baseline is the CPU window of the first poll, or 0 when a previous
@@ -140,10 +158,8 @@ func (c *hostChecks) finish(smp *fleet.Sample) {
 	if c.opt.OneShot {
 		return
 	}
-	for _, p := range []interface{ Poke(time.Time) }{c.backups, c.security, c.updates} {
-		if !isNil(p) {
-			p.Poke(smp.At)
-		}
+	for _, h := range c.heavy {
+		h.Poke(smp.At)
 	}
 }
 
@@ -161,7 +177,11 @@ func (c *hostChecks) guardCPU(smp *fleet.Sample) {
 		}
 		return
 	}
-	if !c.backups.Overlaps(since) && !c.security.Overlaps(since) && !c.updates.Overlaps(since) {
+	overlap := false
+	for _, h := range c.heavy {
+		overlap = overlap || h.Overlaps(since)
+	}
+	if !overlap {
 		c.prevCPU = smp
 		return
 	}
@@ -224,14 +244,11 @@ func backupResults(h *fleet.Host, p *fleet.Periodic[[]fleet.BackupStatus]) []fle
 // within ctx, and adds their results to smp (a one-pass check).
 func (c *hostChecks) Settle(ctx context.Context, smp *fleet.Sample) {
 	var wg sync.WaitGroup
-	for _, p := range []interface{ Now(context.Context) }{c.backups, c.security, c.updates} {
-		if isNil(p) {
-			continue
-		}
+	for _, h := range c.heavy {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.Now(ctx)
+			h.Now(ctx)
 		}()
 	}
 	wg.Wait()
@@ -247,22 +264,9 @@ func (c *hostChecks) Recheck() {
 
 // Close ends the heavy checks under way.
 func (c *hostChecks) Close() {
-	for _, p := range []interface{ Close() }{c.backups, c.security, c.updates} {
-		if !isNil(p) {
-			p.Close()
-		}
+	for _, h := range c.heavy {
+		h.Close()
 	}
-}
-
-// isNil tells a nil *Periodic inside an interface.
-func isNil(p any) bool {
-	switch v := p.(type) {
-	case *fleet.Periodic[[]fleet.BackupStatus]:
-		return v == nil
-	case *fleet.Periodic[*fleet.SecurityStatus]:
-		return v == nil
-	}
-	return p == nil
 }
 
 // serviceSteps are the status steps of the host's services (local hosts;
@@ -280,9 +284,9 @@ func (c *hostChecks) serviceSteps() []Step {
 func runSteps(ctx context.Context, run Runner, steps []Step) (map[string]*Section, error) {
 	nonce := newNonce()
 	var b strings.Builder
-	fmt.Fprintf(&b, "m=%s\nexport LC_ALL=C\n", Quote("@@opsdeck-"+nonce))
+	writeHeader(&b, nonce)
 	for _, st := range steps {
-		fmt.Fprintf(&b, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", st.Name, st.Cmd, st.Name)
+		writeSection(&b, st.Name, st.Cmd)
 	}
 	b.WriteString("exit 0\n")
 	res, err := run.Run(ctx, "sh", []byte(b.String()), MaxOutput)

@@ -31,10 +31,8 @@ func Quote(s string) string {
 // second, for the first poll of a host (CPU % needs two).
 func Script(nonce string, mounts []string, services []fleet.Service, baseline time.Duration, extra ...Step) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "m=%s\nexport LC_ALL=C\n", Quote("@@opsdeck-"+nonce))
-	section := func(name, cmd string) {
-		fmt.Fprintf(&b, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", name, cmd, name)
-	}
+	writeHeader(&b, nonce)
+	section := func(name, cmd string) { writeSection(&b, name, cmd) }
 	if baseline > 0 {
 		section("stat0", "grep -E '^cpu' /proc/stat")
 		// POSIX sleep takes whole seconds; GNU and busybox take fractions.
@@ -64,6 +62,16 @@ func Script(nonce string, mounts []string, services []fleet.Service, baseline ti
 	}
 	b.WriteString("exit 0\n")
 	return []byte(b.String())
+}
+
+// writeHeader starts a script whose sections carry nonce in their markers.
+func writeHeader(b *strings.Builder, nonce string) {
+	fmt.Fprintf(b, "m=%s\nexport LC_ALL=C\n", Quote("@@opsdeck-"+nonce))
+}
+
+// writeSection adds a section: its markers around cmd, with cmd's exit code.
+func writeSection(b *strings.Builder, name, cmd string) {
+	fmt.Fprintf(b, "echo \"$m begin %s\"\n%s\necho \"$m end %s $?\"\n", name, cmd, name)
 }
 
 // Step is one more section of the probe: its name and its command.
