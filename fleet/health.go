@@ -67,7 +67,7 @@ type Health struct {
 // Evaluate turns a sample into checks against the limits. held are the
 // metrics' alarms over time (HostStatus.Held); a metric missing from it is
 // judged on this sample alone.
-func Evaluate(s *Sample, l Limits, held map[string]Held) []Check {
+func Evaluate(s *Sample, l Limits, held Alarms) []Check {
 	checks := make([]Check, 0, 4+len(s.Disks))
 	for _, m := range []struct {
 		m    Metric
@@ -94,7 +94,8 @@ func Evaluate(s *Sample, l Limits, held map[string]Held) []Check {
 		case d.Err != "":
 			checks = append(checks, Check{Name: name, State: Unknown, Reason: name + ": " + d.Err})
 		default:
-			checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%", s.At, held))
+			h, ok := held.Get("disk", d.Mount)
+			checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%", s.At, h, ok))
 		}
 	}
 	for i := range s.Services {
@@ -131,20 +132,20 @@ func ServiceCheck(sv *ServiceStatus) Check {
 	return c
 }
 
-func metricCheck(s *Sample, m Metric, name string, v float64, p Pair, unit string, held map[string]Held) Check {
+func metricCheck(s *Sample, m Metric, name string, v float64, p Pair, unit string, held Alarms) Check {
 	if !s.Known(m) {
 		return Check{Name: name, State: Unknown, Limit: p, Unit: unit, Reason: name + ": " + s.Unknown[m]}
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return Check{Name: name, State: Unknown, Limit: p, Unit: unit, Reason: name + ": value is not a number"}
 	}
-	return threshold(name, v, p, unit, s.At, held)
+	h, ok := held.Get(name, "")
+	return threshold(name, v, p, unit, s.At, h, ok)
 }
 
-// threshold judges v against p with the metric's alarm over time, or on v
-// alone when no alarm was kept (a sample judged by itself).
-func threshold(name string, v float64, p Pair, unit string, at time.Time, held map[string]Held) Check {
-	h, ok := held[name]
+// threshold judges v against p with the metric's alarm over time h, or on
+// v alone when no alarm was kept (ok false: a sample judged by itself).
+func threshold(name string, v float64, p Pair, unit string, at time.Time, h Held, ok bool) Check {
 	if !ok || h.Last.Before(at) {
 		h = h.Next(v, at, p, 0)
 	}

@@ -29,10 +29,10 @@ type HostStatus struct {
 	RTT   time.Duration
 	// Drills summarises the restore drills of each backup, by name.
 	Drills map[string]DrillSummary
-	// Held are the resource metrics' alarms over time ("cpu", "disk /var"):
+	// Held are the resource metrics' alarms over time (cpu, disk /var):
 	// how long each has been above its levels. Replaced, never changed in
 	// place, so snapshots keep theirs.
-	Held map[string]Held
+	Held Alarms
 }
 
 // HistoryLen is how many samples of CPU and memory each host keeps for its

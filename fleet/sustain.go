@@ -84,32 +84,60 @@ func holdGap(h *Host) time.Duration {
 	return max(StaleAfter*interval, 30*time.Second)
 }
 
-// hold feeds a sample's metrics to the alarms in held and returns the
-// updated copy. A carried CPU reading (our own checks ran) is not fed.
-func hold(held map[string]Held, s *Sample, h *Host) map[string]Held {
-	out := make(map[string]Held, len(held)+4)
-	gap := holdGap(h)
-	feed := func(name string, v float64, p Pair) {
-		if !p.Off {
-			out[name] = held[name].Next(v, s.At, p, gap)
+// Alarm is one metric's Held: Metric is "cpu", "memory", "load" or
+// "disk", Mount the disk's mount point.
+type Alarm struct {
+	Metric, Mount string
+	Held
+}
+
+// Alarms are a host's metrics' alarms, a few per host: a slice, so that
+// replacing them on every poll is one allocation.
+type Alarms []Alarm
+
+// Get returns the alarm of a metric (mount "" unless a disk).
+func (a Alarms) Get(metric, mount string) (Held, bool) {
+	for i := range a {
+		if a[i].Metric == metric && a[i].Mount == mount {
+			return a[i].Held, true
 		}
 	}
-	for k, v := range held {
-		out[k] = v
-	}
+	return Held{}, false
+}
+
+// hold feeds a sample's metrics to the alarms in prev and returns an
+// updated copy (prev is shared with snapshots). A carried CPU reading (our
+// own checks ran) is not fed. An alarm not fed for longer than the gap is
+// dropped: it would start over anyway.
+func hold(prev Alarms, s *Sample, h *Host) Alarms {
+	out := make(Alarms, 0, max(len(prev), 3+len(s.Disks)))
+	gap := holdGap(h)
 	l := h.Limits
+	feed := func(metric, mount string, v float64, p Pair) {
+		if p.Off {
+			return
+		}
+		held, _ := prev.Get(metric, mount)
+		out = append(out, Alarm{metric, mount, held.Next(v, s.At, p, gap)})
+	}
 	if s.Known(MetricCPU) && !s.CPUCarried {
-		feed("cpu", s.CPU, l.CPU)
+		feed("cpu", "", s.CPU, l.CPU)
 	}
 	if s.Known(MetricMemory) {
-		feed("memory", s.MemPercent(), l.Memory)
+		feed("memory", "", s.MemPercent(), l.Memory)
 	}
 	if s.Known(MetricLoad) {
-		feed("load", s.LoadPerCore(), l.Load)
+		feed("load", "", s.LoadPerCore(), l.Load)
 	}
 	for _, d := range s.Disks {
 		if d.Err == "" {
-			feed("disk "+d.Mount, d.UsedPercent(), l.Disk)
+			feed("disk", d.Mount, d.UsedPercent(), l.Disk)
+		}
+	}
+	fed := len(out)
+	for _, a := range prev {
+		if _, ok := out[:fed].Get(a.Metric, a.Mount); !ok && s.At.Sub(a.Last) <= gap {
+			out = append(out, a)
 		}
 	}
 	return out

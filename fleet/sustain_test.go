@@ -106,3 +106,36 @@ func TestHeld_OffSkipsTheMetric(t *testing.T) {
 		}
 	}
 }
+
+// A disk that cannot be read for one poll keeps its alarm's run; one not
+// seen for longer than the gap is dropped, and every copy handed out stays
+// as it was (snapshots share it).
+func TestHold_CarriesUnreadAlarmsUntilTheGap(t *testing.T) {
+	h := testHost("h")
+	h.Limits.Disk = Pair{Warn: 40, Crit: 90, For: 10 * time.Second}
+	s := okSample(t0) // /var at 50 %
+	a := hold(nil, s, h)
+	first := append(Alarms(nil), a...)
+
+	s2 := okSample(t0.Add(5 * time.Second))
+	s2.Disks[1].Err = "df timed out"
+	b := hold(a, s2, h)
+	if v, ok := b.Get("disk", "/var"); !ok || !v.WarnSince.Equal(t0) {
+		t.Fatalf("unread /var after 5s: %+v %v, want its run kept from t0", v, ok)
+	}
+	s3 := okSample(t0.Add(15 * time.Second))
+	c := hold(b, s3, h)
+	if v, _ := c.Get("disk", "/var"); v.Alarm != Warn {
+		t.Errorf("/var above warn for 15s with for=10s: %s", v.Alarm)
+	}
+	for i := range first {
+		if a[i] != first[i] {
+			t.Fatalf("hold changed its input: %+v, was %+v", a[i], first[i])
+		}
+	}
+	late := okSample(t0.Add(time.Hour))
+	late.Disks = late.Disks[:1]
+	if _, ok := hold(c, late, h).Get("disk", "/var"); ok {
+		t.Errorf("/var unseen for an hour still has an alarm")
+	}
+}

@@ -26,8 +26,8 @@ type Result struct {
 // bounded by ctx, enforced by closing the session (or the connection, when
 // the host stopped answering requests).
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
-	out := &capped{limit: limit, full: make(chan struct{})}
-	errOut := &capped{limit: 4096}
+	streams := &struct{ out, err capped }{capped{limit: limit, full: make(chan struct{})}, capped{limit: 4096}}
+	out, errOut := &streams.out, &streams.err
 	exit, cut, err := c.exec(ctx, cmd, stdin, out, errOut, out.full, 0)
 	if err != nil {
 		return nil, err
@@ -85,10 +85,22 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, std
 		sess.Close()
 		return 0, false, c.lost(cli, err)
 	}
-	started := make(chan error, 1)
-	go func() { started <- sess.Start(cmd) }()
+	// One goroutine starts the command, writes its stdin and waits for
+	// it: its first message is Start's result, its second Wait's.
+	done := make(chan error, 2)
+	go func() {
+		if err := sess.Start(cmd); err != nil {
+			done <- err
+			return
+		}
+		done <- nil
+		if _, err := in.Write(stdin); err == nil {
+			in.Close()
+		}
+		done <- sess.Wait()
+	}()
 	select {
-	case err := <-started:
+	case err := <-done:
 		if err != nil {
 			sess.Close()
 			return 0, false, c.lost(cli, err)
@@ -98,19 +110,13 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, std
 		// closing the connection gives the request back.
 		c.drop(cli, "a command was never started")
 		c.pool.async(func() {
-			if <-started == nil {
+			if <-done == nil {
 				sess.Close()
+				<-done
 			}
 		})
 		return 0, false, &Error{KindTimeout, c.target.Name + " opened a session but never started the command (exec request not answered in time)", ctx.Err()}
 	}
-	done := make(chan error, 1)
-	go func() {
-		if _, err := in.Write(stdin); err == nil {
-			in.Close()
-		}
-		done <- sess.Wait()
-	}()
 	select {
 	case err = <-done:
 		sess.Close()
@@ -147,11 +153,10 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, std
 		}
 		return 0, false, &Error{KindSlow, "command on " + c.target.Name + " started but did not finish in time", ctx.Err()}
 	}
-	var ee *ssh.ExitError
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0, false, nil
-	case errors.As(err, &ee):
+	}
+	if ee := (*ssh.ExitError)(nil); errors.As(err, &ee) {
 		return ee.ExitStatus(), false, nil
 	}
 	return 0, false, c.lost(cli, err)
@@ -230,6 +235,7 @@ type capped struct {
 	limit int
 	over  bool
 	full  chan struct{}
+	one   [1]byte // ReadFrom's probe for more output, kept here so it does not escape per call
 }
 
 func (c *capped) reached() error {
@@ -249,9 +255,8 @@ func (c *capped) ReadFrom(r io.Reader) (int64, error) {
 		return n, err
 	}
 	// The limit was reached or r ended: one more byte tells which.
-	var one [1]byte
 	for {
-		m, err := r.Read(one[:])
+		m, err := r.Read(c.one[:])
 		if m > 0 {
 			break
 		}
