@@ -152,6 +152,21 @@ func (h *Host) SecurityOn() bool { return h.Security == nil || *h.Security }
 // Interval is the host's effective poll interval.
 func (h *Host) Interval() time.Duration { return h.PollInterval.Duration }
 
+// StaleAge is how old the host's data may grow before it is STALE:
+// StaleAfter intervals plus the poll timeout. Polls start an interval after
+// the last one ended and may take up to the timeout, so a slow but healthy
+// host's data is never called stale while its next poll is still in time.
+func (h *Host) StaleAge() time.Duration {
+	interval, timeout := h.Interval(), h.Timeout.Duration
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return StaleAfter*interval + timeout
+}
+
 // LocalAddress is the address that means "this machine, via gopsutil".
 const LocalAddress = "local"
 

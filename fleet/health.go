@@ -160,18 +160,15 @@ func FormatValue(v float64, unit string) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-// StaleAfter is how many poll intervals may pass without new data before a
-// host's metrics are STALE.
+// StaleAfter is how many poll intervals (plus the poll timeout: see
+// Host.StaleAge) may pass without new data before a host's metrics are
+// STALE.
 const StaleAfter = 2
 
 // Assess evaluates a host's status at time now: DOWN when its last poll
 // failed (SLOW when the host answered but the poll ran out of time), UNKNOWN when it never answered, STALE when its data is older than
-// StaleAfter intervals, else the worst of its checks.
+// Host.StaleAge, else the worst of its checks.
 func Assess(st *HostStatus, now time.Time) Health {
-	interval := st.Host.Interval()
-	if interval <= 0 {
-		interval = DefaultPollInterval
-	}
 	switch {
 	case st.Err != "" && (st.Last == nil || !st.ErrAt.Before(st.Last.At)):
 		reason := st.Err
@@ -189,7 +186,7 @@ func Assess(st *HostStatus, now time.Time) Health {
 		}
 		return Health{State: Unknown, Reason: reason}
 	}
-	if age := now.Sub(st.Last.At); age > StaleAfter*interval {
+	if age := now.Sub(st.Last.At); age > st.Host.StaleAge() {
 		return Health{State: Stale, Reason: "no new data for " + FormatAge(age)}
 	}
 	checks := Evaluate(st.Last, st.Host.Limits, st.Held)

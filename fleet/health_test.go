@@ -11,7 +11,7 @@ var t0 = time.Date(2026, 11, 25, 3, 12, 0, 0, time.UTC)
 
 // testHost judges each sample by itself: no level needs to be held.
 func testHost(name string) *Host {
-	return &Host{Name: name, PollInterval: Duration{5 * time.Second}, Limits: instantLimits()}
+	return &Host{Name: name, PollInterval: Duration{5 * time.Second}, Timeout: Duration{4 * time.Second}, Limits: instantLimits()}
 }
 
 func instantLimits() Limits {
@@ -117,12 +117,16 @@ func TestAssess(t *testing.T) {
 			},
 			wantState: Unknown, wantReason: "disk /data: no such file",
 		},
-		"stale after two intervals": {
-			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-11 * time.Second))} },
-			wantState: Stale, wantReason: "no new data for 11s",
+		"stale after two intervals and the timeout": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-15 * time.Second))} },
+			wantState: Stale, wantReason: "no new data for 15s",
 		},
-		"not stale at exactly two intervals": {
-			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-10 * time.Second))} },
+		"not stale at exactly two intervals and the timeout": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-14 * time.Second))} },
+			wantState: OK,
+		},
+		"not stale while a slow poll is still in time": {
+			status:    func(h *Host) HostStatus { return HostStatus{Host: h, Last: okSample(t0.Add(-12 * time.Second))} },
 			wantState: OK,
 		},
 		"stale hides crit values": {

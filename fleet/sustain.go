@@ -77,11 +77,7 @@ func heldCheck(name string, v float64, p Pair, unit string, h Held) Check {
 
 // holdGap is how long a metric may go unread before its runs start over.
 func holdGap(h *Host) time.Duration {
-	interval := h.Interval()
-	if interval <= 0 {
-		interval = DefaultPollInterval
-	}
-	return max(StaleAfter*interval, 30*time.Second)
+	return max(h.StaleAge(), 30*time.Second)
 }
 
 // Alarm is one metric's Held: Metric is "cpu", "memory", "load" or

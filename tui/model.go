@@ -445,11 +445,7 @@ func clockSensitive(r *hostRow, now time.Time) bool {
 	if r.health.State == fleet.Down || r.health.State == fleet.Slow {
 		return true
 	}
-	interval := r.status.Host.Interval()
-	if interval <= 0 {
-		interval = fleet.DefaultPollInterval
-	}
-	stale := now.Sub(r.status.Last.At) > fleet.StaleAfter*interval
+	stale := now.Sub(r.status.Last.At) > r.status.Host.StaleAge()
 	return stale != (r.health.State == fleet.Stale) || r.health.State == fleet.Stale
 }
 
