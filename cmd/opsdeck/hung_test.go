@@ -18,7 +18,10 @@ import (
 
 // hungFleet is 2 real sshd hosts that answer, 2 in-process hosts that open
 // sessions and never answer exec (no real sshd can be made to do that),
-// and one that accepts TCP and never sends a banner.
+// and muteHosts that accept TCP and never send a banner, listed first and
+// more of them than there are handshake slots.
+const muteHosts = 12 // sshx.DefaultMaxHandshakes is 8
+
 type hungFleet struct {
 	cfg  string
 	hung []*fleettest.Server
@@ -31,6 +34,11 @@ func startHungFleet(t *testing.T, hostTimeout string) *hungFleet {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[defaults]\nidentity_files = [%q]\nknown_hosts = %q\nssh_config = \"/dev/null\"\ntimeout = %q\nsecurity = false\n%s",
 		f.ClientKey.Path, f.KnownHosts, hostTimeout, fleettest.Hermetic)
+	mute := fleettest.NewMute(t)
+	host, port, _ := net.SplitHostPort(mute.Addr)
+	for i := 1; i <= muteHosts; i++ {
+		fmt.Fprintf(&b, "[[hosts]]\nname = \"mute-%d\"\naddress = %q\nport = %s\n", i, host, port)
+	}
 	for _, h := range f.Hosts {
 		fmt.Fprintf(&b, "[[hosts]]\nname = %q\naddress = %q\nport = %d\n", h.Name, h.Listen, h.Port)
 	}
@@ -52,8 +60,6 @@ func startHungFleet(t *testing.T, hostTimeout string) *hungFleet {
 		host, port, _ := net.SplitHostPort(s.Addr)
 		fmt.Fprintf(&b, "[[hosts]]\nname = \"hung-%d\"\naddress = %q\nport = %s\n", i, host, port)
 	}
-	host, port, _ := net.SplitHostPort(fleettest.SilentListener(t))
-	fmt.Fprintf(&b, "[[hosts]]\nname = \"mute\"\naddress = %q\nport = %s\n", host, port)
 	hf.cfg = writeFile(t, "hung.toml", b.String())
 	return hf
 }
@@ -123,7 +129,7 @@ func TestCheck_SIGTERMExitsAtOnce(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitCanceled {
 		t.Errorf("exit %d, want %d", code, exitCanceled)
 	}
-	for _, want := range []string{"hung-1", "interrupted", "5 host(s)"} {
+	for _, want := range []string{"hung-1", "interrupted", fmt.Sprintf("%d host(s)", 4+muteHosts)} {
 		if !strings.Contains(o.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, o.String())
 		}

@@ -262,32 +262,49 @@ func waitClosed(reqs <-chan *ssh.Request) <-chan struct{} {
 
 // SilentListener accepts TCP connections and never says a word: an SSH
 // handshake against it hangs unless the client gives up on its own.
-func SilentListener(tb testing.TB) string {
+func SilentListener(tb testing.TB) string { return NewMute(tb).Addr }
+
+// Mute is a listener that accepts TCP and never sends a byte.
+type Mute struct {
+	Addr string
+
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+// Accepted is how many connections it has accepted so far.
+func (m *Mute) Accepted() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.conns)
+}
+
+// NewMute starts a mute listener on 127.0.0.1; it stops with the test.
+func NewMute(tb testing.TB) *Mute {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
+	m := &Mute{Addr: ln.Addr().String()}
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
+			m.mu.Lock()
+			m.conns = append(m.conns, c)
+			m.mu.Unlock()
 		}
 	}()
 	tb.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
+		m.mu.Lock()
+		for _, c := range m.conns {
 			c.Close()
 		}
-		mu.Unlock()
+		m.mu.Unlock()
 	})
-	return ln.Addr().String()
+	return m
 }

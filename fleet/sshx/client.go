@@ -123,10 +123,16 @@ func (c *Client) conn(ctx context.Context, budget time.Duration) (*ssh.Client, e
 }
 
 // dial connects, directly or through the jump host, and completes the SSH
-// handshake. It first waits for a handshake slot (bounded by ctx), then
-// gives TCP and the handshake their own deadline: a peer that accepts TCP
-// and never speaks, or a jump channel that never answers, holds a slot at
-// most that long and is closed.
+// handshake in two phases, each with its own deadline (budget, at most
+// Options.HandshakeTimeout), enforced by closing the connection:
+//
+//  1. TCP connect (or a channel through the jump host) and the server's
+//     first byte, its version banner. This costs no CPU on either side and
+//     takes no handshake slot, so peers that accept TCP and never speak
+//     (a frozen sshd, a tarpit) hold nothing a healthy host needs.
+//  2. With a handshake slot (waited for under ctx alone, never charged to
+//     the host): key exchange and authentication, the part that costs CPU
+//     and that sshd's MaxStartups counts.
 func (c *Client) dial(ctx context.Context, budget time.Duration) (*ssh.Client, error) {
 	t := c.target
 	var jc *ssh.Client
@@ -136,35 +142,21 @@ func (c *Client) dial(ctx context.Context, budget time.Duration) (*ssh.Client, e
 			return nil, &Error{KindJumpDown, fmt.Sprintf("jump host %s: %v", c.jump.target.Name, err), err}
 		}
 	}
-	if err := c.pool.acquire(ctx); err != nil {
-		return nil, &Error{KindTimeout, "no handshake slot free for " + t.Addr + " in time (other hosts are slow to answer)", err}
-	}
-	defer c.pool.release()
 	limit := c.pool.opt.HandshakeTimeout
 	if budget > 0 && budget < limit {
 		limit = budget
 	}
+	nc, err := c.reach(ctx, jc, limit)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.pool.acquire(ctx); err != nil {
+		nc.Close()
+		return nil, &Error{KindTimeout, "no handshake slot free for " + t.Addr + " in time (other hosts are slow to answer)", err}
+	}
+	defer c.pool.release()
 	hctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	var nc net.Conn
-	if jc != nil {
-		var err error
-		nc, err = dialThrough(hctx, jc, t.Addr)
-		if err != nil {
-			if hctx.Err() != nil {
-				c.jump.drop(jc, "no channel opened through it in time") // the jump host stopped answering
-				return nil, &Error{KindJumpDown, fmt.Sprintf("jump host %s did not open a channel to %s in time", c.jump.target.Name, t.Addr), err}
-			}
-			return nil, classify(fmt.Errorf("via %s: %w", c.jump.target.Name, err), t.Addr)
-		}
-	} else {
-		var d net.Dialer
-		var err error
-		nc, err = d.DialContext(hctx, "tcp", t.Addr)
-		if err != nil {
-			return nil, classify(err, t.Addr)
-		}
-	}
 	// Deadlines do not work on jump channels; closing does, everywhere.
 	stop := context.AfterFunc(hctx, func() { nc.Close() })
 	cfg := c.clientConfig()
@@ -174,7 +166,7 @@ func (c *Client) dial(ctx context.Context, budget time.Duration) (*ssh.Client, e
 			sc.Close()
 		}
 		nc.Close()
-		return nil, &Error{KindTimeout, fmt.Sprintf("no SSH handshake from %s within %s", t.Addr, limit.Round(time.Millisecond)), hctx.Err()}
+		return nil, &Error{KindTimeout, fmt.Sprintf("no SSH handshake from %s within %s (key exchange or authentication not finished)", t.Addr, limit.Round(time.Millisecond)), hctx.Err()}
 	}
 	if err != nil {
 		nc.Close()
@@ -185,6 +177,61 @@ func (c *Client) dial(ctx context.Context, budget time.Duration) (*ssh.Client, e
 		return nil, classify(err, t.Addr)
 	}
 	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+// reach opens the byte stream to the host (TCP, or a channel through jc)
+// and waits for the server's first byte, all within limit. The returned
+// conn replays that byte to the SSH handshake.
+func (c *Client) reach(ctx context.Context, jc *ssh.Client, limit time.Duration) (net.Conn, error) {
+	t := c.target
+	rctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var nc net.Conn
+	if jc != nil {
+		var err error
+		nc, err = dialThrough(rctx, jc, t.Addr)
+		if err != nil {
+			if rctx.Err() != nil {
+				c.jump.drop(jc, "no channel opened through it in time") // the jump host stopped answering
+				return nil, &Error{KindJumpDown, fmt.Sprintf("jump host %s did not open a channel to %s in time", c.jump.target.Name, t.Addr), err}
+			}
+			return nil, classify(fmt.Errorf("via %s: %w", c.jump.target.Name, err), t.Addr)
+		}
+	} else {
+		var d net.Dialer
+		var err error
+		nc, err = d.DialContext(rctx, "tcp", t.Addr)
+		if err != nil {
+			return nil, classify(err, t.Addr)
+		}
+	}
+	stop := context.AfterFunc(rctx, func() { nc.Close() })
+	first := make([]byte, 1)
+	_, err := io.ReadFull(nc, first)
+	if !stop() {
+		nc.Close()
+		return nil, &Error{KindTimeout, fmt.Sprintf("no SSH handshake from %s within %s: it accepts the connection but sends no SSH banner", t.Addr, limit.Round(time.Millisecond)), rctx.Err()}
+	}
+	if err != nil {
+		nc.Close()
+		return nil, classify(fmt.Errorf("reading the SSH banner: %w", err), t.Addr)
+	}
+	return &bannerConn{Conn: nc, first: first}, nil
+}
+
+// bannerConn replays the byte reach read before handing the stream over.
+type bannerConn struct {
+	net.Conn
+	first []byte
+}
+
+func (b *bannerConn) Read(p []byte) (int, error) {
+	if len(b.first) > 0 && len(p) > 0 {
+		n := copy(p, b.first)
+		b.first = b.first[n:]
+		return n, nil
+	}
+	return b.Conn.Read(p)
 }
 
 func (c *Client) setPreferred(k ssh.PublicKey) {
