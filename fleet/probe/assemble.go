@@ -28,7 +28,9 @@ func Assemble(secs map[string]*Section, prev *Stat, mounts []string, services []
 		if b, err := statIfPresent(secs, "stat0"); b != nil && err == nil {
 			base = b
 		}
-		cpu(s, base, stat)
+		if !cpu(s, base, stat) {
+			next = prev // polled again within a clock tick: measure from the older reading next time
+		}
 		if stat.BTime > 0 {
 			s.BootTime = time.Unix(stat.BTime, 0)
 		}
@@ -83,15 +85,26 @@ func statIfPresent(secs map[string]*Section, name string) (*Stat, error) {
 	return stat(secs, name)
 }
 
-func cpu(s *fleet.Sample, base, cur *Stat) {
+// cpuTooSoon is the reason of a CPU reading taken before the host's
+// counters moved (two polls within one clock tick): not a finding, the
+// previous reading is carried (hostChecks.guardCPU).
+const cpuTooSoon = "polled again before the CPU counters moved"
+
+// cpu sets the CPU use between base and cur. It reports false when the
+// counters have not moved since base: cur is no better a baseline.
+func cpu(s *fleet.Sample, base, cur *Stat) bool {
 	if base == nil {
 		s.MarkUnknown(fleet.MetricCPU, "first reading: CPU use needs two")
-		return
+		return true
+	}
+	if cur.All.Total == base.All.Total && cur.All.Busy == base.All.Busy {
+		s.MarkUnknown(fleet.MetricCPU, cpuTooSoon)
+		return false
 	}
 	p, ok := Percent(base.All, cur.All)
 	if !ok {
-		s.MarkUnknown(fleet.MetricCPU, "CPU counters did not advance (rebooted?)")
-		return
+		s.MarkUnknown(fleet.MetricCPU, "CPU counters went backwards (rebooted?)")
+		return true
 	}
 	s.CPU = p
 	if len(base.Cores) == len(cur.Cores) {
@@ -100,6 +113,7 @@ func cpu(s *fleet.Sample, base, cur *Stat) {
 			s.PerCore[i], _ = Percent(base.Cores[i], cur.Cores[i])
 		}
 	}
+	return true
 }
 
 func disks(s *fleet.Sample, secs map[string]*Section, mounts []string) {

@@ -169,6 +169,13 @@ func (c *hostChecks) finish(smp *fleet.Sample) {
 func (c *hostChecks) guardCPU(smp *fleet.Sample) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if smp.Unknown[fleet.MetricCPU] == cpuTooSoon {
+		if c.prevCPU != nil { // the window continues from the last reading
+			delete(smp.Unknown, fleet.MetricCPU)
+			smp.CPU, smp.PerCore, smp.CPUCarried = c.prevCPU.CPU, c.prevCPU.PerCore, true
+		}
+		return
+	}
 	since := c.prevAt
 	c.prevAt = smp.At
 	if !smp.Known(fleet.MetricCPU) || since.IsZero() {

@@ -224,3 +224,36 @@ func FuzzAssemble(f *testing.F) {
 		}
 	})
 }
+
+// Two polls within one clock tick of the host: the counters have not
+// moved. That is no finding and no reboot: the older baseline is kept and
+// the last reading carried.
+func TestAssemble_CountersNotMoved(t *testing.T) {
+	secs := Split(fixture(t, "debian12-container.out"), "fixture")
+	delete(secs, "stat0")
+	prev, err := ParseStat(secs["stat"].Lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, next := Assemble(secs, prev, nil, nil, at)
+	if s.Unknown[fleet.MetricCPU] != cpuTooSoon {
+		t.Fatalf("cpu: %q", s.Unknown[fleet.MetricCPU])
+	}
+	if next != prev {
+		t.Error("the reading that did not move replaced the baseline")
+	}
+	c := &hostChecks{host: &fleet.Host{Name: "h"}}
+	first := &fleet.Sample{At: at, CPU: 42}
+	c.guardCPU(first)
+	c.guardCPU(s)
+	if !s.Known(fleet.MetricCPU) || s.CPU != 42 || !s.CPUCarried {
+		t.Errorf("carried reading: cpu %v carried %v unknown %v", s.CPU, s.CPUCarried, s.Unknown)
+	}
+	backwards := *prev
+	backwards.All.Total += 1000
+	backwards.All.Busy += 1000
+	s, _ = Assemble(secs, &backwards, nil, nil, at)
+	if !strings.Contains(s.Unknown[fleet.MetricCPU], "backwards") {
+		t.Errorf("counters behind the baseline: %q", s.Unknown[fleet.MetricCPU])
+	}
+}
