@@ -171,7 +171,7 @@ func TestRun_RefusesUnrecorded(t *testing.T) {
 	ex := &fakeExec{}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "state"), []byte("a file, not a directory"), 0o600)
-	m := &Manager{Exec: ex, Audit: &Audit{Path: filepath.Join(dir, "state", "audit.jsonl")}}
+	m := &Manager{Exec: ex, Audit: &Audit{Path: filepath.Join(dir, "state", "audit.jsonl")}, LockDir: t.TempDir()}
 	r := m.Run(context.Background(), p, nil)
 	if r.Outcome != Refused || !strings.Contains(r.Err.Error(), "refusing to act unrecorded") || len(ex.ran) != 0 {
 		t.Errorf("%+v ran %v", r, ex.ran)

@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -15,6 +17,10 @@ const (
 	Failed    = "failed"
 	Refused   = "refused"
 	Cancelled = "cancelled"
+	// Started is the intent record, committed before the command runs. An
+	// intent with no result under its ID is an action still running, or
+	// one opsdeck was stopped in the middle of (a crash, SIGKILL).
+	Started = "started"
 	// Interrupted: opsdeck was told to stop (SIGINT/SIGTERM) while the
 	// action ran; the command got SIGTERM and its grace to clean up.
 	Interrupted = "interrupted"
@@ -22,6 +28,7 @@ const (
 
 // Entry is one line of the audit log.
 type Entry struct {
+	ID         string    `json:"id,omitempty"` // an intent and its result share it
 	Time       time.Time `json:"time"`
 	Operator   string    `json:"operator"`
 	Host       string    `json:"host"`
@@ -55,12 +62,6 @@ func Operator() string {
 	return name + "@" + host
 }
 
-// Check reports whether the log can be written; an action must not run
-// unrecorded.
-func (a *Audit) Check() error {
-	return a.lines.writable("audit log", a.Path)
-}
-
 // Append writes e as one line and fsyncs it. Text is sanitised: output and
 // errors come from hosts.
 func (a *Audit) Append(e Entry) error {
@@ -71,6 +72,31 @@ func (a *Audit) Append(e Entry) error {
 	return a.lines.append("audit log", a.Path, e)
 }
 
-// Recent returns the last n entries, newest last. Lines that do not parse
-// are skipped: the log is for reading, a damaged line must not hide the rest.
-func (a *Audit) Recent(n int) ([]Entry, error) { return readLines[Entry](a.Path, n, nil) }
+// Recent returns the last n actions, newest last: each one's result, or its
+// intent (Outcome Started) when no result was recorded. Lines that do not
+// parse are skipped: the log is for reading, a damaged line must not hide
+// the rest.
+func (a *Audit) Recent(n int) ([]Entry, error) {
+	es, err := readLines[Entry](a.Path, 2*n+8, nil)
+	out := es[:0]
+	at := map[string]int{} // ID → index in out
+	for _, e := range es {
+		if i, ok := at[e.ID]; ok && e.ID != "" {
+			out[i] = e // the result replaces its intent, in the intent's place
+			continue
+		}
+		at[e.ID] = len(out)
+		out = append(out, e)
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, err
+}
+
+// newAuditID names one attempted action: its intent and result records.
+func newAuditID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}

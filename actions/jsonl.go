@@ -27,17 +27,6 @@ func openAppend(what, path string) (*os.File, error) {
 	return f, nil
 }
 
-// writable reports whether a line could be appended now.
-func (l *jsonLines) writable(what, path string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, err := openAppend(what, path)
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
 // append writes v as one line and fsyncs it before returning.
 func (l *jsonLines) append(what, path string, v any) error {
 	b, err := json.Marshal(v)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -40,19 +41,25 @@ var (
 const TailLines = 20
 
 // Manager runs actions under the policy: read-only refuses everything, one
-// action per (host, target) at a time, the audit log must be writable, and
-// every attempt is recorded.
+// action per (host, target) at a time across every opsdeck process on this
+// machine, an intent record is committed to the audit log before anything
+// runs (no record, no action), and the result record follows.
 type Manager struct {
 	Exec     Executor
 	Audit    *Audit
 	ReadOnly bool
 	Operator string
+	// LockDir holds the per-target lock files (default: "locks" beside
+	// the audit log).
+	LockDir string
 	// After is called when an action ended (e.g. poll the host at once).
 	After func(host string)
+	// Gate, when set, may refuse a plan before anything is recorded or
+	// run (e.g. the host is DOWN: fail fast with the poller's reason).
+	Gate func(*Plan) error
 
-	mu      sync.Mutex
-	busy    map[string]bool
 	running sync.WaitGroup
+	runs    runs
 }
 
 // Wait blocks until every running action has ended and been recorded.
@@ -61,24 +68,33 @@ func (m *Manager) Wait() { m.running.Wait() }
 // Cancelled records a plan the operator declined at the confirmation.
 func (m *Manager) Cancelled(p *Plan) Result {
 	r := Result{Plan: p, Outcome: Cancelled, Err: errors.New("not confirmed")}
-	m.record(&r)
+	m.record(newAuditID(), &r)
 	return r
 }
 
 // Run executes a confirmed plan, sending each output line to onLine (which
-// may be nil) as it arrives.
+// may be nil) as it arrives. onLine must not block: the dashboard's runs
+// (Start) give it a ring that never does.
 func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result {
 	m.running.Add(1)
 	defer m.running.Done()
 	r := Result{Plan: p}
-	if err := m.admit(p); err != nil {
+	id := newAuditID()
+	lock, err := m.admit(p)
+	if err != nil {
 		r.Outcome, r.Err = Refused, err
 		if !errors.Is(err, errAudit) {
-			m.record(&r)
+			if aerr := m.record(id, &r); aerr != nil {
+				r.Err = errors.Join(err, aerr)
+			}
 		}
 		return r
 	}
-	defer m.release(p)
+	defer lock.release()
+	if err := m.Audit.Append(m.entry(id, &r, Started)); err != nil {
+		r.Outcome, r.Err = Refused, fmt.Errorf("%w, refusing to act unrecorded: %v", errAudit, err)
+		return r
+	}
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -105,9 +121,10 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	default:
 		r.Outcome = Succeeded
 	}
-	if err := m.record(&r); err != nil && r.Outcome == Succeeded {
-		// The action happened but could not be recorded: say so loudly.
-		r.Err = fmt.Errorf("succeeded, but the audit log failed: %w", err)
+	if err := m.record(id, &r); err != nil {
+		// The action happened but its result could not be recorded (its
+		// intent was): say so loudly, whatever the outcome.
+		r.Err = errors.Join(r.Err, fmt.Errorf("%s, but the audit log failed to record it: %w", r.Outcome, err))
 	}
 	if m.After != nil {
 		m.After(p.Host.Name)
@@ -117,36 +134,28 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 
 var errAudit = errors.New("audit log unwritable")
 
-func (m *Manager) admit(p *Plan) error {
+// admit applies the policy before anything is recorded: read-only, the
+// gate, then the target's lock.
+func (m *Manager) admit(p *Plan) (*targetLock, error) {
 	if m.ReadOnly {
-		return ErrReadOnly
+		return nil, ErrReadOnly
 	}
-	if err := m.Audit.Check(); err != nil {
-		return fmt.Errorf("%w, refusing to act unrecorded: %v", errAudit, err)
+	if m.Gate != nil {
+		if err := m.Gate(p); err != nil {
+			return nil, err
+		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.busy == nil {
-		m.busy = map[string]bool{}
+	dir := m.LockDir
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(m.Audit.Path), "locks")
 	}
-	k := p.Host.Name + "\x00" + p.Target
-	if m.busy[k] {
-		return fmt.Errorf("%w (%s on %s)", ErrBusy, p.Target, p.Host.Name)
-	}
-	m.busy[k] = true
-	return nil
+	return lockTarget(dir, p.Host.Name, p.Target, p.Kind, m.Operator)
 }
 
-func (m *Manager) release(p *Plan) {
-	m.mu.Lock()
-	delete(m.busy, p.Host.Name+"\x00"+p.Target)
-	m.mu.Unlock()
-}
-
-func (m *Manager) record(r *Result) error {
+func (m *Manager) entry(id string, r *Result, outcome string) Entry {
 	e := Entry{
-		Time: time.Now().UTC(), Operator: m.Operator, Host: r.Plan.Host.Name, Kind: r.Plan.Kind,
-		Target: r.Plan.Target, Command: r.Plan.Command, Outcome: r.Outcome,
+		ID: id, Time: time.Now().UTC(), Operator: m.Operator, Host: r.Plan.Host.Name, Kind: r.Plan.Kind,
+		Target: r.Plan.Target, Command: r.Plan.Command, Outcome: outcome,
 		DurationMS: r.Duration.Milliseconds(), Output: r.Tail,
 	}
 	if r.Ran {
@@ -156,7 +165,11 @@ func (m *Manager) record(r *Result) error {
 	if r.Err != nil {
 		e.Reason = r.Err.Error()
 	}
-	return m.Audit.Append(e)
+	return e
+}
+
+func (m *Manager) record(id string, r *Result) error {
+	return m.Audit.Append(m.entry(id, r, r.Outcome))
 }
 
 // explain turns a failed command's output into a reason an operator can act
@@ -243,7 +256,9 @@ func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(conte
 		if r.Outcome != Succeeded {
 			for _, rest := range plans[i+1:] {
 				skipped := Result{Plan: rest, Outcome: Cancelled, Err: fmt.Errorf("not run: %s failed on %s", p.Target, p.Host.Name)}
-				m.record(&skipped)
+				if err := m.record(newAuditID(), &skipped); err != nil {
+					skipped.Err = errors.Join(skipped.Err, err)
+				}
 				results = append(results, skipped)
 			}
 			break

@@ -1,11 +1,9 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,66 +34,22 @@ type dialog struct {
 	mismatch bool
 }
 
-// run is an action (or a rolling series) in progress or finished, shown in
-// the output panel.
-type run struct {
-	id      int
-	title   string
+// runView is the action run shown in the output panel: what of its output
+// the panel has read so far. The run itself lives in actions.Manager; the
+// panel polls it on the tick and never blocks it.
+type runView struct {
+	run     *actions.Run
 	lines   []string
-	done    bool
-	results []actions.Result
-	cancel  context.CancelFunc
-	started time.Time
+	next    int // sequence number of the next line to read
+	dropped int // lines the run dropped before the panel read them
 }
 
 // maxOutputLines bounds what the output panel keeps.
 const maxOutputLines = 500
 
-type actionLinesMsg struct {
-	id    int
-	lines []string
-}
-
-type actionDoneMsg struct {
-	id      int
-	results []actions.Result
-}
-
 type auditMsg struct {
 	entries []actions.Entry
 	err     error
-}
-
-type flashMsg struct{}
-
-// actionEvents carries one run's output and end from its goroutine.
-type actionEvents struct {
-	id    int
-	lines chan string
-	done  chan []actions.Result
-}
-
-// waitActionCmd delivers the next batch of output lines, or the end.
-func waitActionCmd(ev *actionEvents) tea.Cmd {
-	return func() tea.Msg {
-		line, ok := <-ev.lines
-		if !ok {
-			return actionDoneMsg{id: ev.id, results: <-ev.done}
-		}
-		batch := []string{line}
-		for len(batch) < 200 {
-			select {
-			case l, ok := <-ev.lines:
-				if !ok {
-					return actionLinesMsg{id: ev.id, lines: batch} // the end follows on the next wait
-				}
-				batch = append(batch, l)
-			default:
-				return actionLinesMsg{id: ev.id, lines: batch}
-			}
-		}
-		return actionLinesMsg{id: ev.id, lines: batch}
-	}
 }
 
 // loadAuditCmd reads the recent audit entries (file I/O, so in a Cmd).
@@ -273,114 +227,85 @@ func (m *Model) runConfirmed() tea.Cmd {
 // streams into the output panel.
 func (m *Model) runPlans(plans []*actions.Plan, drill *actions.Drill) tea.Cmd {
 	m.dlg = dialog{}
-	m.runID++
-	ctx, cancel := context.WithCancel(m.opt.Context)
-	title := fmt.Sprintf("%s %s on %s", plans[0].Kind, plans[0].Target, plans[0].Host.Name)
-	if len(plans) > 1 {
-		title = fmt.Sprintf("rolling restart of %s on %d hosts", plans[0].Target, len(plans))
+	q := actions.Request{Plans: plans, Healthy: m.opt.Healthy, Drill: drill, Drills: m.opt.Drills}
+	if store := m.opt.Store; drill != nil {
+		q.OnDrill = store.RecordDrill
 	}
-	m.out = &run{id: m.runID, title: title, cancel: cancel, started: m.now}
+	m.out = &runView{run: m.opt.Actions.Start(m.opt.Context, q)}
 	m.showOutput = true
-	ev := &actionEvents{id: m.runID, lines: make(chan string, 1024), done: make(chan []actions.Result, 1)}
-	m.events[m.runID] = ev
-	mgr, healthy, drills, store := m.opt.Actions, m.opt.Healthy, m.opt.Drills, m.opt.Store
-	go func() {
-		defer cancel()
-		var mu sync.Mutex // a line arriving after the end is dropped, never sent on a closed channel
-		closed := false
-		send := func(l string) {
-			mu.Lock()
-			defer mu.Unlock()
-			if !closed {
-				ev.lines <- l
+	return nil
+}
+
+// pollRuns reads new output of the shown run and reports each run that
+// ended since the last tick.
+func (m *Model) pollRuns() {
+	if m.opt.Actions == nil {
+		return
+	}
+	if v := m.out; v != nil {
+		lines, dropped, next := v.run.Lines(v.next)
+		v.next, v.dropped = next, v.dropped+dropped
+		v.lines = append(v.lines, lines...)
+		if n := len(v.lines); n > maxOutputLines {
+			v.lines = v.lines[n-maxOutputLines:]
+		}
+	}
+	running := 0
+	for _, r := range m.opt.Actions.Runs() {
+		if !r.Finished() {
+			running++
+			continue
+		}
+		if r.ID <= m.reported {
+			continue
+		}
+		m.reported = max(m.reported, r.ID)
+		rs := r.Results()
+		ok := 0
+		for _, x := range rs {
+			if x.Outcome == actions.Succeeded && x.Err == nil {
+				ok++
 			}
 		}
-		var rs []actions.Result
-		switch {
-		case drill != nil && drills != nil:
-			r, rec := mgr.RunDrill(ctx, drill, drills, send)
-			if rec != nil {
-				store.RecordDrill(*rec)
-				send(fmt.Sprintf("── drill %s: %s", map[bool]string{true: "PASS", false: "FAIL"}[rec.Passed], rec.DrillID))
-			}
-			rs = []actions.Result{r}
-		case len(plans) == 1:
-			rs = []actions.Result{mgr.Run(ctx, plans[0], send)}
-		default:
-			rs = mgr.Rolling(ctx, plans, healthy,
-				func(p *actions.Plan, l string) { send(p.Host.Name + " | " + l) },
-				func(i int, r actions.Result) { send(fmt.Sprintf("── %s: %s", r.Plan.Host.Name, describeResult(r))) })
-		}
-		mu.Lock()
-		closed = true
-		close(ev.lines)
-		mu.Unlock()
-		ev.done <- rs
-	}()
-	return waitActionCmd(ev)
-}
-
-func describeResult(r actions.Result) string {
-	s := r.Outcome
-	if r.Duration > 0 {
-		s += " in " + r.Duration.Round(time.Millisecond).String()
-	}
-	if r.Err != nil {
-		s += ": " + r.Err.Error()
-	}
-	return s
-}
-
-func (m *Model) updateActionLines(msg actionLinesMsg) tea.Cmd {
-	if m.out == nil || m.out.id != msg.id {
-		return nil
-	}
-	m.out.lines = append(m.out.lines, msg.lines...)
-	if n := len(m.out.lines); n > maxOutputLines {
-		m.out.lines = m.out.lines[n-maxOutputLines:]
-	}
-	return waitActionCmd(m.events[msg.id])
-}
-
-func (m *Model) updateActionDone(msg actionDoneMsg) tea.Cmd {
-	delete(m.events, msg.id)
-	if m.out == nil || m.out.id != msg.id {
-		return nil
-	}
-	m.out.done, m.out.results = true, msg.results
-	ok := 0
-	for _, r := range msg.results {
-		if r.Outcome == actions.Succeeded {
-			ok++
+		if len(rs) == 1 {
+			m.flash("%s: %s", r.Title, actions.Describe(rs[0]))
+		} else {
+			m.flash("%s: %d of %d succeeded", r.Title, ok, len(rs))
 		}
 	}
-	if len(msg.results) == 1 {
-		return m.flash("%s: %s", m.out.title, describeResult(msg.results[0]))
-	}
-	return m.flash("%s: %d of %d succeeded", m.out.title, ok, len(msg.results))
+	m.running = running
 }
 
 // outputView is the output panel: the run's title and state, its last
 // lines, and each result.
 func (m *Model) outputView(height int) string {
 	st := m.st
-	r := m.out
+	v := m.out
 	var b strings.Builder
 	state := "running… (" + m.keys.Cancel.Help().Key + " cancels)"
-	if r.done {
+	done := v.run.Finished()
+	if done {
 		state = "finished (esc closes)"
 	}
-	b.WriteString(st.Detail.Title.Render(r.title) + " " + st.Detail.Muted.Render(state) + "\n")
+	b.WriteString(st.Detail.Title.Render(v.run.Title) + " " + st.Detail.Muted.Render(state) + "\n")
 	var tail []string
-	for _, res := range r.results {
+	var results []actions.Result
+	if done {
+		results = v.run.Results()
+	}
+	for _, res := range results {
 		style := st.Status.OK
 		if res.Outcome != actions.Succeeded {
 			style = st.Status.Crit
 		}
-		tail = append(tail, style.Render(fmt.Sprintf("%s %s: %s", res.Plan.Host.Name, res.Plan.Target, describeResult(res))))
+		tail = append(tail, style.Render(fmt.Sprintf("%s %s: %s", res.Plan.Host.Name, res.Plan.Target, actions.Describe(res))))
 	}
 	room := max(0, height-1-len(tail))
-	lines := r.lines
+	lines := v.lines
+	if v.dropped > 0 && room > 0 {
+		b.WriteString(st.Detail.Muted.Render(fmt.Sprintf("… %d earlier lines not kept", v.dropped)) + "\n")
+		room--
+	}
 	if len(lines) > room {
 		lines = lines[len(lines)-room:]
 	}

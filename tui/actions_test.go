@@ -78,6 +78,13 @@ func drain(m *Model, cmd tea.Cmd) {
 	}
 }
 
+// settle waits for the manager's runs to end and lets the model read them
+// on a tick, as the dashboard does.
+func settle(m *Model, mgr *actions.Manager) {
+	mgr.Wait()
+	m.Update(tickMsg(now))
+}
+
 func press(m *Model, k tea.KeyMsg) {
 	_, cmd := m.Update(k)
 	drain(m, cmd)
@@ -107,7 +114,7 @@ func TestRollingRestartFromTheFleet(t *testing.T) {
 	press(m, tea.KeyMsg{Type: tea.KeyBackspace})
 	press(m, keys("2")[0].(tea.KeyMsg))
 	press(m, enter)
-	mgr.Wait()
+	settle(m, mgr)
 	if strings.Join(ex.ran, ",") != "web-1,web-2" {
 		t.Errorf("ran on %v, want web-1 then web-2", ex.ran)
 	}
@@ -174,7 +181,7 @@ func TestFailedRestartShowsTheReason(t *testing.T) {
 	press(m, enter)
 	press(m, keys("r")[0].(tea.KeyMsg))
 	press(m, keys("y")[0].(tea.KeyMsg))
-	mgr.Wait()
+	settle(m, mgr)
 	v := m.View()
 	for _, want := range []string{"web-1 api: failed", "sudo needs a password on this host", "sudo: a password is required"} {
 		if !strings.Contains(v, want) {

@@ -90,7 +90,8 @@ conf = %q
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 
 	log, _ := os.ReadFile(auditPath)
-	if n := strings.Count(string(log), "\n"); n != 1 || !strings.Contains(string(log), `"outcome":"succeeded"`) {
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"outcome":"started"`) || !strings.Contains(lines[1], `"outcome":"succeeded"`) {
 		t.Errorf("audit log:\n%s", log)
 	}
 }

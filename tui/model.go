@@ -100,10 +100,10 @@ type Model struct {
 	marked       map[string]bool // hosts selected with space
 	svcCursor    int             // selected service in the detail view
 	dlg          dialog
-	out          *run // the latest action run, shown in the output panel
+	out          *runView // the latest action run, shown in the output panel
 	showOutput   bool
-	runID        int
-	events       map[int]*actionEvents
+	reported     int // runs up to this ID have had their end reported
+	running      int // action runs not finished, for the header
 	showAudit    bool
 	auditEntries []actions.Entry
 	auditErr     error
@@ -142,7 +142,7 @@ func New(opt Options) *Model {
 	f.Placeholder = "name, env or tag"
 	f.CharLimit = 64
 	m := &Model{opt: opt, st: opt.Styles, keys: opt.Keys, help: h, filter: f, detail: viewport.New(0, 0),
-		marked: map[string]bool{}, events: map[int]*actionEvents{}}
+		marked: map[string]bool{}}
 	m.detail.KeyMap = viewportKeys(opt.Keys)
 	for i := range opt.Config.Hosts {
 		m.anyServices = m.anyServices || len(opt.Config.Hosts[i].Services) > 0
@@ -168,13 +168,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		m.refresh(false)
+		m.pollRuns()
 		return m, m.tickCmd()
 	case tea.KeyMsg:
 		return m.updateKey(msg)
-	case actionLinesMsg:
-		return m, m.updateActionLines(msg)
-	case actionDoneMsg:
-		return m, m.updateActionDone(msg)
 	case auditMsg:
 		m.auditEntries, m.auditErr = msg.entries, msg.err
 		return m, nil
@@ -182,25 +179,60 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// layer is what is on top of the screen. Keys go to it alone and View
+// draws it: one function decides both, so a key can never answer a dialog
+// that is not on the screen.
+type layer int
+
+const (
+	layerFleet layer = iota
+	layerDetail
+	layerOutput
+	layerAudit
+	layerFilter // the prompt in the footer; the body below stays drawn
+	layerDialog
+	layerHelp
+)
+
+func (m *Model) top() layer {
+	switch {
+	case m.showHelp:
+		return layerHelp
+	case m.dlg.kind != dialogNone:
+		return layerDialog
+	case m.filtering:
+		return layerFilter
+	case m.showAudit:
+		return layerAudit
+	case m.showOutput && m.out != nil:
+		return layerOutput
+	case m.mode == modeDetail:
+		return layerDetail
+	}
+	return layerFleet
+}
+
 func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m, tea.Quit
 	}
-	if m.filtering {
-		return m.updateFilter(msg)
-	}
-	if m.dlg.kind != dialogNone {
+	switch m.top() {
+	case layerHelp: // help covers the screen: it only closes
+		if key.Matches(msg, m.keys.Help, m.keys.Back, m.keys.Quit) {
+			m.showHelp = false
+			m.layout()
+		}
+		return m, nil
+	case layerDialog:
 		return m.updateDialog(msg)
+	case layerFilter:
+		return m.updateFilter(msg)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		return m, tea.Quit
 	case key.Matches(msg, m.keys.Help):
-		m.showHelp = !m.showHelp
-		m.layout()
-		return m, nil
-	case m.showHelp && key.Matches(msg, m.keys.Back):
-		m.showHelp = false
+		m.showHelp = true
 		m.layout()
 		return m, nil
 	case key.Matches(msg, m.keys.Refresh):
@@ -215,10 +247,10 @@ func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		slices.Contains(m.keys.Snapshot.Keys(), msg.String()) || slices.Contains(m.keys.Drill.Keys(), msg.String())):
 		return m, m.flash("read-only: actions are disabled")
 	}
-	if m.showOutput || m.showAudit {
+	switch m.top() {
+	case layerOutput, layerAudit:
 		return m.updatePanel(msg)
-	}
-	if m.mode == modeDetail {
+	case layerDetail:
 		return m.updateDetail(msg)
 	}
 	return m.updateFleet(msg)
@@ -301,9 +333,9 @@ func (m *Model) updateFilter(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // updatePanel handles keys while the output or the audit panel is shown.
 func (m *Model) updatePanel(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
-	case key.Matches(msg, m.keys.Cancel) && m.showOutput && m.out != nil && !m.out.done:
-		m.out.cancel()
-		return m, m.flash("cancelling %s…", m.out.title)
+	case key.Matches(msg, m.keys.Cancel) && m.showOutput && m.out != nil && !m.out.run.Finished():
+		m.out.run.Cancel()
+		return m, m.flash("cancelling %s…", m.out.run.Title)
 	case key.Matches(msg, m.keys.Back):
 		if m.showAudit {
 			m.showAudit = false
@@ -457,16 +489,20 @@ func (m *Model) View() string {
 	header, footer := m.headerView(), m.footerView()
 	bodyHeight := max(0, m.height-lipgloss.Height(header)-lipgloss.Height(footer))
 	var body string
-	switch {
-	case m.showHelp:
+	top := m.top()
+	if top == layerFilter { // the prompt is in the footer, over the fleet
+		top = layerFleet
+	}
+	switch top {
+	case layerHelp:
 		body = m.helpView(bodyHeight)
-	case m.dlg.kind != dialogNone:
+	case layerDialog:
 		body = lipgloss.Place(m.width, bodyHeight, lipgloss.Center, lipgloss.Center, m.dialogView())
-	case m.showAudit:
+	case layerAudit:
 		body = m.auditView(bodyHeight)
-	case m.showOutput && m.out != nil:
+	case layerOutput:
 		body = m.outputView(bodyHeight)
-	case m.mode == modeDetail:
+	case layerDetail:
 		body = m.detail.View()
 	default:
 		body = m.tableView(bodyHeight)

@@ -326,7 +326,9 @@ verify = "grep -q 'never there' {scratch}/restored"
 		t.Errorf("drill history (%d lines):\n%s", n, hist)
 	}
 	audit, _ := os.ReadFile(filepath.Join(state, "opsdeck", "audit.jsonl"))
-	if strings.Count(string(audit), `"kind":"drill"`) != 3 || strings.Count(string(audit), `"kind":"snapshot"`) != 1 {
+	// each action: its intent, then its result
+	if strings.Count(string(audit), `"kind":"drill"`) != 6 || strings.Count(string(audit), `"kind":"snapshot"`) != 2 ||
+		strings.Count(string(audit), `"outcome":"started"`) != 4 {
 		t.Errorf("audit:\n%s", audit)
 	}
 	if _, _, code := opsdeck(t, env, "drill", "-c", cfg); code != 2 {

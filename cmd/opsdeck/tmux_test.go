@@ -323,3 +323,54 @@ verify = "sleep 1; cmp -- {artifact} {scratch}/restored"
 		})
 	}
 }
+
+// Keys reach only what is drawn on top: with the help screen open, the
+// keys that would restart a service (r, enter to choose, y to confirm) do
+// nothing, and every dialog is on screen before it can be answered.
+func TestTmux_HelpOpenRestartKeysDoNothing(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
+	h := f.Hosts[0]
+	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`%s[[hosts]]
+name = "app-1"
+address = %q
+port = %d
+env = "staging"
+[[hosts.services]]
+name = "worker"
+kind = "supervisor"
+program = "worker"
+conf = %q
+`, f.Defaults(), h.Listen, h.Port, sup.Conf))
+	s := startTmux(t, 80, 24, nil, "--config", cfg)
+	s.waitScreen("1 host: 1 OK", "1/1")
+	before := sup.PID("worker")
+	s.keys("?")
+	s.waitScreen("Keys", "restart service")
+	s.keys("r", "Enter", "y")
+	s.keys("?") // closes help: the keys before it have been handled
+	scr := s.waitScreen("app-1", "SVC")
+	if strings.Contains(scr, "Restart") || strings.Contains(scr, "running…") {
+		t.Errorf("a dialog or a run appeared behind the help screen:\n%s", scr)
+	}
+	s.keys("L")
+	s.waitScreen("Audit log", "no actions recorded yet")
+	if after := sup.PID("worker"); after != before {
+		t.Errorf("worker restarted (pid %d → %d) by keys typed into the help screen", before, after)
+	}
+	s.keys("Escape") // alone: Escape and r in one write read as alt+r
+	s.waitScreen("HOST", "app-1")
+	s.keys("r")
+	scr = s.waitScreen("Restart which service?", "worker")
+	s.keys("Enter")
+	s.waitScreen("Restart worker on app-1?", "y / enter run")
+	s.keys("n")
+	s.waitScreen("not confirmed: nothing was run")
+	if after := sup.PID("worker"); after != before {
+		t.Errorf("worker restarted after n: pid %d → %d", before, after)
+	}
+	s.keys("q")
+	if code := s.waitExit(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+)
+
+// supervisedHost is one real sshd host with a supervisord program "worker"
+// and a config naming it, plus a "slow" process service whose restart
+// waits until the file release exists.
+func supervisedHost(t *testing.T) (cfg string, sup *fleettest.Supervisor, release string) {
+	t.Helper()
+	f := fleettest.StartFleet(t, 1)
+	sup = fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
+	release = filepath.Join(t.TempDir(), "release")
+	cfg = writeFile(t, "c.toml", fmt.Sprintf(`%s[[hosts]]
+name = "web-1"
+address = "127.0.0.1"
+port = %d
+[[hosts.services]]
+name = "worker"
+kind = "supervisor"
+program = "worker"
+conf = %q
+[[hosts.services]]
+name = "slow"
+kind = "process"
+pattern = "opsdeck-test-no-such-process"
+restart = "while [ ! -e %s ]; do sleep 0.05; done; echo restarted"
+`, f.Defaults(), f.Hosts[0].Port, sup.Conf, release))
+	return cfg, sup, release
+}
+
+// With the state directory full, an action is refused before it runs: the
+// service keeps its pid and the exit status says so.
+func TestRestart_FullDiskIsRefused(t *testing.T) {
+	cfg, sup, _ := supervisedHost(t)
+	state := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", state).CombinedOutput(); err != nil {
+		t.Fatalf("this test needs root to mount a 64 KiB tmpfs as the state directory: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", state).Run() })
+	os.MkdirAll(filepath.Join(state, "opsdeck"), 0o700)
+	fill, err := os.Create(filepath.Join(state, "fill"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := fill.Write(make([]byte, 4096)); err != nil {
+			break // ENOSPC: full
+		}
+	}
+	fill.Close()
+	before := sup.PID("worker")
+	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + state}, "restart", "web-1", "worker", "--yes", "-c", cfg)
+	if code == 0 || !strings.Contains(errOut, "no space left on device") || !strings.Contains(errOut, "refus") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if after := sup.PID("worker"); after != before {
+		t.Errorf("worker restarted (pid %d → %d) while the audit log could not record it", before, after)
+	}
+}
+
+// Two headless restarts of one target at once: exactly one runs, the
+// other is refused naming the process that holds the target.
+func TestRestart_TwoAtOnceOneRuns(t *testing.T) {
+	cfg, _, release := supervisedHost(t)
+	state := t.TempDir()
+	auditPath := filepath.Join(state, "opsdeck", "audit.jsonl")
+	first := exec.Command(bin, "restart", "web-1", "slow", "--yes", "-c", cfg)
+	home := t.TempDir()
+	first.Env = []string{"HOME=" + home, "XDG_STATE_HOME=" + state, "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}
+	var o, e bytes.Buffer
+	first.Stdout, first.Stderr = &o, &e
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Process.Kill(); first.Wait() })
+	fleettest.Eventually(t, 20*time.Second, "the first restart's intent in the audit log", func() bool {
+		b, _ := os.ReadFile(auditPath)
+		return strings.Contains(string(b), `"outcome":"started"`)
+	})
+	_, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + state}, "restart", "web-1", "slow", "--yes", "-c", cfg)
+	holder := fmt.Sprintf("another opsdeck (pid %d) is restarting it since", first.Process.Pid)
+	if code == 0 || !strings.Contains(errOut, holder) {
+		t.Errorf("second restart: exit %d, stderr %q; want it refused naming %q", code, errOut, holder)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first restart: %v\n%s\n%s", err, o.String(), e.String())
+	}
+	b, _ := os.ReadFile(auditPath)
+	log := string(b)
+	if n := strings.Count(log, `"outcome":"succeeded"`); n != 1 || strings.Count(log, `"outcome":"refused"`) != 1 {
+		t.Errorf("want one success and one refusal:\n%s", log)
+	}
+}
