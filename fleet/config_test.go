@@ -149,6 +149,31 @@ func TestParse_Problems(t *testing.T) {
 			doc:  "[[hosts]]\nname = \"a\"\nmounts = [\"var\"]\n",
 			want: []string{`config.toml:3:1: hosts[a].mounts[0]: mount "var" must be an absolute path`},
 		},
+		"relative backup path (option injection)": {
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"b\"\nkind = \"files\"\npath = \"-delete/*.gz\"\n",
+			want: []string{`config.toml:6:1: hosts[a].backups[b].path: path "-delete/*.gz" must be an absolute path`},
+		},
+		"placeholder inside quotes": {
+			doc: "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"b\"\nkind = \"files\"\npath = \"/b/*.gz\"\n" +
+				"restore = 'gunzip -c \"{artifact}\" > {scratch}/x'\nverify = \"cat '{scratch}/x'\"\ncleanup = \"echo \\\"{drill_id}\\\"\"\n",
+			want: []string{`config.toml:7:1: hosts[a].backups[b].restore: {artifact} stands inside quotes`,
+				`config.toml:8:1: hosts[a].backups[b].verify: {scratch} stands inside quotes`,
+				`config.toml:9:1: hosts[a].backups[b].cleanup: {drill_id} stands inside quotes`},
+		},
+		"option-like names and control characters": {
+			doc: "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"s\\u001b]0;pwned\\u0007\"\nkind = \"systemd\"\nunit = \"--help\"\n",
+			want: []string{`holds the control character U+001B`, `unit "--help" must not start with '-'`},
+		},
+		"secrets in the config": {
+			doc: "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"r\"\nkind = \"restic\"\nrepo = \"rest:https://u:hunter2@backup.example.com/\"\n" +
+				"password_file = \"/etc/restic/pw\"\nsnapshot = \"PGPASSWORD=hunter2 pg_dump db\"\n",
+			want: []string{`config.toml:6:1: hosts[a].backups[r].repo: looks like it holds a password in a URL`,
+				`config.toml:8:1: hosts[a].backups[r].snapshot: looks like it holds a password or token`},
+		},
+		"NaN threshold and unbounded timeout": {
+			doc:  "[defaults]\ntimeout = \"1h\"\n[thresholds]\ncpu = { warn = nan, crit = 95 }\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: defaults.timeout: timeout 1h0m0s is over the maximum of 10m0s`, `cpu.warn: must be a number, got NaN`},
+		},
 		"several semantic problems in file order": {
 			doc:  "[[hosts]]\nname = \"a\"\nport = 0\njump = \"zz\"\n[[hosts]]\nname = \"a\"\n",
 			want: []string{`config.toml:4:1: hosts[a].jump`, `config.toml:6:1: hosts[a].name: duplicate`},
@@ -313,5 +338,13 @@ func TestParseSize(t *testing.T) {
 				t.Errorf("ParseSize(%q) = %d, %v; want %d, err=%v", u.in, got, err, u.want, u.err)
 			}
 		})
+	}
+}
+
+// A UTF-8 byte order mark, as some editors write, is not a problem.
+func TestParse_BOM(t *testing.T) {
+	c, err := Parse("c.toml", []byte("\xef\xbb\xbfname = \"bom\"\n[[hosts]]\nname = \"a\"\n"))
+	if err != nil || c.Name != "bom" {
+		t.Fatalf("%v", err)
 	}
 }

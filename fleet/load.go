@@ -31,6 +31,7 @@ func Load(path string) (*Config, error) {
 // so a caller can add its own (key bindings) and report everything at once.
 // The config must not be used when err is non-nil.
 func Parse(file string, data []byte) (*Config, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as some editors write
 	src := &Origin{File: file, pos: indexPositions(data)}
 	if ps := checkValueKinds(src, data); len(ps) > 0 {
 		return nil, ps

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"path"
 	"sort"
@@ -26,6 +27,7 @@ func (c *Config) validate() Problems {
 	d := &c.Defaults
 	v.port("defaults.port", "defaults.port", d.Port)
 	v.interval("defaults.poll_interval", "defaults.poll_interval", d.PollInterval)
+	v.timeout("defaults.timeout", "defaults.timeout", d.Timeout)
 	switch d.KnownHostsPolicy {
 	case "", "strict", "accept-new":
 	default:
@@ -85,6 +87,7 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 	}
 	v.port(p+".port", key+".port", h.Port)
 	v.interval(p+".poll_interval", key+".poll_interval", h.PollInterval)
+	v.timeout(p+".timeout", key+".timeout", h.Timeout)
 	if h.Local() && h.Jump != "" {
 		v.add(p+".jump", key+".jump", "a host with address = \"local\" is this machine and cannot be reached through jump %q", h.Jump)
 	}
@@ -149,6 +152,15 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 			"unit": s.Unit, "program": s.Program, "container": s.Container,
 			"pattern": s.Pattern, "conf": s.Conf, "restart": s.Restart,
 		})
+		v.name(sp+".name", sk+".name", s.Name)
+		for _, f := range []struct{ key, val string }{{"unit", s.Unit}, {"program", s.Program}, {"container", s.Container}} {
+			if strings.HasPrefix(f.val, "-") {
+				v.add(sp+"."+f.key, sk+"."+f.key, "%s %q must not start with '-' (it would be read as an option)", f.key, f.val)
+			}
+			v.name(sp+"."+f.key, sk+"."+f.key, f.val)
+		}
+		v.absolute(sp+".conf", sk+".conf", "conf", s.Conf)
+		v.secret(sp+".restart", sk+".restart", s.Restart)
 		if s.Sudo == nil {
 			s.Sudo = h.Sudo
 		}
@@ -166,6 +178,20 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 		}
 		if b.MinSize < 0 {
 			v.add(bp+".min_size", bk+".min_size", "min_size must not be negative")
+		}
+		v.name(bp+".name", bk+".name", b.Name)
+		v.absolute(bp+".path", bk+".path", "path", b.Path)
+		v.absolute(bp+".password_file", bk+".password_file", "password_file", b.PasswordFile)
+		if strings.HasPrefix(b.Repo, "-") {
+			v.add(bp+".repo", bk+".repo", "repo %q must not start with '-' (it would be read as an option)", b.Repo)
+		}
+		v.secret(bp+".repo", bk+".repo", b.Repo)
+		for _, f := range []struct{ key, val string }{{"command", b.Command}, {"snapshot", b.Snapshot},
+			{"restore", b.Restore}, {"verify", b.Verify}, {"cleanup", b.Cleanup}} {
+			v.secret(bp+"."+f.key, bk+"."+f.key, f.val)
+			if ph := quotedPlaceholder(f.val); ph != "" && f.key != "command" && f.key != "snapshot" {
+				v.add(bp+"."+f.key, bk+"."+f.key, "%s stands inside quotes: write it bare (opsdeck quotes the value itself; inside quotes a file name from the host could run as code)", ph)
+			}
 		}
 	}
 }
@@ -281,6 +307,8 @@ func (v *validator) limits(p, key string, t *Thresholds, out *Limits) {
 				continue
 			}
 			switch {
+			case math.IsNaN(*x.val) || math.IsInf(*x.val, 0):
+				v.add(mp+"."+x.name, mk+"."+x.name, "must be a number, got %g", *x.val)
 			case *x.val < 0:
 				v.add(mp+"."+x.name, mk+"."+x.name, "must not be negative, got %g", *x.val)
 			case m.percent && *x.val > 100:
@@ -297,6 +325,8 @@ func (v *validator) limits(p, key string, t *Thresholds, out *Limits) {
 		}
 		if m.l.Clear != nil {
 			switch c := *m.l.Clear; {
+			case math.IsNaN(c) || math.IsInf(c, 0):
+				v.add(mp+".clear", mk+".clear", "must be a number, got %g", c)
 			case c < 0:
 				v.add(mp+".clear", mk+".clear", "must not be negative, got %g", c)
 			case c > m.dst.Warn:
@@ -311,9 +341,44 @@ func (v *validator) limits(p, key string, t *Thresholds, out *Limits) {
 	}
 }
 
+// name rejects control characters in a name shown on screen and in logs.
+func (v *validator) name(p, key, s string) {
+	if r, ok := controlChar(s); ok {
+		v.add(p, key, "%q holds the control character %U", s, r)
+	}
+}
+
+// absolute requires an absolute path (a relative one starting with '-'
+// would be an option to find, restic or supervisorctl).
+func (v *validator) absolute(p, key, what, s string) {
+	if s != "" && !path.IsAbs(s) {
+		v.add(p, key, "%s %q must be an absolute path", what, s)
+	}
+}
+
+// secret refuses credentials written into the config: they would be shown
+// in confirmations and kept in the audit log.
+func (v *validator) secret(p, key, s string) {
+	if why := secretIn(s); why != "" {
+		v.add(p, key, "looks like it holds %s: keep secrets out of the config (a password_file, or the environment on the host)", why)
+	}
+}
+
 func (v *validator) port(p, key string, port int) {
 	if port < 0 || port > 65535 {
 		v.add(p, key, "port %d is out of range 1-65535", port)
+	}
+}
+
+// MaxTimeout bounds a poll's timeout: a longer one hides a dead host.
+const MaxTimeout = 10 * time.Minute
+
+func (v *validator) timeout(p, key string, d Duration) {
+	switch {
+	case d.Duration < 0:
+		v.add(p, key, "timeout must not be negative")
+	case d.Duration > MaxTimeout:
+		v.add(p, key, "timeout %s is over the maximum of %s", d, MaxTimeout)
 	}
 }
 

@@ -34,16 +34,29 @@ func BackupCommand(b *fleet.Backup, sudo bool) string {
 
 // FindCommand lists the files matching a glob with their mtime and size.
 // The glob is never expanded by the shell: find matches it, quoted.
+// A relative glob (config validation refuses them) gets "./" so that no
+// part of it can be read as an option of find (a path "-delete/…").
 func FindCommand(glob string) string {
+	if !path.IsAbs(glob) {
+		glob = "./" + path.Clean(glob)
+	}
 	dir, base := path.Dir(glob), path.Base(glob)
 	if !strings.ContainsAny(dir, "*?[") {
-		return "find " + Quote(dir) + " -maxdepth 1 -type f -name " + Quote(base) + " -exec stat -c '%Y %s %n' {} +"
+		return "find " + Quote(dotSlash(dir)) + " -maxdepth 1 -type f -name " + Quote(base) + " -exec stat -c '%Y %s %n' {} +"
 	}
 	top := dir
 	for strings.ContainsAny(top, "*?[") {
 		top = path.Dir(top)
 	}
-	return "find " + Quote(top) + " -type f -path " + Quote(glob) + " -exec stat -c '%Y %s %n' {} +"
+	return "find " + Quote(dotSlash(top)) + " -type f -path " + Quote(glob) + " -exec stat -c '%Y %s %n' {} +"
+}
+
+// dotSlash keeps a relative directory from starting with '-'.
+func dotSlash(dir string) string {
+	if path.IsAbs(dir) || dir == "." {
+		return dir
+	}
+	return "./" + dir
 }
 
 // ParseBackup reads one backup's section.

@@ -235,3 +235,18 @@ func FuzzParseProcess(f *testing.F) {
 	f.Add("123\n456", 0)
 	fuzzService(f, fleet.Service{Name: "p", Kind: "process", Pattern: "p"})
 }
+
+// A path find could read as an option never reaches it as one.
+func TestFindCommand_NoOptionInjection(t *testing.T) {
+	for glob, want := range map[string]string{
+		"-delete/*.gz":      `find './-delete' -maxdepth 1 -type f -name '*.gz'`,
+		"-delete":           `find '.' -maxdepth 1 -type f -name '-delete'`,
+		"/srv/b/*/x.tar":    `find '/srv/b' -type f -path '/srv/b/*/x.tar'`,
+		"-exec/*/x":         `find './-exec' -type f -path './-exec/*/x'`,
+		"/var/backups/*.gz": `find '/var/backups' -maxdepth 1 -type f -name '*.gz'`,
+	} {
+		if got := FindCommand(glob); !strings.HasPrefix(got, want) {
+			t.Errorf("%q: %s, want %s…", glob, got, want)
+		}
+	}
+}

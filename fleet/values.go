@@ -1,0 +1,71 @@
+package fleet
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Checks on configured values that reach a remote shell or the screen.
+
+// quotedPlaceholder finds a drill placeholder ({artifact}, {scratch},
+// {drill_id}) that stands inside single or double quotes in a shell
+// command. opsdeck quotes each value itself; inside the operator's quotes
+// that quoting would be undone (a host-chosen file name y$(…).gz would run).
+func quotedPlaceholder(cmd string) string {
+	quote := byte(0) // ' or " while inside quotes
+	for i := 0; i < len(cmd); i++ {
+		c := cmd[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			}
+		case c == '\\':
+			i++ // the next byte is literal (outside quotes and inside "…")
+		case quote == '"' && c == '"', quote == 0 && (c == '\'' || c == '"'):
+			if quote == 0 {
+				quote = c
+			} else {
+				quote = 0
+			}
+		}
+		if quote != 0 && c == '{' {
+			for _, p := range []string{"{artifact}", "{scratch}", "{drill_id}"} {
+				if strings.HasPrefix(cmd[i:], p) {
+					return p
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// controlChar reports the first control character in s (a name that
+// would reach the screen, the audit log and notifications).
+func controlChar(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\u202e' {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+var (
+	urlUserinfo = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s@:]*:[^/\s@]+@`)
+	secretAssig = regexp.MustCompile(`(?i)(^|[^a-z0-9])[a-z0-9_]*(password|passwd|secret|token|api_?key)[a-z0-9_]*\s*=\s*[^\s$'"]`)
+	secretFlag  = regexp.MustCompile(`(?i)--(password|token|secret)[= ]\s*[^\s$-]`)
+)
+
+// secretIn says why s looks like it holds a credential: it would be shown
+// in confirmations and written to the audit log.
+func secretIn(s string) string {
+	switch {
+	case urlUserinfo.MatchString(s):
+		return "a password in a URL (user:password@)"
+	case secretAssig.MatchString(s), secretFlag.MatchString(s):
+		return "a password or token written into the command"
+	}
+	return ""
+}
