@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -323,25 +324,53 @@ func saveState(s checkState) error {
 	return os.Rename(tmp, statePath())
 }
 
-func postWebhook(ctx context.Context, url, text string) error {
+// webhookClient never follows a redirect: a 307 would re-POST the report
+// to an address nobody configured.
+var webhookClient = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+func postWebhook(ctx context.Context, rawURL, text string) error {
 	body, _ := json.Marshal(map[string]string{"text": text})
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	shown := redactURL(rawURL) // the path of a webhook URL is its token
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return fmt.Errorf("webhook %s: not a usable URL", shown)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := webhookClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the whole URL
+		}
+		return fmt.Errorf("webhook %s: %v", shown, err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook: %s", resp.Status)
+	switch {
+	case resp.StatusCode/100 == 3:
+		return fmt.Errorf("webhook %s answered %s: redirects are not followed (the report would go to another address)", shown, fleet.Sanitize(resp.Status, 80))
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("webhook %s answered %s", shown, fleet.Sanitize(resp.Status, 80))
 	}
 	return nil
+}
+
+// redactURL shows a URL as scheme://host/… only: no user, path or query,
+// which is where webhook tokens live.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(URL hidden)"
+	}
+	s := u.Scheme + "://" + u.Host
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		s += "/…"
+	}
+	return s
 }
 
 func runNotifyCmd(ctx context.Context, command, text string) error {

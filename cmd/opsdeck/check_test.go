@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
@@ -127,5 +128,33 @@ func TestCheck_NotifiesOncePerChange(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(state, "opsdeck", "check-state.json"))
 	if strings.Contains(string(b), `"host-1/disk /":"CRIT"`) {
 		t.Errorf("state saved although the notification failed: %s", b)
+	}
+}
+
+// A webhook that redirects is not followed (the report would go to an
+// address nobody configured), and a failed webhook's token — the path of
+// its URL — is never printed.
+func TestCheck_WebhookRedirectAndToken(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/collect", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	f := fleettest.StartFleet(t, 1)
+	cfg := checkConfig(t, f, map[string]float64{"host-1": 2}, false) // a finding to notify
+	const token = "/services/T000/B000/s3cr3tt0ken"
+	_, errOut, code := opsdeck(t, nil, "check", "-c", cfg, "--notify-always", "--notify", redirect.URL+token)
+	if code != 2 || !strings.Contains(errOut, "redirects are not followed") {
+		t.Errorf("redirecting webhook: exit %d, stderr %q", code, errOut)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the report was re-posted to the redirect target %d time(s)", n)
+	}
+	redirect.Close()
+	_, errOut, _ = opsdeck(t, nil, "check", "-c", cfg, "--notify-always", "--notify", redirect.URL+token)
+	if strings.Contains(errOut, "s3cr3tt0ken") || !strings.Contains(errOut, "notification failed: webhook http://127.0.0.1:") {
+		t.Errorf("unreachable webhook: stderr %q (the URL's path must not be shown)", errOut)
 	}
 }
