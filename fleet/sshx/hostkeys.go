@@ -7,7 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -26,8 +28,9 @@ type hostKeys struct {
 	policy string
 
 	mu    sync.Mutex
-	cb    ssh.HostKeyCallback
-	stamp string // size+mtime of every file when cb was built
+	cb      ssh.HostKeyCallback
+	stamp   string   // size+mtime of every file when cb was built
+	skipped []string // files left out, and why
 }
 
 func newHostKeys(files []string, policy string) *hostKeys {
@@ -56,10 +59,22 @@ func (k *hostKeys) callback() (ssh.HostKeyCallback, error) {
 	if k.cb != nil && stamp == k.stamp {
 		return k.cb, nil
 	}
-	if len(existing) == 0 {
+	// x/crypto skips lines it cannot parse, as OpenSSH does, but refuses a
+	// file with no valid line at all (or one line over 64 KiB): such a file
+	// is left out with a note instead of taking every host down.
+	k.skipped = nil
+	usable := existing[:0:0]
+	for _, f := range existing {
+		if _, err := knownhosts.New(f); err != nil {
+			k.skipped = append(k.skipped, fmt.Sprintf("%s skipped: %v", f, err))
+			continue
+		}
+		usable = append(usable, f)
+	}
+	if len(usable) == 0 {
 		k.cb = func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }
 	} else {
-		cb, err := knownhosts.New(existing...)
+		cb, err := knownhosts.New(usable...)
 		if err != nil {
 			return nil, fmt.Errorf("known_hosts: %w", err)
 		}
@@ -154,6 +169,11 @@ func (k *hostKeys) describeFiles() string {
 	if len(k.files) == 0 {
 		return "no file configured"
 	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.skipped) > 0 {
+		return k.files[0] + "; " + strings.Join(k.skipped, "; ")
+	}
 	return k.files[0]
 }
 
@@ -168,11 +188,22 @@ func (k *hostKeys) add(hostname string, key ssh.PublicKey) error {
 	if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
 		return err
 	}
-	fh, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	fh, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
+	// Another opsdeck (or ssh's own accept-new) may append at the same time.
+	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX); err != nil {
+		fh.Close()
+		return err
+	}
 	line := knownhosts.Line([]string{knownhosts.Normalize(hostname)}, key) + "\n"
+	if fi, err := fh.Stat(); err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := fh.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			line = "\n" + line // a file without a final newline: never glue our line onto its last one
+		}
+	}
 	if _, err := fh.WriteString(line); err != nil {
 		fh.Close()
 		return err

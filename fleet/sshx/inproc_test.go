@@ -185,3 +185,38 @@ func TestHostKey_UnknownAndChanged(t *testing.T) {
 		t.Fatalf("changed key: %v", err)
 	}
 }
+
+// accept-new appends on a line of its own even when the file lacks a final
+// newline, so the last known host keeps its key; a known_hosts file with
+// nothing usable in it is left out with a note, not every host refused.
+func TestHostKey_AcceptNewKeepsTheLastLine(t *testing.T) {
+	a := fleettest.StartServer(t, echoHandler)
+	b := fleettest.StartServer(t, echoHandler)
+	dir := t.TempDir()
+	known := filepath.Join(dir, "known_hosts")
+	os.WriteFile(known, []byte(knownhosts.Line([]string{knownhosts.Normalize(a.Addr)}, a.HostKey.Signer.PublicKey())), 0o600) // no final newline
+	run := func(policy string, s *fleettest.Server, files ...string) error {
+		p := NewPool(Options{KnownHosts: files, Policy: policy, NoAgent: true})
+		defer p.Close()
+		_, err := p.Client(Target{Name: "n", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}}).Run(context.Background(), "sh", nil, 10)
+		return err
+	}
+	if err := run(PolicyAcceptNew, b, known); err != nil {
+		t.Fatalf("accept-new of b: %v", err)
+	}
+	for name, s := range map[string]*fleettest.Server{"a (the line that had no newline)": a, "b (added)": b} {
+		if err := run(PolicyStrict, s, known); err != nil {
+			b, _ := os.ReadFile(known)
+			t.Errorf("%s after the append: %v\n%s", name, err, b)
+		}
+	}
+	junk := filepath.Join(dir, "junk_hosts")
+	os.WriteFile(junk, []byte("this is not a known_hosts line\n"), 0o600)
+	if err := run(PolicyStrict, a, junk, known); err != nil {
+		t.Errorf("a junk file took the good one down: %v", err)
+	}
+	err := run(PolicyStrict, a, junk)
+	if KindOf(err) != KindHostKeyUnknown || !strings.Contains(err.Error(), "junk_hosts skipped") {
+		t.Errorf("only a junk file: %v", err)
+	}
+}
