@@ -161,7 +161,7 @@ func TestParse_Problems(t *testing.T) {
 				`config.toml:9:1: hosts[a].backups[b].cleanup: {drill_id} stands inside quotes`},
 		},
 		"option-like names and control characters": {
-			doc: "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"s\\u001b]0;pwned\\u0007\"\nkind = \"systemd\"\nunit = \"--help\"\n",
+			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.services]]\nname = \"s\\u001b]0;pwned\\u0007\"\nkind = \"systemd\"\nunit = \"--help\"\n",
 			want: []string{`holds the control character U+001B`, `unit "--help" must not start with '-'`},
 		},
 		"secrets in the config": {

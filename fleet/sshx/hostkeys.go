@@ -27,7 +27,7 @@ type hostKeys struct {
 	files  []string
 	policy string
 
-	mu    sync.Mutex
+	mu      sync.Mutex
 	cb      ssh.HostKeyCallback
 	stamp   string   // size+mtime of every file when cb was built
 	skipped []string // files left out, and why
