@@ -236,6 +236,49 @@ func (m *Model) runPlans(plans []*actions.Plan, drill *actions.Drill) tea.Cmd {
 	return nil
 }
 
+// cancelRun cancels the shown run if it is running, else the newest
+// running one: x works from any screen.
+func (m *Model) cancelRun() tea.Cmd {
+	var target *actions.Run
+	if m.out != nil && !m.out.run.Finished() && m.showOutput {
+		target = m.out.run
+	} else {
+		for _, r := range m.opt.Actions.Runs() {
+			if !r.Finished() {
+				target = r
+			}
+		}
+	}
+	if target == nil {
+		return m.flash("no action is running")
+	}
+	target.Cancel()
+	return m.flash("cancelling %s…", target.Title)
+}
+
+// openOutput shows the newest run's output; pressed again in the output
+// panel, the run before the one shown (wrapping round).
+func (m *Model) openOutput() tea.Cmd {
+	runs := m.opt.Actions.Runs()
+	if len(runs) == 0 {
+		return m.flash("no action has run yet")
+	}
+	pick := runs[len(runs)-1]
+	if m.showOutput && m.out != nil {
+		for i, r := range runs {
+			if r == m.out.run {
+				pick = runs[(i-1+len(runs))%len(runs)]
+			}
+		}
+	}
+	if m.out == nil || m.out.run != pick {
+		m.out = &runView{run: pick}
+		m.pollRuns()
+	}
+	m.showOutput, m.showAudit = true, false
+	return nil
+}
+
 // pollRuns reads new output of the shown run and reports each run that
 // ended since the last tick.
 func (m *Model) pollRuns() {

@@ -192,3 +192,56 @@ func TestFailedRestartShowsTheReason(t *testing.T) {
 		t.Errorf("audit %+v", es)
 	}
 }
+
+// blockExec prints a line and runs until cancelled.
+type blockExec struct{ started chan struct{} }
+
+func (b blockExec) Exec(ctx context.Context, _ *fleet.Host, _ string, out io.Writer) (int, error) {
+	io.WriteString(out, "working\n")
+	close(b.started)
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+// A running action stays in sight after its panel is closed: the header
+// says so, O brings its output back, x cancels it from the fleet, and q
+// asks before quitting while it runs.
+func TestRunningActionStaysInSight(t *testing.T) {
+	m, _, mgr := actionModel(t, false)
+	ex := blockExec{started: make(chan struct{})}
+	mgr.Exec = ex
+	press(m, keys("r")[0].(tea.KeyMsg))
+	press(m, enter) // choose api
+	press(m, keys("y")[0].(tea.KeyMsg))
+	<-ex.started
+	m.Update(tickMsg(now))
+	if v := m.View(); !strings.Contains(v, "1 action running") || !strings.Contains(v, "working") {
+		t.Fatalf("while running:\n%s", v)
+	}
+	press(m, tea.KeyMsg{Type: tea.KeyEsc})
+	if v := m.View(); strings.Contains(v, "working") || !strings.Contains(v, "1 action running") {
+		t.Fatalf("after esc the fleet must show, and the header the run:\n%s", v)
+	}
+	_, cmd := m.Update(keys("q")[0].(tea.KeyMsg))
+	if cmd != nil {
+		if _, quit := cmd().(tea.QuitMsg); quit {
+			t.Fatal("q quit at once with an action running")
+		}
+	}
+	if !strings.Contains(m.View(), "q again to quit") {
+		t.Errorf("no question before quitting:\n%s", m.View())
+	}
+	press(m, keys("O")[0].(tea.KeyMsg))
+	if v := m.View(); !strings.Contains(v, "working") || !strings.Contains(v, "restart api on web-1") {
+		t.Fatalf("O did not bring the output back:\n%s", v)
+	}
+	press(m, tea.KeyMsg{Type: tea.KeyEsc})
+	press(m, keys("x")[0].(tea.KeyMsg)) // from the fleet
+	settle(m, mgr)
+	if v := m.View(); strings.Contains(v, "action running") || !strings.Contains(v, "cancelled") {
+		t.Errorf("after x:\n%s", v)
+	}
+	if es, _ := mgr.Audit.Recent(5); len(es) != 1 || es[0].Outcome != actions.Cancelled {
+		t.Errorf("audit %+v", es)
+	}
+}

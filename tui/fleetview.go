@@ -264,6 +264,9 @@ func (m *Model) headerView() string {
 	if m.opt.ReadOnly {
 		left += " " + st.Header.Muted.Render("[read-only]")
 	}
+	if m.running > 0 {
+		left += " " + st.Status.Warn.Render("▶ "+plural(m.running, "action")+" running")
+	}
 	counts := map[fleet.State]int{}
 	var freshest, stalest int64 = -1, -1
 	for i := range m.hosts {

@@ -30,6 +30,7 @@ type KeyMap struct {
 	Select   key.Binding
 	Audit    key.Binding
 	Cancel   key.Binding
+	Output   key.Binding
 	Help     key.Binding
 	Quit     key.Binding
 	// ForceQuit (ctrl+c) always quits, even while typing; it cannot be
@@ -57,6 +58,7 @@ func DefaultKeyMap() KeyMap {
 		Select:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "select host")),
 		Audit:     key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "audit log")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel action")),
+		Output:    key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "action output (again: older runs)")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
@@ -69,7 +71,7 @@ func (k *KeyMap) actions() map[string]*key.Binding {
 		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown,
 		"top": &k.Top, "bottom": &k.Bottom, "open": &k.Open, "back": &k.Back,
 		"filter": &k.Filter, "sort": &k.Sort, "refresh": &k.Refresh, "help": &k.Help,
-		"quit": &k.Quit, "restart": &k.Restart, "snapshot": &k.Snapshot, "drill": &k.Drill, "select": &k.Select, "audit": &k.Audit, "cancel": &k.Cancel,
+		"quit": &k.Quit, "restart": &k.Restart, "snapshot": &k.Snapshot, "drill": &k.Drill, "select": &k.Select, "audit": &k.Audit, "cancel": &k.Cancel, "output": &k.Output,
 	}
 }
 
@@ -163,7 +165,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
-		{k.Select, k.Restart, k.Snapshot, k.Drill, k.Cancel, k.Audit},
+		{k.Select, k.Restart, k.Snapshot, k.Drill, k.Cancel, k.Output, k.Audit},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }
@@ -194,7 +196,7 @@ func (k KeyMap) KeyTable() string {
 		names[bp] = n
 	}
 	for _, b2 := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom,
-		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Select, &k.Restart, &k.Snapshot, &k.Drill, &k.Cancel, &k.Audit,
+		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Select, &k.Restart, &k.Snapshot, &k.Drill, &k.Cancel, &k.Output, &k.Audit,
 		&k.Help, &k.Quit, &k.ForceQuit} {
 		ks := make([]string, len(b2.Keys()))
 		for i, s := range b2.Keys() {

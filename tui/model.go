@@ -104,6 +104,7 @@ type Model struct {
 	showOutput   bool
 	reported     int // runs up to this ID have had their end reported
 	running      int // action runs not finished, for the header
+	quitAsked    time.Time
 	showAudit    bool
 	auditEntries []actions.Entry
 	auditErr     error
@@ -230,7 +231,15 @@ func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
+		if m.running > 0 && m.now.Sub(m.quitAsked) > 5*time.Second {
+			m.quitAsked = m.now
+			return m, m.flash("%s running: q again to quit and stop it, %s cancels it", plural(m.running, "action"), m.keys.Cancel.Help().Key)
+		}
 		return m, tea.Quit
+	case key.Matches(msg, m.keys.Cancel) && m.running > 0:
+		return m, m.cancelRun()
+	case key.Matches(msg, m.keys.Output) && m.opt.Actions != nil:
+		return m, m.openOutput()
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
 		m.layout()
@@ -333,9 +342,6 @@ func (m *Model) updateFilter(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // updatePanel handles keys while the output or the audit panel is shown.
 func (m *Model) updatePanel(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
-	case key.Matches(msg, m.keys.Cancel) && m.showOutput && m.out != nil && !m.out.run.Finished():
-		m.out.run.Cancel()
-		return m, m.flash("cancelling %s…", m.out.run.Title)
 	case key.Matches(msg, m.keys.Back):
 		if m.showAudit {
 			m.showAudit = false
