@@ -32,6 +32,10 @@ type dialog struct {
 	typed    string         // what the operator typed (typed confirmation)
 	want     string         // what they must type; "" for a plain yes
 	mismatch bool
+	// down says which hosts the poller shows DOWN and why: the action would
+	// most likely hang until its timeout, so it is not offered until the
+	// operator asks to try anyway (f).
+	down string
 }
 
 // runView is the action run shown in the output panel: what of its output
@@ -111,7 +115,7 @@ func (m *Model) startRestart(hosts []*fleet.Host, service string) tea.Cmd {
 		}
 		plans = append(plans, p)
 	}
-	m.dlg = dialog{kind: dialogConfirm, hosts: hosts, plans: plans, want: actions.Confirmation(plans)}
+	m.dlg = dialog{kind: dialogConfirm, hosts: hosts, plans: plans, want: actions.Confirmation(plans), down: m.downReason(plans)}
 	return nil
 }
 
@@ -156,6 +160,12 @@ func (m *Model) updateDialog(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.dlg = dialog{}
 			return m, m.flash("not confirmed: nothing was run")
 		}
+		if d.down != "" { // nothing runs until the operator asks to try anyway
+			if msg.String() == "f" {
+				d.down = ""
+			}
+			return m, nil
+		}
 		if d.want == "" {
 			if msg.Type == tea.KeyEnter || msg.String() == "y" {
 				return m, m.runConfirmed()
@@ -190,7 +200,8 @@ func (m *Model) startSnapshot(h *fleet.Host, backup string) tea.Cmd {
 	if err != nil {
 		return m.flash("%v", err)
 	}
-	m.dlg = dialog{kind: dialogConfirm, hosts: []*fleet.Host{h}, plans: []*actions.Plan{p}, want: actions.Confirmation([]*actions.Plan{p})}
+	m.dlg = dialog{kind: dialogConfirm, hosts: []*fleet.Host{h}, plans: []*actions.Plan{p}, want: actions.Confirmation([]*actions.Plan{p}),
+		down: m.downReason([]*actions.Plan{p})}
 	return nil
 }
 
@@ -213,8 +224,23 @@ func (m *Model) startDrill(r *hostRow, backup string) tea.Cmd {
 		return m.flash("%v", err)
 	}
 	m.dlg = dialog{kind: dialogConfirm, hosts: []*fleet.Host{d.Plan.Host}, plans: []*actions.Plan{d.Plan}, drill: d,
-		want: actions.Confirmation([]*actions.Plan{d.Plan})}
+		want: actions.Confirmation([]*actions.Plan{d.Plan}), down: m.downReason([]*actions.Plan{d.Plan})}
 	return nil
+}
+
+// downReason names the plans' hosts the poller shows DOWN, with why.
+func (m *Model) downReason(plans []*actions.Plan) string {
+	var parts []string
+	for _, p := range plans {
+		i, ok := m.index[p.Host.Name]
+		if !ok {
+			continue
+		}
+		if h := m.hosts[i].health; h.State == fleet.Down {
+			parts = append(parts, p.Host.Name+" is DOWN: "+fleet.Sanitize(h.Reason, 120))
+		}
+	}
+	return strings.Join(parts, "\n")
 }
 
 // runConfirmed starts what the dialog confirmed.
@@ -414,7 +440,10 @@ func (m *Model) dialogView() string {
 			b.WriteString(host + "\n  " + st.Detail.Value.Render("$ "+p.Command) + "\n")
 		}
 		b.WriteString("\n")
-		if d.want == "" {
+		if d.down != "" {
+			b.WriteString(st.Status.Crit.Render(d.down) + "\n")
+			b.WriteString(st.Detail.Muted.Render("it would most likely wait for its timeout · f try anyway · esc cancel"))
+		} else if d.want == "" {
 			b.WriteString(st.Detail.Muted.Render("y / enter run · n / esc cancel"))
 		} else {
 			b.WriteString(fmt.Sprintf("Type %s to confirm: %s▏", st.Status.Warn.Render(d.want), d.typed))

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -243,5 +244,31 @@ func TestRunningActionStaysInSight(t *testing.T) {
 	}
 	if es, _ := mgr.Audit.Recent(5); len(es) != 1 || es[0].Outcome != actions.Cancelled {
 		t.Errorf("audit %+v", es)
+	}
+}
+
+// An action on a host the poller shows DOWN is not offered blind: the
+// dialog says why, y does nothing, f tries anyway.
+func TestActionOnDownHostAsksToTryAnyway(t *testing.T) {
+	m, ex, mgr := actionModel(t, false)
+	m.opt.Store.Record(fleet.Observation{Host: "web-1", At: now, Err: errors.New("connection refused")})
+	m.refresh(true)
+	press(m, keys("r")[0].(tea.KeyMsg))
+	press(m, enter)
+	v := m.View()
+	if !strings.Contains(v, "web-1 is DOWN: connection refused") || !strings.Contains(v, "f try anyway") {
+		t.Fatalf("dialog for a DOWN host:\n%s", v)
+	}
+	press(m, keys("y")[0].(tea.KeyMsg))
+	press(m, enter)
+	settle(m, mgr)
+	if len(ex.ran) != 0 {
+		t.Fatalf("ran on a DOWN host without 'try anyway': %v", ex.ran)
+	}
+	press(m, keys("f")[0].(tea.KeyMsg))
+	press(m, keys("y")[0].(tea.KeyMsg))
+	settle(m, mgr)
+	if len(ex.ran) != 1 {
+		t.Errorf("try anyway then y: ran %v", ex.ran)
 	}
 }

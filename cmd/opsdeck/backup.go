@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
@@ -27,6 +28,7 @@ again and print its newest artefact. Confirmation as for restart; audited.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	confirmFlag(cmd, g)
 	return cmd
 }
 
@@ -61,6 +63,7 @@ weekly restore test. The exit status is 0 only when every drill passed.`,
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&all, "all", false, "drill every backup that can be drilled")
+	confirmFlag(cmd, g)
 	return cmd
 }
 
@@ -209,7 +212,14 @@ func (hl *headless) confirmAndShow(p *actions.Plan, g *globals, yes bool, in io.
 	} else {
 		fmt.Fprintf(out, "  command: %s\n", p.Command)
 	}
-	if yes || g.readOnly {
+	if g.readOnly {
+		return nil
+	}
+	if yes {
+		if p.Host.Prod() && !slices.Contains(g.confirm, p.Host.Name) {
+			hl.mgr.Cancelled(p)
+			return withCode(exitRuntime, fmt.Errorf("not confirmed: %s is a production host and --yes is not enough; add --confirm %s", p.Host.Name, p.Host.Name))
+		}
 		return nil
 	}
 	if err := confirm(p, in, out); err != nil {

@@ -27,10 +27,11 @@ audit log ($XDG_STATE_HOME/opsdeck/audit.jsonl) whatever its outcome.
 
 Without --yes the plan is shown and must be confirmed on the terminal; a
 production host (env = "prod") asks for its name to be typed. With no
-terminal and no --yes nothing runs. The exit status is the result: 0 when
+terminal and no --yes nothing runs; on a production host --yes also needs
+--confirm HOST. The exit status is the result: 0 when
 the restart succeeded.`,
 		Example: `  opsdeck restart web-1 api
-  opsdeck restart db-1 postgres --yes
+  opsdeck restart db-1 postgres --yes --confirm db-1
   opsdeck restart web-1 api --config fleet.toml --yes`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -38,6 +39,7 @@ the restart succeeded.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	confirmFlag(cmd, g)
 	return cmd
 }
 

@@ -24,6 +24,14 @@ type globals struct {
 	config   string
 	theme    string
 	readOnly bool
+	// confirm names the production hosts a headless action may act on
+	// without asking (--confirm HOST): --yes alone is not enough for prod.
+	confirm []string
+}
+
+// confirmFlag adds --confirm HOST to an action command.
+func confirmFlag(cmd *cobra.Command, g *globals) {
+	cmd.Flags().StringSliceVar(&g.confirm, "confirm", nil, "with --yes, the production host(s) it may act on (env = \"prod\" needs its name, as the dashboard asks)")
 }
 
 func newRootCmd() *cobra.Command {

@@ -17,6 +17,10 @@ import (
 // and a config naming it, plus a "slow" process service whose restart
 // waits until the file release exists.
 func supervisedHost(t *testing.T) (cfg string, sup *fleettest.Supervisor, release string) {
+	return supervisedHostEnv(t, "staging")
+}
+
+func supervisedHostEnv(t *testing.T, env string) (cfg string, sup *fleettest.Supervisor, release string) {
 	t.Helper()
 	f := fleettest.StartFleet(t, 1)
 	sup = fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
@@ -25,6 +29,7 @@ func supervisedHost(t *testing.T) (cfg string, sup *fleettest.Supervisor, releas
 name = "web-1"
 address = "127.0.0.1"
 port = %d
+env = %q
 [[hosts.services]]
 name = "worker"
 kind = "supervisor"
@@ -35,7 +40,7 @@ name = "slow"
 kind = "process"
 pattern = "opsdeck-test-no-such-process"
 restart = "while [ ! -e %s ]; do sleep 0.05; done; echo restarted"
-`, f.Defaults(), f.Hosts[0].Port, sup.Conf, release))
+`, f.Defaults(), f.Hosts[0].Port, env, sup.Conf, release))
 	return cfg, sup, release
 }
 
@@ -103,5 +108,21 @@ func TestRestart_TwoAtOnceOneRuns(t *testing.T) {
 	log := string(b)
 	if n := strings.Count(log, `"outcome":"succeeded"`); n != 1 || strings.Count(log, `"outcome":"refused"`) != 1 {
 		t.Errorf("want one success and one refusal:\n%s", log)
+	}
+}
+
+// On a production host --yes alone does not act: the host's name must be
+// given, as the dashboard asks for it to be typed.
+func TestRestart_ProdNeedsConfirmHost(t *testing.T) {
+	cfg, sup, _ := supervisedHostEnv(t, "prod")
+	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	before := sup.PID("worker")
+	_, errOut, code := opsdeck(t, state, "restart", "web-1", "worker", "--yes", "-c", cfg)
+	if code == 0 || !strings.Contains(errOut, "add --confirm web-1") || sup.PID("worker") != before {
+		t.Errorf("--yes on prod: exit %d, stderr %q, pid %d → %d", code, errOut, before, sup.PID("worker"))
+	}
+	out, errOut, code := opsdeck(t, state, "restart", "web-1", "worker", "--yes", "--confirm", "web-1", "-c", cfg)
+	if code != 0 || !strings.Contains(out, "succeeded") || sup.PID("worker") == before {
+		t.Errorf("--yes --confirm web-1: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
