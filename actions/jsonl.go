@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // jsonLines serialises appends to a file of one JSON value per line, the
@@ -17,10 +19,7 @@ type jsonLines struct {
 }
 
 func openAppend(what, path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", what, path, err)
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := fleet.OpenPrivate(path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
@@ -50,9 +49,14 @@ func (l *jsonLines) append(what, path string, v any) error {
 	return f.Close()
 }
 
+// maxLine bounds one record; a longer line is damaged or hostile and is
+// skipped, never read into memory whole.
+const maxLine = 1 << 20
+
 // readLines decodes every line of path that parses as T, oldest first,
 // keeping at most keep of the newest (all when keep <= 0). A missing file
-// is empty; a damaged line is skipped rather than hiding the rest.
+// is empty; a damaged or overlong line is skipped rather than hiding the
+// rest.
 func readLines[T any](path string, keep int, valid func(*T) bool) ([]T, error) {
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
@@ -63,20 +67,39 @@ func readLines[T any](path string, keep int, valid func(*T) bool) ([]T, error) {
 	}
 	defer f.Close()
 	var out []T
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		var v T
-		if json.Unmarshal(sc.Bytes(), &v) != nil || (valid != nil && !valid(&v)) {
+	r := bufio.NewReaderSize(f, 64*1024)
+	var line []byte
+	long := false
+	for {
+		chunk, err := r.ReadSlice('\n')
+		switch {
+		case err == bufio.ErrBufferFull:
+			if !long && len(line)+len(chunk) <= maxLine {
+				line = append(line, chunk...)
+			} else {
+				long, line = true, line[:0]
+			}
 			continue
+		case err != nil && err != io.EOF:
+			return out, err
 		}
-		out = append(out, v)
-		if keep > 0 && len(out) > 4*keep {
-			out = append(out[:0], out[len(out)-keep:]...)
+		if !long && len(line)+len(chunk) <= maxLine {
+			line = append(line, chunk...)
+			var v T
+			if json.Unmarshal(line, &v) == nil && (valid == nil || valid(&v)) {
+				out = append(out, v)
+				if keep > 0 && len(out) > 4*keep {
+					out = append(out[:0], out[len(out)-keep:]...)
+				}
+			}
+		}
+		line, long = line[:0], false
+		if err == io.EOF {
+			break
 		}
 	}
 	if keep > 0 && len(out) > keep {
 		out = out[len(out)-keep:]
 	}
-	return out, sc.Err()
+	return out, nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // targetLock is one action target's lock, held across processes: an flock
@@ -22,7 +24,7 @@ type targetLock struct{ f *os.File }
 // who holds it. The file names the holder (pid, since, operator) for the
 // message of the one that is refused.
 func lockTarget(dir, host, target, kind, operator string) (*targetLock, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fleet.PrivateDir(dir); err != nil {
 		return nil, fmt.Errorf("lock directory %s: %w", dir, err)
 	}
 	sum := sha256.Sum256([]byte(host + "\x00" + target))

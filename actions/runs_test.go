@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +99,19 @@ type execFunc func()
 func (f execFunc) Exec(context.Context, *fleet.Host, string, io.Writer) (int, error) {
 	f()
 	return 0, nil
+}
+
+// One overlong line (a damaged or hostile record) hides nothing after it.
+func TestDrillLog_OverlongLineSkipped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drills.jsonl")
+	l := &DrillLog{Path: path}
+	l.Append(fleet.DrillRecord{Host: "a", Backup: "b", DrillID: "1", Passed: true})
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"host":"` + strings.Repeat("x", 3<<20) + "\"}\n")
+	f.Close()
+	l.Append(fleet.DrillRecord{Host: "a", Backup: "b", DrillID: "2", Passed: false})
+	recs, err := l.Load()
+	if err != nil || len(recs) != 2 || recs[1].DrillID != "2" {
+		t.Errorf("%d records, err %v", len(recs), err)
+	}
 }

@@ -348,3 +348,20 @@ func TestParse_BOM(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func TestQuotedPlaceholder(t *testing.T) {
+	for cmd, want := range map[string]string{
+		`gunzip -c {artifact} | psql -d {drill_id}`:          "",
+		`gunzip -c "{artifact}"`:                             "{artifact}",
+		`cat '{scratch}/x'`:                                  "{scratch}",
+		`test "$(psql -tA -d {drill_id} -c 'select 1')" = 1`: "",
+		`test "$(echo "{artifact}")" = x`:                    "{artifact}",
+		`echo \"{artifact}\"`:                                "",
+		`echo "a" {artifact} 'b'`:                            "",
+		`[ -n "$(ls -A {scratch})" ] && restic check`:        "",
+	} {
+		if got := quotedPlaceholder(cmd); got != want {
+			t.Errorf("%s: %q, want %q", cmd, got, want)
+		}
+	}
+}

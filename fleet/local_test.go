@@ -3,8 +3,10 @@ package fleet
 import (
 	"bufio"
 	"context"
+	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,5 +135,37 @@ func TestRealFilesystem(t *testing.T) {
 		if got := RealFilesystem(u.fs, u.mount); got != u.want {
 			t.Errorf("RealFilesystem(%s, %s) = %v", u.fs, u.mount, got)
 		}
+	}
+}
+
+// The state directory is ours or nothing: never a symlink, never someone
+// else's, never writable by others, never /tmp for want of HOME.
+func TestPrivateDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := PrivateDir(filepath.Join(dir, "state")); err != nil {
+		t.Fatalf("a fresh directory: %v", err)
+	}
+	os.Symlink(filepath.Join(dir, "state"), filepath.Join(dir, "link"))
+	if err := PrivateDir(filepath.Join(dir, "link")); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("symlinked state directory: %v", err)
+	}
+	open := filepath.Join(dir, "open")
+	os.Mkdir(open, 0o777)
+	os.Chmod(open, 0o777)
+	if err := PrivateDir(open); err == nil || !strings.Contains(err.Error(), "writable by others") {
+		t.Errorf("world-writable state directory: %v", err)
+	}
+	os.Symlink("/etc/passwd", filepath.Join(dir, "state", "audit.jsonl"))
+	if f, err := OpenPrivate(filepath.Join(dir, "state", "audit.jsonl"), 0); err == nil {
+		f.Close()
+		t.Error("appended through a symlink")
+	}
+	if err := PrivateDir(""); !errors.Is(err, ErrNoStateDir) {
+		t.Errorf("no directory: %v", err)
+	}
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "")
+	if d := StateDir(); strings.HasPrefix(d, os.TempDir()) {
+		t.Errorf("without HOME the state directory is %q", d)
 	}
 }

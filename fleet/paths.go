@@ -80,13 +80,20 @@ func ConfigDir() string { return xdgDir("XDG_CONFIG_HOME", ".config") }
 // audit log and drill history live there.
 func StateDir() string { return xdgDir("XDG_STATE_HOME", filepath.Join(".local", "state")) }
 
+// xdgDir is $env/opsdeck, else ~/fallback/opsdeck. Without HOME it is
+// never a shared directory such as /tmp: root (a cron job, a systemd unit)
+// gets /var/lib/opsdeck for state, anyone else "" (callers refuse to write
+// with ErrNoStateDir).
 func xdgDir(env, fallback string) string {
 	if d := os.Getenv(env); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "opsdeck")
 	}
 	home, err := os.UserHomeDir()
-	if err != nil {
-		home = os.TempDir()
+	if err == nil && filepath.IsAbs(home) {
+		return filepath.Join(home, fallback, "opsdeck")
 	}
-	return filepath.Join(home, fallback, "opsdeck")
+	if os.Getuid() == 0 && env == "XDG_STATE_HOME" {
+		return "/var/lib/opsdeck"
+	}
+	return ""
 }

@@ -12,8 +12,12 @@ import (
 // {drill_id}) that stands inside single or double quotes in a shell
 // command. opsdeck quotes each value itself; inside the operator's quotes
 // that quoting would be undone (a host-chosen file name y$(…).gz would run).
+//
+// A command substitution $(…) starts afresh, even inside double quotes, as
+// in the shell: "$(psql -d {drill_id})" is fine.
 func quotedPlaceholder(cmd string) string {
 	quote := byte(0) // ' or " while inside quotes
+	var outer []byte // the quote state around each open $(
 	for i := 0; i < len(cmd); i++ {
 		c := cmd[i]
 		switch {
@@ -23,12 +27,17 @@ func quotedPlaceholder(cmd string) string {
 			}
 		case c == '\\':
 			i++ // the next byte is literal (outside quotes and inside "…")
-		case quote == '"' && c == '"', quote == 0 && (c == '\'' || c == '"'):
-			if quote == 0 {
-				quote = c
-			} else {
-				quote = 0
-			}
+		case c == '$' && i+1 < len(cmd) && cmd[i+1] == '(':
+			outer = append(outer, quote)
+			quote = 0
+			i++
+		case quote == 0 && c == ')' && len(outer) > 0:
+			quote = outer[len(outer)-1]
+			outer = outer[:len(outer)-1]
+		case quote == '"' && c == '"':
+			quote = 0
+		case quote == 0 && (c == '\'' || c == '"'):
+			quote = c
 		}
 		if quote != 0 && c == '{' {
 			for _, p := range []string{"{artifact}", "{scratch}", "{drill_id}"} {

@@ -314,7 +314,7 @@ func notify(ctx context.Context, rep Report, f *checkFlags) error {
 
 func saveState(s checkState) error {
 	b, _ := json.Marshal(s)
-	if err := os.MkdirAll(filepath.Dir(statePath()), 0o700); err != nil {
+	if err := fleet.PrivateDir(filepath.Dir(statePath())); err != nil {
 		return err
 	}
 	tmp := statePath() + ".tmp"

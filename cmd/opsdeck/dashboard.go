@@ -118,12 +118,8 @@ func waitFor(fn func(), d time.Duration, logger *slog.Logger) {
 // write to the terminal the dashboard draws on; when the file cannot be
 // opened, logs are dropped.
 func openLog() (*slog.Logger, func()) {
-	dir := fleet.StateDir()
-	if err := os.MkdirAll(dir, 0o700); err == nil {
-		f, err := os.OpenFile(filepath.Join(dir, "opsdeck.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err == nil {
-			return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
-		}
+	if f, err := fleet.OpenPrivate(filepath.Join(fleet.StateDir(), "opsdeck.log"), 0); err == nil {
+		return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
 }
