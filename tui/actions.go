@@ -475,11 +475,17 @@ func (m *Model) auditView(height int) string {
 		switch e.Outcome {
 		case actions.Failed:
 			style = st.Status.Crit
-		case actions.Refused, actions.Cancelled, actions.Interrupted:
+		case actions.Refused, actions.Cancelled, actions.Interrupted, actions.Started:
 			style = st.Status.Warn
 		}
 		line := fmt.Sprintf("%s %-9s %s %s %s on %s", e.Time.Local().Format("01-02 15:04:05"), style.Render(e.Outcome),
 			fleet.Sanitize(e.Operator, 40), e.Kind, fleet.Sanitize(e.Target, 40), fleet.Sanitize(e.Host, 40))
+		if e.Command != "" {
+			line += st.Detail.Muted.Render(" $ " + fleet.Sanitize(e.Command, 300))
+		}
+		if e.Outcome == actions.Started {
+			line += st.Detail.Muted.Render(" — no result recorded (running, or opsdeck stopped)")
+		}
 		if e.Reason != "" {
 			line += st.Detail.Muted.Render(" — " + fleet.Sanitize(e.Reason, 200))
 		}

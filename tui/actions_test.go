@@ -237,6 +237,11 @@ func TestRunningActionStaysInSight(t *testing.T) {
 		t.Fatalf("O did not bring the output back:\n%s", v)
 	}
 	press(m, tea.KeyMsg{Type: tea.KeyEsc})
+	press(m, keys("L")[0].(tea.KeyMsg))
+	if v := m.View(); !strings.Contains(v, "started") || !strings.Contains(v, "$ systemctl restart -- 'api.service'") {
+		t.Errorf("audit panel while the restart runs:\n%s", v)
+	}
+	press(m, tea.KeyMsg{Type: tea.KeyEsc})
 	press(m, keys("x")[0].(tea.KeyMsg)) // from the fleet
 	settle(m, mgr)
 	if v := m.View(); strings.Contains(v, "action running") || !strings.Contains(v, "cancelled") {
