@@ -52,8 +52,11 @@ type Manager struct {
 	// LockDir holds the per-target lock files (default: "locks" beside
 	// the audit log).
 	LockDir string
-	// After is called when an action ended (e.g. poll the host at once).
-	After func(host string)
+	// Before is called just before a plan's command runs (e.g. a restart
+	// done by opsdeck is not a crash); After when it ended (e.g. poll the
+	// host at once).
+	Before func(p *Plan)
+	After  func(host string)
 	// Gate, when set, may refuse a plan before anything is recorded or
 	// run (e.g. the host is DOWN: fail fast with the poller's reason).
 	Gate func(*Plan) error
@@ -102,6 +105,9 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	lw := &lineWriter{onLine: onLine}
+	if m.Before != nil {
+		m.Before(p)
+	}
 	start := time.Now()
 	exit, err := m.Exec.Exec(ctx, p.Host, p.Command, lw)
 	lw.flush()

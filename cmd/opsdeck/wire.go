@@ -27,6 +27,9 @@ type fleetConn struct {
 
 	mu       sync.Mutex
 	rechecks map[string]func()
+	// restarting tells a host's checks that opsdeck restarts one of its
+	// services (not counted as a crash)
+	restarting map[string]func(string)
 }
 
 // connect resolves how to reach every host (~/.ssh/config, [defaults]);
@@ -37,7 +40,8 @@ func connect(cfg *fleet.Config) (*fleetConn, error) {
 		return nil, err
 	}
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy})
-	return &fleetConn{cfg: cfg, pool: pool, targets: targets, updates: true, rechecks: map[string]func(){}}, nil
+	return &fleetConn{cfg: cfg, pool: pool, targets: targets, updates: true, rechecks: map[string]func(){},
+		restarting: map[string]func(string){}}, nil
 }
 
 // Close closes every connection.
@@ -53,6 +57,7 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 	var src interface {
 		fleet.Source
 		Recheck()
+		Restarting(service string)
 	}
 	name := h.Name
 	opt := probe.Options{Updates: c.updates, Fleet: len(c.cfg.Hosts), Checked: func() {
@@ -73,6 +78,7 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 	}
 	c.mu.Lock()
 	c.rechecks[h.Name] = src.Recheck
+	c.restarting[h.Name] = src.Restarting
 	c.mu.Unlock()
 	return src
 }
@@ -103,6 +109,16 @@ func (c *fleetConn) recheck(host string) {
 	}
 }
 
+// ownRestart tells host's checks that opsdeck is restarting service.
+func (c *fleetConn) ownRestart(host, service string) {
+	c.mu.Lock()
+	f := c.restarting[host]
+	c.mu.Unlock()
+	if f != nil {
+		f(service)
+	}
+}
+
 // actions is the action manager, running over the same connections.
 func (c *fleetConn) actions(readOnly bool) *actions.Manager {
 	return &actions.Manager{
@@ -110,5 +126,10 @@ func (c *fleetConn) actions(readOnly bool) *actions.Manager {
 		Audit:    &actions.Audit{Path: actions.DefaultAuditPath()},
 		ReadOnly: readOnly,
 		Operator: actions.Operator(),
+		Before: func(p *actions.Plan) {
+			if p.Kind == "restart" {
+				c.ownRestart(p.Host.Name, p.Target)
+			}
+		},
 	}
 }

@@ -150,9 +150,11 @@ func (c *hostChecks) baseline(first bool) time.Duration {
 // kept clean of our own heavy checks, the heavy checks' latest results;
 // and starts the heavy checks that are due.
 func (c *hostChecks) finish(smp *fleet.Sample) {
+	c.mu.Lock()
 	for i := range smp.Services {
 		c.restarts.apply(&smp.Services[i], smp.At)
 	}
+	c.mu.Unlock()
 	c.guardCPU(smp)
 	c.fill(smp)
 	if c.opt.OneShot {
@@ -260,6 +262,14 @@ func (c *hostChecks) Settle(ctx context.Context, smp *fleet.Sample) {
 	}
 	wg.Wait()
 	c.fill(smp)
+}
+
+// Restarting tells the checks that opsdeck is restarting service now: the
+// restart it causes is not counted as a crash or a flap.
+func (c *hostChecks) Restarting(service string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.restarts.expect(service, time.Now())
 }
 
 // Recheck makes the next poll check every backup (after a snapshot).

@@ -329,6 +329,30 @@ func parseProcess(st *fleet.ServiceStatus, sec *Section) error {
 // kind's own counter where it has one, from PID changes where it has not.
 type restarts struct {
 	seen map[string]*history
+	// ours: restarts opsdeck itself is doing, by service, until when they
+	// may show: the next one seen is not counted (not a crash, not a flap).
+	ours map[string]time.Time
+}
+
+// expect notes that opsdeck restarts service now.
+func (r *restarts) expect(service string, at time.Time) {
+	if r.ours == nil {
+		r.ours = map[string]time.Time{}
+	}
+	r.ours[service] = at.Add(ownRestartWindow)
+}
+
+// ownRestartWindow is how long after opsdeck restarted a service a new PID
+// (or a counter step) is taken for that restart.
+const ownRestartWindow = 2 * time.Minute
+
+// own reports, once, whether a restart seen at 'at' is one opsdeck did.
+func (r *restarts) own(service string, at time.Time) bool {
+	until, ok := r.ours[service]
+	if ok {
+		delete(r.ours, service)
+	}
+	return ok && !at.After(until)
 }
 
 type history struct {
@@ -352,13 +376,17 @@ func (r *restarts) apply(st *fleet.ServiceStatus, at time.Time) {
 	switch {
 	case st.Restarts >= 0: // the kind counts
 		if h.count >= 0 && st.Restarts > h.count {
-			for i := 0; i < min(st.Restarts-h.count, 2*fleet.FlapRestarts); i++ {
+			n := st.Restarts - h.count
+			if r.own(st.Name, at) {
+				n--
+			}
+			for i := 0; i < min(n, 2*fleet.FlapRestarts); i++ {
 				h.events = append(h.events, at)
 			}
 		}
 		h.count = st.Restarts
 	default: // a new PID after a running one is a restart
-		if h.pid > 0 && st.PID > 0 && st.PID != h.pid {
+		if h.pid > 0 && st.PID > 0 && st.PID != h.pid && !r.own(st.Name, at) {
 			h.events = append(h.events, at)
 			h.observed++
 		}

@@ -250,3 +250,39 @@ func TestFindCommand_NoOptionInjection(t *testing.T) {
 		}
 	}
 }
+
+// A restart opsdeck did is not a crash: the new PID (or counter step) it
+// causes is not counted; the next one is.
+func TestRestarts_OwnRestartNotCounted(t *testing.T) {
+	var r restarts
+	at := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	st := func(pid int) *fleet.ServiceStatus {
+		return &fleet.ServiceStatus{Name: "w", Kind: "process", Running: true, PID: pid, Restarts: -1}
+	}
+	r.apply(st(10), at)
+	r.expect("w", at.Add(time.Second))
+	own := st(11)
+	r.apply(own, at.Add(5*time.Second))
+	if own.Restarts != 0 || own.Recent != 0 {
+		t.Errorf("opsdeck's restart counted: %+v", own)
+	}
+	crash := st(12)
+	r.apply(crash, at.Add(time.Minute))
+	if crash.Restarts != 1 || crash.Recent != 1 {
+		t.Errorf("a crash after it not counted: %+v", crash)
+	}
+	r.expect("w", at.Add(2*time.Minute))
+	late := st(13)
+	r.apply(late, at.Add(10*time.Minute)) // long after: not ours
+	if late.Restarts != 2 {
+		t.Errorf("a restart long after ours was taken for it: %+v", late)
+	}
+	var c restarts
+	c.apply(&fleet.ServiceStatus{Name: "s", Running: true, Restarts: 6}, at)
+	c.expect("s", at)
+	b := &fleet.ServiceStatus{Name: "s", Running: true, Restarts: 8}
+	c.apply(b, at.Add(time.Second))
+	if b.Recent != 1 {
+		t.Errorf("counter kinds: %d recent, want 1 (2 steps, 1 ours)", b.Recent)
+	}
+}
