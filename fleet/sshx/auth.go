@@ -84,7 +84,37 @@ func (k *keyring) load(path string) fileKey {
 // lists whether files were configured (a missing configured file is an
 // error, a missing default one is not). notes explains keys that could not
 // be used.
+//
+// With identity files configured (explicit), only those keys are offered,
+// as OpenSSH's IdentitiesOnly does: an agent key counts only when it is one
+// of them (matched by its public key, from the key or its .pub file), so a
+// host never sees every key the operator's agent holds.
 func (k *keyring) signers(files []string, explicit bool) (out []ssh.Signer, notes []string) {
+	var fileSigners []ssh.Signer
+	wanted := map[string]bool{} // public keys of the configured files
+	for _, f := range files {
+		path := ExpandHome(f)
+		fk := k.load(path)
+		switch {
+		case fk.signer != nil:
+			fileSigners = append(fileSigners, fk.signer)
+			wanted[string(fk.signer.PublicKey().Marshal())] = true
+			continue
+		case errors.Is(fk.err, os.ErrNotExist) && !explicit:
+		case errors.Is(fk.err, os.ErrNotExist):
+			notes = append(notes, fmt.Sprintf("identity file %s does not exist", f))
+		case strings.Contains(fmt.Sprint(fk.err), "encrypted") && k.agentSock != "":
+			// The agent may hold it; nothing to say unless auth fails.
+			notes = append(notes, fk.err.Error())
+		default:
+			notes = append(notes, fk.err.Error())
+		}
+		if b, err := os.ReadFile(path + ".pub"); err == nil {
+			if pub, _, _, _, err := ssh.ParseAuthorizedKey(b); err == nil {
+				wanted[string(pub.Marshal())] = true
+			}
+		}
+	}
 	if k.agentSock != "" {
 		if conn, err := net.Dial("unix", k.agentSock); err != nil {
 			notes = append(notes, "ssh-agent unreachable: "+err.Error())
@@ -95,26 +125,15 @@ func (k *keyring) signers(files []string, explicit bool) (out []ssh.Signer, note
 				notes = append(notes, "ssh-agent: "+err.Error())
 			}
 			for _, s := range ss {
-				out = append(out, &agentSigner{sock: k.agentSock, pub: s.PublicKey()})
+				pub := s.PublicKey()
+				if explicit && !wanted[string(pub.Marshal())] {
+					continue
+				}
+				out = append(out, &agentSigner{sock: k.agentSock, pub: pub})
 			}
 		}
 	}
-	for _, f := range files {
-		fk := k.load(ExpandHome(f))
-		switch {
-		case fk.signer != nil:
-			out = append(out, fk.signer)
-		case errors.Is(fk.err, os.ErrNotExist) && !explicit:
-		case errors.Is(fk.err, os.ErrNotExist):
-			notes = append(notes, fmt.Sprintf("identity file %s does not exist", f))
-		case strings.Contains(fmt.Sprint(fk.err), "encrypted") && k.agentSock != "":
-			// The agent may hold it; nothing to say unless auth fails.
-			notes = append(notes, fk.err.Error())
-		default:
-			notes = append(notes, fk.err.Error())
-		}
-	}
-	return out, notes
+	return append(out, fileSigners...), notes
 }
 
 // agentSigner signs through a fresh agent connection each time, so no
