@@ -1,6 +1,7 @@
 package sshx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -146,6 +147,10 @@ func (k *hostKeys) check(name string) ssh.HostKeyCallback {
 				name, hostname, re.Revoked.Filename, re.Revoked.Line), err}
 		case !errors.As(err, &ke):
 			return &Error{KindOther, err.Error(), err}
+		case len(ke.Want) == 0 && k.patternCheck(name, hostname, key) != nil:
+			return k.patternCheck(name, hostname, key)
+		case len(ke.Want) == 0 && k.patternKnown(hostname, key):
+			return nil // a pattern x/crypto does not match but OpenSSH does
 		case len(ke.Want) > 0:
 			w := ke.Want[0]
 			return &Error{KindHostKeyChanged, fmt.Sprintf(
@@ -163,6 +168,55 @@ func (k *hostKeys) check(name string) ssh.HostKeyCallback {
 				"ssh to the host once or set known_hosts_policy = \"accept-new\"",
 			name, hostname, k.describeFiles(), ssh.FingerprintSHA256(key)), err}
 	}
+}
+
+// patternKnown: a plain known_hosts line that OpenSSH matches for
+// hostname holds key.
+func (k *hostKeys) patternKnown(hostname string, key ssh.PublicKey) bool {
+	for _, m := range openSSHMatches(k.usableFiles(), hostname) {
+		if bytes.Equal(m.key.Marshal(), key.Marshal()) {
+			return true
+		}
+	}
+	return false
+}
+
+// patternCheck is the changed-key error when such a line holds another key
+// of the same type (and none holds this one).
+func (k *hostKeys) patternCheck(name, hostname string, key ssh.PublicKey) error {
+	var other *patternMatch
+	for _, m := range openSSHMatches(k.usableFiles(), hostname) {
+		if bytes.Equal(m.key.Marshal(), key.Marshal()) {
+			return nil
+		}
+		if m.key.Type() == key.Type() && other == nil {
+			other = &m
+		}
+	}
+	if other == nil {
+		return nil
+	}
+	return &Error{KindHostKeyChanged, fmt.Sprintf(
+		"host key for %s [%s] has changed: possible man-in-the-middle; fingerprint now %s, known_hosts line %d (%s). "+
+			"If the change is expected, remove that line (ssh-keygen -R) and reconnect",
+		name, hostname, ssh.FingerprintSHA256(key), other.line, other.file), nil}
+}
+
+// usableFiles are the known_hosts files in use (not skipped).
+func (k *hostKeys) usableFiles() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []string
+	for _, f := range k.files {
+		skipped := false
+		for _, s := range k.skipped {
+			skipped = skipped || strings.HasPrefix(s, f+" skipped")
+		}
+		if !skipped {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (k *hostKeys) describeFiles() string {

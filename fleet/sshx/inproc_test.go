@@ -220,3 +220,42 @@ func TestHostKey_AcceptNewKeepsTheLastLine(t *testing.T) {
 		t.Errorf("only a junk file: %v", err)
 	}
 }
+
+// known_hosts patterns match as OpenSSH 9 matches them (checked with
+// OpenSSH 9.2 against a host on another port than 22): a bare host, `*`,
+// `127.0.0.*` and `[*]:*` accept; a negated pattern does not; another key
+// under a matching pattern is a changed key.
+func TestHostKey_OpenSSHPatterns(t *testing.T) {
+	s := fleettest.StartServer(t, echoHandler)
+	dir := t.TempDir()
+	key := s.HostKey.Signer.PublicKey()
+	other := fleettest.NewKey(t, dir, "other").Signer.PublicKey()
+	line := func(pattern string, k ssh.PublicKey) string {
+		return pattern + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))) + "\n"
+	}
+	for name, u := range map[string]struct {
+		content string
+		want    Kind // KindOther: connected
+	}{
+		"bare host":          {line("127.0.0.1", key), KindOther},
+		"star":               {line("*", key), KindOther},
+		"address wildcard":   {line("127.0.0.*", key), KindOther},
+		"bracketed wildcard": {line("[*]:*", key), KindOther},
+		"negated":            {line("127.0.0.*,!127.0.0.1", key), KindHostKeyUnknown},
+		"other key":          {line("*", other), KindHostKeyChanged},
+	} {
+		t.Run(name, func(t *testing.T) {
+			known := filepath.Join(t.TempDir(), "known_hosts")
+			os.WriteFile(known, []byte(u.content), 0o600)
+			p := NewPool(Options{KnownHosts: []string{known}, NoAgent: true})
+			defer p.Close()
+			_, err := p.Client(Target{Name: "n", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}}).Run(context.Background(), "sh", nil, 10)
+			switch {
+			case u.want == KindOther && err != nil:
+				t.Errorf("refused: %v", err)
+			case u.want != KindOther && KindOf(err) != u.want:
+				t.Errorf("got %v, want kind %v", err, u.want)
+			}
+		})
+	}
+}
