@@ -192,6 +192,12 @@ func (l *DrillLog) Append(rec fleet.DrillRecord) error {
 	return l.lines.append("drill history", l.Path, rec)
 }
 
+// Each hands fn every recorded drill, oldest first, one at a time (the
+// history may be large); damaged lines are skipped.
+func (l *DrillLog) Each(fn func(fleet.DrillRecord)) error {
+	return eachLine(l.Path, func(r *fleet.DrillRecord) bool { return r.Host != "" }, fn)
+}
+
 // Load reads every recorded drill, oldest first; damaged lines are skipped.
 func (l *DrillLog) Load() ([]fleet.DrillRecord, error) {
 	return readLines(l.Path, 0, func(r *fleet.DrillRecord) bool { return r.Host != "" })

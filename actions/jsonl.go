@@ -58,15 +58,30 @@ const maxLine = 1 << 20
 // is empty; a damaged or overlong line is skipped rather than hiding the
 // rest.
 func readLines[T any](path string, keep int, valid func(*T) bool) ([]T, error) {
+	var out []T
+	err := eachLine(path, valid, func(v T) {
+		out = append(out, v)
+		if keep > 0 && len(out) > 4*keep {
+			out = append(out[:0], out[len(out)-keep:]...)
+		}
+	})
+	if keep > 0 && len(out) > keep {
+		out = out[len(out)-keep:]
+	}
+	return out, err
+}
+
+// eachLine hands fn every line of path that parses as T, oldest first,
+// holding one line in memory at a time.
+func eachLine[T any](path string, valid func(*T) bool, fn func(T)) error {
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	var out []T
 	r := bufio.NewReaderSize(f, 64*1024)
 	var line []byte
 	long := false
@@ -81,25 +96,18 @@ func readLines[T any](path string, keep int, valid func(*T) bool) ([]T, error) {
 			}
 			continue
 		case err != nil && err != io.EOF:
-			return out, err
+			return err
 		}
 		if !long && len(line)+len(chunk) <= maxLine {
 			line = append(line, chunk...)
 			var v T
 			if json.Unmarshal(line, &v) == nil && (valid == nil || valid(&v)) {
-				out = append(out, v)
-				if keep > 0 && len(out) > 4*keep {
-					out = append(out[:0], out[len(out)-keep:]...)
-				}
+				fn(v)
 			}
 		}
 		line, long = line[:0], false
 		if err == io.EOF {
-			break
+			return nil
 		}
 	}
-	if keep > 0 && len(out) > keep {
-		out = out[len(out)-keep:]
-	}
-	return out, nil
 }

@@ -94,12 +94,8 @@ func runDashboard(ctx context.Context, g *globals) error {
 // loadDrills puts the recorded drill history into the store. A damaged or
 // missing history only means backups show as not drilled.
 func loadDrills(store *fleet.Store, log *actions.DrillLog, logger *slog.Logger) {
-	recs, err := log.Load()
-	if err != nil {
+	if err := log.Each(store.RecordDrill); err != nil {
 		logger.Warn("drill history unreadable", "path", log.Path, "err", err)
-	}
-	for _, r := range recs {
-		store.RecordDrill(r)
 	}
 }
 
