@@ -139,6 +139,12 @@ func (k *hostKeys) check(name string) ssh.HostKeyCallback {
 		err = cb(hostname, remote, key)
 		var ke *knownhosts.KeyError
 		var re *knownhosts.RevokedError
+		if errors.As(err, &ke) && len(ke.Want) == 0 {
+			// Patterns x/crypto does not match and OpenSSH does.
+			if known, perr := k.patternVerdict(name, hostname, key); known || perr != nil {
+				return perr
+			}
+		}
 		switch {
 		case err == nil:
 			return nil
@@ -147,16 +153,8 @@ func (k *hostKeys) check(name string) ssh.HostKeyCallback {
 				name, hostname, re.Revoked.Filename, re.Revoked.Line), err}
 		case !errors.As(err, &ke):
 			return &Error{KindOther, err.Error(), err}
-		case len(ke.Want) == 0 && k.patternCheck(name, hostname, key) != nil:
-			return k.patternCheck(name, hostname, key)
-		case len(ke.Want) == 0 && k.patternKnown(hostname, key):
-			return nil // a pattern x/crypto does not match but OpenSSH does
 		case len(ke.Want) > 0:
-			w := ke.Want[0]
-			return &Error{KindHostKeyChanged, fmt.Sprintf(
-				"host key for %s [%s] has changed: possible man-in-the-middle; fingerprint now %s, known_hosts line %d (%s). "+
-					"If the change is expected, remove that line (ssh-keygen -R) and reconnect",
-				name, hostname, ssh.FingerprintSHA256(key), w.Line, w.Filename), err}
+			return changedKey(name, hostname, key, ke.Want[0].Line, ke.Want[0].Filename, err)
 		case k.policy == PolicyAcceptNew:
 			if err := k.add(hostname, key); err != nil {
 				return &Error{KindOther, "cannot record new host key: " + err.Error(), err}
@@ -170,36 +168,23 @@ func (k *hostKeys) check(name string) ssh.HostKeyCallback {
 	}
 }
 
-// patternKnown: a plain known_hosts line that OpenSSH matches for
-// hostname holds key.
-func (k *hostKeys) patternKnown(hostname string, key ssh.PublicKey) bool {
-	for _, m := range openSSHMatches(k.usableFiles(), hostname) {
-		if bytes.Equal(m.key.Marshal(), key.Marshal()) {
-			return true
-		}
-	}
-	return false
-}
-
-// patternCheck is the changed-key error when such a line holds another key
-// of the same type (and none holds this one).
-func (k *hostKeys) patternCheck(name, hostname string, key ssh.PublicKey) error {
+// patternVerdict matches hostname against the plain known_hosts lines by
+// OpenSSH's rules: known when one holds key; a changed-key error when one
+// holds another key of the same type; neither when none matches.
+func (k *hostKeys) patternVerdict(name, hostname string, key ssh.PublicKey) (known bool, err error) {
 	var other *patternMatch
 	for _, m := range openSSHMatches(k.usableFiles(), hostname) {
 		if bytes.Equal(m.key.Marshal(), key.Marshal()) {
-			return nil
+			return true, nil
 		}
 		if m.key.Type() == key.Type() && other == nil {
 			other = &m
 		}
 	}
-	if other == nil {
-		return nil
+	if other != nil {
+		return false, changedKey(name, hostname, key, other.line, other.file, nil)
 	}
-	return &Error{KindHostKeyChanged, fmt.Sprintf(
-		"host key for %s [%s] has changed: possible man-in-the-middle; fingerprint now %s, known_hosts line %d (%s). "+
-			"If the change is expected, remove that line (ssh-keygen -R) and reconnect",
-		name, hostname, ssh.FingerprintSHA256(key), other.line, other.file), nil}
+	return false, nil
 }
 
 // usableFiles are the known_hosts files in use (not skipped).
@@ -217,6 +202,15 @@ func (k *hostKeys) usableFiles() []string {
 		}
 	}
 	return out
+}
+
+// changedKey is the error of a host whose key is not the one known_hosts
+// holds for it at file:line.
+func changedKey(name, hostname string, key ssh.PublicKey, line int, file string, err error) error {
+	return &Error{KindHostKeyChanged, fmt.Sprintf(
+		"host key for %s [%s] has changed: possible man-in-the-middle; fingerprint now %s, known_hosts line %d (%s). "+
+			"If the change is expected, remove that line (ssh-keygen -R) and reconnect",
+		name, hostname, ssh.FingerprintSHA256(key), line, file), err}
 }
 
 func (k *hostKeys) describeFiles() string {
