@@ -325,10 +325,10 @@ func (m *Model) pollRuns() {
 			running++
 			continue
 		}
-		if r.ID <= m.reported {
+		if m.reported[r.ID] {
 			continue
 		}
-		m.reported = max(m.reported, r.ID)
+		m.reported[r.ID] = true
 		rs := r.Results()
 		ok := 0
 		for _, x := range rs {

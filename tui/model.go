@@ -102,8 +102,8 @@ type Model struct {
 	dlg          dialog
 	out          *runView // the latest action run, shown in the output panel
 	showOutput   bool
-	reported     int // runs up to this ID have had their end reported
-	running      int // action runs not finished, for the header
+	reported     map[int]bool // runs whose end has been reported
+	running      int          // action runs not finished, for the header
 	quitAsked    time.Time
 	showAudit    bool
 	auditEntries []actions.Entry
@@ -143,7 +143,7 @@ func New(opt Options) *Model {
 	f.Placeholder = "name, env or tag"
 	f.CharLimit = 64
 	m := &Model{opt: opt, st: opt.Styles, keys: opt.Keys, help: h, filter: f, detail: viewport.New(0, 0),
-		marked: map[string]bool{}}
+		marked: map[string]bool{}, reported: map[int]bool{}}
 	m.detail.KeyMap = viewportKeys(opt.Keys)
 	for i := range opt.Config.Hosts {
 		m.anyServices = m.anyServices || len(opt.Config.Hosts[i].Services) > 0
