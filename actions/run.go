@@ -57,9 +57,6 @@ type Manager struct {
 	// host at once).
 	Before func(p *Plan)
 	After  func(host string)
-	// Gate, when set, may refuse a plan before anything is recorded or
-	// run (e.g. the host is DOWN: fail fast with the poller's reason).
-	Gate func(*Plan) error
 
 	running sync.WaitGroup
 	runs    runs
@@ -140,16 +137,11 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 
 var errAudit = errors.New("audit log unwritable")
 
-// admit applies the policy before anything is recorded: read-only, the
-// gate, then the target's lock.
+// admit applies the policy before anything is recorded: read-only, then
+// the target's lock.
 func (m *Manager) admit(p *Plan) (*targetLock, error) {
 	if m.ReadOnly {
 		return nil, ErrReadOnly
-	}
-	if m.Gate != nil {
-		if err := m.Gate(p); err != nil {
-			return nil, err
-		}
 	}
 	dir := m.LockDir
 	if dir == "" {
