@@ -112,9 +112,7 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 		}
 	}
 	for j, m := range h.Mounts {
-		if !path.IsAbs(m) {
-			v.add(fmt.Sprintf("%s.mounts", p), fmt.Sprintf("%s.mounts[%d]", key, j), "mount %q must be an absolute path", m)
-		}
+		v.absolute(p+".mounts", fmt.Sprintf("%s.mounts[%d]", key, j), "mount", m)
 	}
 	// Effective values: host, then [defaults], then built-ins.
 	h.PollInterval = firstDuration(h.PollInterval, d.PollInterval, DefaultPollInterval)
@@ -154,9 +152,7 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 		})
 		v.name(sp+".name", sk+".name", s.Name)
 		for _, f := range []struct{ key, val string }{{"unit", s.Unit}, {"program", s.Program}, {"container", s.Container}} {
-			if strings.HasPrefix(f.val, "-") {
-				v.add(sp+"."+f.key, sk+"."+f.key, "%s %q must not start with '-' (it would be read as an option)", f.key, f.val)
-			}
+			v.notOption(sp+"."+f.key, sk+"."+f.key, f.key, f.val)
 			v.name(sp+"."+f.key, sk+"."+f.key, f.val)
 		}
 		v.absolute(sp+".conf", sk+".conf", "conf", s.Conf)
@@ -182,9 +178,7 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 		v.name(bp+".name", bk+".name", b.Name)
 		v.absolute(bp+".path", bk+".path", "path", b.Path)
 		v.absolute(bp+".password_file", bk+".password_file", "password_file", b.PasswordFile)
-		if strings.HasPrefix(b.Repo, "-") {
-			v.add(bp+".repo", bk+".repo", "repo %q must not start with '-' (it would be read as an option)", b.Repo)
-		}
+		v.notOption(bp+".repo", bk+".repo", "repo", b.Repo)
 		v.secret(bp+".repo", bk+".repo", b.Repo)
 		for _, f := range []struct{ key, val string }{{"command", b.Command}, {"snapshot", b.Snapshot},
 			{"restore", b.Restore}, {"verify", b.Verify}, {"cleanup", b.Cleanup}} {
@@ -353,6 +347,13 @@ func (v *validator) name(p, key, s string) {
 func (v *validator) absolute(p, key, what, s string) {
 	if s != "" && !path.IsAbs(s) {
 		v.add(p, key, "%s %q must be an absolute path", what, s)
+	}
+}
+
+// notOption refuses a value that a command would read as an option.
+func (v *validator) notOption(p, key, what, s string) {
+	if strings.HasPrefix(s, "-") {
+		v.add(p, key, "%s %q must not start with '-' (it would be read as an option)", what, s)
 	}
 }
 

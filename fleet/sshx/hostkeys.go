@@ -31,6 +31,7 @@ type hostKeys struct {
 	mu      sync.Mutex
 	cb      ssh.HostKeyCallback
 	stamp   string   // size+mtime of every file when cb was built
+	usable  []string // the files cb was built from
 	skipped []string // files left out, and why
 }
 
@@ -62,23 +63,27 @@ func (k *hostKeys) callback() (ssh.HostKeyCallback, error) {
 	}
 	// x/crypto skips lines it cannot parse, as OpenSSH does, but refuses a
 	// file with no valid line at all (or one line over 64 KiB): such a file
-	// is left out with a note instead of taking every host down.
-	k.skipped = nil
-	usable := existing[:0:0]
-	for _, f := range existing {
-		if _, err := knownhosts.New(f); err != nil {
-			k.skipped = append(k.skipped, fmt.Sprintf("%s skipped: %v", f, err))
-			continue
+	// is left out with a note instead of taking every host down. Files are
+	// parsed one by one only when all together fail.
+	k.skipped, k.usable = nil, existing
+	cb, err := knownhosts.New(existing...)
+	if err != nil && len(existing) > 0 {
+		k.usable = nil
+		for _, f := range existing {
+			if _, ferr := knownhosts.New(f); ferr != nil {
+				k.skipped = append(k.skipped, fmt.Sprintf("%s skipped: %v", f, ferr))
+				continue
+			}
+			k.usable = append(k.usable, f)
 		}
-		usable = append(usable, f)
+		cb, err = knownhosts.New(k.usable...)
 	}
-	if len(usable) == 0 {
+	switch {
+	case len(k.usable) == 0:
 		k.cb = func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }
-	} else {
-		cb, err := knownhosts.New(usable...)
-		if err != nil {
-			return nil, fmt.Errorf("known_hosts: %w", err)
-		}
+	case err != nil:
+		return nil, fmt.Errorf("known_hosts: %w", err)
+	default:
 		k.cb = cb
 	}
 	k.stamp = stamp
@@ -191,17 +196,7 @@ func (k *hostKeys) patternVerdict(name, hostname string, key ssh.PublicKey) (kno
 func (k *hostKeys) usableFiles() []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var out []string
-	for _, f := range k.files {
-		skipped := false
-		for _, s := range k.skipped {
-			skipped = skipped || strings.HasPrefix(s, f+" skipped")
-		}
-		if !skipped {
-			out = append(out, f)
-		}
-	}
-	return out
+	return k.usable
 }
 
 // changedKey is the error of a host whose key is not the one known_hosts
