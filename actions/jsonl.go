@@ -19,7 +19,7 @@ type jsonLines struct {
 }
 
 func openAppend(what, path string) (*os.File, error) {
-	f, err := fleet.OpenPrivate(path, 0)
+	f, err := fleet.OpenPrivate(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}

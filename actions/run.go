@@ -83,10 +83,8 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	lock, err := m.admit(p)
 	if err != nil {
 		r.Outcome, r.Err = Refused, err
-		if !errors.Is(err, errAudit) {
-			if aerr := m.record(id, &r); aerr != nil {
-				r.Err = errors.Join(err, aerr)
-			}
+		if aerr := m.record(id, &r); aerr != nil {
+			r.Err = errors.Join(err, aerr)
 		}
 		return r
 	}

@@ -156,7 +156,7 @@ func TestPrivateDir(t *testing.T) {
 		t.Errorf("world-writable state directory: %v", err)
 	}
 	os.Symlink("/etc/passwd", filepath.Join(dir, "state", "audit.jsonl"))
-	if f, err := OpenPrivate(filepath.Join(dir, "state", "audit.jsonl"), 0); err == nil {
+	if f, err := OpenPrivate(filepath.Join(dir, "state", "audit.jsonl")); err == nil {
 		f.Close()
 		t.Error("appended through a symlink")
 	}

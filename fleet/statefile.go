@@ -38,11 +38,11 @@ func PrivateDir(dir string) error {
 	return nil
 }
 
-// OpenPrivate opens a state file for appending (flag is added to
-// O_APPEND|O_CREATE|O_WRONLY), in a PrivateDir, never through a symlink.
-func OpenPrivate(path string, flag int) (*os.File, error) {
+// OpenPrivate opens a state file for appending, in a PrivateDir, never
+// through a symlink.
+func OpenPrivate(path string) (*os.File, error) {
 	if err := PrivateDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY|syscall.O_NOFOLLOW|flag, 0o600)
+	return os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600)
 }

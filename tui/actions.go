@@ -319,13 +319,9 @@ func (m *Model) pollRuns() {
 			v.lines = v.lines[n-maxOutputLines:]
 		}
 	}
-	running := 0
+	m.running = m.opt.Actions.Running()
 	for _, r := range m.opt.Actions.Runs() {
-		if !r.Finished() {
-			running++
-			continue
-		}
-		if m.reported[r.ID] {
+		if !r.Finished() || m.reported[r.ID] {
 			continue
 		}
 		m.reported[r.ID] = true
@@ -342,7 +338,6 @@ func (m *Model) pollRuns() {
 			m.flash("%s: %d of %d succeeded", r.Title, ok, len(rs))
 		}
 	}
-	m.running = running
 }
 
 // outputView is the output panel: the run's title and state, its last

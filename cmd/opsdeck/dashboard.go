@@ -114,7 +114,7 @@ func waitFor(fn func(), d time.Duration, logger *slog.Logger) {
 // write to the terminal the dashboard draws on; when the file cannot be
 // opened, logs are dropped.
 func openLog() (*slog.Logger, func()) {
-	if f, err := fleet.OpenPrivate(filepath.Join(fleet.StateDir(), "opsdeck.log"), 0); err == nil {
+	if f, err := fleet.OpenPrivate(filepath.Join(fleet.StateDir(), "opsdeck.log")); err == nil {
 		return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}

@@ -25,11 +25,16 @@ type fleetConn struct {
 	// check's result shows as soon as it is in.
 	pollNow func(host string)
 
-	mu       sync.Mutex
-	rechecks map[string]func()
-	// restarting tells a host's checks that opsdeck restarts one of its
-	// services (not counted as a crash)
-	restarting map[string]func(string)
+	mu     sync.Mutex
+	byHost map[string]hostChecks // each polled host's checks, for the actions' hooks
+}
+
+// hostChecks is what actions tell a host's checks: re-check the backups
+// (after a snapshot), and that opsdeck restarts a service (not a crash).
+type hostChecks interface {
+	fleet.Source
+	Recheck()
+	Restarting(service string)
 }
 
 // connect resolves how to reach every host (~/.ssh/config, [defaults]);
@@ -40,8 +45,7 @@ func connect(cfg *fleet.Config) (*fleetConn, error) {
 		return nil, err
 	}
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy})
-	return &fleetConn{cfg: cfg, pool: pool, targets: targets, updates: true, rechecks: map[string]func(){},
-		restarting: map[string]func(string){}}, nil
+	return &fleetConn{cfg: cfg, pool: pool, targets: targets, updates: true, byHost: map[string]hostChecks{}}, nil
 }
 
 // Close closes every connection.
@@ -54,11 +58,7 @@ func (c *fleetConn) client(h *fleet.Host) *sshx.Client { return c.pool.Client(*c
 // the others — with its services, backups and security checklist. Its
 // backups are re-checked at the next poll after recheck(host).
 func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
-	var src interface {
-		fleet.Source
-		Recheck()
-		Restarting(service string)
-	}
+	var src hostChecks
 	name := h.Name
 	opt := probe.Options{Updates: c.updates, Fleet: len(c.cfg.Hosts), Checked: func() {
 		c.mu.Lock()
@@ -77,8 +77,7 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 		src = probe.NewSSHSource(c.client(h), h, opt)
 	}
 	c.mu.Lock()
-	c.rechecks[h.Name] = src.Recheck
-	c.restarting[h.Name] = src.Restarting
+	c.byHost[h.Name] = src
 	c.mu.Unlock()
 	return src
 }
@@ -99,23 +98,17 @@ func (c *fleetConn) setPollNow(fn func(string)) {
 	c.mu.Unlock()
 }
 
-// recheck makes a host's next poll check its backups (after a snapshot).
-func (c *fleetConn) recheck(host string) {
+// checksOf is a polled host's checks, or nil (headless commands poll none).
+func (c *fleetConn) checksOf(host string) hostChecks {
 	c.mu.Lock()
-	f := c.rechecks[host]
-	c.mu.Unlock()
-	if f != nil {
-		f()
-	}
+	defer c.mu.Unlock()
+	return c.byHost[host]
 }
 
-// ownRestart tells host's checks that opsdeck is restarting service.
-func (c *fleetConn) ownRestart(host, service string) {
-	c.mu.Lock()
-	f := c.restarting[host]
-	c.mu.Unlock()
-	if f != nil {
-		f(service)
+// recheck makes a host's next poll check its backups (after a snapshot).
+func (c *fleetConn) recheck(host string) {
+	if hc := c.checksOf(host); hc != nil {
+		hc.Recheck()
 	}
 }
 
@@ -127,8 +120,8 @@ func (c *fleetConn) actions(readOnly bool) *actions.Manager {
 		ReadOnly: readOnly,
 		Operator: actions.Operator(),
 		Before: func(p *actions.Plan) {
-			if p.Kind == "restart" {
-				c.ownRestart(p.Host.Name, p.Target)
+			if hc := c.checksOf(p.Host.Name); hc != nil && p.Kind == "restart" {
+				hc.Restarting(p.Target)
 			}
 		},
 	}
