@@ -151,16 +151,16 @@ func TestReadOnly(t *testing.T) {
 	m, ex, _ := actionModel(t, true)
 	press(m, keys("?")[0].(tea.KeyMsg))
 	v := m.View()
-	for _, hidden := range []string{"restart service", "select host", "cancel action"} {
-		if strings.Contains(v, hidden) {
-			t.Errorf("read-only help shows %q:\n%s", hidden, v)
+	for _, off := range []string{"restart service — off: read-only mode", "take snapshot — off: read-only", "cancel action — off: read-only"} {
+		if !strings.Contains(v, off) {
+			t.Errorf("read-only help does not say %q:\n%s", off, v)
 		}
 	}
 	press(m, esc)
 	press(m, enter)
 	press(m, keys("r")[0].(tea.KeyMsg))
 	v = m.View()
-	if !strings.Contains(v, "read-only: actions are disabled") || strings.Contains(v, "Restart api") || len(ex.ran) != 0 {
+	if !strings.Contains(v, "restart service is disabled: read-only mode") || strings.Contains(v, "Restart api") || len(ex.ran) != 0 {
 		t.Errorf("r in read-only:\n%s", v)
 	}
 	if strings.Contains(v, "r restarts") {
@@ -256,8 +256,8 @@ func TestRunningActionStaysInSight(t *testing.T) {
 // dialog says why, y does nothing, f tries anyway.
 func TestActionOnDownHostAsksToTryAnyway(t *testing.T) {
 	m, ex, mgr := actionModel(t, false)
-	m.opt.Store.Record(fleet.Observation{Host: "web-1", At: now, Err: errors.New("connection refused")})
-	m.refresh(true)
+	m.c.data.store.Record(fleet.Observation{Host: "web-1", At: now, Err: errors.New("connection refused")})
+	m.c.data.refresh(now, true); m.table.arrange()
 	press(m, keys("r")[0].(tea.KeyMsg))
 	press(m, enter)
 	v := m.View()

@@ -10,80 +10,122 @@ import (
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
-// KeyMap holds every binding of the dashboard. It is the one definition:
-// help, the README key table and the [keys] config all come from it.
+// KeyMap holds every binding of the dashboard. Its fields are filled from
+// bindings, the one table of keys: help, the footer, the README key table
+// and the [keys] config all come from that table.
 type KeyMap struct {
-	Up       key.Binding
-	Down     key.Binding
-	PageUp   key.Binding
-	PageDown key.Binding
-	Top      key.Binding
-	Bottom   key.Binding
-	Open     key.Binding
-	Back     key.Binding
-	Filter   key.Binding
-	Sort     key.Binding
-	Refresh  key.Binding
-	Restart  key.Binding
-	Snapshot key.Binding
-	Drill    key.Binding
-	Select   key.Binding
-	Audit    key.Binding
-	Cancel   key.Binding
-	Output   key.Binding
-	Help     key.Binding
-	Quit     key.Binding
-	// ForceQuit (ctrl+c) always quits, even while typing; it cannot be
-	// rebound.
-	ForceQuit key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Open, Back, Filter, Sort, SortPrev      key.Binding
+	Refresh                                 key.Binding
+	Select, Restart, Snapshot, Drill        key.Binding
+	Cancel, Output, Audit                   key.Binding
+	Help, Quit, ForceQuit                   key.Binding
+	Confirm, Deny, Force                    key.Binding
+
+	disabled map[string]string // [keys] name → why it is disabled
+}
+
+// scope says where a binding is read: keys may repeat across scopes (enter
+// opens a host on the fleet and confirms in a dialog), never within one.
+type scope uint8
+
+const (
+	scopeMain   scope = 1 << iota // the fleet, the detail and the panels
+	scopeDialog                   // a confirmation dialog
+)
+
+// binding is one row of the table.
+type binding struct {
+	name      string // its [keys] name; "" = cannot be rebound
+	group     string // its column in the help screen
+	dangerous bool   // acts on hosts: disabled in read-only mode
+	scopes    scope
+	keys      []string
+	label     string // the key as help shows it; "" = the keys joined with /
+	desc      string // what it does, for the help screen and the README
+	short     string // the same for the footer; "" = desc
+	field     func(*KeyMap) *key.Binding
+}
+
+// bindings is the one table of keys.
+var bindings = []binding{
+	{name: "up", group: "move", scopes: scopeMain | scopeDialog, keys: []string{"up", "k"}, label: "↑/k", desc: "up", field: func(k *KeyMap) *key.Binding { return &k.Up }},
+	{name: "down", group: "move", scopes: scopeMain | scopeDialog, keys: []string{"down", "j"}, label: "↓/j", desc: "down", field: func(k *KeyMap) *key.Binding { return &k.Down }},
+	{name: "page_up", group: "move", scopes: scopeMain, keys: []string{"pgup", "ctrl+b"}, label: "pgup", desc: "page up", field: func(k *KeyMap) *key.Binding { return &k.PageUp }},
+	{name: "page_down", group: "move", scopes: scopeMain, keys: []string{"pgdown", "ctrl+f"}, label: "pgdn", desc: "page down", field: func(k *KeyMap) *key.Binding { return &k.PageDown }},
+	{name: "top", group: "move", scopes: scopeMain, keys: []string{"home", "g"}, desc: "first row", field: func(k *KeyMap) *key.Binding { return &k.Top }},
+	{name: "bottom", group: "move", scopes: scopeMain, keys: []string{"end", "G"}, desc: "last row", field: func(k *KeyMap) *key.Binding { return &k.Bottom }},
+	{name: "open", group: "view", scopes: scopeMain, keys: []string{"enter"}, desc: "open (host detail, audit record)", short: "open", field: func(k *KeyMap) *key.Binding { return &k.Open }},
+	{name: "back", group: "view", scopes: scopeMain | scopeDialog, keys: []string{"esc"}, desc: "close / clear filter / dismiss message", short: "back", field: func(k *KeyMap) *key.Binding { return &k.Back }},
+	{name: "filter", group: "view", scopes: scopeMain, keys: []string{"/"}, desc: "filter (name, env, tag, crit, !ok)", short: "filter", field: func(k *KeyMap) *key.Binding { return &k.Filter }},
+	{name: "sort", group: "view", scopes: scopeMain, keys: []string{"o", ">"}, desc: "sort by next column", short: "sort", field: func(k *KeyMap) *key.Binding { return &k.Sort }},
+	{name: "sort_previous", group: "view", scopes: scopeMain, keys: []string{"<"}, desc: "sort by previous column", field: func(k *KeyMap) *key.Binding { return &k.SortPrev }},
+	{name: "refresh", group: "view", scopes: scopeMain, keys: []string{"R"}, desc: "poll now", field: func(k *KeyMap) *key.Binding { return &k.Refresh }},
+	{name: "select", group: "act", scopes: scopeMain, keys: []string{" "}, label: "space", desc: "select host", field: func(k *KeyMap) *key.Binding { return &k.Select }},
+	{name: "restart", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"r"}, desc: "restart service", field: func(k *KeyMap) *key.Binding { return &k.Restart }},
+	{name: "snapshot", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"n"}, desc: "take snapshot", field: func(k *KeyMap) *key.Binding { return &k.Snapshot }},
+	{name: "drill", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"d"}, desc: "restore drill", field: func(k *KeyMap) *key.Binding { return &k.Drill }},
+	{name: "cancel", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"x"}, desc: "cancel action", field: func(k *KeyMap) *key.Binding { return &k.Cancel }},
+	{name: "output", group: "act", scopes: scopeMain, keys: []string{"O"}, desc: "action output (again: older runs)", short: "output", field: func(k *KeyMap) *key.Binding { return &k.Output }},
+	{name: "audit", group: "act", scopes: scopeMain, keys: []string{"L"}, desc: "audit log", field: func(k *KeyMap) *key.Binding { return &k.Audit }},
+	{name: "confirm", group: "dialog", scopes: scopeDialog, keys: []string{"y", "enter"}, desc: "run (in a dialog)", short: "run", field: func(k *KeyMap) *key.Binding { return &k.Confirm }},
+	{name: "deny", group: "dialog", scopes: scopeDialog, keys: []string{"n"}, desc: "do not run (in a dialog)", short: "cancel", field: func(k *KeyMap) *key.Binding { return &k.Deny }},
+	{name: "force", group: "dialog", scopes: scopeDialog, keys: []string{"f"}, desc: "try anyway on a DOWN host", short: "try anyway", field: func(k *KeyMap) *key.Binding { return &k.Force }},
+	{name: "help", group: "app", scopes: scopeMain, keys: []string{"?"}, desc: "help", field: func(k *KeyMap) *key.Binding { return &k.Help }},
+	{name: "quit", group: "app", scopes: scopeMain, keys: []string{"q"}, desc: "close / quit", short: "quit", field: func(k *KeyMap) *key.Binding { return &k.Quit }},
+	{group: "app", scopes: scopeMain | scopeDialog, keys: []string{"ctrl+c"}, desc: "quit at once", short: "quit", field: func(k *KeyMap) *key.Binding { return &k.ForceQuit }},
+}
+
+func (b binding) footer() string {
+	if b.short != "" {
+		return b.short
+	}
+	return b.desc
+}
+
+func bindingLabel(keys []string) string {
+	shown := make([]string, len(keys))
+	for i, k := range keys {
+		if k == " " {
+			k = "space"
+		}
+		shown[i] = k
+	}
+	return strings.Join(shown, "/")
 }
 
 // DefaultKeyMap returns the built-in bindings.
 func DefaultKeyMap() KeyMap {
-	return KeyMap{
-		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:    key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		Top:       key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first host")),
-		Bottom:    key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last host")),
-		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "host detail")),
-		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back / clear filter")),
-		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Sort:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
-		Refresh:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "poll now")),
-		Restart:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart service")),
-		Snapshot:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "take snapshot")),
-		Drill:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "restore drill")),
-		Select:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "select host")),
-		Audit:     key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "audit log")),
-		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel action")),
-		Output:    key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "action output (again: older runs)")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+	var k KeyMap
+	for _, b := range bindings {
+		label := b.label
+		if label == "" {
+			label = bindingLabel(b.keys)
+		}
+		*b.field(&k) = key.NewBinding(key.WithKeys(b.keys...), key.WithHelp(label, b.footer()))
 	}
-}
-
-// actions maps the names used in [keys] to the bindings they rebind.
-func (k *KeyMap) actions() map[string]*key.Binding {
-	return map[string]*key.Binding{
-		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown,
-		"top": &k.Top, "bottom": &k.Bottom, "open": &k.Open, "back": &k.Back,
-		"filter": &k.Filter, "sort": &k.Sort, "refresh": &k.Refresh, "help": &k.Help,
-		"quit": &k.Quit, "restart": &k.Restart, "snapshot": &k.Snapshot, "drill": &k.Drill, "select": &k.Select, "audit": &k.Audit, "cancel": &k.Cancel, "output": &k.Output,
-	}
+	return k
 }
 
 // KeyActions lists the action names [keys] accepts.
 func KeyActions() []string {
-	k := DefaultKeyMap()
 	var names []string
-	for n := range k.actions() {
-		names = append(names, n)
+	for _, b := range bindings {
+		if b.name != "" {
+			names = append(names, b.name)
+		}
 	}
 	sort.Strings(names)
 	return names
+}
+
+func lookup(name string) (binding, bool) {
+	for _, b := range bindings {
+		if b.name == name && name != "" {
+			return b, true
+		}
+	}
+	return binding{}, false
 }
 
 // KeyError is one problem with the [keys] table, tied to the action it is
@@ -96,14 +138,13 @@ type KeyError struct {
 func (e *KeyError) Error() string { return fmt.Sprintf("keys.%s: %s", e.Action, e.Msg) }
 
 // Rebind applies a [keys] table: each action gets exactly the listed keys.
-// Unknown actions, empty lists, ctrl+c and keys bound to two actions are
-// reported together (errors.Join of *KeyError).
+// Unknown actions, empty lists, ctrl+c and keys bound to two actions of one
+// scope are reported together (errors.Join of *KeyError).
 func (k *KeyMap) Rebind(cfg map[string][]string) error {
-	acts := k.actions()
 	var errs []error
 	for _, name := range sortedNames(cfg) {
 		keys := cfg[name]
-		b, ok := acts[name]
+		b, ok := lookup(name)
 		switch {
 		case !ok:
 			msg := fmt.Sprintf("unknown action %q", name)
@@ -124,7 +165,7 @@ func (k *KeyMap) Rebind(cfg map[string][]string) error {
 				errs = append(errs, &KeyError{name, "ctrl+c always quits and cannot be rebound"})
 				bad = true
 			}
-			if strings.TrimSpace(kk) == "" {
+			if strings.TrimSpace(kk) == "" && kk != " " {
 				errs = append(errs, &KeyError{name, "empty key name"})
 				bad = true
 			}
@@ -132,50 +173,65 @@ func (k *KeyMap) Rebind(cfg map[string][]string) error {
 		if bad {
 			continue
 		}
-		h := b.Help()
-		b.SetKeys(keys...)
-		b.SetHelp(strings.Join(keys, "/"), h.Desc)
+		kb := b.field(k)
+		kb.SetKeys(keys...)
+		kb.SetHelp(bindingLabel(keys), b.footer())
 	}
-	// Conflicts are checked on the final map, defaults included.
-	owner := map[string]string{}
-	for _, name := range KeyActions() {
-		for _, kk := range acts[name].Keys() {
-			if other, dup := owner[kk]; dup {
-				at := name
-				if _, set := cfg[name]; !set {
-					at = other
-				}
-				errs = append(errs, &KeyError{at, fmt.Sprintf("key %q is bound to both %q and %q", kk, other, name)})
+	// Conflicts are checked on the final map, defaults included, within
+	// each scope.
+	for _, sc := range []scope{scopeMain, scopeDialog} {
+		owner := map[string]string{}
+		for _, b := range bindings {
+			if b.scopes&sc == 0 || b.name == "" {
 				continue
 			}
-			owner[kk] = name
+			for _, kk := range b.field(k).Keys() {
+				other, dup := owner[kk]
+				if !dup {
+					owner[kk] = b.name
+					continue
+				}
+				at, with := b.name, other
+				if _, set := cfg[b.name]; !set {
+					at, with = other, b.name
+				}
+				errs = append(errs, &KeyError{at, fmt.Sprintf("key %q is bound to both %q and %q", kk, at, with)})
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// ShortHelp is the one-line help of the fleet view.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Filter, k.Sort, k.Select, k.Restart, k.Audit, k.Help, k.Quit}
-}
-
-// FullHelp is the full help, in columns. Disabled bindings (read-only mode)
-// are left out by the help view.
-func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
-		{k.Select, k.Restart, k.Snapshot, k.Drill, k.Cancel, k.Output, k.Audit},
-		{k.Help, k.Quit, k.ForceQuit},
+// SetReadOnly disables every dangerous binding, with the reason shown when
+// one of its keys is pressed and in the help screen. key.Matches ignores a
+// disabled binding.
+func (k *KeyMap) SetReadOnly(why string) {
+	k.disabled = map[string]string{}
+	for _, b := range bindings {
+		if b.dangerous {
+			b.field(k).SetEnabled(why == "")
+			if why != "" {
+				k.disabled[b.name] = why
+			}
+		}
 	}
 }
 
-// SetReadOnly disables every action binding: help no longer shows them and
-// key.Matches ignores them.
-func (k *KeyMap) SetReadOnly(ro bool) {
-	for _, b := range []*key.Binding{&k.Restart, &k.Snapshot, &k.Drill, &k.Select, &k.Cancel} {
-		b.SetEnabled(!ro)
+// disabledBy reports the disabled binding a key press is for, if any: its
+// description and why it is off.
+func (k *KeyMap) disabledBy(pressed string) (desc, why string, ok bool) {
+	for _, b := range bindings {
+		why, off := k.disabled[b.name]
+		if !off {
+			continue
+		}
+		for _, kk := range b.field(k).Keys() {
+			if kk == pressed {
+				return b.desc, why, true
+			}
+		}
 	}
+	return "", "", false
 }
 
 func sortedNames(m map[string][]string) []string {
@@ -191,27 +247,24 @@ func sortedNames(m map[string][]string) []string {
 func (k KeyMap) KeyTable() string {
 	var b strings.Builder
 	b.WriteString("| key | action | `[keys]` name |\n|---|---|---|\n")
-	names := map[*key.Binding]string{}
-	for n, bp := range k.actions() {
-		names[bp] = n
-	}
-	for _, b2 := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom,
-		&k.Open, &k.Back, &k.Filter, &k.Sort, &k.Refresh, &k.Select, &k.Restart, &k.Snapshot, &k.Drill, &k.Cancel, &k.Output, &k.Audit,
-		&k.Help, &k.Quit, &k.ForceQuit} {
-		ks := make([]string, len(b2.Keys()))
-		for i, s := range b2.Keys() {
+	for _, d := range bindings {
+		kb := d.field(&k)
+		ks := make([]string, len(kb.Keys()))
+		for i, s := range kb.Keys() {
 			if s == " " {
 				s = "space"
 			}
 			ks[i] = "`" + s + "`"
 		}
-		name := names[b2]
-		if name == "" {
-			name = "(fixed)"
-		} else {
-			name = "`" + name + "`"
+		name := "(fixed)"
+		if d.name != "" {
+			name = "`" + d.name + "`"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.Join(ks, " "), b2.Help().Desc, name)
+		desc := d.desc
+		if d.dangerous {
+			desc += " (off in read-only mode)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.Join(ks, " "), desc, name)
 	}
 	return b.String()
 }

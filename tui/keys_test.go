@@ -76,7 +76,7 @@ func TestRebind_TakesEffect(t *testing.T) {
 	}
 
 	m, _, polled := fixture(t)
-	m.keys = k
+	*m.c.keys = k
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 20})
 	send(m, keys("z")...)
 	if len(*polled) != 1 {

@@ -1,20 +1,18 @@
 // Package tui is the opsdeck dashboard: a bubbletea model over the fleet
 // store. It never does I/O in Update or View; data arrives from the pollers
 // through the store, read on a tick.
+//
+// The screen is a stack of components (see component): the fleet table at
+// the bottom, then whatever was opened over it. Keys go to the top of the
+// stack only; ticks and sizes go to all; View draws the same stack.
 package tui
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/themes"
@@ -43,79 +41,20 @@ type Options struct {
 	// Drills is the drill history; drills run from the dashboard are
 	// recorded there and in the store.
 	Drills *actions.DrillLog
-}
-
-type viewMode int
-
-const (
-	modeFleet viewMode = iota
-	modeDetail
-)
-
-type sortMode int
-
-const (
-	sortName sortMode = iota
-	sortWorst
-	sortModes
-)
-
-func (s sortMode) String() string {
-	if s == sortWorst {
-		return "worst first"
-	}
-	return "name"
+	// Prefs are the remembered sort and filter; PrefsPath is where changes
+	// are kept ("" keeps nothing).
+	Prefs     Prefs
+	PrefsPath string
 }
 
 // Model is the root model of the dashboard.
 type Model struct {
-	opt    Options
-	st     *themes.Styles
-	keys   KeyMap
-	help   help.Model
-	filter textinput.Model
-	detail viewport.Model
-
-	width, height int
-	ready         bool
-
-	mode      viewMode
-	showHelp  bool
-	filtering bool
-	sort      sortMode
-
-	anyServices, anyBackups, anySecurity bool // show the SVC, BACKUP, DRILL and SEC columns
-
-	hosts   []hostRow      // every host, in config order
-	index   map[string]int // host name → index in hosts
-	visible []int          // indexes into hosts after filter and sort
-	cursor  int            // index into visible
-	offset  int            // first visible row on screen
-	selName string         // keeps the selection across re-sorts
-
-	version uint64
-	now     time.Time
-	second  int64 // the wall-clock second rows were last built for
-
-	marked       map[string]bool // hosts selected with space
-	svcCursor    int             // selected service in the detail view
-	dlg          dialog
-	out          *runView // the latest action run, shown in the output panel
-	showOutput   bool
-	reported     map[int]bool // runs whose end has been reported
-	running      int          // action runs not finished, for the header
-	quitAsked    time.Time
-	showAudit    bool
-	auditEntries []actions.Entry
-	auditErr     error
-	flashText    string
-	flashUntil   time.Time
-}
-
-// hostRow is one host's status and its evaluated health at build time.
-type hostRow struct {
-	status fleet.HostStatus
-	health fleet.Health
+	c         *common
+	table     *tableModel
+	runs      runTracker
+	ready     bool
+	height    int
+	quitAsked time.Time
 }
 
 type tickMsg time.Time
@@ -131,26 +70,14 @@ func New(opt Options) *Model {
 	if opt.Context == nil {
 		opt.Context = context.Background()
 	}
-	if opt.ReadOnly || opt.Actions == nil {
-		opt.Keys.SetReadOnly(true)
-	}
-	h := help.New()
-	h.Styles = opt.Styles.Help
-	f := textinput.New()
-	f.Prompt = "/"
-	f.PromptStyle = opt.Styles.Filter.Prompt
-	f.TextStyle = opt.Styles.Filter.Text
-	f.Placeholder = "name, env or tag"
-	f.CharLimit = 64
-	m := &Model{opt: opt, st: opt.Styles, keys: opt.Keys, help: h, filter: f, detail: viewport.New(0, 0),
-		marked: map[string]bool{}, reported: map[int]bool{}}
-	m.detail.KeyMap = viewportKeys(opt.Keys)
-	for i := range opt.Config.Hosts {
-		m.anyServices = m.anyServices || len(opt.Config.Hosts[i].Services) > 0
-		m.anyBackups = m.anyBackups || len(opt.Config.Hosts[i].Backups) > 0
-		m.anySecurity = m.anySecurity || opt.Config.Hosts[i].SecurityOn() || len(opt.Config.Hosts[i].Certs) > 0
-	}
-	m.refresh(true)
+	keys := opt.Keys
+	keys.SetReadOnly(readOnlyWhy(opt))
+	c := &common{opt: opt, st: opt.Styles, keys: &keys, data: newFleetData(opt.Config, opt.Store), now: opt.Now(), prefs: opt.Prefs}
+	m := &Model{c: c, runs: runTracker{reported: map[int]bool{}}}
+	c.data.refresh(c.now, true)
+	m.table = newTableModel(c)
+	c.stack = []component{m.table}
+	m.table.arrange()
 	return m
 }
 
@@ -158,401 +85,122 @@ func New(opt Options) *Model {
 func (m *Model) Init() tea.Cmd { return m.tickCmd() }
 
 func (m *Model) tickCmd() tea.Cmd {
-	return tea.Tick(m.opt.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
+	return tea.Tick(m.c.opt.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-// Update handles one message.
+// Update handles one message: keys to the top of the stack, everything
+// else to every component.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	c := m.c
+	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.setSize(msg.Width, msg.Height)
-		return m, nil
-	case tickMsg:
-		m.refresh(false)
-		m.pollRuns()
-		return m, m.tickCmd()
+		c.width, m.height, m.ready = msg.Width, msg.Height, true
+		c.sized = false
 	case tea.KeyMsg:
-		return m.updateKey(msg)
-	case auditMsg:
-		m.auditEntries, m.auditErr = msg.entries, msg.err
-		return m, nil
-	}
-	return m, nil
-}
-
-// layer is what is on top of the screen. Keys go to it alone and View
-// draws it: one function decides both, so a key can never answer a dialog
-// that is not on the screen.
-type layer int
-
-const (
-	layerFleet layer = iota
-	layerDetail
-	layerOutput
-	layerAudit
-	layerFilter // the prompt in the footer; the body below stays drawn
-	layerDialog
-	layerHelp
-)
-
-func (m *Model) top() layer {
-	switch {
-	case m.showHelp:
-		return layerHelp
-	case m.dlg.kind != dialogNone:
-		return layerDialog
-	case m.filtering:
-		return layerFilter
-	case m.showAudit:
-		return layerAudit
-	case m.showOutput && m.out != nil:
-		return layerOutput
-	case m.mode == modeDetail:
-		return layerDetail
-	}
-	return layerFleet
-}
-
-func (m *Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	if key.Matches(msg, m.keys.ForceQuit) {
-		return m, tea.Quit
-	}
-	switch m.top() {
-	case layerHelp: // help covers the screen: it only closes
-		if key.Matches(msg, m.keys.Help, m.keys.Back, m.keys.Quit) {
-			m.showHelp = false
-			m.layout()
+		cmd = m.updateKeys(msg)
+	case tickMsg:
+		m.tick()
+		cmd = tea.Batch(m.broadcast(msg), m.tickCmd())
+	case prefsSavedMsg:
+		if msg.err != nil {
+			c.fail("cannot keep the sort and filter: %v", msg.err)
 		}
-		return m, nil
-	case layerDialog:
-		return m.updateDialog(msg)
-	case layerFilter:
-		return m.updateFilter(msg)
-	}
-	switch {
-	case key.Matches(msg, m.keys.Quit):
-		if m.running > 0 && m.now.Sub(m.quitAsked) > 5*time.Second {
-			m.quitAsked = m.now
-			return m, m.flash("%s running: q again to quit and stop it, %s cancels it", plural(m.running, "action"), m.keys.Cancel.Help().Key)
-		}
-		return m, tea.Quit
-	case key.Matches(msg, m.keys.Cancel) && m.running > 0:
-		return m, m.cancelRun()
-	case key.Matches(msg, m.keys.Output) && m.opt.Actions != nil:
-		return m, m.openOutput()
-	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
-		m.layout()
-		return m, nil
-	case key.Matches(msg, m.keys.Refresh):
-		if r, ok := m.selected(); ok && m.opt.PollNow != nil {
-			m.opt.PollNow(r.status.Host.Name)
-		}
-		return m, nil
-	case key.Matches(msg, m.keys.Audit) && m.opt.Actions != nil:
-		m.showAudit = true
-		return m, loadAuditCmd(m.opt.Actions.Audit)
-	case !m.keys.Restart.Enabled() && (slices.Contains(m.keys.Restart.Keys(), msg.String()) ||
-		slices.Contains(m.keys.Snapshot.Keys(), msg.String()) || slices.Contains(m.keys.Drill.Keys(), msg.String())):
-		return m, m.flash("read-only: actions are disabled")
-	}
-	switch m.top() {
-	case layerOutput, layerAudit:
-		return m.updatePanel(msg)
-	case layerDetail:
-		return m.updateDetail(msg)
-	}
-	return m.updateFleet(msg)
-}
-
-func (m *Model) updateFleet(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	page := max(1, m.tableHeight()-1)
-	switch {
-	case key.Matches(msg, m.keys.Up):
-		m.move(-1)
-	case key.Matches(msg, m.keys.Down):
-		m.move(1)
-	case key.Matches(msg, m.keys.PageUp):
-		m.move(-page)
-	case key.Matches(msg, m.keys.PageDown):
-		m.move(page)
-	case key.Matches(msg, m.keys.Top):
-		m.move(-len(m.visible))
-	case key.Matches(msg, m.keys.Bottom):
-		m.move(len(m.visible))
-	case key.Matches(msg, m.keys.Open):
-		if _, ok := m.selected(); ok {
-			m.mode = modeDetail
-			m.svcCursor = 0
-			m.detail.GotoTop()
-			m.renderDetail()
-		}
-	case key.Matches(msg, m.keys.Select):
-		if r, ok := m.selected(); ok {
-			name := r.status.Host.Name
-			if m.marked[name] {
-				delete(m.marked, name)
-			} else {
-				m.marked[name] = true
-			}
-			m.move(1)
-		}
-	case key.Matches(msg, m.keys.Restart):
-		return m, m.startRestart(m.selectedHosts(), "")
-	case key.Matches(msg, m.keys.Sort):
-		m.sort = (m.sort + 1) % sortModes
-		m.arrange()
-	case key.Matches(msg, m.keys.Filter):
-		m.filtering = true
-		m.layout()
-		return m, m.filter.Focus()
-	case key.Matches(msg, m.keys.Back):
-		if m.filter.Value() != "" {
-			m.filter.SetValue("")
-			m.arrange()
-		}
-	}
-	return m, nil
-}
-
-func (m *Model) updateFilter(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	switch msg.Type {
-	case tea.KeyEnter:
-		m.filtering = false
-		m.filter.Blur()
-		m.layout()
-		return m, nil
-	case tea.KeyEsc:
-		m.filtering = false
-		m.filter.Blur()
-		m.filter.SetValue("")
-		m.layout()
-		m.arrange()
-		return m, nil
-	}
-	var cmd tea.Cmd
-	before := m.filter.Value()
-	m.filter, cmd = m.filter.Update(msg)
-	if m.filter.Value() != before {
-		m.arrange()
-	}
-	return m, cmd
-}
-
-// updatePanel handles keys while the output or the audit panel is shown.
-func (m *Model) updatePanel(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Back):
-		if m.showAudit {
-			m.showAudit = false
-		} else {
-			m.showOutput = false
-		}
-	case key.Matches(msg, m.keys.Audit) && m.opt.Actions != nil:
-		m.showAudit = true
-		return m, loadAuditCmd(m.opt.Actions.Audit)
-	}
-	return m, nil
-}
-
-func (m *Model) updateDetail(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	r, _ := m.selected()
-	var h *fleet.Host
-	if r != nil {
-		h = r.status.Host
-	}
-	nsvc, nitems := 0, 0
-	if h != nil {
-		nsvc, nitems = len(h.Services), len(h.Services)+len(h.Backups)
-	}
-	item := min(m.svcCursor, max(0, nitems-1))
-	switch {
-	case key.Matches(msg, m.keys.Back):
-		m.mode = modeFleet
-		return m, nil
-	case key.Matches(msg, m.keys.Restart) && item < nsvc:
-		return m, m.startRestart([]*fleet.Host{h}, h.Services[item].Name)
-	case key.Matches(msg, m.keys.Restart):
-		return m, m.flash("select a service to restart (↑/↓)")
-	case key.Matches(msg, m.keys.Snapshot), key.Matches(msg, m.keys.Drill):
-		if nitems == 0 || item < nsvc {
-			return m, m.flash("select a backup (↑/↓)")
-		}
-		b := h.Backups[item-nsvc].Name
-		if key.Matches(msg, m.keys.Snapshot) {
-			return m, m.startSnapshot(h, b)
-		}
-		return m, m.startDrill(r, b)
-	case nitems > 0 && key.Matches(msg, m.keys.Up):
-		m.svcCursor = max(0, item-1)
-		m.renderDetail()
-		return m, nil
-	case nitems > 0 && key.Matches(msg, m.keys.Down):
-		m.svcCursor = min(nitems-1, item+1)
-		m.renderDetail()
-		return m, nil
-	}
-	var cmd tea.Cmd
-	m.detail, cmd = m.detail.Update(msg)
-	return m, cmd
-}
-
-func (m *Model) setSize(w, h int) {
-	m.width, m.height, m.ready = w, h, true
-	m.help.Width = w
-	m.filter.Width = max(10, w-4)
-	m.layout()
-}
-
-// layout sizes the parts that depend on the terminal and on what is shown.
-func (m *Model) layout() {
-	if !m.ready {
-		return
-	}
-	m.detail.Width = m.width
-	m.detail.Height = max(1, m.height-lipgloss.Height(m.headerView())-lipgloss.Height(m.footerView()))
-	m.clampCursor()
-	if m.mode == modeDetail {
-		m.renderDetail()
-	}
-}
-
-// refresh reads what changed in the store, and once a second re-checks the
-// hosts whose state depends on the clock (STALE, the age in a DOWN reason),
-// so ages and the clock stay true even when no data arrives. Only changed
-// hosts are re-evaluated, and the rows are re-sorted only when a state
-// changed: a frame costs O(changed + visible), not O(fleet).
-func (m *Model) refresh(force bool) {
-	now := m.opt.Now()
-	v := m.opt.Store.Version()
-	sec := now.Unix()
-	m.now = now
-	if !force && v == m.version && sec == m.second {
-		return
-	}
-	resort := false
-	switch {
-	case force || m.index == nil:
-		snap, ver := m.opt.Store.Snapshot()
-		m.hosts = make([]hostRow, len(snap))
-		m.index = make(map[string]int, len(snap))
-		for i := range snap {
-			m.index[snap[i].Host.Name] = i
-			m.update(i, snap[i], now)
-		}
-		m.version, resort = ver, true
-	case v != m.version:
-		changed, ver := m.opt.Store.Changed(m.version)
-		for i := range changed {
-			if m.update(m.index[changed[i].Host.Name], changed[i], now) {
-				resort = true
-			}
-		}
-		m.version = ver
-	}
-	if sec != m.second {
-		m.second = sec
-		for i := range m.hosts {
-			if clockSensitive(&m.hosts[i], now) && m.update(i, m.hosts[i].status, now) {
-				resort = true
-			}
-		}
-	}
-	if resort {
-		m.arrange()
-	}
-	if m.mode == modeDetail {
-		m.renderDetail()
-	}
-}
-
-// update re-evaluates one host; it reports whether its state changed.
-func (m *Model) update(i int, st fleet.HostStatus, now time.Time) bool {
-	old := m.hosts[i].health.State
-	m.hosts[i] = hostRow{status: st}
-	m.hosts[i].health = fleet.Assess(&m.hosts[i].status, now)
-	return m.hosts[i].health.State != old
-}
-
-// clockSensitive reports whether a host's evaluation may change with time
-// alone: its data may have just gone stale, or its reason carries an age.
-func clockSensitive(r *hostRow, now time.Time) bool {
-	if r.status.Last == nil {
-		return false
-	}
-	if r.health.State == fleet.Down || r.health.State == fleet.Slow {
-		return true
-	}
-	stale := now.Sub(r.status.Last.At) > r.status.Host.StaleAge()
-	return stale != (r.health.State == fleet.Stale) || r.health.State == fleet.Stale
-}
-
-// View renders the whole screen, never taller or wider than the terminal.
-func (m *Model) View() string {
-	if !m.ready {
-		return "opsdeck: starting…"
-	}
-	header, footer := m.headerView(), m.footerView()
-	bodyHeight := max(0, m.height-lipgloss.Height(header)-lipgloss.Height(footer))
-	var body string
-	top := m.top()
-	if top == layerFilter { // the prompt is in the footer, over the fleet
-		top = layerFleet
-	}
-	switch top {
-	case layerHelp:
-		body = m.helpView(bodyHeight)
-	case layerDialog:
-		body = lipgloss.Place(m.width, bodyHeight, lipgloss.Center, lipgloss.Center, m.dialogView())
-	case layerAudit:
-		body = m.auditView(bodyHeight)
-	case layerOutput:
-		body = m.outputView(bodyHeight)
-	case layerDetail:
-		body = m.detail.View()
 	default:
-		body = m.tableView(bodyHeight)
+		cmd = m.broadcast(msg)
 	}
-	parts := []string{header}
-	if bodyHeight > 0 {
-		parts = append(parts, padLines(body, bodyHeight))
+	if !c.sized {
+		m.layout()
 	}
-	parts = append(parts, footer)
-	return clampLines(strings.Join(parts, "\n"), m.width, m.height)
+	if c.quit {
+		return m, tea.Quit
+	}
+	return m, cmd
 }
 
-// helpView shows every binding, its column groups wrapped onto more rows
-// when the terminal is too narrow for all of them side by side.
-func (m *Model) helpView(height int) string {
-	h := m.help
-	h.ShowAll = true
-	h.Width = 0 // measure unconstrained; rows are fitted below
-	groups := m.keys.FullHelp()
-	var rows []string
-	for start := 0; start < len(groups); {
-		end := start + 1
-		for end < len(groups) && lipgloss.Width(h.FullHelpView(groups[start:end+1])) <= m.width {
-			end++
+// tick reads the store and the action runs.
+func (m *Model) tick() {
+	c := m.c
+	c.now = c.opt.Now()
+	if _, resort := c.data.refresh(c.now, false); resort {
+		m.table.arrange()
+	}
+	m.runs.poll(c)
+	c.expire()
+}
+
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, x := range append([]component(nil), m.c.stack...) {
+		_, cmd := x.Update(msg)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// updateKeys handles a key event. A burst of runes in one event (keys
+// typed faster than read, a paste, key repeat over a slow link) counts as
+// each of its keys.
+func (m *Model) updateKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) <= 1 {
+		return m.updateKey(msg)
+	}
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		cmds = append(cmds, m.updateKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		if m.c.quit {
+			break
 		}
-		rows = append(rows, h.FullHelpView(groups[start:end]), "")
-		start = end
 	}
-	return lipgloss.JoinVertical(lipgloss.Left, append([]string{m.st.Detail.Title.Render("Keys"), ""}, rows...)...)
+	return tea.Batch(cmds...)
 }
 
-// padLines makes s exactly n lines, so the footer stays at the bottom.
-func padLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	for len(lines) < n {
-		lines = append(lines, "")
+func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
+	c, k := m.c, m.c.keys
+	if key.Matches(msg, k.ForceQuit) {
+		c.quit = true
+		return nil
 	}
-	return strings.Join(lines[:n], "\n")
+	top := c.top()
+	if !captures(top) {
+		onFleet := len(c.stack) == 1
+		switch {
+		case key.Matches(msg, k.Quit) && onFleet:
+			m.quit()
+			return nil
+		case key.Matches(msg, k.Quit), key.Matches(msg, k.Back) && !onFleet:
+			c.pop()
+			return nil
+		case key.Matches(msg, k.Help):
+			c.push(&helpModel{c: c})
+			return nil
+		case key.Matches(msg, k.Cancel) && m.runs.running > 0:
+			cancelRun(c)
+			return nil
+		case key.Matches(msg, k.Output) && c.opt.Actions != nil:
+			openOutput(c)
+			return nil
+		case key.Matches(msg, k.Audit) && c.opt.Actions != nil:
+			return openAudit(c)
+		}
+		if desc, why, off := k.disabledBy(msg.String()); off {
+			c.fail("%s is disabled: %s", desc, why)
+			return nil
+		}
+	}
+	_, cmd := top.Update(msg)
+	return cmd
 }
 
-// selected is the host under the cursor.
-func (m *Model) selected() (*hostRow, bool) {
-	if m.cursor < 0 || m.cursor >= len(m.visible) {
-		return nil, false
+// quit ends the program, asking first while an action runs: quitting
+// cancels it.
+func (m *Model) quit() {
+	c := m.c
+	if m.runs.running > 0 && c.now.Sub(m.quitAsked) > 5*time.Second {
+		m.quitAsked = c.now
+		c.fail("%s running: %s again to quit and cancel it, %s cancels it", plural(m.runs.running, "action"),
+			c.keys.Quit.Help().Key, c.keys.Cancel.Help().Key)
+		return
 	}
-	return &m.hosts[m.visible[m.cursor]], true
+	c.quit = true
 }

@@ -143,15 +143,27 @@ func TestFleetView_States(t *testing.T) {
 func TestFleetView_SortAndFilter(t *testing.T) {
 	m, _, _ := fixture(t)
 	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
-	if got := hostOrder(m.View()); strings.Join(got, ",") != "app-1,db-1,new-1,web-1" {
-		t.Errorf("by name: %v", got)
-	}
-	send(m, keys("o")...)
 	if got := hostOrder(m.View()); strings.Join(got, ",") != "db-1,web-1,new-1,app-1" {
-		t.Errorf("worst first: %v", got)
+		t.Errorf("worst first (the default): %v", got)
 	}
 	if !strings.Contains(m.View(), "sort: worst first") {
 		t.Error("sort mode not shown")
+	}
+	send(m, keys("o")...)
+	if got := hostOrder(m.View()); strings.Join(got, ",") != "app-1,db-1,new-1,web-1" {
+		t.Errorf("by name: %v", got)
+	}
+	send(m, keys("o")...) // cpu: the STALE and never-polled hosts have no value and go last
+	if got := hostOrder(m.View()); strings.Join(got, ",") != "app-1,db-1,new-1,web-1" || !strings.Contains(m.View(), "CPU▼") {
+		t.Errorf("by cpu: %v\n%s", got, m.View())
+	}
+	send(m, keys("oo")...) // mem, then disk: db-1's 97 % first
+	if got := hostOrder(m.View()); strings.Join(got, ",") != "db-1,app-1,new-1,web-1" || !strings.Contains(m.View(), "sort: disk") {
+		t.Errorf("by disk: %v\n%s", got, m.View())
+	}
+	send(m, keys("<<<<")...) // back to worst first
+	if !strings.Contains(m.View(), "sort: worst first") {
+		t.Errorf("< does not go back:\n%s", m.View())
 	}
 	send(m, keys("/prod")...)
 	send(m, enter)
@@ -164,8 +176,8 @@ func TestFleetView_SortAndFilter(t *testing.T) {
 		t.Errorf("filter by tag while typing: %v", got)
 	}
 	send(m, keys("q")...) // typed into the filter, must not quit
-	if m.filter.Value() != "webq" {
-		t.Errorf("filter = %q", m.filter.Value())
+	if m.table.filter != "webq" {
+		t.Errorf("filter = %q", m.table.filter)
 	}
 	if !strings.Contains(m.View(), "no host matches") {
 		t.Error("empty filter result not explained")
@@ -179,9 +191,8 @@ func TestFleetView_SortAndFilter(t *testing.T) {
 func TestFleetView_SelectionFollowsHost(t *testing.T) {
 	m, _, polled := fixture(t)
 	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
-	send(m, down) // app-1 → db-1
-	send(m, keys("o")...)
-	if r, _ := m.selected(); r.status.Host.Name != "db-1" {
+	send(m, keys("o")...) // worst first → by name: db-1 stays selected
+	if r, _ := m.table.selected(); r.status.Host.Name != "db-1" {
 		t.Errorf("selection after sort = %s, want db-1", r.status.Host.Name)
 	}
 	send(m, keys("R")...)
@@ -193,7 +204,7 @@ func TestFleetView_SelectionFollowsHost(t *testing.T) {
 func TestDetailView(t *testing.T) {
 	m, _, _ := fixture(t)
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 40})
-	send(m, down, enter) // db-1
+	send(m, enter) // db-1, worst first
 	v := m.View()
 	for _, want := range []string{
 		"db-1", "PROD", "✖ CRIT", "address 10.0.0.2",
@@ -208,7 +219,7 @@ func TestDetailView(t *testing.T) {
 	if !strings.Contains(m.View(), "REASON") {
 		t.Error("esc did not return to the fleet table")
 	}
-	send(m, down, down, enter) // web-1 is STALE: its values are flagged as old
+	send(m, down, enter) // web-1 is STALE: its values are flagged as old
 	if v := m.View(); !strings.Contains(v, "not current") {
 		t.Errorf("stale detail does not warn that values are old:\n%s", v)
 	}
@@ -324,7 +335,6 @@ func TestFirstDataAfterStart(t *testing.T) {
 	if !strings.Contains(v, "disk /var 95% ≥ 90%") || !strings.Contains(v, "1 UNKNOWN 1 CRIT") {
 		t.Errorf("after data:\n%s", v)
 	}
-	send(m, keys("o")...)
 	if got := hostOrder(m.View()); strings.Join(got, ",") != "a-1,b-1" {
 		t.Errorf("worst first: %v", got)
 	}

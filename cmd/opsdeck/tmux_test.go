@@ -208,7 +208,7 @@ func TestTmux_SSHFleet(t *testing.T) {
 			scr = s.waitScreen("inner", "address "+inner.User+"@127.0.0.2:", "via host-1", "connection connected", "poll took", "Resources")
 			s.checkFits(scr)
 			t.Logf("detail at %dx%d:\n%s", size[0], size[1], scr)
-			s.keys("q")
+			s.keys("q", "q") // the first closes the detail, the second quits
 			if code := s.waitExit(); code != 0 {
 				t.Errorf("exit code %d", code)
 			}
@@ -256,7 +256,7 @@ func TestTmux_ServicesRestart(t *testing.T) {
 			s.keys("L")
 			scr = s.waitScreen("Audit log", "succeeded")
 			s.checkFits(scr)
-			s.keys("q")
+			s.keys("q", "q", "q", "q") // audit, output, detail, then quit: q closes the top layer
 			if code := s.waitExit(); code != 0 {
 				t.Errorf("exit %d:\n%s", code, s.tmux("capture-pane", "-p", "-S", "-200"))
 			}
@@ -363,7 +363,7 @@ conf = %q
 	s.keys("r")
 	scr = s.waitScreen("Restart which service?", "worker")
 	s.keys("Enter")
-	s.waitScreen("Restart worker on app-1?", "y / enter run")
+	s.waitScreen("Restart worker on app-1?", "y/enter run")
 	s.keys("n")
 	s.waitScreen("not confirmed: nothing was run")
 	if after := sup.PID("worker"); after != before {

@@ -1,0 +1,75 @@
+package tui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Prefs are the dashboard choices that outlive a run: the sort order and
+// the filter, kept in $XDG_STATE_HOME/opsdeck/ui.json.
+type Prefs struct {
+	Sort   string `json:"sort,omitempty"` // a sortOrder name: "worst first", "name", "cpu"…
+	Filter string `json:"filter,omitempty"`
+}
+
+// LoadPrefs reads the preferences at path; a missing file is the defaults.
+func LoadPrefs(path string) (Prefs, error) {
+	var p Prefs
+	if path == "" {
+		return p, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return Prefs{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(p.Filter) > 64 {
+		p.Filter = p.Filter[:64]
+	}
+	return p, nil
+}
+
+// SavePrefs writes the preferences atomically (a temporary file renamed
+// over the old one), so a crash never leaves half a file.
+func SavePrefs(path string, p Prefs) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ui-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+type prefsSavedMsg struct{ err error }
+
+// savePrefs keeps p when it changed (file I/O, so in a Cmd).
+func (c *common) savePrefs(p Prefs) tea.Cmd {
+	path := c.opt.PrefsPath
+	if path == "" || p == c.prefs {
+		return nil
+	}
+	c.prefs = p
+	return func() tea.Msg { return prefsSavedMsg{SavePrefs(path, p)} }
+}
