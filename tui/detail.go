@@ -158,9 +158,12 @@ func (d *detailModel) content(r *hostRow) string {
 			fleet.FormatAge(d.c.now.Sub(s.At)))))
 	}
 	if s.Known(fleet.MetricUptime) {
-		up := label("uptime") + " " + formatUptime(s.Uptime)
+		up := "uptime " + formatUptime(s.Uptime)
 		if !s.BootTime.IsZero() {
-			up += " " + label("since") + " " + s.BootTime.Local().Format("2006-01-02 15:04")
+			up += " since " + s.BootTime.Local().Format("2006-01-02 15:04")
+		}
+		if r.health.State.Old() {
+			up = st.Detail.Muted.Render(up + " (then)")
 		}
 		line(up)
 	}

@@ -98,7 +98,7 @@ func (d *confirmModel) ShortHelp() []key.Binding {
 	case d.want != "":
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")), withHelp(k.Back, "cancel")}
 	}
-	return []key.Binding{k.Confirm, k.Deny, withHelp(k.Back, "cancel")}
+	return []key.Binding{k.Confirm, k.Deny}
 }
 
 func (d *confirmModel) FullHelp() [][]key.Binding { return [][]key.Binding{d.ShortHelp()} }

@@ -61,7 +61,7 @@ var bindings = []binding{
 	{name: "sort", group: "view", scopes: scopeMain, keys: []string{"o", ">"}, desc: "sort by next column", short: "sort", field: func(k *KeyMap) *key.Binding { return &k.Sort }},
 	{name: "sort_previous", group: "view", scopes: scopeMain, keys: []string{"<"}, desc: "sort by previous column", field: func(k *KeyMap) *key.Binding { return &k.SortPrev }},
 	{name: "refresh", group: "view", scopes: scopeMain, keys: []string{"R"}, desc: "poll now", field: func(k *KeyMap) *key.Binding { return &k.Refresh }},
-	{name: "select", group: "act", scopes: scopeMain, keys: []string{" "}, label: "space", desc: "select host", field: func(k *KeyMap) *key.Binding { return &k.Select }},
+	{name: "select", group: "act", scopes: scopeMain, keys: []string{" "}, label: "space", desc: "select host (for a rolling restart)", short: "select", field: func(k *KeyMap) *key.Binding { return &k.Select }},
 	{name: "restart", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"r"}, desc: "restart service", field: func(k *KeyMap) *key.Binding { return &k.Restart }},
 	{name: "snapshot", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"n"}, desc: "take snapshot", field: func(k *KeyMap) *key.Binding { return &k.Snapshot }},
 	{name: "drill", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"d"}, desc: "restore drill", field: func(k *KeyMap) *key.Binding { return &k.Drill }},

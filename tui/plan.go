@@ -21,12 +21,16 @@ func openRestart(c *common, hosts []*fleet.Host, service string) {
 	}
 	if service == "" {
 		shared := sharedServices(hosts)
-		if len(shared) == 0 {
+		switch len(shared) {
+		case 0:
 			c.fail("no service is configured on every selected host")
 			return
+		case 1: // nothing to choose
+			service = shared[0]
+		default:
+			c.push(&chooseModel{c: c, hosts: hosts, choices: shared})
+			return
 		}
-		c.push(&chooseModel{c: c, hosts: hosts, choices: shared})
-		return
 	}
 	var plans []*actions.Plan
 	for _, h := range hosts {

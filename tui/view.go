@@ -164,12 +164,20 @@ func (m *Model) headerView() string {
 			data = "data " + fleet.FormatAge(secs(freshest)) + "–" + fleet.FormatAge(secs(stalest)) + " old"
 		}
 	}
-	right := strings.Join(parts, " ") + st.Header.Muted.Render(" · "+data+" · "+c.now.Format("15:04:05"))
-	gap := c.width - ansi.StringWidth(left) - ansi.StringWidth(right)
-	if gap < 1 {
-		return left + " " + right
+	states := strings.Join(parts, " ")
+	clock := c.now.Format("15:04:05")
+	// Narrow terminals lose the clock, then the fleet's name, never the
+	// counts or the data's age.
+	for _, v := range [][2]string{
+		{left, states + st.Header.Muted.Render(" · "+data+" · "+clock)},
+		{left, states + st.Header.Muted.Render(" · "+data)},
+		{st.Header.Title.Render("opsdeck"), states + st.Header.Muted.Render(" · "+data)},
+	} {
+		if gap := c.width - ansi.StringWidth(v[0]) - ansi.StringWidth(v[1]); gap >= 1 {
+			return v[0] + strings.Repeat(" ", gap) + v[1]
+		}
 	}
-	return left + strings.Repeat(" ", gap) + right
+	return states + st.Header.Muted.Render(" · "+data)
 }
 
 // footerView is the bottom line: the keys of the top component, and the

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -38,6 +41,37 @@ func TestImportRules(t *testing.T) {
 					t.Errorf("%s imports %s", pkg, d)
 				}
 			}
+		}
+	}
+}
+
+// actions imports nothing of this module but fleet: it knows no screen,
+// no theme, no command line.
+func TestImportRules_ActionsOnlyFleet(t *testing.T) {
+	const mod = "github.com/opsdeck/opsdeck/"
+	for _, d := range goList(t, "{{join .Imports \"\\n\"}}", "../../actions") {
+		if strings.HasPrefix(d, mod) && d != mod+"fleet" && !strings.HasPrefix(d, mod+"fleet/") {
+			t.Errorf("actions imports %s", d)
+		}
+	}
+}
+
+// Files of tui stay about one thing: under 300 lines each (tests aside).
+func TestLayout_TUIFilesSmall(t *testing.T) {
+	files, err := filepath.Glob("../../tui/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no tui files: %v", err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(data, []byte("\n")); n >= 300 {
+			t.Errorf("%s has %d lines: split it (one component, one concern per file)", filepath.Base(f), n)
 		}
 	}
 }

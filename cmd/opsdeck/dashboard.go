@@ -62,18 +62,21 @@ func runDashboard(ctx context.Context, g *globals) error {
 		conn.recheck(host) // a snapshot's new artefact shows at once
 		poller.PollNow(host)
 	}
+	prefs, prefsPath := uiPrefs(logger)
 	renderer := lipgloss.NewRenderer(os.Stdout)
 	m := tui.New(tui.Options{
-		Config:   cfg,
-		Store:    store,
-		PollNow:  poller.PollNow,
-		Styles:   themes.New(palette, renderer),
-		Keys:     keys,
-		ReadOnly: g.readOnly,
-		Actions:  mgr,
-		Healthy:  healthyAgain(store, poller),
-		Context:  ctx,
-		Drills:   drills,
+		Prefs:     prefs,
+		PrefsPath: prefsPath,
+		Config:    cfg,
+		Store:     store,
+		PollNow:   poller.PollNow,
+		Styles:    themes.New(palette, renderer),
+		Keys:      keys,
+		ReadOnly:  g.readOnly,
+		Actions:   mgr,
+		Healthy:   healthyAgain(store, poller),
+		Context:   ctx,
+		Drills:    drills,
 	})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
 	_, runErr := p.Run()
@@ -118,6 +121,22 @@ func openLog() (*slog.Logger, func()) {
 		return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+}
+
+// uiPrefs reads the remembered sort and filter from the state directory
+// and says where changes go; without a state directory nothing is kept.
+// An unreadable file only means the defaults.
+func uiPrefs(logger *slog.Logger) (tui.Prefs, string) {
+	dir := fleet.StateDir()
+	if dir == "" || fleet.PrivateDir(dir) != nil {
+		return tui.Prefs{}, ""
+	}
+	path := filepath.Join(dir, "ui.json")
+	p, err := tui.LoadPrefs(path)
+	if err != nil {
+		logger.Warn("ui preferences unreadable, using the defaults", "path", path, "err", err)
+	}
+	return p, path
 }
 
 // healthyWait bounds how long a rolling restart waits for a service to run

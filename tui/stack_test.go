@@ -1,0 +1,242 @@
+package tui
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+func runes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+// withDown makes new-1 DOWN (its poll failed) on top of the fixture.
+func withDown(m *Model) {
+	m.c.data.store.Record(fleet.Observation{Host: "new-1", At: now, Err: errors.New("dial tcp 10.0.0.4:22: connect: connection refused")})
+	m.c.data.refresh(now, true)
+	m.table.arrange()
+}
+
+// serviceModel is actionModel with data for both hosts, so the fleet
+// behind a dialog has rows worth seeing.
+func serviceModel(t *testing.T) (*Model, *recExec, *actions.Manager) {
+	m, ex, mgr := actionModel(t, false)
+	for _, h := range []string{"web-1", "web-2"} {
+		s := sample(now.Add(-time.Second), 10)
+		for _, cfg := range hostByName(m, h).Services {
+			s.Services = append(s.Services, fleet.ServiceStatus{Name: cfg.Name, State: "active", Running: true, PID: 4242, Restarts: 0})
+		}
+		m.c.data.store.Record(fleet.Observation{Host: h, At: now, Sample: s})
+	}
+	m.c.data.refresh(now, true)
+	m.table.arrange()
+	return m, ex, mgr
+}
+
+// For every layer over the fleet, keys that would act underneath (move
+// the cursor, open, restart, confirm) do nothing to the fleet while it is
+// open, through a real Program.
+func TestOverlays_KeysDoNotReachUnderneath(t *testing.T) {
+	poke := []tea.Msg{runes("j"), down, runes("G"), runes("R"), runes("r"), runes("d"), runes("L"), runes("O")}
+	for _, o := range []struct {
+		name string
+		open []tea.Msg
+		want string    // on screen once the layer is open
+		at   string    // the fleet's selected host once it is open
+		more []tea.Msg // keys that would act underneath, besides poke
+	}{
+		{"help", []tea.Msg{runes("?")}, "Keys", "web-1", []tea.Msg{enter, runes("y")}},
+		{"filter prompt", []tea.Msg{runes("/")}, "name, env, tag or state", "web-1", nil},
+		{"choose", []tea.Msg{runes("j"), runes("r")}, "Restart which service?", "web-2", nil},
+		{"confirm", []tea.Msg{runes("r")}, "Restart api on web-1?", "web-1", nil},
+		{"audit", []tea.Msg{runes("L")}, "Audit log", "web-1", []tea.Msg{enter, runes("y")}},
+	} {
+		t.Run(o.name, func(t *testing.T) {
+			m, ex, mgr := serviceModel(t)
+			name := o.at
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 30))
+			for _, k := range o.open {
+				tm.Send(k)
+			}
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(o.want)) },
+				teatest.WithDuration(5*time.Second))
+			for _, k := range append(poke, o.more...) {
+				tm.Send(k)
+			}
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+			if o.name == "filter prompt" { // the keys are text there
+				if fm.table.filter != "jGRrdLO" {
+					t.Errorf("filter = %q, want the keys typed as text", fm.table.filter)
+				}
+			} else if r, _ := fm.table.selected(); r.status.Host.Name != name {
+				t.Errorf("the fleet cursor moved under the %s: %s → %s", o.name, name, r.status.Host.Name)
+			}
+			if len(mgr.Runs()) != 0 || len(ex.ran) != 0 {
+				t.Errorf("an action started under the %s: %d runs", o.name, len(mgr.Runs()))
+			}
+			if len(fm.c.stack) < 2 || !strings.Contains(fmt.Sprintf("%T", fm.c.top()), strings.Fields(o.name)[0]) {
+				t.Errorf("the %s is no longer on top: %T", o.name, fm.c.top())
+			}
+		})
+	}
+}
+
+// Keys that arrive in one event (a burst, a paste, key repeat over a slow
+// link) each count; q in help closes help and does not quit.
+func TestProgram_BurstAndQInHelp(t *testing.T) {
+	m, _, _ := fixture(t)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 30))
+	tm.Send(runes("jjj"))
+	tm.Send(runes("?"))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Keys")) }, teatest.WithDuration(5*time.Second))
+	tm.Send(runes("q"))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("REASON")) }, teatest.WithDuration(5*time.Second))
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if fm.table.cursor != 3 {
+		t.Errorf("jjj in one event moved the cursor to row %d, want 3", fm.table.cursor)
+	}
+	if len(fm.c.stack) != 1 {
+		t.Errorf("q in help did not close it: %d layers", len(fm.c.stack))
+	}
+}
+
+// An error stays on the status line, with its time, until esc; q on a
+// layer closes it and only q on the fleet quits.
+func TestStatusLineAndClosing(t *testing.T) {
+	m, _, _ := actionModel(t, true)
+	press(m, runes("r"))
+	if v := m.View(); !strings.Contains(v, "03:12:00 restart service is disabled: read-only mode") {
+		t.Fatalf("no status line:\n%s", v)
+	}
+	m.c.opt.Now = func() time.Time { return now.Add(time.Hour) }
+	send(m, tickMsg(now))
+	if v := m.View(); !strings.Contains(v, "restart service is disabled") {
+		t.Errorf("the error went away by itself:\n%s", v)
+	}
+	press(m, esc)
+	if v := m.View(); strings.Contains(v, "restart service is disabled") {
+		t.Errorf("esc did not dismiss it:\n%s", v)
+	}
+	press(m, enter)
+	if _, cmd := m.Update(runes("q")); cmd != nil || len(m.c.stack) != 1 {
+		t.Errorf("q in the detail: quit=%v, %d layers", cmd != nil, len(m.c.stack))
+	}
+}
+
+// Sort and filter outlive the run: they are kept in ui.json and read back.
+func TestPrefsKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ui.json")
+	m, _, _ := fixture(t)
+	m.c.opt.PrefsPath = path
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	_, cmd := m.Update(runes("o"))
+	if cmd == nil {
+		t.Fatal("changing the sort keeps nothing")
+	}
+	m.Update(cmd())
+	p, err := LoadPrefs(path)
+	if err != nil || p.Sort != "name" {
+		t.Fatalf("kept %+v, %v", p, err)
+	}
+	p.Filter = "!ok"
+	if err := SavePrefs(path, p); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = LoadPrefs(path)
+	m2, _, _ := fixture(t)
+	m2 = New(Options{Config: m2.c.opt.Config, Store: m2.c.data.store, Styles: asciiStyles(t), Keys: DefaultKeyMap(),
+		Now: func() time.Time { return now }, Prefs: p})
+	send(m2, tea.WindowSizeMsg{Width: 120, Height: 30})
+	if got := hostOrder(m2.View()); strings.Join(got, ",") != "db-1,new-1,web-1" || !strings.Contains(m2.View(), "sort: name") {
+		t.Errorf("restored sort and filter: %v\n%s", got, m2.View())
+	}
+	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPrefs(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("a damaged ui.json: %v", err)
+	}
+}
+
+// Filter words match states too, and ! negates.
+func TestFilterByState(t *testing.T) {
+	m, _, _ := fixture(t)
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	for q, want := range map[string]string{
+		"crit": "db-1", "!ok": "db-1,web-1,new-1", "stale": "web-1", "!ok staging": "web-1", "ok": "app-1",
+	} {
+		m.table.setFilter(q)
+		if got := strings.Join(hostOrder(m.View()), ","); got != want {
+			t.Errorf("/%s shows %s, want %s", q, got, want)
+		}
+	}
+}
+
+// Golden frames of what an operator sees, at both sizes the brief names.
+func TestGolden(t *testing.T) {
+	audit := []actions.Entry{{ID: "20261125T031100-ab12", Time: now.Add(-time.Minute), Operator: "ops@wall", Host: "web-1", Kind: "restart",
+		Target: "api", Command: "systemctl restart -- 'api.service'", Outcome: actions.Failed, Exit: ptr(1), DurationMS: 1520,
+		Reason: "exit 1", Output: []string{"Job for api.service failed.", "See 'journalctl -xeu api.service' for details."}}}
+	loc := time.Local
+	time.Local = time.UTC
+	t.Cleanup(func() { time.Local = loc })
+	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+		for _, sc := range []struct {
+			name  string
+			setup func(t *testing.T) *Model
+		}{
+			{"fleet with a DOWN host", func(t *testing.T) *Model { m, _, _ := fixture(t); withDown(m); return m }},
+			{"detail of a STALE host", func(t *testing.T) *Model {
+				m, _, _ := fixture(t)
+				m.table.setFilter("web")
+				m.Update(enter)
+				return m
+			}},
+			{"audit record", func(t *testing.T) *Model {
+				m, _, _ := serviceModel(t)
+				m.Update(runes("L"))
+				m.Update(auditMsg{entries: audit})
+				m.Update(enter)
+				return m
+			}},
+			{"dialog over the fleet", func(t *testing.T) *Model {
+				m, _, _ := serviceModel(t)
+				m.Update(runes("r"))
+				return m
+			}},
+		} {
+			t.Run(fmt.Sprintf("%s %dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				m := sc.setup(t)
+				m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				v := m.View()
+				if n := strings.Count(v, "\n") + 1; n != size[1] {
+					t.Errorf("%d lines", n)
+				}
+				golden.RequireEqual(t, []byte(ansi.Strip(v))) // refresh with -update
+			})
+		}
+	}
+}
+
+func hostByName(m *Model, name string) *fleet.Host {
+	for i := range m.c.opt.Config.Hosts {
+		if m.c.opt.Config.Hosts[i].Name == name {
+			return &m.c.opt.Config.Hosts[i]
+		}
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
