@@ -96,7 +96,7 @@ func (d *confirmModel) ShortHelp() []key.Binding {
 	case d.down != "":
 		return []key.Binding{k.Force, withHelp(k.Back, "cancel")}
 	case d.want != "":
-		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")), withHelp(k.Back, "cancel")}
+		return []key.Binding{withHelp(k.Submit, "run"), withHelp(k.Back, "cancel")}
 	}
 	return []key.Binding{k.Confirm, k.Deny}
 }
@@ -131,7 +131,7 @@ func (d *confirmModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(km, k.Confirm) {
 			d.run()
 		}
-	case km.Type == tea.KeyEnter:
+	case key.Matches(km, k.Submit):
 		if d.typed == d.want {
 			d.run()
 		} else {
@@ -202,7 +202,7 @@ func (d *confirmModel) View() string {
 		if d.mismatch {
 			b.WriteString("\n" + st.Status.Crit.Render("that is not "+d.want))
 		}
-		b.WriteString("\n" + st.Detail.Muted.Render("enter run · "+k.Back.Help().Key+" cancel"))
+		b.WriteString("\n" + st.Detail.Muted.Render(k.Submit.Help().Key+" run · "+k.Back.Help().Key+" cancel"))
 	}
 	return modal(d.c, b.String())
 }

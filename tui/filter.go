@@ -32,8 +32,7 @@ func (f *filterModel) Init() tea.Cmd    { return textinput.Blink }
 func (f *filterModel) SetSize(w, _ int) { f.input.Width = max(10, w-4) }
 
 func (f *filterModel) ShortHelp() []key.Binding {
-	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep")),
-		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))}
+	return []key.Binding{withHelp(f.c.keys.Submit, "keep"), withHelp(f.c.keys.Back, "clear")}
 }
 
 func (f *filterModel) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
@@ -45,11 +44,11 @@ func (f *filterModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !ok {
 		return f, nil
 	}
-	switch km.Type {
-	case tea.KeyEnter:
+	switch {
+	case key.Matches(km, f.c.keys.Submit):
 		f.c.pop()
 		return f, f.c.savePrefs(f.table.prefs())
-	case tea.KeyEsc:
+	case key.Matches(km, f.c.keys.Back):
 		f.table.setFilter("")
 		f.c.pop()
 		return f, f.c.savePrefs(f.table.prefs())

@@ -82,12 +82,28 @@ conf = %q
 	if after == 0 || after == before {
 		t.Errorf("pid %d → %d: not restarted", before, after)
 	}
-	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // close the output panel
-	wait(fmt.Sprint(after))               // the detail shows the new pid after the poll that follows the action
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // close the output pane
 	tm.Type("L")
 	wait("Audit log", "succeeded", "maya@laptop", "restart worker on web-1")
+	// The poll that follows the action brings the new pid; the detail
+	// under the audit log shows it once the log is closed.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, ok := store.Status("web-1"); ok && st.Last != nil && len(st.Last.Services) == 1 && st.Last.Services[0].PID == after {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no poll saw the new pid %d", after)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	fm.c.pop() // the audit log
+	fm.Update(tickMsg(time.Now()))
+	if v := fm.View(); !strings.Contains(v, fmt.Sprint(after)) || !strings.Contains(v, "Services") {
+		t.Errorf("the detail does not show the new pid %d:\n%s", after, v)
+	}
 
 	log, _ := os.ReadFile(auditPath)
 	lines := strings.Split(strings.TrimSpace(string(log)), "\n")

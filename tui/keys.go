@@ -20,7 +20,7 @@ type KeyMap struct {
 	Select, Restart, Snapshot, Drill        key.Binding
 	Cancel, Output, Audit                   key.Binding
 	Help, Quit, ForceQuit                   key.Binding
-	Confirm, Deny, Force                    key.Binding
+	Confirm, Deny, Force, Submit            key.Binding
 
 	disabled map[string]string // [keys] name → why it is disabled
 }
@@ -31,7 +31,7 @@ type scope uint8
 
 const (
 	scopeMain   scope = 1 << iota // the fleet, the detail and the panels
-	scopeDialog                   // a confirmation dialog
+	scopeDialog                   // a dialog or a prompt
 )
 
 // binding is one row of the table.
@@ -71,6 +71,7 @@ var bindings = []binding{
 	{name: "confirm", group: "dialog", scopes: scopeDialog, keys: []string{"y", "enter"}, desc: "run (in a dialog)", short: "run", field: func(k *KeyMap) *key.Binding { return &k.Confirm }},
 	{name: "deny", group: "dialog", scopes: scopeDialog, keys: []string{"n"}, desc: "do not run (in a dialog)", short: "cancel", field: func(k *KeyMap) *key.Binding { return &k.Deny }},
 	{name: "force", group: "dialog", scopes: scopeDialog, keys: []string{"f"}, desc: "try anyway on a DOWN host", short: "try anyway", field: func(k *KeyMap) *key.Binding { return &k.Force }},
+	{group: "dialog", scopes: scopeDialog, keys: []string{"enter"}, desc: "keep the filter, submit a typed confirmation", short: "done", field: func(k *KeyMap) *key.Binding { return &k.Submit }},
 	{name: "help", group: "app", scopes: scopeMain, keys: []string{"?"}, desc: "help", field: func(k *KeyMap) *key.Binding { return &k.Help }},
 	{name: "quit", group: "app", scopes: scopeMain, keys: []string{"q"}, desc: "close / quit", short: "quit", field: func(k *KeyMap) *key.Binding { return &k.Quit }},
 	{group: "app", scopes: scopeMain | scopeDialog, keys: []string{"ctrl+c"}, desc: "quit at once", short: "quit", field: func(k *KeyMap) *key.Binding { return &k.ForceQuit }},
