@@ -53,12 +53,14 @@ type Level struct {
 	Off   *bool     `toml:"off"`
 }
 
-// Thresholds for the resource checks. CPU, Memory and Disk are percentages;
-// Load is the 1-minute load average divided by the number of cores.
+// Thresholds for the resource checks. CPU, Memory, Disk and Inodes are
+// percentages; Load is the 1-minute load average divided by the number of
+// cores.
 type Thresholds struct {
 	CPU    Level `toml:"cpu"`
 	Memory Level `toml:"memory"`
 	Disk   Level `toml:"disk"`
+	Inodes Level `toml:"inodes"`
 	Load   Level `toml:"load"`
 }
 
@@ -101,7 +103,7 @@ type Endpoint struct {
 
 // Limits are the thresholds in force for one host, every value set.
 type Limits struct {
-	CPU, Memory, Disk, Load Pair
+	CPU, Memory, Disk, Inodes, Load Pair
 }
 
 // Pair is a resolved Level.
@@ -265,5 +267,6 @@ var DefaultLimits = Limits{
 	CPU:    Pair{Warn: 85, Crit: 95, For: 5 * time.Minute, Clear: 75},
 	Memory: Pair{Warn: 85, Crit: 95, For: time.Minute, Clear: 80},
 	Disk:   Pair{Warn: 80, Crit: 90},
+	Inodes: Pair{Warn: 80, Crit: 90},
 	Load:   Pair{Warn: 1.5, Crit: 3, For: 5 * time.Minute, Clear: 1.2},
 }

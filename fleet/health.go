@@ -97,6 +97,10 @@ func Evaluate(s *Sample, l Limits, held Alarms) []Check {
 			h, ok := held.Get("disk", d.Mount)
 			checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%", s.At, h, ok))
 		}
+		if d.Err == "" && d.Inodes > 0 && !l.Inodes.Off { // 0: the filesystem has no fixed inode table (btrfs, vfat)
+			h, ok := held.Get("inodes", d.Mount)
+			checks = append(checks, threshold("inodes "+d.Mount, d.InodePercent(), l.Inodes, "%", s.At, h, ok))
+		}
 	}
 	for i := range s.Services {
 		checks = append(checks, ServiceCheck(&s.Services[i]))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -136,26 +137,53 @@ func cpuDelta(a, b cpu.TimesStat) (busy, total float64) {
 
 // pseudoFS are filesystem types that hold no user data worth watching.
 var pseudoFS = map[string]bool{
-	"proc": true, "sysfs": true, "devtmpfs": true, "devpts": true, "tmpfs": true,
+	"proc": true, "sysfs": true, "devtmpfs": true, "devpts": true,
 	"cgroup": true, "cgroup2": true, "securityfs": true, "pstore": true, "debugfs": true,
 	"tracefs": true, "mqueue": true, "hugetlbfs": true, "configfs": true, "fusectl": true,
 	"binfmt_misc": true, "autofs": true, "bpf": true, "nsfs": true, "rpc_pipefs": true,
-	"ramfs": true, "efivarfs": true, "squashfs": true, "selinuxfs": true, "fuse.lxcfs": true,
+	"efivarfs": true, "squashfs": true, "selinuxfs": true, "fuse.lxcfs": true,
 	"fuse.gvfsd-fuse": true, "fuse.portal": true, "overlay.ro": true, "iso9660": true, "nfsd": true,
 }
 
 // RealFilesystem reports whether a mount of this type at this point is worth
-// watching by default.
+// watching by default. Memory filesystems count (a full tmpfs data mount
+// breaks what writes to it, /run included), except the kernel's and the
+// per-user ones: /proc, /sys, /dev (/dev/shm), /run/user/*, /run/media/*,
+// /run/credentials/*.
 func RealFilesystem(fstype, mountpoint string) bool {
 	if pseudoFS[fstype] {
 		return false
 	}
-	for _, p := range []string{"/proc", "/sys", "/dev", "/run"} {
+	for _, p := range []string{"/proc", "/sys", "/dev"} {
 		if mountpoint == p || strings.HasPrefix(mountpoint, p+"/") {
 			return false
 		}
 	}
+	for _, p := range []string{"/run/user/", "/run/media/", "/run/credentials/"} {
+		if strings.HasPrefix(mountpoint, p) {
+			return false
+		}
+	}
 	return true
+}
+
+// Watched reports whether a mount is shown and checked by default: a real
+// filesystem, and not a read-only memory one (it cannot fill up).
+func Watched(fstype, mountpoint string, readOnly bool) bool {
+	return RealFilesystem(fstype, mountpoint) && !(MemoryFS(fstype) && readOnly)
+}
+
+// MemoryFS reports a filesystem that lives in memory: every mount of one is
+// its own filesystem, whatever its device name says ("tmpfs", "none").
+func MemoryFS(fstype string) bool { return fstype == "tmpfs" || fstype == "ramfs" }
+
+// DeviceKey is what makes two mounts the same filesystem (a bind mount is
+// shown once): the device, or for memory filesystems the mount itself.
+func DeviceKey(device, fstype, mount string) string {
+	if MemoryFS(fstype) {
+		return fstype + ":" + mount
+	}
+	return device
 }
 
 func (l *LocalSource) disks(ctx context.Context, s *Sample) []Disk {
@@ -167,6 +195,7 @@ func (l *LocalSource) disks(ctx context.Context, s *Sample) []Disk {
 				d.Err = err.Error()
 			} else {
 				d.FSType, d.Total, d.Used, d.Free = u.Fstype, u.Total, u.Used, u.Free
+				d.Inodes, d.IUsed = u.InodesTotal, u.InodesUsed
 			}
 			out = append(out, d)
 		}
@@ -180,7 +209,7 @@ func (l *LocalSource) disks(ctx context.Context, s *Sample) []Disk {
 	sort.Slice(parts, func(i, j int) bool { return len(parts[i].Mountpoint) < len(parts[j].Mountpoint) })
 	seen := map[string]bool{}
 	for _, p := range parts {
-		if !RealFilesystem(p.Fstype, p.Mountpoint) || seen[p.Device] {
+		if !Watched(p.Fstype, p.Mountpoint, slices.Contains(p.Opts, "ro")) || seen[DeviceKey(p.Device, p.Fstype, p.Mountpoint)] {
 			continue
 		}
 		if fi, err := os.Stat(p.Mountpoint); err != nil || !fi.IsDir() {
@@ -190,8 +219,9 @@ func (l *LocalSource) disks(ctx context.Context, s *Sample) []Disk {
 		if err != nil || u.Total == 0 {
 			continue
 		}
-		seen[p.Device] = true
-		out = append(out, Disk{Mount: p.Mountpoint, Device: p.Device, FSType: p.Fstype, Total: u.Total, Used: u.Used, Free: u.Free})
+		seen[DeviceKey(p.Device, p.Fstype, p.Mountpoint)] = true
+		out = append(out, Disk{Mount: p.Mountpoint, Device: p.Device, FSType: p.Fstype, Total: u.Total, Used: u.Used, Free: u.Free,
+			Inodes: u.InodesTotal, IUsed: u.InodesUsed})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Mount < out[j].Mount })
 	if len(out) == 0 {

@@ -131,10 +131,15 @@ func TestRealFilesystem(t *testing.T) {
 		{"ext4", "/", true}, {"xfs", "/var", true}, {"overlay", "/", true},
 		{"tmpfs", "/dev/shm", false}, {"proc", "/proc", false}, {"cgroup2", "/sys/fs/cgroup", false},
 		{"ext4", "/run/media/x", false}, {"squashfs", "/snap/core", false},
+		{"tmpfs", "/run", true}, {"tmpfs", "/srv/cache", true}, {"ramfs", "/var/spool/q", true},
+		{"tmpfs", "/run/user/1000", false}, {"ramfs", "/run/credentials/x.service", false}, {"tmpfs", "/sys/fs/cgroup", false},
 	} {
 		if got := RealFilesystem(u.fs, u.mount); got != u.want {
 			t.Errorf("RealFilesystem(%s, %s) = %v", u.fs, u.mount, got)
 		}
+	}
+	if Watched("tmpfs", "/srv/ro", true) || !Watched("tmpfs", "/srv/rw", false) || !Watched("ext4", "/srv/ro", true) {
+		t.Error("a read-only memory filesystem cannot fill and is not watched; every other is")
 	}
 }
 

@@ -51,7 +51,18 @@ type Sample struct {
 type Disk struct {
 	Mount, Device, FSType string
 	Total, Used, Free     uint64 // bytes; Used+Free can be < Total (reserved blocks)
-	Err                   string // why this mount could not be read
+	// Inodes and IUsed are the inode table's size and use; 0 when the
+	// filesystem has none of fixed size (btrfs, vfat) or it was not read.
+	Inodes, IUsed uint64
+	Err           string // why this mount could not be read
+}
+
+// InodePercent is the share of the inode table in use.
+func (d Disk) InodePercent() float64 {
+	if d.Inodes == 0 {
+		return 0
+	}
+	return float64(d.IUsed) / float64(d.Inodes) * 100
 }
 
 // UsedPercent is the share of the space available to users that is in use,

@@ -129,6 +129,9 @@ func hold(prev Alarms, s *Sample, h *Host) Alarms {
 		if d.Err == "" {
 			feed("disk", d.Mount, d.UsedPercent(), l.Disk)
 		}
+		if d.Err == "" && d.Inodes > 0 {
+			feed("inodes", d.Mount, d.InodePercent(), l.Inodes)
+		}
 	}
 	fed := len(out)
 	for _, a := range prev {

@@ -289,6 +289,7 @@ func (v *validator) limits(p, key string, t *Thresholds, out *Limits) {
 		{"cpu", t.CPU, &out.CPU, true},
 		{"memory", t.Memory, &out.Memory, true},
 		{"disk", t.Disk, &out.Disk, true},
+		{"inodes", t.Inodes, &out.Inodes, true},
 		{"load", t.Load, &out.Load, false},
 	} {
 		mp, mk := p+"."+m.name, key+"."+m.name

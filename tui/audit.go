@@ -136,7 +136,7 @@ func (a *auditModel) View() string {
 		if i == a.cursor {
 			cursor = st.Header.Title.Render("▶ ")
 		}
-		line := fmt.Sprintf("%s %s %s %s %s on %s", e.Time.Local().Format("01-02 15:04:05"), outcomeStyle(a.c, e.Outcome)(fit(e.Outcome, 11)),
+		line := fmt.Sprintf("%s %s %s %s %s on %s", e.Time.In(a.c.opt.Location).Format("01-02 15:04:05"), outcomeStyle(a.c, e.Outcome)(fit(e.Outcome, 11)),
 			fleet.Sanitize(e.Operator, 40), e.Kind, fleet.Sanitize(e.Target, 40), fleet.Sanitize(e.Host, 40))
 		if e.Command != "" {
 			line += st.Detail.Muted.Render(" $ " + fleet.Sanitize(e.Command, 300))
@@ -192,7 +192,7 @@ func (r *recordModel) content() string {
 		b.WriteString(st.Detail.Label.Render(fmt.Sprintf("%-10s", label)) + " " + value + "\n")
 	}
 	b.WriteString(st.Detail.Title.Render("Audit record") + " " + st.Detail.Muted.Render(fleet.Sanitize(e.ID, 64)) + "\n\n")
-	field("time", e.Time.Local().Format("2006-01-02 15:04:05 MST"))
+	field("time", e.Time.In(r.c.opt.Location).Format("2006-01-02 15:04:05 MST"))
 	field("outcome", outcomeStyle(r.c, e.Outcome)(e.Outcome))
 	field("operator", fleet.Sanitize(e.Operator, 80))
 	field("host", fleet.Sanitize(e.Host, 80))

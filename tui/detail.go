@@ -160,7 +160,7 @@ func (d *detailModel) content(r *hostRow) string {
 	if s.Known(fleet.MetricUptime) {
 		up := "uptime " + formatUptime(s.Uptime)
 		if !s.BootTime.IsZero() {
-			up += " since " + s.BootTime.Local().Format("2006-01-02 15:04")
+			up += " since " + s.BootTime.In(d.c.opt.Location).Format("2006-01-02 15:04")
 		}
 		if r.health.State.Old() {
 			up = st.Detail.Muted.Render(up + " (then)")

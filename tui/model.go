@@ -28,6 +28,8 @@ type Options struct {
 	ReadOnly bool
 	// Now is the clock; tests fix it. Defaults to time.Now.
 	Now func() time.Time
+	// Location is the time zone times are shown in (default time.Local).
+	Location *time.Location
 	// Tick is how often the store is read (default 250ms).
 	Tick time.Duration
 	// Actions runs operator actions; nil disables them.
@@ -63,6 +65,9 @@ type tickMsg time.Time
 func New(opt Options) *Model {
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
 	}
 	if opt.Tick <= 0 {
 		opt.Tick = 250 * time.Millisecond

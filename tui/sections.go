@@ -107,7 +107,7 @@ func (x sections) disks(b *strings.Builder) {
 	for _, d := range s.Disks {
 		w = max(w, min(len(d.Mount), 30))
 	}
-	b.WriteString(st.Table.Header.Render(fmt.Sprintf("%-*s %-6s %22s %5s %6s %6s  %s", w, "mount", "fs", "used / size", "use", "warn", "crit", "state")) + "\n")
+	b.WriteString(st.Table.Header.Render(fmt.Sprintf("%-*s %-6s %22s %5s %6s %6s %6s  %s", w, "mount", "fs", "used / size", "use", "warn", "crit", "inodes", "state")) + "\n")
 	for _, d := range s.Disks {
 		c, ok := checkFor(x.r.health, "disk "+d.Mount)
 		if d.Err != "" {
@@ -116,8 +116,22 @@ func (x sections) disks(b *strings.Builder) {
 		}
 		p := limit(c, ok, x.r.status.Host.Limits.Disk)
 		used := fmt.Sprintf("%s / %s", fleet.FormatBytes(d.Used), fleet.FormatBytes(d.Used+d.Free))
-		b.WriteString(x.text("%s %-6s %22s %5s %6s %6s", fit(d.Mount, w), fit(d.FSType, 6), used, pct(d.UsedPercent()),
-			fleet.FormatValue(p.Warn, "%"), fleet.FormatValue(p.Crit, "%")) + "  " + x.verdict(c) + "\n")
+		inodes := "-"
+		if d.Inodes > 0 {
+			inodes = pct(d.InodePercent())
+		}
+		// The row's verdict is the worse of its space and its inodes.
+		ic, iok := checkFor(x.r.health, "inodes "+d.Mount)
+		verdict := c
+		if iok && ic.State > c.State {
+			verdict = ic
+		}
+		line := x.text("%s %-6s %22s %5s %6s %6s %6s", fit(d.Mount, w), fit(d.FSType, 6), used, pct(d.UsedPercent()),
+			fleet.FormatValue(p.Warn, "%"), fleet.FormatValue(p.Crit, "%"), inodes) + "  " + x.verdict(verdict)
+		if verdict.State >= fleet.Warn && !x.old {
+			line += " " + stateStyle(st, verdict.State).Render(verdict.Reason)
+		}
+		b.WriteString(line + "\n")
 	}
 	b.WriteString("\n")
 }

@@ -189,9 +189,6 @@ func TestGolden(t *testing.T) {
 	audit := []actions.Entry{{ID: "20261125T031100-ab12", Time: now.Add(-time.Minute), Operator: "ops@wall", Host: "web-1", Kind: "restart",
 		Target: "api", Command: "systemctl restart -- 'api.service'", Outcome: actions.Failed, Exit: ptr(1), DurationMS: 1520,
 		Reason: "exit 1", Output: []string{"Job for api.service failed.", "See 'journalctl -xeu api.service' for details."}}}
-	loc := time.Local
-	time.Local = time.UTC
-	t.Cleanup(func() { time.Local = loc })
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
 		for _, sc := range []struct {
 			name  string
@@ -219,6 +216,7 @@ func TestGolden(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%s %dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				m := sc.setup(t)
+				m.c.opt.Location = time.UTC
 				m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 				v := m.View()
 				if n := strings.Count(v, "\n") + 1; n != size[1] {

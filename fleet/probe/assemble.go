@@ -116,6 +116,25 @@ func cpu(s *fleet.Sample, base, cur *Stat) bool {
 	return true
 }
 
+// inodeRows are the inode counts by mount, from the dfi section; none when
+// df -i failed or is not supported (busybox without it): inodes are then
+// not checked, and the space check is unaffected.
+func inodeRows(secs map[string]*Section) map[string]DFRow {
+	d, ok := secs["dfi"]
+	if !ok || len(d.Lines) == 0 {
+		return nil
+	}
+	rows, err := ParseDFInodes(d.Lines)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]DFRow, len(rows))
+	for _, r := range rows {
+		out[r.Mount] = r
+	}
+	return out
+}
+
 func disks(s *fleet.Sample, secs map[string]*Section, mounts []string) {
 	// df exits non-zero when one of several filesystems fails; keep the rows
 	// it did print and explain the missing ones.
@@ -134,9 +153,14 @@ func disks(s *fleet.Sample, secs map[string]*Section, mounts []string) {
 	for _, r := range rows {
 		byMount[r.Mount] = r
 	}
+	inodes := inodeRows(secs)
 	disk := func(r DFRow, fstype string) fleet.Disk {
-		return fleet.Disk{Mount: fleet.Sanitize(r.Mount, maxField), Device: fleet.Sanitize(r.Device, maxField),
+		d := fleet.Disk{Mount: fleet.Sanitize(r.Mount, maxField), Device: fleet.Sanitize(r.Device, maxField),
 			FSType: fleet.Sanitize(fstype, 32), Total: r.Total, Used: r.Used, Free: r.Avail}
+		if in, ok := inodes[r.Mount]; ok && in.Used <= in.Total {
+			d.Inodes, d.IUsed = in.Total, in.Used
+		}
+		return d
 	}
 	if len(mounts) > 0 {
 		for _, m := range mounts {
@@ -162,10 +186,11 @@ func disks(s *fleet.Sample, secs map[string]*Section, mounts []string) {
 	sort.SliceStable(rows, func(i, j int) bool { return len(rows[i].Mount) < len(rows[j].Mount) })
 	for _, r := range rows {
 		m, known := mt[r.Mount]
-		if !known || !fleet.RealFilesystem(m.FSType, r.Mount) || r.Total == 0 || seen[r.Device] {
+		key := fleet.DeviceKey(r.Device, m.FSType, r.Mount)
+		if !known || !fleet.Watched(m.FSType, r.Mount, m.ReadOnly) || r.Total == 0 || seen[key] {
 			continue
 		}
-		seen[r.Device] = true
+		seen[key] = true
 		s.Disks = append(s.Disks, disk(r, m.FSType))
 	}
 	sort.Slice(s.Disks, func(i, j int) bool { return s.Disks[i].Mount < s.Disks[j].Mount })

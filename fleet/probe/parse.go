@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -261,7 +262,10 @@ func ParseNCPU(lines []string) (int, error) {
 }
 
 // Mount is one /proc/mounts entry.
-type Mount struct{ Device, Point, FSType string }
+type Mount struct {
+	Device, Point, FSType string
+	ReadOnly              bool
+}
 
 // ParseMounts parses /proc/mounts, decoding octal escapes (\040 is a space).
 func ParseMounts(lines []string) (map[string]Mount, error) {
@@ -272,6 +276,9 @@ func ParseMounts(lines []string) (map[string]Mount, error) {
 			return nil, fmt.Errorf("unexpected line %q", clip(l))
 		}
 		m := Mount{Device: unescapeOctal(f[0]), Point: unescapeOctal(f[1]), FSType: f[2]}
+		if len(f) > 3 {
+			m.ReadOnly = slices.Contains(strings.Split(f[3], ","), "ro")
+		}
 		out[m.Point] = m // a later mount on the same point hides the earlier
 	}
 	return out, nil
@@ -314,7 +321,13 @@ type DFRow struct {
 
 // ParseDF parses `df -P -k`. The mount point is everything after the
 // capacity column, so it may hold spaces.
-func ParseDF(lines []string) ([]DFRow, error) {
+func ParseDF(lines []string) ([]DFRow, error) { return parseDF(lines, 1024) }
+
+// ParseDFInodes parses `df -P -i`: the same columns, counting inodes
+// (Total, Used, Avail are inode counts).
+func ParseDFInodes(lines []string) ([]DFRow, error) { return parseDF(lines, 1) }
+
+func parseDF(lines []string, scale uint64) ([]DFRow, error) {
 	var rows []DFRow
 	for i, l := range lines {
 		if i == 0 && strings.HasPrefix(l, "Filesystem") {
@@ -334,10 +347,10 @@ func ParseDF(lines []string) ([]DFRow, error) {
 		var n [3]uint64
 		for k := 0; k < 3; k++ {
 			v, err := strconv.ParseUint(f[cap-3+k], 10, 64)
-			if err != nil || v > math.MaxUint64/1024 {
+			if err != nil || v > math.MaxUint64/scale {
 				return nil, fmt.Errorf("bad number in %q", clip(l))
 			}
-			n[k] = v * 1024
+			n[k] = v * scale
 		}
 		mount := l[at[cap+1]:]
 		rows = append(rows, DFRow{Device: strings.Join(f[:cap-3], " "), Mount: mount, Total: n[0], Used: n[1], Avail: n[2]})

@@ -75,8 +75,9 @@ func TestAssemble_OldKernelAndSpaces(t *testing.T) {
 	if s.Cores != 1 || s.Load1 != 0.5 || s.Uptime != time.Hour || s.BootTime.Unix() != 1700000000 {
 		t.Errorf("sample %+v", s)
 	}
-	// df exited 1 but printed rows: they are used.
-	if len(s.Disks) != 2 || s.Disks[1].Mount != "/mnt/my disk" || s.Disks[1].FSType != "xfs" {
+	// df exited 1 but printed rows: they are used. /run is a tmpfs: shown,
+	// since a full /run breaks what writes there.
+	if len(s.Disks) != 3 || s.Disks[1].Mount != "/mnt/my disk" || s.Disks[1].FSType != "xfs" || s.Disks[2].Mount != "/run" {
 		t.Fatalf("disks %+v", s.Disks)
 	}
 	if p := s.Disks[0].UsedPercent(); math.Abs(p-91) > 0.01 {
@@ -255,5 +256,54 @@ func TestAssemble_CountersNotMoved(t *testing.T) {
 	s, _ = Assemble(secs, &backwards, nil, nil, at)
 	if !strings.Contains(s.Unknown[fleet.MetricCPU], "backwards") {
 		t.Errorf("counters behind the baseline: %q", s.Unknown[fleet.MetricCPU])
+	}
+}
+
+// Inodes come from df -P -i beside df -P -k; a full inode table is a
+// finding of its own (a disk with space left that cannot create a file),
+// and a df without -i leaves the space check untouched.
+func TestAssemble_Inodes(t *testing.T) {
+	out := `@@opsdeck-x begin mounts
+/dev/vda / ext4 rw,relatime 0 0
+tmpfs /srv/cache tmpfs rw,nosuid,size=1024k 0 0
+tmpfs /mnt/ro tmpfs ro,relatime,size=4k 0 0
+tmpfs /dev/shm tmpfs rw 0 0
+@@opsdeck-x end mounts 0
+@@opsdeck-x begin df
+Filesystem     1024-blocks    Used Available Capacity Mounted on
+/dev/vda          264212084 12348044 83153220      13% /
+tmpfs                  1024      512      512      50% /srv/cache
+tmpfs                     4        0        4       0% /mnt/ro
+tmpfs                 65536        0    65536       0% /dev/shm
+@@opsdeck-x end df 0
+@@opsdeck-x begin dfi
+Filesystem                Inodes  IUsed    IFree IUse% Mounted on
+/dev/vda                16777216 16106127   671089   96% /
+tmpfs                    3085457      1  3085456    1% /srv/cache
+@@opsdeck-x end dfi 0
+`
+	s, _ := Assemble(Split([]byte(out), "x"), nil, nil, nil, at)
+	if len(s.Disks) != 2 || s.Disks[0].Mount != "/" || s.Disks[1].Mount != "/srv/cache" {
+		t.Fatalf("disks %+v: want / and the writable tmpfs /srv/cache (not /dev/shm, not a read-only tmpfs)", s.Disks)
+	}
+	if d := s.Disks[0]; d.Inodes != 16777216 || d.IUsed != 16106127 {
+		t.Errorf("inodes of /: %d/%d", d.IUsed, d.Inodes)
+	}
+	c := fleet.Evaluate(s, fleet.DefaultLimits, nil)
+	var got []string
+	for _, x := range c {
+		if x.State != fleet.OK && (strings.HasPrefix(x.Name, "disk") || strings.HasPrefix(x.Name, "inodes")) {
+			got = append(got, x.State.String()+" "+x.Reason)
+		}
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "CRIT inodes / 95% ≥ 90%") {
+		t.Errorf("findings %q, want one CRIT for the inodes of /", got)
+	}
+	// Without -i (busybox built without it): no inode figures, no finding.
+	noI := strings.Replace(out, "@@opsdeck-x end dfi 0", "@@opsdeck-x end dfi 1", 1)
+	noI = noI[:strings.Index(noI, "@@opsdeck-x begin dfi")] + "@@opsdeck-x begin dfi\n@@opsdeck-x end dfi 1\n"
+	s, _ = Assemble(Split([]byte(noI), "x"), nil, nil, nil, at)
+	if len(s.Disks) != 2 || s.Disks[0].Inodes != 0 {
+		t.Errorf("without df -i: %+v", s.Disks)
 	}
 }

@@ -47,12 +47,14 @@ func Script(nonce string, mounts []string, services []fleet.Service, baseline ti
 	if len(mounts) == 0 {
 		section("mounts", "cat /proc/mounts")
 		section("df", "df -P -k 2>/dev/null")
+		section("dfi", "df -P -i 2>/dev/null")
 	} else {
 		q := make([]string, len(mounts))
 		for i, m := range mounts {
 			q[i] = Quote(m)
 		}
 		section("df", "df -P -k -- "+strings.Join(q, " ")+" 2>/dev/null")
+		section("dfi", "df -P -i -- "+strings.Join(q, " ")+" 2>/dev/null")
 	}
 	for i := range services {
 		section(fmt.Sprintf("svc%d", i), StatusCommand(&services[i]))
