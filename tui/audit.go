@@ -15,7 +15,7 @@ import (
 // auditModel lists the recent audit records, newest first, with a cursor;
 // enter opens the whole record.
 type auditModel struct {
-	c              *common
+	base
 	entries        []actions.Entry // newest first
 	err            error
 	loaded         bool
@@ -43,11 +43,9 @@ func openAudit(c *common) tea.Cmd {
 	if _, ok := c.top().(*auditModel); ok {
 		return nil
 	}
-	c.push(&auditModel{c: c})
+	c.push(&auditModel{base: base{c}})
 	return loadAuditCmd(c.opt.Actions.Audit)
 }
-
-func (a *auditModel) Init() tea.Cmd { return nil }
 
 func (a *auditModel) SetSize(w, h int) {
 	a.width, a.height = w, h
@@ -58,8 +56,6 @@ func (a *auditModel) ShortHelp() []key.Binding {
 	k := a.c.keys
 	return []key.Binding{k.Up, k.Down, withHelp(k.Open, "whole record"), withHelp(k.Back, "close")}
 }
-
-func (a *auditModel) FullHelp() [][]key.Binding { return [][]key.Binding{a.ShortHelp()} }
 
 func (a *auditModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -149,7 +145,7 @@ func (a *auditModel) View() string {
 // recordModel is one audit record in full: who, where, the exact command,
 // its exit, duration, reason and the tail of its output.
 type recordModel struct {
-	c  *common
+	base
 	e  actions.Entry
 	vp viewport.Model
 }
@@ -157,10 +153,8 @@ type recordModel struct {
 func newRecordModel(c *common, e actions.Entry) *recordModel {
 	vp := viewport.New(0, 0)
 	vp.KeyMap = viewport.KeyMap{Up: c.keys.Up, Down: c.keys.Down, PageUp: c.keys.PageUp, PageDown: c.keys.PageDown}
-	return &recordModel{c: c, e: e, vp: vp}
+	return &recordModel{base: base{c}, e: e, vp: vp}
 }
-
-func (r *recordModel) Init() tea.Cmd { return nil }
 
 func (r *recordModel) SetSize(w, h int) {
 	r.vp.Width, r.vp.Height = w, max(1, h)
@@ -171,8 +165,6 @@ func (r *recordModel) ShortHelp() []key.Binding {
 	k := r.c.keys
 	return []key.Binding{k.Up, k.Down, withHelp(k.Back, "back to the list")}
 }
-
-func (r *recordModel) FullHelp() [][]key.Binding { return [][]key.Binding{r.ShortHelp()} }
 
 func (r *recordModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if km, ok := msg.(tea.KeyMsg); ok {

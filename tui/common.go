@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/opsdeck/opsdeck/themes"
 )
@@ -15,9 +15,22 @@ import (
 // Model.View), so what is on the screen is what the keys reach.
 type component interface {
 	tea.Model
-	help.KeyMap // its keys, for the footer and the help screen
+	ShortHelp() []key.Binding // its keys, for the footer
 	SetSize(width, height int)
 }
+
+// base is what every component holds: the shared state. It has nothing to
+// start (Init).
+type base struct{ c *common }
+
+func (base) Init() tea.Cmd { return nil }
+
+// dialogBase is a modal box that takes every key and sizes itself.
+type dialogBase struct{ base }
+
+func (dialogBase) kind() kind       { return kindModal }
+func (dialogBase) captures() bool   { return true }
+func (dialogBase) SetSize(_, _ int) {}
 
 // kind says how a component is drawn over the ones beneath it.
 type kind int

@@ -14,7 +14,7 @@ import (
 // security, resources, disks and history, scrolled in a viewport. Its
 // items (services, then backups) are what r, n and d act on.
 type detailModel struct {
-	c    *common
+	base
 	host *fleet.Host
 	item int // selected service or backup
 	vp   viewport.Model
@@ -23,12 +23,10 @@ type detailModel struct {
 func newDetailModel(c *common, h *fleet.Host) *detailModel {
 	vp := viewport.New(0, 0)
 	vp.KeyMap = viewport.KeyMap{Up: c.keys.Up, Down: c.keys.Down, PageUp: c.keys.PageUp, PageDown: c.keys.PageDown}
-	d := &detailModel{c: c, host: h, vp: vp}
+	d := &detailModel{base: base{c}, host: h, vp: vp}
 	d.render()
 	return d
 }
-
-func (d *detailModel) Init() tea.Cmd { return nil }
 
 func (d *detailModel) SetSize(w, h int) {
 	d.vp.Width, d.vp.Height = w, max(1, h)
@@ -52,8 +50,6 @@ func (d *detailModel) ShortHelp() []key.Binding {
 	}
 	return append(out, k.Refresh, k.Audit)
 }
-
-func (d *detailModel) FullHelp() [][]key.Binding { return [][]key.Binding{d.ShortHelp()} }
 
 func (d *detailModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {

@@ -13,29 +13,25 @@ import (
 
 // chooseModel asks which service to restart on the selected hosts.
 type chooseModel struct {
-	c       *common
+	dialogBase
 	hosts   []*fleet.Host
 	choices []string
 	cursor  int
 }
-
-func (d *chooseModel) kind() kind       { return kindModal }
-func (d *chooseModel) captures() bool   { return true }
-func (d *chooseModel) Init() tea.Cmd    { return nil }
-func (d *chooseModel) SetSize(_, _ int) {}
 
 func (d *chooseModel) ShortHelp() []key.Binding {
 	k := d.c.keys
 	return []key.Binding{k.Up, k.Down, withHelp(k.Confirm, "next"), withHelp(k.Back, "cancel")}
 }
 
-func (d *chooseModel) FullHelp() [][]key.Binding { return [][]key.Binding{d.ShortHelp()} }
-
 func (d *chooseModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return d, nil
+	if km, ok := msg.(tea.KeyMsg); ok {
+		d.choose(km)
 	}
+	return d, nil
+}
+
+func (d *chooseModel) choose(km tea.KeyMsg) {
 	k := d.c.keys
 	switch {
 	case key.Matches(km, k.Back, k.Deny):
@@ -48,7 +44,6 @@ func (d *chooseModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		d.c.pop()
 		openRestart(d.c, d.hosts, d.choices[d.cursor])
 	}
-	return d, nil
 }
 
 func (d *chooseModel) View() string {
@@ -75,7 +70,7 @@ func (d *chooseModel) View() string {
 // several. A DOWN host is named first: nothing runs until the operator asks
 // to try anyway.
 type confirmModel struct {
-	c        *common
+	dialogBase
 	plans    []*actions.Plan
 	drill    *actions.Drill // set when the plan is a restore drill
 	typed    string         // what the operator typed
@@ -84,11 +79,6 @@ type confirmModel struct {
 	down     string // which hosts the poller shows DOWN, and why
 	ran      bool
 }
-
-func (d *confirmModel) kind() kind       { return kindModal }
-func (d *confirmModel) captures() bool   { return true }
-func (d *confirmModel) Init() tea.Cmd    { return nil }
-func (d *confirmModel) SetSize(_, _ int) {}
 
 func (d *confirmModel) ShortHelp() []key.Binding {
 	k := d.c.keys
@@ -100,8 +90,6 @@ func (d *confirmModel) ShortHelp() []key.Binding {
 	}
 	return []key.Binding{k.Confirm, k.Deny}
 }
-
-func (d *confirmModel) FullHelp() [][]key.Binding { return [][]key.Binding{d.ShortHelp()} }
 
 // closed records that nothing was run when the dialog closes unconfirmed.
 func (d *confirmModel) closed() {

@@ -9,7 +9,7 @@ import (
 // filterModel is the filter prompt in the footer line: the table beneath
 // stays drawn and narrows as the operator types.
 type filterModel struct {
-	c     *common
+	base
 	table *tableModel
 	input textinput.Model
 }
@@ -23,7 +23,7 @@ func newFilterModel(c *common, t *tableModel) *filterModel {
 	in.CharLimit = 64
 	in.SetValue(t.filter)
 	in.Focus()
-	return &filterModel{c: c, table: t, input: in}
+	return &filterModel{base: base{c}, table: t, input: in}
 }
 
 func (f *filterModel) kind() kind       { return kindPrompt }
@@ -34,8 +34,6 @@ func (f *filterModel) SetSize(w, _ int) { f.input.Width = max(10, w-4) }
 func (f *filterModel) ShortHelp() []key.Binding {
 	return []key.Binding{withHelp(f.c.keys.Submit, "keep"), withHelp(f.c.keys.Back, "clear")}
 }
-
-func (f *filterModel) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
 
 // Update edits the filter. Enter keeps it, esc clears it; both close the
 // prompt. Letters are text here: q does not quit.

@@ -11,19 +11,16 @@ import (
 // helpModel is the help screen: every binding of the one table, by group,
 // the disabled ones with why. While it is open keys only close it.
 type helpModel struct {
-	c             *common
+	base
 	width, height int
 }
 
 func (h *helpModel) captures() bool    { return true }
-func (h *helpModel) Init() tea.Cmd     { return nil }
 func (h *helpModel) SetSize(w, ht int) { h.width, h.height = w, ht }
 
 func (h *helpModel) ShortHelp() []key.Binding {
 	return []key.Binding{withHelp(h.c.keys.Back, "close help")}
 }
-
-func (h *helpModel) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
 
 func (h *helpModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if km, ok := msg.(tea.KeyMsg); ok {

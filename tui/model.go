@@ -177,7 +177,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 			c.pop()
 			return nil
 		case key.Matches(msg, k.Help):
-			c.push(&helpModel{c: c})
+			c.push(&helpModel{base: base{c}})
 			return nil
 		case key.Matches(msg, k.Cancel) && m.runs.running > 0:
 			cancelRun(c)

@@ -14,7 +14,7 @@ import (
 // actions.Manager; the pane reads its output on the tick and never
 // blocks it.
 type outputModel struct {
-	c             *common
+	base
 	run           *actions.Run
 	lines         []string
 	next          int // sequence number of the next line to read
@@ -26,7 +26,6 @@ type outputModel struct {
 const maxOutputLines = 500
 
 func (o *outputModel) kind() kind       { return kindPane }
-func (o *outputModel) Init() tea.Cmd    { return nil }
 func (o *outputModel) SetSize(w, h int) { o.width, o.height = w, h }
 
 func (o *outputModel) ShortHelp() []key.Binding {
@@ -37,8 +36,6 @@ func (o *outputModel) ShortHelp() []key.Binding {
 	}
 	return append(out, withHelp(k.Output, "older runs"), k.Audit)
 }
-
-func (o *outputModel) FullHelp() [][]key.Binding { return [][]key.Binding{o.ShortHelp()} }
 
 func (o *outputModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, ok := msg.(tickMsg); ok {
@@ -96,7 +93,7 @@ func (o *outputModel) View() string {
 func showRun(c *common, run *actions.Run) {
 	if o, ok := find[*outputModel](c); ok {
 		if o.run != run {
-			*o = outputModel{c: c, run: run, width: o.width, height: o.height}
+			*o = outputModel{base: base{c}, run: run, width: o.width, height: o.height}
 			o.read()
 		}
 		if c.top() != o {
@@ -105,7 +102,7 @@ func showRun(c *common, run *actions.Run) {
 		}
 		return
 	}
-	o := &outputModel{c: c, run: run}
+	o := &outputModel{base: base{c}, run: run}
 	o.read()
 	c.push(o)
 }

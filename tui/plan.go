@@ -28,7 +28,7 @@ func openRestart(c *common, hosts []*fleet.Host, service string) {
 		case 1: // nothing to choose
 			service = shared[0]
 		default:
-			c.push(&chooseModel{c: c, hosts: hosts, choices: shared})
+			c.push(&chooseModel{dialogBase: dialogBase{base{c}}, hosts: hosts, choices: shared})
 			return
 		}
 	}
@@ -45,7 +45,7 @@ func openRestart(c *common, hosts []*fleet.Host, service string) {
 }
 
 func openConfirm(c *common, plans []*actions.Plan, drill *actions.Drill) {
-	c.push(&confirmModel{c: c, plans: plans, drill: drill, want: actions.Confirmation(plans), down: downReason(c, plans)})
+	c.push(&confirmModel{dialogBase: dialogBase{base{c}}, plans: plans, drill: drill, want: actions.Confirmation(plans), down: downReason(c, plans)})
 }
 
 func sharedServices(hosts []*fleet.Host) []string {

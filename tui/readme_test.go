@@ -66,9 +66,9 @@ func TestBindings_OneTable(t *testing.T) {
 	}
 	r, _ := m.table.selected()
 	components := []component{
-		m.table, newDetailModel(m.c, r.status.Host), newFilterModel(m.c, m.table), &helpModel{c: m.c},
-		&chooseModel{c: m.c}, &confirmModel{c: m.c}, &confirmModel{c: m.c, want: "web-1"}, &confirmModel{c: m.c, down: "DOWN"},
-		&auditModel{c: m.c}, newRecordModel(m.c, actions.Entry{}),
+		m.table, newDetailModel(m.c, r.status.Host), newFilterModel(m.c, m.table), &helpModel{base: base{m.c}},
+		&chooseModel{dialogBase: dialogBase{base{m.c}}}, &confirmModel{dialogBase: dialogBase{base{m.c}}}, &confirmModel{dialogBase: dialogBase{base{m.c}}, want: "web-1"}, &confirmModel{dialogBase: dialogBase{base{m.c}}, down: "DOWN"},
+		&auditModel{base: base{m.c}}, newRecordModel(m.c, actions.Entry{}),
 	}
 	press(m, keys("r")[0].(tea.KeyMsg))
 	press(m, keys("y")[0].(tea.KeyMsg))

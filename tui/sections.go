@@ -153,6 +153,16 @@ func (x sections) history(b *strings.Builder) {
 	spark("memory", mem)
 }
 
+// heading writes a section's title, with the keys that act on it when
+// they are on.
+func (x sections) heading(b *strings.Builder, name string, keysOn bool, keys string) {
+	b.WriteString(x.c.st.Detail.Section.Render(name))
+	if keysOn {
+		b.WriteString(" " + x.c.st.Detail.Muted.Render("("+keys+")"))
+	}
+	b.WriteString("\n")
+}
+
 func (x sections) cursor(i int) string {
 	if i == x.item {
 		return x.c.st.Header.Title.Render("▶ ")
@@ -162,15 +172,11 @@ func (x sections) cursor(i int) string {
 
 // services lists the host's services; the selected one is what r restarts.
 func (x sections) services(b *strings.Builder) {
-	h, st := x.r.status.Host, x.c.st
+	h, st, k := x.r.status.Host, x.c.st, x.c.keys
 	if len(h.Services) == 0 {
 		return
 	}
-	title := st.Detail.Section.Render("Services")
-	if x.c.keys.Restart.Enabled() {
-		title += " " + st.Detail.Muted.Render("(↑/↓ select, "+x.c.keys.Restart.Help().Key+" restarts)")
-	}
-	b.WriteString(title + "\n")
+	x.heading(b, "Services", k.Restart.Enabled(), k.Up.Help().Key+"/"+k.Down.Help().Key+" select, "+k.Restart.Help().Key+" restarts")
 	b.WriteString(st.Table.Header.Render(fmt.Sprintf("  %-14s %-10s %-12s %7s %6s %8s %-5s  %s", "name", "kind", "state", "pid", "up", "restarts", "boot", "check")) + "\n")
 	byName := map[string]*fleet.ServiceStatus{}
 	if x.r.status.Last != nil {
@@ -217,15 +223,11 @@ func (x sections) services(b *strings.Builder) {
 // backups lists the host's backups: newest artefact, its age and size, the
 // last drill; the selected one is what n and d act on.
 func (x sections) backups(b *strings.Builder) {
-	h, st := x.r.status.Host, x.c.st
+	h, st, k := x.r.status.Host, x.c.st, x.c.keys
 	if len(h.Backups) == 0 {
 		return
 	}
-	title := st.Detail.Section.Render("Backups")
-	if x.c.keys.Drill.Enabled() {
-		title += " " + st.Detail.Muted.Render("("+x.c.keys.Snapshot.Help().Key+" snapshot, "+x.c.keys.Drill.Help().Key+" restore drill)")
-	}
-	b.WriteString(title + "\n")
+	x.heading(b, "Backups", k.Drill.Enabled(), k.Snapshot.Help().Key+" snapshot, "+k.Drill.Help().Key+" restore drill")
 	b.WriteString(st.Table.Header.Render(fmt.Sprintf("  %-14s %-7s %-24s %5s %9s  %-14s  %s", "name", "kind", "newest", "age", "size", "last drill", "check")) + "\n")
 	byName := map[string]*fleet.BackupStatus{}
 	if x.r.status.Last != nil {

@@ -12,7 +12,7 @@ import (
 // tableModel is the fleet table, the bottom of the stack: one row per
 // host, filtered and sorted, with a cursor and marked hosts.
 type tableModel struct {
-	c             *common
+	base
 	width, height int
 	visible       []int // indexes into data.hosts after filter and sort
 	cursor        int   // index into visible
@@ -24,7 +24,7 @@ type tableModel struct {
 }
 
 func newTableModel(c *common) *tableModel {
-	t := &tableModel{c: c, marked: map[string]bool{}, filter: c.prefs.Filter}
+	t := &tableModel{base: base{c}, marked: map[string]bool{}, filter: c.prefs.Filter}
 	for i, o := range sortOrders(c.data) {
 		if o.name == c.prefs.Sort {
 			t.sortBy = i
@@ -32,8 +32,6 @@ func newTableModel(c *common) *tableModel {
 	}
 	return t
 }
-
-func (t *tableModel) Init() tea.Cmd { return nil }
 
 func (t *tableModel) SetSize(w, h int) {
 	t.width, t.height = w, h
@@ -44,8 +42,6 @@ func (t *tableModel) ShortHelp() []key.Binding {
 	k := t.c.keys
 	return []key.Binding{k.Open, k.Filter, k.Sort, k.Select, k.Restart, k.Audit}
 }
-
-func (t *tableModel) FullHelp() [][]key.Binding { return [][]key.Binding{t.ShortHelp()} }
 
 func (t *tableModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)

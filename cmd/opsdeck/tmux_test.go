@@ -360,9 +360,7 @@ conf = %q
 	}
 	s.keys("Escape") // alone: Escape and r in one write read as alt+r
 	s.waitScreen("HOST", "app-1")
-	s.keys("r")
-	scr = s.waitScreen("Restart which service?", "worker")
-	s.keys("Enter")
+	s.keys("r") // one service: straight to the confirmation
 	s.waitScreen("Restart worker on app-1?", "y/enter run")
 	s.keys("n")
 	s.waitScreen("not confirmed: nothing was run")
