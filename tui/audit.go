@@ -117,7 +117,7 @@ func (a *auditModel) View() string {
 	st := a.c.st
 	var b strings.Builder
 	b.WriteString(st.Detail.Title.Render("Audit log") + " " + st.Detail.Muted.Render(
-		fmt.Sprintf("%s · %d records, newest first", a.c.opt.Actions.Audit.Path, len(a.entries))) + "\n")
+		fmt.Sprintf("%s · %s, newest first", a.c.opt.Actions.Audit.Path, plural(len(a.entries), "record"))) + "\n")
 	switch {
 	case a.err != nil:
 		b.WriteString(st.Status.Crit.Render("cannot read the audit log: "+a.err.Error()) + "\n")

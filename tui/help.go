@@ -4,22 +4,39 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 )
 
 // helpModel is the help screen: every binding of the one table, by group,
-// the disabled ones with why. While it is open keys only close it.
+// the disabled ones with why. While it is open keys only scroll it or
+// close it.
 type helpModel struct {
 	base
-	width, height int
+	vp viewport.Model
 }
 
-func (h *helpModel) captures() bool    { return true }
-func (h *helpModel) SetSize(w, ht int) { h.width, h.height = w, ht }
+func newHelpModel(c *common) *helpModel {
+	vp := viewport.New(0, 0)
+	vp.KeyMap = viewport.KeyMap{Up: c.keys.Up, Down: c.keys.Down, PageUp: c.keys.PageUp, PageDown: c.keys.PageDown}
+	return &helpModel{base: base{c}, vp: vp}
+}
+
+func (h *helpModel) captures() bool { return true }
+
+func (h *helpModel) SetSize(w, ht int) {
+	h.vp.Width, h.vp.Height = w, max(1, ht)
+	h.vp.SetContent(h.content(w))
+}
 
 func (h *helpModel) ShortHelp() []key.Binding {
-	return []key.Binding{withHelp(h.c.keys.Back, "close help")}
+	k := h.c.keys
+	out := []key.Binding{withHelp(k.Back, "close help")}
+	if h.vp.TotalLineCount() > h.vp.Height {
+		out = append(out, withHelp(k.Down, "more"))
+	}
+	return out
 }
 
 func (h *helpModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -27,10 +44,14 @@ func (h *helpModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		k := h.c.keys
 		if key.Matches(km, k.Help, k.Back, k.Quit) {
 			h.c.pop()
+			return h, nil
 		}
+		h.vp, _ = h.vp.Update(km)
 	}
 	return h, nil
 }
+
+func (h *helpModel) View() string { return h.vp.View() }
 
 // helpEntry is one line of the help screen.
 type helpEntry struct{ key, desc, off string }
@@ -52,7 +73,7 @@ func helpGroups(k *KeyMap) [][]helpEntry {
 	return groups
 }
 
-func (h *helpModel) View() string {
+func (h *helpModel) content(width int) string {
 	st := h.c.st
 	var cols []string
 	for _, g := range helpGroups(h.c.keys) {
@@ -70,7 +91,7 @@ func (h *helpModel) View() string {
 	var rows []string
 	for start := 0; start < len(cols); {
 		end := start + 1
-		for end < len(cols) && lipgloss.Width(joinCols(cols[start:end+1])) <= h.width {
+		for end < len(cols) && lipgloss.Width(joinCols(cols[start:end+1])) <= width {
 			end++
 		}
 		rows = append(rows, joinCols(cols[start:end]), "")

@@ -87,16 +87,9 @@ conf = %q
 	wait("Audit log", "succeeded", "maya@laptop", "restart worker on web-1")
 	// The poll that follows the action brings the new pid; the detail
 	// under the audit log shows it once the log is closed.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if st, ok := store.Status("web-1"); ok && st.Last != nil && len(st.Last.Services) == 1 && st.Last.Services[0].PID == after {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no poll saw the new pid %d", after)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitStatus(t, store, "web-1", func(st fleet.HostStatus) bool {
+		return st.Last != nil && len(st.Last.Services) == 1 && st.Last.Services[0].PID == after
+	})
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
 	fm.c.pop() // the audit log
@@ -162,11 +155,17 @@ snapshot = "echo two > %s/site-2.tar"
 	wait("Take a snapshot of site on web-1?", "echo two >")
 	tm.Type("y")
 	wait("snapshot site on web-1: succeeded")
-	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // output panel
-	wait("site-2.tar")
+	// The detail above the output pane shows the new artefact as soon as
+	// the recheck after the action lands (maybe in the frame the wait
+	// above read): wait for it in the store, then read the final screen.
+	waitStatus(t, store, "web-1", func(st fleet.HostStatus) bool {
+		return st.Last != nil && len(st.Last.Backups) == 1 && strings.HasSuffix(st.Last.Backups[0].Newest, "site-2.tar")
+	})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // output pane
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc}) // back to the fleet
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	fm.Update(tickMsg(time.Now())) // the store read the last tick may not have made
 	v := fm.View()
 	if !strings.Contains(v, "● OK") || strings.Contains(v, "2h old") {
 		t.Errorf("after the snapshot the backup is fresh and the host OK:\n%s", v)
@@ -196,4 +195,20 @@ func waitOutput(t *testing.T, tm *teatest.TestModel, what ...string) {
 		}
 		return true
 	}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// waitStatus waits until a host's status in the store satisfies ok.
+func waitStatus(t *testing.T, store *fleet.Store, host string, ok func(fleet.HostStatus) bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if st, found := store.Status(host); found && ok(st) {
+			return
+		}
+		if time.Now().After(deadline) {
+			st, _ := store.Status(host)
+			t.Fatalf("%s never reached the awaited status; last: %+v", host, st.Last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -177,7 +177,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 			c.pop()
 			return nil
 		case key.Matches(msg, k.Help):
-			c.push(&helpModel{base: base{c}})
+			c.push(newHelpModel(c))
 			return nil
 		case key.Matches(msg, k.Cancel) && m.runs.running > 0:
 			cancelRun(c)

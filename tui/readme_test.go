@@ -66,7 +66,7 @@ func TestBindings_OneTable(t *testing.T) {
 	}
 	r, _ := m.table.selected()
 	components := []component{
-		m.table, newDetailModel(m.c, r.status.Host), newFilterModel(m.c, m.table), &helpModel{base: base{m.c}},
+		m.table, newDetailModel(m.c, r.status.Host), newFilterModel(m.c, m.table), newHelpModel(m.c),
 		&chooseModel{dialogBase: dialogBase{base{m.c}}}, &confirmModel{dialogBase: dialogBase{base{m.c}}}, &confirmModel{dialogBase: dialogBase{base{m.c}}, want: "web-1"}, &confirmModel{dialogBase: dialogBase{base{m.c}}, down: "DOWN"},
 		&auditModel{base: base{m.c}}, newRecordModel(m.c, actions.Entry{}),
 	}

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -153,6 +154,12 @@ func (x sections) history(b *strings.Builder) {
 	spark("memory", mem)
 }
 
+// firstKey is a binding's first key as help shows it: "↑" of "↑/k".
+func firstKey(b key.Binding) string {
+	k, _, _ := strings.Cut(b.Help().Key, "/")
+	return k
+}
+
 // heading writes a section's title, with the keys that act on it when
 // they are on.
 func (x sections) heading(b *strings.Builder, name string, keysOn bool, keys string) {
@@ -176,7 +183,7 @@ func (x sections) services(b *strings.Builder) {
 	if len(h.Services) == 0 {
 		return
 	}
-	x.heading(b, "Services", k.Restart.Enabled(), k.Up.Help().Key+"/"+k.Down.Help().Key+" select, "+k.Restart.Help().Key+" restarts")
+	x.heading(b, "Services", k.Restart.Enabled(), firstKey(k.Up)+"/"+firstKey(k.Down)+" select, "+k.Restart.Help().Key+" restarts")
 	b.WriteString(st.Table.Header.Render(fmt.Sprintf("  %-14s %-10s %-12s %7s %6s %8s %-5s  %s", "name", "kind", "state", "pid", "up", "restarts", "boot", "check")) + "\n")
 	byName := map[string]*fleet.ServiceStatus{}
 	if x.r.status.Last != nil {
@@ -256,7 +263,7 @@ func (x sections) backups(b *strings.Builder) {
 		b.WriteString(x.cursor(len(h.Services) + i))
 		b.WriteString(x.text("%-14s %-7s %-24s %5s %9s", fit(cfg.Name, 14), cfg.Kind, fit(newest, 24), age, size) + "  " + drill + "  " + x.verdict(c))
 		if c.State != fleet.OK && !x.old {
-			b.WriteString(" " + stateStyle(st, c.State).Render(strings.TrimPrefix(c.Reason, "backup "+cfg.Name)))
+			b.WriteString(" " + stateStyle(st, c.State).Render(strings.TrimLeft(strings.TrimPrefix(c.Reason, "backup "+cfg.Name), ": ")))
 		}
 		b.WriteString("\n")
 	}

@@ -40,7 +40,7 @@ func (t *tableModel) SetSize(w, h int) {
 
 func (t *tableModel) ShortHelp() []key.Binding {
 	k := t.c.keys
-	return []key.Binding{k.Open, k.Filter, k.Sort, k.Select, k.Restart, k.Audit}
+	return []key.Binding{k.Open, k.Restart, k.Filter, k.Sort, k.Audit, k.Select}
 }
 
 func (t *tableModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
