@@ -77,7 +77,10 @@ type common struct {
 	stack  []component
 	width  int
 	quit   bool // set by a component that wants the program to end
-	prefs  Prefs
+	// prefs are the sort and filter wanted, prefsKept the ones last
+	// written; prefsSaving is set while a write runs.
+	prefs, prefsKept Prefs
+	prefsSaving      bool
 	// sized is set when the stack changed, so the root lays it out again.
 	sized bool
 }

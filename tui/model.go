@@ -77,7 +77,7 @@ func New(opt Options) *Model {
 	}
 	keys := opt.Keys
 	keys.SetReadOnly(readOnlyWhy(opt))
-	c := &common{opt: opt, st: opt.Styles, keys: &keys, data: newFleetData(opt.Config, opt.Store), now: opt.Now(), prefs: opt.Prefs}
+	c := &common{opt: opt, st: opt.Styles, keys: &keys, data: newFleetData(opt.Config, opt.Store), now: opt.Now(), prefs: opt.Prefs, prefsKept: opt.Prefs}
 	m := &Model{c: c, runs: runTracker{reported: map[int]bool{}}}
 	c.data.refresh(c.now, true)
 	m.table = newTableModel(c)
@@ -108,9 +108,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.tick()
 		cmd = tea.Batch(m.broadcast(msg), m.tickCmd())
 	case prefsSavedMsg:
-		if msg.err != nil {
-			c.fail("cannot keep the sort and filter: %v", msg.err)
-		}
+		cmd = c.prefsSaved(msg)
 	default:
 		cmd = m.broadcast(msg)
 	}

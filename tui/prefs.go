@@ -62,14 +62,38 @@ func SavePrefs(path string, p Prefs) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-type prefsSavedMsg struct{ err error }
+type prefsSavedMsg struct {
+	p   Prefs
+	err error
+}
 
-// savePrefs keeps p when it changed (file I/O, so in a Cmd).
+// savePrefs keeps p (file I/O, so in a Cmd).
 func (c *common) savePrefs(p Prefs) tea.Cmd {
-	path := c.opt.PrefsPath
-	if path == "" || p == c.prefs {
+	c.prefs = p
+	return c.writePrefs()
+}
+
+// writePrefs writes the wanted prefs when they differ from the kept ones.
+// One write at a time: Cmds run concurrently, and a later choice written
+// by an earlier Cmd could otherwise land first; what changes during a
+// write is written when it ends.
+func (c *common) writePrefs() tea.Cmd {
+	if c.opt.PrefsPath == "" || c.prefsSaving || c.prefs == c.prefsKept {
 		return nil
 	}
-	c.prefs = p
-	return func() tea.Msg { return prefsSavedMsg{SavePrefs(path, p)} }
+	c.prefsSaving = true
+	path, p := c.opt.PrefsPath, c.prefs
+	return func() tea.Msg { return prefsSavedMsg{p: p, err: SavePrefs(path, p)} }
+}
+
+// prefsSaved ends a write and starts the next when the choice changed
+// meanwhile. A failed write is said, and tried again at the next change.
+func (c *common) prefsSaved(msg prefsSavedMsg) tea.Cmd {
+	c.prefsSaving = false
+	if msg.err != nil {
+		c.fail("cannot keep the sort and filter: %v", msg.err)
+		return nil
+	}
+	c.prefsKept = msg.p
+	return c.writePrefs()
 }

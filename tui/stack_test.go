@@ -145,12 +145,26 @@ func TestPrefsKept(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("changing the sort keeps nothing")
 	}
-	m.Update(cmd())
-	p, err := LoadPrefs(path)
-	if err != nil || p.Sort != "name" {
-		t.Fatalf("kept %+v, %v", p, err)
+	// Two more changes while the first write is under way: they wait for
+	// it, and the last choice is what ends up kept.
+	if _, more := m.Update(runes("oo")); more != nil {
+		t.Fatal("a second write started while the first ran")
 	}
-	p.Filter = "!ok"
+	for cmd != nil {
+		_, cmd = m.Update(cmd())
+	}
+	p, err := LoadPrefs(path)
+	if err != nil || p.Sort != "mem" {
+		t.Fatalf("kept %+v, %v; want the last choice, mem", p, err)
+	}
+	if _, cmd = m.Update(runes("<")); cmd == nil { // no write under way: at once
+		t.Fatal("no write")
+	}
+	m.Update(cmd())
+	if p, _ := LoadPrefs(path); p.Sort != "cpu" {
+		t.Fatalf("kept %+v, want cpu", p)
+	}
+	p = Prefs{Sort: "name", Filter: "!ok"}
 	if err := SavePrefs(path, p); err != nil {
 		t.Fatal(err)
 	}
