@@ -32,22 +32,24 @@ func sortOrders(d *fleetData) []sortOrder {
 
 func stateKey(r *hostRow, _ time.Time) (float64, bool) { return float64(r.health.State), true }
 
+// sortKey is a row's value in a sort order.
+type sortKey struct {
+	v  float64
+	ok bool
+}
+
 // sortRows orders the rows by o, highest first, rows without a value last,
-// ties by name.
-func sortRows(rows []int, hosts []hostRow, o sortOrder, now time.Time) {
+// ties by name. keys is scratch space, one per host, kept by the caller
+// so a re-sort allocates nothing.
+func sortRows(rows []int, hosts []hostRow, o sortOrder, now time.Time, keys []sortKey) {
 	name := func(i int) string { return hosts[i].status.Host.Name }
 	if o.key == nil {
 		sort.SliceStable(rows, func(a, b int) bool { return name(rows[a]) < name(rows[b]) })
 		return
 	}
-	type keyed struct {
-		v  float64
-		ok bool
-	}
-	keys := make([]keyed, len(hosts))
 	for _, i := range rows {
 		v, ok := o.key(&hosts[i], now)
-		keys[i] = keyed{v, ok}
+		keys[i] = sortKey{v, ok}
 	}
 	sort.SliceStable(rows, func(a, b int) bool {
 		ka, kb := keys[rows[a]], keys[rows[b]]

@@ -21,6 +21,7 @@ type tableModel struct {
 	marked        map[string]bool
 	sortBy        int // index into sortOrders()
 	filter        string
+	keys          []sortKey // sortRows' scratch space
 }
 
 func newTableModel(c *common) *tableModel {
@@ -129,7 +130,10 @@ func (t *tableModel) arrange() {
 			t.visible = append(t.visible, i)
 		}
 	}
-	sortRows(t.visible, d.hosts, sortOrders(d)[t.sortBy], t.c.now)
+	if len(t.keys) != len(d.hosts) {
+		t.keys = make([]sortKey, len(d.hosts))
+	}
+	sortRows(t.visible, d.hosts, sortOrders(d)[t.sortBy], t.c.now, t.keys)
 	t.cursor = 0
 	for i, idx := range t.visible {
 		if d.hosts[idx].status.Host.Name == t.selName {
