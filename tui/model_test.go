@@ -220,8 +220,8 @@ func TestDetailView(t *testing.T) {
 		t.Error("esc did not return to the fleet table")
 	}
 	send(m, down, enter) // web-1 is STALE: its values are flagged as old
-	if v := m.View(); !strings.Contains(v, "not current") {
-		t.Errorf("stale detail does not warn that values are old:\n%s", v)
+	if v := m.View(); !strings.Contains(v, "not current") || strings.Contains(v, "● OK") || !strings.Contains(v, "◌ old") {
+		t.Errorf("stale detail must warn that values are old and give no verdict on them:\n%s", v)
 	}
 }
 

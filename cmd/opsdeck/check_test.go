@@ -23,7 +23,9 @@ func checkConfig(t *testing.T, f *fleettest.Fleet, diskCrit map[string]float64, 
 	for _, h := range f.Hosts {
 		fmt.Fprintf(&b, "[[hosts]]\nname = %q\naddress = %q\nport = %d\n", h.Name, h.Listen, h.Port)
 		if c, ok := diskCrit[h.Name]; ok {
-			fmt.Fprintf(&b, "[hosts.thresholds]\ndisk = { warn = %g, crit = %g }\n", c/2, c)
+			// Only /: the test host is this machine, whose other mounts
+			// (writable tmpfs are watched) are whatever it has.
+			fmt.Fprintf(&b, "mounts = [\"/\"]\n[hosts.thresholds]\ndisk = { warn = %g, crit = %g }\n", c/2, c)
 		}
 	}
 	return writeFile(t, "check.toml", b.String())

@@ -138,8 +138,10 @@ func TestTmux_LocalDashboard(t *testing.T) {
 			s.checkFits(scr)
 
 			s.keys("Enter")
-			scr = s.waitScreen("Resources", "Disks", "memory", "History")
+			scr = s.waitScreen("Resources", "Disks", "memory")
 			s.checkFits(scr)
+			s.keys("PageDown") // History is last: below the fold on a small screen with many mounts
+			s.waitScreen("History")
 			s.keys("Escape")
 			s.waitScreen("REASON")
 			s.keys("?")
