@@ -61,30 +61,15 @@ func (a *auditModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case auditMsg:
 		a.loaded, a.err = true, msg.err
-		a.entries = a.entries[:0]
-		for i := len(msg.entries) - 1; i >= 0; i-- {
-			a.entries = append(a.entries, msg.entries[i])
-		}
+		a.entries = newestFirst(msg.entries)
 		a.clamp()
 	case tea.KeyMsg:
-		k, page := a.c.keys, max(1, a.rows()-1)
-		switch {
-		case key.Matches(msg, k.Up):
-			a.cursor--
-		case key.Matches(msg, k.Down):
-			a.cursor++
-		case key.Matches(msg, k.PageUp):
-			a.cursor -= page
-		case key.Matches(msg, k.PageDown):
-			a.cursor += page
-		case key.Matches(msg, k.Top):
-			a.cursor = 0
-		case key.Matches(msg, k.Bottom):
-			a.cursor = len(a.entries)
-		case key.Matches(msg, k.Open) && len(a.entries) > 0:
+		if key.Matches(msg, a.c.keys.Open) && len(a.entries) > 0 {
 			a.clamp()
 			a.c.push(newRecordModel(a.c, a.entries[a.cursor]))
+			return a, nil
 		}
+		a.cursor = moveCursor(a.c.keys, msg, a.cursor, len(a.entries), a.rows())
 		a.clamp()
 	}
 	return a, nil
@@ -93,14 +78,7 @@ func (a *auditModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (a *auditModel) rows() int { return max(1, a.height-2) }
 
 func (a *auditModel) clamp() {
-	a.cursor = max(0, min(a.cursor, len(a.entries)-1))
-	if a.cursor < a.offset {
-		a.offset = a.cursor
-	}
-	if a.cursor >= a.offset+a.rows() {
-		a.offset = a.cursor - a.rows() + 1
-	}
-	a.offset = max(0, min(a.offset, len(a.entries)-a.rows()))
+	a.cursor, a.offset = scroll(a.cursor, a.offset, len(a.entries), a.rows())
 }
 
 func outcomeStyle(c *common, outcome string) func(...string) string {
@@ -116,22 +94,10 @@ func outcomeStyle(c *common, outcome string) func(...string) string {
 func (a *auditModel) View() string {
 	st := a.c.st
 	var b strings.Builder
-	b.WriteString(st.Detail.Title.Render("Audit log") + " " + st.Detail.Muted.Render(
-		fmt.Sprintf("%s · %s, newest first", a.c.opt.Actions.Audit.Path, plural(len(a.entries), "record"))) + "\n")
-	switch {
-	case a.err != nil:
-		b.WriteString(st.Status.Crit.Render("cannot read the audit log: "+a.err.Error()) + "\n")
-	case !a.loaded:
-		b.WriteString(st.Detail.Muted.Render("reading…"))
-	case len(a.entries) == 0:
-		b.WriteString(st.Detail.Muted.Render("no actions recorded yet"))
-	}
+	b.WriteString(listHeader(a.c, "Audit log", a.c.opt.Actions.Audit.Path, len(a.entries), "record", a.loaded, a.err, "no actions recorded yet"))
 	for i := a.offset; i < len(a.entries) && i < a.offset+a.rows(); i++ {
 		e := a.entries[i]
-		cursor := "  "
-		if i == a.cursor {
-			cursor = st.Header.Title.Render("▶ ")
-		}
+		cursor := rowCursor(a.c, i == a.cursor)
 		line := fmt.Sprintf("%s %s %s %s %s on %s", e.Time.In(a.c.opt.Location).Format("01-02 15:04:05"), outcomeStyle(a.c, e.Outcome)(fit(e.Outcome, 11)),
 			fleet.Sanitize(e.Operator, 40), e.Kind, fleet.Sanitize(e.Target, 40), fleet.Sanitize(e.Host, 40))
 		if e.Command != "" {

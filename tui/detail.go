@@ -146,6 +146,12 @@ func (d *detailModel) content(r *hostRow) string {
 	if r.status.Note != "" {
 		line(label("note"), r.status.Note)
 	}
+	if ps := hostProblems(r); len(ps) > 0 {
+		b.WriteString("\n" + st.Detail.Section.Render("Problems") + "\n")
+		for _, c := range ps {
+			writeProblem(&b, d.c, problem{r, c}, d.vp.Width)
+		}
+	}
 	if s == nil {
 		return b.String()
 	}

@@ -14,13 +14,13 @@ import (
 // bindings, the one table of keys: help, the footer, the README key table
 // and the [keys] config all come from that table.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Open, Back, Filter, Sort, SortPrev      key.Binding
-	Refresh                                 key.Binding
-	Select, Restart, Snapshot, Drill        key.Binding
-	Cancel, Output, Audit                   key.Binding
-	Help, Quit, ForceQuit                   key.Binding
-	Confirm, Deny, Force, Submit            key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
+	Open, Back, Filter, Sort, SortPrev       key.Binding
+	Refresh                                  key.Binding
+	Select, Restart, Snapshot, Drill         key.Binding
+	Cancel, Output, Audit, History, Problems key.Binding
+	Help, Quit, ForceQuit                    key.Binding
+	Confirm, Deny, Force, Submit             key.Binding
 
 	disabled map[string]string // [keys] name → why it is disabled
 }
@@ -68,6 +68,8 @@ var bindings = []binding{
 	{name: "cancel", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"x"}, desc: "cancel action", field: func(k *KeyMap) *key.Binding { return &k.Cancel }},
 	{name: "output", group: "act", scopes: scopeMain, keys: []string{"O"}, desc: "action output (again: older runs)", short: "output", field: func(k *KeyMap) *key.Binding { return &k.Output }},
 	{name: "audit", group: "act", scopes: scopeMain, keys: []string{"L"}, desc: "audit log", field: func(k *KeyMap) *key.Binding { return &k.Audit }},
+	{name: "problems", group: "view", scopes: scopeMain, keys: []string{"p"}, desc: "problems: every failing check, since when, what to do", short: "problems", field: func(k *KeyMap) *key.Binding { return &k.Problems }},
+	{name: "history", group: "view", scopes: scopeMain, keys: []string{"H"}, desc: "history of state changes (of the host in its detail)", short: "history", field: func(k *KeyMap) *key.Binding { return &k.History }},
 	{name: "confirm", group: "dialog", scopes: scopeDialog, keys: []string{"y", "enter"}, desc: "run (in a dialog)", short: "run", field: func(k *KeyMap) *key.Binding { return &k.Confirm }},
 	{name: "deny", group: "dialog", scopes: scopeDialog, keys: []string{"n"}, desc: "do not run (in a dialog)", short: "cancel", field: func(k *KeyMap) *key.Binding { return &k.Deny }},
 	{name: "force", group: "dialog", scopes: scopeDialog, keys: []string{"f"}, desc: "try anyway on a DOWN host", short: "try anyway", field: func(k *KeyMap) *key.Binding { return &k.Force }},

@@ -43,6 +43,11 @@ type Options struct {
 	// Drills is the drill history; drills run from the dashboard are
 	// recorded there and in the store.
 	Drills *actions.DrillLog
+	// Events is the recorded history of state changes (H); nil hides it.
+	Events *fleet.EventLog
+	// Since is when a host's check entered its current state, as this
+	// process saw it; nil when unknown.
+	Since func(host, check string) (time.Time, bool)
 	// Prefs are the remembered sort and filter; PrefsPath is where changes
 	// are kept ("" keeps nothing).
 	Prefs     Prefs
@@ -185,6 +190,11 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		case key.Matches(msg, k.Audit) && c.opt.Actions != nil:
 			return openAudit(c)
+		case key.Matches(msg, k.History):
+			return openHistory(c, focusedHost(c))
+		case key.Matches(msg, k.Problems):
+			openProblems(c, focusedHost(c))
+			return nil
 		}
 		if desc, why, off := k.disabledBy(msg.String()); off {
 			c.fail("%s is disabled: %s", desc, why)
@@ -193,6 +203,15 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	_, cmd := top.Update(msg)
 	return cmd
+}
+
+// focusedHost is the host whose detail is open under the top layer, ""
+// on the fleet.
+func focusedHost(c *common) string {
+	if d, ok := find[*detailModel](c); ok {
+		return d.host.Name
+	}
+	return ""
 }
 
 // quit ends the program, asking first while an action runs: quitting

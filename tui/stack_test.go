@@ -252,3 +252,50 @@ func hostByName(m *Model, name string) *fleet.Host {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// p lists every failing check of the fleet, worst first, with what to do;
+// in a host's detail, that host's. H lists the recorded changes.
+func TestProblemsAndHistory(t *testing.T) {
+	m, _, _ := fixture(t)
+	withDown(m)
+	log := &fleet.EventLog{Path: filepath.Join(t.TempDir(), "events.jsonl")}
+	if err := log.Append([]fleet.Event{
+		{Time: now.Add(-time.Hour), Host: "new-1", Check: fleet.HostCheck, From: "OK", To: "DOWN", Reason: "refused"},
+		{Time: now.Add(-time.Minute), Host: "new-1", Check: fleet.HostCheck, From: "DOWN", To: "OK", Since: now.Add(-time.Hour)},
+		{Time: now.Add(-time.Minute), Host: "db-1", Check: "disk /var", From: "OK", To: "CRIT", Reason: "disk /var 97% ≥ 90%"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m.c.opt.Events = log
+	m.c.opt.Since = func(host, check string) (time.Time, bool) { return now.Add(-90 * time.Second), host == "db-1" }
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	send(m, runes("p"))
+	v := m.View()
+	for _, want := range []string{"Problems of the fleet", "✖ DOWN new-1 host", "connection refused", "nothing listens on its SSH port",
+		"✖ CRIT db-1 disk /var · since 03:10:30 (1m)", "du -xh --max-depth=2 /var", "◌ STALE web-1 host", "R polls it now"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("problems lack %q:\n%s", want, v)
+		}
+	}
+	if strings.Index(v, "DOWN new-1") > strings.Index(v, "STALE web-1") {
+		t.Errorf("not worst first:\n%s", v)
+	}
+	send(m, esc)
+	_, cmd := m.Update(runes("H"))
+	m.Update(cmd())
+	v = m.View()
+	for _, want := range []string{"History every host · 3 changes", "new-1        host               DOWN → OK after 59m", "db-1         disk /var          OK → CRIT"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("history lacks %q:\n%s", want, v)
+		}
+	}
+	send(m, esc, runes("g"), enter) // the detail of new-1 (DOWN, first row): its history only
+	if v := m.View(); !strings.Contains(v, "Problems") || !strings.Contains(v, "nothing listens") {
+		t.Errorf("the detail does not open on its problems:\n%s", v)
+	}
+	_, cmd = m.Update(runes("H"))
+	m.Update(cmd())
+	if v := m.View(); !strings.Contains(v, "History new-1 · 2 changes") || strings.Contains(v, "db-1") {
+		t.Errorf("host history:\n%s", v)
+	}
+}

@@ -159,14 +159,7 @@ func (t *tableModel) clamp() {
 	if r, ok := t.selected(); ok {
 		t.selName = r.status.Host.Name
 	}
-	rows := t.rows()
-	if t.cursor < t.offset {
-		t.offset = t.cursor
-	}
-	if t.cursor >= t.offset+rows {
-		t.offset = t.cursor - rows + 1
-	}
-	t.offset = max(0, min(t.offset, len(t.visible)-rows))
+	_, t.offset = scroll(t.cursor, t.offset, len(t.visible), t.rows())
 }
 
 // selected is the host under the cursor.

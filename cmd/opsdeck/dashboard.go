@@ -56,6 +56,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	conn.setPollNow(poller.PollNow)
 	poller.Start(ctx)
+	events := startHistory(ctx, store, eventPath(), logger)
 
 	mgr := conn.actions(g.readOnly)
 	mgr.After = func(host string) {
@@ -67,6 +68,8 @@ func runDashboard(ctx context.Context, g *globals) error {
 	m := tui.New(tui.Options{
 		Prefs:     prefs,
 		PrefsPath: prefsPath,
+		Events:    events.log,
+		Since:     events.tracker.Since,
 		Config:    cfg,
 		Store:     store,
 		PollNow:   poller.PollNow,
@@ -83,6 +86,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	interrupted := parent.Err() != nil // SIGINT/SIGTERM, not a key
 	cancel()
 	waitFor(poller.Wait, shutdownWait, logger)
+	waitFor(events.Wait, shutdownWait, logger)
 	waitFor(mgr.Wait, shutdownWait, logger) // cancelled actions are still audited
 	logger.Info("stop", "err", runErr, "interrupted", interrupted)
 	switch {

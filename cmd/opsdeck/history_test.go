@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+)
+
+// A host whose sshd stops goes DOWN and comes back OK: the history holds
+// both changes, the second with when the DOWN began, and 'opsdeck
+// history' prints them.
+func TestHistory_DownThenOK(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	cfgPath := writeFile(t, "fleet.toml", fmt.Sprintf("%spoll_interval = \"1s\"\ntimeout = \"2s\"\n[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\n",
+		f.Defaults(), h.Listen, h.Port))
+	cfg, err := fleet.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := connect(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	state := t.TempDir()
+	path := filepath.Join(state, "opsdeck", "events.jsonl")
+	store := fleet.NewStore(cfg.Hosts)
+	poller := fleet.NewPoller(cfg, store, conn.source)
+	ctx, cancel := context.WithCancel(context.Background())
+	poller.Start(ctx)
+	hist := startHistory(ctx, store, path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer func() { cancel(); poller.Wait(); hist.Wait() }()
+
+	waitState(t, store, "web-1", fleet.OK)
+	h.Stop()
+	down := waitState(t, store, "web-1", fleet.Down)
+	h.Start()
+	waitState(t, store, "web-1", fleet.OK)
+	var back fleet.Event
+	deadline := time.Now().Add(10 * time.Second)
+	for back.To != "OK" {
+		es, _ := hist.log.Read(func(e *fleet.Event) bool { return e.Check == fleet.HostCheck && e.From == "DOWN" })
+		if len(es) > 0 {
+			back = es[0]
+		} else if time.Now().After(deadline) {
+			t.Fatal("no DOWN → OK event recorded")
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if back.Since.IsZero() || back.Since.After(back.Time) || back.Since.Before(down.Add(-2*time.Second)) {
+		t.Errorf("DOWN → OK at %v: since %v, want about when it went DOWN (%v)", back.Time, back.Since, down)
+	}
+	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + state}, "history", "web-1", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var seen []string
+	dec := json.NewDecoder(bytes.NewBufferString(out))
+	for dec.More() {
+		var e fleet.Event
+		if err := dec.Decode(&e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Check == fleet.HostCheck {
+			seen = append(seen, e.From+"→"+e.To)
+		}
+	}
+	if got := strings.Join(seen, ","); got != "OK→DOWN,DOWN→OK" {
+		t.Errorf("host changes %q, want OK→DOWN,DOWN→OK\n%s", got, out)
+	}
+	out, _, _ = opsdeck(t, []string{"XDG_STATE_HOME=" + state}, "history")
+	if !strings.Contains(out, "DOWN → OK") || !strings.Contains(out, "web-1") {
+		t.Errorf("plain history:\n%s", out)
+	}
+}
+
+// waitState waits until a host's evaluated state is want and returns when.
+func waitState(t *testing.T, store *fleet.Store, host string, want fleet.State) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, _ := store.Status(host)
+		if now := time.Now(); fleet.Assess(&st, now).State == want {
+			return now
+		} else if now.After(deadline) {
+			t.Fatalf("%s never %s: %+v", host, want, fleet.Assess(&st, now))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

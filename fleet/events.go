@@ -1,0 +1,222 @@
+package fleet
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+)
+
+// Event is one change of state of a host or of one of its checks: "db-1
+// disk /var OK → CRIT at 03:12, OK since 01:40".
+type Event struct {
+	Time   time.Time `json:"time"`
+	Host   string    `json:"host"`
+	Check  string    `json:"check"` // HostCheck for the host's own state
+	From   string    `json:"from"`  // "" when the first state seen is not OK
+	To     string    `json:"to"`
+	Reason string    `json:"reason,omitempty"`
+	// Since is when the From state began (the change before), zero when it
+	// was the state opsdeck first saw.
+	Since time.Time `json:"since,omitempty"`
+}
+
+// HostCheck is the Check name of a host's own state in events.
+const HostCheck = "host"
+
+// tracked is the last state seen of one check.
+type tracked struct {
+	state State
+	since time.Time
+	seen  bool // the since is a change opsdeck saw, not its first look
+}
+
+// EventTracker turns successive evaluations of hosts into events: the
+// changes only. A check first seen OK is no event (a start-up is not
+// news); one first seen failing is. A DOWN host's checks are not read, so
+// they keep their last state and only what differs when it answers again
+// is an event.
+type EventTracker struct {
+	mu   sync.Mutex
+	last map[string]map[string]tracked // host → check → state
+}
+
+// NewEventTracker returns an empty tracker.
+func NewEventTracker() *EventTracker {
+	return &EventTracker{last: map[string]map[string]tracked{}}
+}
+
+// Observe compares a host's health at now with what was last seen and
+// returns the changes.
+func (t *EventTracker) Observe(host string, h Health, now time.Time) []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	checks := t.last[host]
+	if checks == nil {
+		checks = map[string]tracked{}
+		t.last[host] = checks
+	}
+	var out []Event
+	see := func(name string, s State, reason string) {
+		prev, ok := checks[name]
+		switch {
+		case !ok && s == OK:
+			checks[name] = tracked{state: s, since: now}
+		case !ok:
+			checks[name] = tracked{state: s, since: now, seen: true}
+			out = append(out, Event{Time: now, Host: host, Check: name, To: s.String(), Reason: reason})
+		case prev.state != s:
+			e := Event{Time: now, Host: host, Check: name, From: prev.state.String(), To: s.String(), Reason: reason}
+			if prev.seen {
+				e.Since = prev.since
+			}
+			out = append(out, e)
+			checks[name] = tracked{state: s, since: now, seen: true}
+		}
+	}
+	if h.State == Unknown && h.Reason == "no data yet" {
+		return nil // not polled yet: nothing to compare
+	}
+	see(HostCheck, h.State, h.Reason)
+	for _, c := range h.Checks {
+		if !c.Pending {
+			see(c.Name, c.State, c.Reason)
+		}
+	}
+	return out
+}
+
+// Since is when a host's check entered its current state, as far as this
+// process saw it; ok false when it never saw the check.
+func (t *EventTracker) Since(host, check string) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.last[host][check]
+	return c.since, ok
+}
+
+// EventLog keeps events in a JSON-lines file, bounded: past MaxBytes the
+// file becomes Path+".1" (the one before is dropped) and a new one starts.
+type EventLog struct {
+	Path     string
+	MaxBytes int64 // 0: DefaultEventBytes
+	mu       sync.Mutex
+}
+
+// DefaultEventBytes bounds the event file (twice that with the rotated
+// one): about 40,000 events.
+const DefaultEventBytes = 8 << 20
+
+// Append writes events at the end of the log.
+func (l *EventLog) Append(events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	max := l.MaxBytes
+	if max <= 0 {
+		max = DefaultEventBytes
+	}
+	if fi, err := os.Stat(l.Path); err == nil && fi.Size() >= max {
+		if err := os.Rename(l.Path, l.Path+".1"); err != nil {
+			return err
+		}
+	}
+	f, err := OpenPrivate(l.Path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for i := range events {
+		e := events[i]
+		e.Reason = Sanitize(e.Reason, 300)
+		if err := enc.Encode(&e); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Read returns the logged events, oldest first, that keep says to keep. A
+// damaged line is skipped; a missing log is no events.
+func (l *EventLog) Read(keep func(*Event) bool) ([]Event, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Event
+	for _, p := range []string{l.Path + ".1", l.Path} {
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var e Event
+			if json.Unmarshal(sc.Bytes(), &e) == nil && (keep == nil || keep(&e)) {
+				out = append(out, e)
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// WatchEvents evaluates the hosts whose status changed, and once a second
+// those whose state may change with the clock alone (data going stale),
+// and hands the changes to record. It returns when ctx ends.
+func WatchEvents(ctx context.Context, s *Store, t *EventTracker, every time.Duration, record func([]Event)) {
+	if every <= 0 {
+		every = time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var version uint64
+	stale := map[string]time.Time{} // host → when its data goes stale
+	for {
+		now := time.Now()
+		changed, v := s.Changed(version)
+		version = v
+		var events []Event
+		for i := range changed {
+			st := &changed[i]
+			events = append(events, t.Observe(st.Host.Name, Assess(st, now), now)...)
+			if st.Last != nil {
+				stale[st.Host.Name] = st.Last.At.Add(st.Host.StaleAge())
+			}
+		}
+		for name, at := range stale {
+			if now.After(at) {
+				delete(stale, name)
+				if st, ok := s.Status(name); ok {
+					events = append(events, t.Observe(name, Assess(&st, now), now)...)
+				}
+			}
+		}
+		if len(events) > 0 {
+			record(events)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

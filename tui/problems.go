@@ -1,0 +1,168 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// problemsModel lists every failing check, worst first, of one host or of
+// the whole fleet: its full reason wrapped, since when, and what to do
+// where that is known.
+type problemsModel struct {
+	base
+	host string // "" for the fleet
+	vp   viewport.Model
+}
+
+func openProblems(c *common, host string) {
+	vp := viewport.New(0, 0)
+	vp.KeyMap = viewport.KeyMap{Up: c.keys.Up, Down: c.keys.Down, PageUp: c.keys.PageUp, PageDown: c.keys.PageDown}
+	c.push(&problemsModel{base: base{c}, host: host, vp: vp})
+}
+
+func (p *problemsModel) SetSize(w, h int) {
+	p.vp.Width, p.vp.Height = w, max(1, h)
+	p.vp.SetContent(p.content())
+}
+
+func (p *problemsModel) ShortHelp() []key.Binding {
+	k := p.c.keys
+	return []key.Binding{k.Up, k.Down, withHelp(k.Back, "close"), k.History}
+}
+
+func (p *problemsModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tickMsg:
+		p.vp.SetContent(p.content())
+	case tea.KeyMsg:
+		var cmd tea.Cmd
+		p.vp, cmd = p.vp.Update(msg)
+		return p, cmd
+	}
+	return p, nil
+}
+
+func (p *problemsModel) View() string { return p.vp.View() }
+
+// problem is one failing check of one host.
+type problem struct {
+	row   *hostRow
+	check fleet.Check
+}
+
+func (p *problemsModel) content() string {
+	st := p.c.st
+	var list []problem
+	for i := range p.c.data.hosts {
+		r := &p.c.data.hosts[i]
+		if p.host != "" && r.status.Host.Name != p.host {
+			continue
+		}
+		for _, c := range hostProblems(r) {
+			list = append(list, problem{r, c})
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].check.State > list[j].check.State })
+	what := "the fleet"
+	if p.host != "" {
+		what = p.host
+	}
+	var b strings.Builder
+	b.WriteString(st.Detail.Title.Render("Problems") + " " + st.Detail.Muted.Render(fmt.Sprintf("of %s, worst first: %s", what, plural(len(list), "failing check"))) + "\n\n")
+	if len(list) == 0 {
+		b.WriteString(st.Status.OK.Render("● nothing fails") + "\n")
+	}
+	for _, x := range list {
+		writeProblem(&b, p.c, x, p.vp.Width)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// hostProblems are a host's failing checks; a host that does not answer
+// is one problem, whatever its last data said.
+func hostProblems(r *hostRow) []fleet.Check {
+	if r.health.State.Old() || (r.health.State == fleet.Unknown && len(r.health.Checks) == 0) {
+		if r.health.State == fleet.Unknown && r.status.Last == nil && r.status.Err == "" {
+			return nil // not polled yet
+		}
+		return []fleet.Check{{Name: fleet.HostCheck, State: r.health.State, Reason: r.health.Reason}}
+	}
+	return r.problems()
+}
+
+// writeProblem writes one problem: state, host and check, since when, the
+// reason wrapped to width, what to do.
+func writeProblem(b *strings.Builder, c *common, x problem, width int) {
+	st, h := c.st, x.row.status.Host
+	head := stateLabel(st, x.check.State) + " " + st.Detail.Title.Render(h.Name) + " " + x.check.Name
+	if c.opt.Since != nil {
+		if since, ok := c.opt.Since(h.Name, x.check.Name); ok {
+			head += st.Detail.Muted.Render(fmt.Sprintf(" · since %s (%s)", since.In(c.opt.Location).Format("15:04:05"), fleet.FormatAge(c.now.Sub(since))))
+		}
+	}
+	wrap := lipgloss.NewStyle().Width(max(20, width-4))
+	b.WriteString(head + "\n")
+	b.WriteString(indent(wrap.Render(fleet.Sanitize(x.check.Reason, 1000)), "    ") + "\n")
+	if todo := remedy(c, h, x.check); todo != "" {
+		b.WriteString(indent(wrap.Render(st.Status.Warn.Render("→ ")+todo), "    ") + "\n")
+	}
+	b.WriteString("\n")
+}
+
+func indent(s, by string) string {
+	return by + strings.ReplaceAll(s, "\n", "\n"+by)
+}
+
+// remedy says what to do about a failing check, where it is known: the
+// key to press or the command to read it with. Values in it are the
+// host's own names, shown, never run.
+func remedy(c *common, h *fleet.Host, chk fleet.Check) string {
+	k, name, reason := c.keys, chk.Name, chk.Reason
+	field := func(prefix string) string { return strings.TrimPrefix(name, prefix) }
+	switch {
+	case name == fleet.HostCheck && strings.Contains(reason, "banner"):
+		return "sshd takes the connection but does not answer: the host is overloaded or sshd is hung; try its console"
+	case name == fleet.HostCheck && strings.Contains(reason, "refused"):
+		return "nothing listens on its SSH port: is sshd running? (from its console: systemctl status ssh)"
+	case name == fleet.HostCheck && chk.State == fleet.Stale:
+		return "polls stopped arriving: " + k.Refresh.Help().Key + " polls it now"
+	case strings.HasPrefix(name, "disk "):
+		return "see what grew: du -xh --max-depth=2 " + fleet.Sanitize(field("disk "), 200) + " | sort -h | tail"
+	case strings.HasPrefix(name, "inodes "):
+		return "many small files: find " + fleet.Sanitize(field("inodes "), 200) + " -xdev -type f | cut -d/ -f1-4 | sort | uniq -c | sort -n | tail"
+	case name == "memory":
+		return "the biggest: ps aux --sort=-rss | head"
+	case name == "cpu", name == "load":
+		return "the busiest: ps aux --sort=-%cpu | head"
+	case strings.HasPrefix(name, "service ") && strings.Contains(reason, "FLAPPING"):
+		return "it keeps dying: read its log, then " + k.Restart.Help().Key + " in the host's detail restarts it"
+	case strings.HasPrefix(name, "service ") && strings.Contains(reason, "not enabled at boot"):
+		return "it would not come back after a reboot: enable it on the host (systemctl enable …)"
+	case strings.HasPrefix(name, "service ") && chk.State == fleet.Crit:
+		return k.Restart.Help().Key + " in the host's detail restarts it (the command is shown first)"
+	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "restore-tested"), strings.Contains(reason, "drill") && !strings.Contains(reason, "fail"):
+		return k.Drill.Help().Key + " in the host's detail runs a restore drill of the newest artefact"
+	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "fail"):
+		return "the last drill failed: its output is in the audit log (" + k.Audit.Help().Key + ")"
+	case strings.HasPrefix(name, "backup "):
+		return k.Snapshot.Help().Key + " in the host's detail takes one now; then find why the scheduled job did not"
+	case name == "sshd":
+		return "harden sshd_config (the setting named above), then reload sshd"
+	case name == "updates":
+		return "apply them (apt-get upgrade / dnf upgrade)"
+	case name == "reboot":
+		return "reboot it when its services allow"
+	case strings.HasPrefix(name, "cert "):
+		return "renew the certificate before it expires"
+	case strings.Contains(name, "ports"):
+		return "bind the service to 127.0.0.1 or firewall the port"
+	}
+	return ""
+}
