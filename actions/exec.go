@@ -31,6 +31,20 @@ func (e *FleetExecutor) Exec(ctx context.Context, h *fleet.Host, cmd string, out
 	return e.Pool.Client(*t).Exec(ctx, cmd, out)
 }
 
+// Stream runs a command that follows a log until ctx ends. Over SSH it is
+// wrapped (FollowCommand) to end with its session; on this machine the
+// cancel ends its process group.
+func (e *FleetExecutor) Stream(ctx context.Context, h *fleet.Host, cmd string, out io.Writer) (int, error) {
+	if h.Local() {
+		return LocalExec(ctx, cmd, out)
+	}
+	t, ok := e.Targets[h.Name]
+	if !ok {
+		return 0, fmt.Errorf("no SSH target for host %s", h.Name)
+	}
+	return e.Pool.Client(*t).Stream(ctx, FollowCommand(cmd), out)
+}
+
 // LocalExec runs cmd with sh -c on this machine, streaming its output.
 func LocalExec(ctx context.Context, cmd string, out io.Writer) (int, error) {
 	c := exec.CommandContext(ctx, "sh", "-c", cmd)

@@ -49,37 +49,10 @@ type Run struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 
+	lineRing // its output, the newest RunLines
+
 	mu      sync.Mutex
-	lines   []string // ring of the newest RunLines
-	next    int      // sequence number of the next line
 	results []Result
-}
-
-// Lines returns the lines from sequence number from on (those still kept),
-// how many before them were dropped, and the sequence number to ask for
-// next.
-func (r *Run) Lines(from int) (lines []string, dropped, next int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	first := r.next - len(r.lines)
-	if from < first {
-		dropped, from = first-from, first
-	}
-	if from < r.next {
-		lines = append(lines, r.lines[from-first:]...)
-	}
-	return lines, dropped, r.next
-}
-
-func (r *Run) add(line string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.lines) == RunLines {
-		copy(r.lines, r.lines[RunLines/10:])
-		r.lines = r.lines[:RunLines-RunLines/10]
-	}
-	r.lines = append(r.lines, line)
-	r.next++
 }
 
 // Done is closed when the run has ended and been recorded.
@@ -120,7 +93,7 @@ func (m *Manager) Start(ctx context.Context, q Request) *Run {
 	ctx, cancel := context.WithCancel(ctx)
 	m.runs.mu.Lock()
 	m.runs.last++
-	r := &Run{ID: m.runs.last, Title: q.Title(), Started: time.Now(), cancel: cancel, done: make(chan struct{})}
+	r := &Run{ID: m.runs.last, Title: q.Title(), Started: time.Now(), cancel: cancel, done: make(chan struct{}), lineRing: lineRing{max: RunLines}}
 	m.runs.list = append(m.runs.list, r)
 	if extra := len(m.runs.list) - keepRuns; extra > 0 {
 		kept := m.runs.list[:0]

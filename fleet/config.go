@@ -196,7 +196,10 @@ type Service struct {
 	Pattern   string `toml:"pattern"`
 	Conf      string `toml:"conf"`
 	Restart   string `toml:"restart"`
-	Sudo      *bool  `toml:"sudo"`
+	// Log is the command that follows a process service's log (l in the
+	// dashboard); the other kinds have their own.
+	Log  string `toml:"log"`
+	Sudo *bool  `toml:"sudo"`
 }
 
 // Backup is a backup whose freshness is watched and whose restore can be
@@ -236,6 +239,7 @@ var (
 		"pattern":   {"process"},
 		"conf":      {"supervisor"},
 		"restart":   {"process"},
+		"log":       {"process"},
 	}
 	backupKinds = map[string][]string{
 		"files":   {"path"},

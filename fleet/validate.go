@@ -148,7 +148,7 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 		v.unique(names, s.Name, sp, sk, "service")
 		v.kind(sp, sk, s.Kind, serviceKinds, serviceFields, map[string]string{
 			"unit": s.Unit, "program": s.Program, "container": s.Container,
-			"pattern": s.Pattern, "conf": s.Conf, "restart": s.Restart,
+			"pattern": s.Pattern, "conf": s.Conf, "restart": s.Restart, "log": s.Log,
 		})
 		v.name(sp+".name", sk+".name", s.Name)
 		for _, f := range []struct{ key, val string }{{"unit", s.Unit}, {"program", s.Program}, {"container", s.Container}} {
@@ -157,6 +157,7 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 		}
 		v.absolute(sp+".conf", sk+".conf", "conf", s.Conf)
 		v.secret(sp+".restart", sk+".restart", s.Restart)
+		v.secret(sp+".log", sk+".log", s.Log)
 		if s.Sudo == nil {
 			s.Sudo = h.Sudo
 		}

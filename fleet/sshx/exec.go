@@ -28,7 +28,7 @@ type Result struct {
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
 	streams := &struct{ out, err capped }{capped{limit: limit, full: make(chan struct{})}, capped{limit: 4096}}
 	out, errOut := &streams.out, &streams.err
-	exit, cut, err := c.exec(ctx, cmd, stdin, out, errOut, out.full, 0)
+	exit, cut, err := c.exec(ctx, cmd, stdin, out, errOut, out.full, 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -46,19 +46,31 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 func (c *Client) Exec(ctx context.Context, cmd string, out io.Writer) (int, error) {
 	g := &gate{w: out}
 	defer g.close()
-	exit, _, err := c.exec(ctx, cmd, nil, g, g, nil, ExecGrace)
+	exit, _, err := c.exec(ctx, cmd, nil, g, g, nil, ExecGrace, false)
+	return exit, err
+}
+
+// Stream runs cmd until it ends or ctx does, streaming its output to out,
+// with its stdin held open for as long as the session lives: a command
+// that follows a log ends when its stdin ends (see actions.FollowCommand).
+// On cancel the session is closed at once: nothing is waited for.
+func (c *Client) Stream(ctx context.Context, cmd string, out io.Writer) (int, error) {
+	g := &gate{w: out}
+	defer g.close()
+	exit, _, err := c.exec(ctx, cmd, nil, g, g, nil, 0, true)
 	return exit, err
 }
 
 // ExecGrace is how long a cancelled action may take to clean up.
 const ExecGrace = 10 * time.Second
 
-// exec runs one command in a session of its own. full, when not nil, is
+// exec runs one command in a session of its own. holdStdin keeps its stdin
+// open until the session ends (after stdin is written). full, when not nil, is
 // closed by stdout at its limit: the session is then closed and cut is
 // true. Nothing here waits on the host beyond ctx (and grace, for a
 // command asked to stop): clean-up that the host would have to answer runs
 // in the background and ends with the connection at the latest.
-func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, stderr io.Writer, full <-chan struct{}, grace time.Duration) (exit int, cut bool, err error) {
+func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, stderr io.Writer, full <-chan struct{}, grace time.Duration, holdStdin bool) (exit int, cut bool, err error) {
 	cli, err := c.conn(ctx, 0)
 	if err != nil {
 		return 0, false, err
@@ -94,7 +106,7 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin []byte, stdout, std
 			return
 		}
 		done <- nil
-		if _, err := in.Write(stdin); err == nil {
+		if _, err := in.Write(stdin); err == nil && !holdStdin {
 			in.Close()
 		}
 		done <- sess.Wait()
