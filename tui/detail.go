@@ -43,7 +43,7 @@ func (d *detailModel) ShortHelp() []key.Binding {
 	k := d.c.keys
 	out := []key.Binding{k.Back}
 	if len(d.host.Services) > 0 {
-		out = append(out, k.Restart)
+		out = append(out, k.Restart, k.Logs)
 	}
 	if len(d.host.Backups) > 0 {
 		out = append(out, k.Snapshot, k.Drill)
@@ -71,6 +71,10 @@ func (d *detailModel) updateKey(msg tea.KeyMsg) tea.Cmd {
 		openRestart(d.c, []*fleet.Host{d.host}, d.host.Services[item].Name)
 	case key.Matches(msg, k.Restart):
 		d.c.fail("select a service to restart (%s/%s)", k.Up.Help().Key, k.Down.Help().Key)
+	case key.Matches(msg, k.Logs) && item < nsvc:
+		openLog(d.c, d.host.Name, d.host.Services[item].Name)
+	case key.Matches(msg, k.Logs):
+		d.c.fail("select a service to read its log (%s/%s)", k.Up.Help().Key, k.Down.Help().Key)
 	case key.Matches(msg, k.Snapshot), key.Matches(msg, k.Drill):
 		if n == 0 || item < nsvc {
 			d.c.fail("select a backup (%s/%s)", k.Up.Help().Key, k.Down.Help().Key)

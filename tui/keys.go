@@ -19,6 +19,7 @@ type KeyMap struct {
 	Refresh                                  key.Binding
 	Select, Restart, Snapshot, Drill         key.Binding
 	Cancel, Output, Audit, History, Problems key.Binding
+	Logs                                     key.Binding
 	Help, Quit, ForceQuit                    key.Binding
 	Confirm, Deny, Force, Submit             key.Binding
 
@@ -68,6 +69,7 @@ var bindings = []binding{
 	{name: "cancel", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"x"}, desc: "cancel action", field: func(k *KeyMap) *key.Binding { return &k.Cancel }},
 	{name: "output", group: "act", scopes: scopeMain, keys: []string{"O"}, desc: "action output (again: older runs)", short: "output", field: func(k *KeyMap) *key.Binding { return &k.Output }},
 	{name: "audit", group: "act", scopes: scopeMain, keys: []string{"L"}, desc: "audit log", field: func(k *KeyMap) *key.Binding { return &k.Audit }},
+	{name: "logs", group: "view", scopes: scopeMain, keys: []string{"l"}, desc: "follow the selected service's log (in a host's detail)", short: "log", field: func(k *KeyMap) *key.Binding { return &k.Logs }},
 	{name: "problems", group: "view", scopes: scopeMain, keys: []string{"p"}, desc: "problems: every failing check, since when, what to do", short: "problems", field: func(k *KeyMap) *key.Binding { return &k.Problems }},
 	{name: "history", group: "view", scopes: scopeMain, keys: []string{"H"}, desc: "history of state changes (of the host in its detail)", short: "history", field: func(k *KeyMap) *key.Binding { return &k.History }},
 	{name: "confirm", group: "dialog", scopes: scopeDialog, keys: []string{"y", "enter"}, desc: "run (in a dialog)", short: "run", field: func(k *KeyMap) *key.Binding { return &k.Confirm }},

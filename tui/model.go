@@ -43,6 +43,8 @@ type Options struct {
 	// Drills is the drill history; drills run from the dashboard are
 	// recorded there and in the store.
 	Drills *actions.DrillLog
+	// Logs follows services' logs (l); nil hides it.
+	Logs actions.Streamer
 	// Events is the recorded history of state changes (H); nil hides it.
 	Events *fleet.EventLog
 	// Since is when a host's check entered its current state, as this

@@ -2,8 +2,10 @@ package tui
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -297,5 +299,61 @@ func TestProblemsAndHistory(t *testing.T) {
 	m.Update(cmd())
 	if v := m.View(); !strings.Contains(v, "History new-1 · 2 changes") || strings.Contains(v, "db-1") {
 		t.Errorf("host history:\n%s", v)
+	}
+}
+
+// fakeLog streams numbered lines until its context ends.
+type fakeLog struct{ stopped chan struct{} }
+
+func (f *fakeLog) Stream(ctx context.Context, _ *fleet.Host, _ string, out io.Writer) (int, error) {
+	for i := 1; i <= 50; i++ {
+		fmt.Fprintf(out, "line %d\n", i)
+	}
+	<-ctx.Done()
+	close(f.stopped)
+	return 0, ctx.Err()
+}
+
+// l in a host's detail follows the selected service's log; scrolling up
+// pauses, / finds a line, esc closes it and ends the command.
+func TestLogTail(t *testing.T) {
+	m, _, _ := serviceModel(t)
+	fl := &fakeLog{stopped: make(chan struct{})}
+	m.c.opt.Logs = fl
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 20})
+	send(m, enter, runes("l"))
+	waitFor := func(want string) string {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			send(m, tickMsg(now))
+			if v := m.View(); strings.Contains(v, want) {
+				return v
+			} else if time.Now().After(deadline) {
+				t.Fatalf("log never showed %q:\n%s", want, v)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	v := waitFor("line 50")
+	if !strings.Contains(v, "Log of api on web-1") || !strings.Contains(v, "following") || strings.Contains(v, "line 1\n") {
+		t.Errorf("following, newest at the bottom:\n%s", v)
+	}
+	send(m, runes("k"))
+	if v := m.View(); !strings.Contains(v, "paused") {
+		t.Errorf("up does not pause:\n%s", v)
+	}
+	send(m, runes("/"), runes("line 7"), enter)
+	if v := m.View(); !strings.Contains(v, `search "line 7"`) || !strings.Contains(v, "line 7\n") {
+		t.Errorf("search:\n%s", v)
+	}
+	send(m, esc)
+	select {
+	case <-fl.stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("closing the log did not end its command")
+	}
+	if _, ok := m.c.top().(*detailModel); !ok {
+		t.Errorf("esc did not go back to the detail: %T", m.c.top())
 	}
 }

@@ -69,6 +69,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 		Prefs:     prefs,
 		PrefsPath: prefsPath,
 		Events:    events.log,
+		Logs:      conn.executor(),
 		Since:     events.tracker.Since,
 		Config:    cfg,
 		Store:     store,

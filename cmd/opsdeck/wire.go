@@ -112,10 +112,15 @@ func (c *fleetConn) recheck(host string) {
 	}
 }
 
+// executor runs commands on the hosts over the same connections.
+func (c *fleetConn) executor() *actions.FleetExecutor {
+	return &actions.FleetExecutor{Pool: c.pool, Targets: c.targets}
+}
+
 // actions is the action manager, running over the same connections.
 func (c *fleetConn) actions(readOnly bool) *actions.Manager {
 	return &actions.Manager{
-		Exec:     &actions.FleetExecutor{Pool: c.pool, Targets: c.targets},
+		Exec:     c.executor(),
 		Audit:    &actions.Audit{Path: actions.DefaultAuditPath()},
 		ReadOnly: readOnly,
 		Operator: actions.Operator(),
