@@ -43,6 +43,8 @@ type Options struct {
 	// Drills is the drill history; drills run from the dashboard are
 	// recorded there and in the store.
 	Drills *actions.DrillLog
+	// Shell opens a shell on a host (s); nil: none.
+	Shell ShellFunc
 	// Logs follows services' logs (l); nil hides it.
 	Logs actions.Streamer
 	// Events is the recorded history of state changes (H); nil hides it.
@@ -116,6 +118,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = tea.Batch(m.broadcast(msg), m.tickCmd())
 	case prefsSavedMsg:
 		cmd = c.prefsSaved(msg)
+	case shellReadyMsg, shellDoneMsg, sessionClosedMsg:
+		cmd = updateShell(c, msg)
 	default:
 		cmd = m.broadcast(msg)
 	}
@@ -197,6 +201,12 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Problems):
 			openProblems(c, focusedHost(c))
 			return nil
+		case key.Matches(msg, k.Shell):
+			host := focusedHost(c)
+			if r, ok := m.table.selected(); ok && host == "" {
+				host = r.status.Host.Name
+			}
+			return openShell(c, host)
 		}
 		if desc, why, off := k.disabledBy(msg.String()); off {
 			c.fail("%s is disabled: %s", desc, why)

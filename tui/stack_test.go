@@ -357,3 +357,54 @@ func TestLogTail(t *testing.T) {
 		t.Errorf("esc did not go back to the detail: %T", m.c.top())
 	}
 }
+
+// fakeShell records that it ran and ends with exit 3.
+type fakeShell struct{ ran chan struct{} }
+
+type exit3 struct{}
+
+func (exit3) Error() string { return "exit status 3" }
+func (exit3) ExitCode() int { return 3 }
+
+func (f *fakeShell) Run() error          { close(f.ran); return exit3{} }
+func (f *fakeShell) SetStdin(io.Reader)  {}
+func (f *fakeShell) SetStdout(io.Writer) {}
+func (f *fakeShell) SetStderr(io.Writer) {}
+
+// s suspends the dashboard for a shell on the selected host: recorded in
+// the audit log before it starts and when it ends; off in read-only mode.
+func TestShell(t *testing.T) {
+	m, _, mgr := serviceModel(t)
+	sh := &fakeShell{ran: make(chan struct{})}
+	m.c.opt.Shell = func(host string) (tea.ExecCommand, []string, error) {
+		return sh, []string{"ssh", "-p", "22", host}, nil
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 30))
+	tm.Send(runes("s"))
+	select {
+	case <-sh.ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the shell did not run")
+	}
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("back from the shell on web-1 (exit 3)")) },
+		teatest.WithDuration(5*time.Second))
+	var es []actions.Entry
+	deadline := time.Now().Add(5 * time.Second)
+	for len(es) == 0 || es[0].Outcome == actions.Started {
+		if time.Now().After(deadline) {
+			t.Fatalf("audit %+v", es)
+		}
+		es, _ = mgr.Audit.Recent(5)
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	if e := es[0]; len(es) != 1 || e.Kind != "shell" || e.Host != "web-1" || e.Command != "ssh -p 22 web-1" || e.Exit == nil || *e.Exit != 3 || e.Operator != "t@x" {
+		t.Errorf("audit %+v", es)
+	}
+	ro, _, _ := actionModel(t, true)
+	ro.c.opt.Shell = m.c.opt.Shell
+	if _, cmd := ro.Update(runes("s")); cmd != nil || !strings.Contains(ro.View(), "shell on the host (system ssh, audited) is disabled: read-only") {
+		t.Errorf("read-only: %s", ro.View())
+	}
+}

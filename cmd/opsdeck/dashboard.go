@@ -70,6 +70,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 		PrefsPath: prefsPath,
 		Events:    events.log,
 		Logs:      conn.executor(),
+		Shell:     conn.shell,
 		Since:     events.tracker.Since,
 		Config:    cfg,
 		Store:     store,

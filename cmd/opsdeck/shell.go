@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
+)
+
+// shell is the command the dashboard's s runs (tui.ShellFunc): the system
+// ssh with the options opsdeck itself uses for the host (user, port,
+// identity files, known_hosts and policy, jump hosts); for this machine,
+// the operator's own shell.
+func (c *fleetConn) shell(host string) (tea.ExecCommand, []string, error) {
+	var argv []string
+	if t, ok := c.targets[host]; ok {
+		if _, err := exec.LookPath("ssh"); err != nil {
+			return nil, nil, errors.New("the ssh client is not installed (Debian: openssh-client)")
+		}
+		argv = sshx.ShellArgs(*t, sshx.KnownHostsFiles(c.cfg), c.cfg.Defaults.KnownHostsPolicy)
+	} else {
+		sh := os.Getenv("SHELL")
+		if sh == "" {
+			sh = "/bin/sh"
+		}
+		argv = []string{sh}
+	}
+	if len(argv) == 0 {
+		return nil, nil, fmt.Errorf("no shell for host %s", host)
+	}
+	return &execCommand{exec.Command(argv[0], argv[1:]...)}, argv, nil
+}
+
+// execCommand is an exec.Cmd as bubbletea runs it (tea.ExecCommand).
+type execCommand struct{ *exec.Cmd }
+
+func (c *execCommand) SetStdin(r io.Reader) {
+	if c.Stdin == nil {
+		c.Stdin = r
+	}
+}
+
+func (c *execCommand) SetStdout(w io.Writer) {
+	if c.Stdout == nil {
+		c.Stdout = w
+	}
+}
+
+func (c *execCommand) SetStderr(w io.Writer) {
+	if c.Stderr == nil {
+		c.Stderr = w
+	}
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+)
+
+// The dashboard's s runs the system ssh with the host's options from the
+// config: its argv names the user, port, identity and known_hosts file,
+// and run with `true` it reaches the real test host.
+func TestShell_SystemSSH(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	cfgPath := writeFile(t, "fleet.toml", fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\nuser = %q\n",
+		f.Defaults(), h.Listen, h.Port, h.User))
+	cfg, err := fleet.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := connect(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cmd, argv, err := conn.shell("web-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Join(argv, " ")
+	for _, want := range []string{fmt.Sprintf("-p %d", h.Port), "-l " + h.User, "-i " + f.ClientKey.Path, "IdentitiesOnly=yes",
+		"UserKnownHostsFile=" + f.KnownHosts, "StrictHostKeyChecking=yes", "PasswordAuthentication=no", h.Listen} {
+		if !strings.Contains(line, want) {
+			t.Errorf("argv lacks %q: %s", want, line)
+		}
+	}
+	c := cmd.(*execCommand)
+	c.Args = append(c.Args, "-o", "BatchMode=yes", "true")
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Errorf("ssh … true: %v\n%s", err, out)
+	}
+}
