@@ -22,17 +22,8 @@ import (
 func TestHistory_DownThenOK(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
-	cfgPath := writeFile(t, "fleet.toml", fmt.Sprintf("%spoll_interval = \"1s\"\ntimeout = \"2s\"\n[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\n",
+	cfg, conn := connectTest(t, fmt.Sprintf("%spoll_interval = \"1s\"\ntimeout = \"2s\"\n[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\n",
 		f.Defaults(), h.Listen, h.Port))
-	cfg, err := fleet.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := connect(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	state := t.TempDir()
 	path := filepath.Join(state, "opsdeck", "events.jsonl")
 	store := fleet.NewStore(cfg.Hosts)

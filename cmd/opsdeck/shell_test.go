@@ -15,17 +15,8 @@ import (
 func TestShell_SystemSSH(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
-	cfgPath := writeFile(t, "fleet.toml", fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\nuser = %q\n",
+	_, conn := connectTest(t, fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\nuser = %q\n",
 		f.Defaults(), h.Listen, h.Port, h.User))
-	cfg, err := fleet.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := connect(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	cmd, argv, err := conn.shell("web-1")
 	if err != nil {
 		t.Fatal(err)
@@ -42,4 +33,20 @@ func TestShell_SystemSSH(t *testing.T) {
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Errorf("ssh … true: %v\n%s", err, out)
 	}
+}
+
+// connectTest loads a config written from toml and connects to its fleet,
+// closed at the end of the test.
+func connectTest(t *testing.T, toml string) (*fleet.Config, *fleetConn) {
+	t.Helper()
+	cfg, err := fleet.Load(writeFile(t, "fleet.toml", toml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := connect(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	return cfg, conn
 }
