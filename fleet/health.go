@@ -11,6 +11,9 @@ type State int
 
 // States, in order of increasing severity for "worst first" sorting. DOWN
 // ranks above CRIT: a host that stopped answering hides everything else.
+// HOSTKEY (its SSH host key is not the one known_hosts holds: a possible
+// man-in-the-middle) ranks above DOWN: opsdeck refuses to talk to it, and
+// the operator must look before anything else.
 // UNKNOWN (a check that could not be read) ranks below WARN, as in the
 // monitoring plugins' max_state: it never hides a real finding. SLOW is a
 // host that answers but whose poll did not finish in time: alive, its data
@@ -23,13 +26,14 @@ const (
 	Stale
 	Crit
 	Down
+	HostKey
 )
 
-var stateNames = [...]string{"OK", "UNKNOWN", "WARN", "SLOW", "STALE", "CRIT", "DOWN"}
+var stateNames = [...]string{"OK", "UNKNOWN", "WARN", "SLOW", "STALE", "CRIT", "DOWN", "HOSTKEY"}
 
 // Old reports whether a host in this state shows data that is not current
 // (its last good data, drawn as old).
-func (s State) Old() bool { return s == Slow || s == Stale || s == Down }
+func (s State) Old() bool { return s == Slow || s == Stale || s == Down || s == HostKey }
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {
@@ -39,7 +43,7 @@ func (s State) String() string {
 }
 
 // AllStates lists every state, mildest first.
-var AllStates = []State{OK, Unknown, Warn, Slow, Stale, Crit, Down}
+var AllStates = []State{OK, Unknown, Warn, Slow, Stale, Crit, Down, HostKey}
 
 // Worse returns the more severe of two states.
 func Worse(a, b State) State { return max(a, b) }
@@ -181,6 +185,10 @@ func Assess(st *HostStatus, now time.Time) Health {
 		}
 		if st.Slow {
 			return Health{State: Slow, Reason: "answers, but too late: " + reason}
+		}
+		if k := st.KeyChange; k != nil {
+			return Health{State: HostKey, Reason: "host key changed (possible man-in-the-middle): now " + k.New + ", known_hosts holds " +
+				k.Old + " at " + k.File + ":" + fmt.Sprint(k.Line)}
 		}
 		return Health{State: Down, Reason: reason}
 	case st.Last == nil:

@@ -29,6 +29,9 @@ type HostStatus struct {
 	RTT   time.Duration
 	// Drills summarises the restore drills of each backup, by name.
 	Drills map[string]DrillSummary
+	// KeyChange is set while the host's last poll was refused because its
+	// host key changed.
+	KeyChange *KeyChange
 	// Held are the resource metrics' alarms over time (cpu, disk /var):
 	// how long each has been above its levels. Replaced, never changed in
 	// place, so snapshots keep theirs.
@@ -83,9 +86,10 @@ func (s *Store) Record(o Observation) {
 			msg = Sanitize(o.Err.Error(), MaxText)
 		}
 		st.Err, st.ErrAt, st.Slow = msg, o.At, isSlow(o.Err)
+		st.KeyChange = keyChangeOf(o.Err)
 		st.Fails++
 	} else {
-		st.Last, st.Err, st.Fails = o.Sample, "", 0
+		st.Last, st.Err, st.Fails, st.KeyChange = o.Sample, "", 0, nil
 		st.Held = hold(st.Held, o.Sample, st.Host)
 		if o.Sample.Known(MetricCPU) {
 			e.cpu.push(o.Sample.CPU)
@@ -100,6 +104,26 @@ func (s *Store) Record(o Observation) {
 
 // isSlow tells a host that answered late from one that did not answer: the
 // transport's errors say so with a Slow method.
+// KeyChange is a host key that is not the one known_hosts holds for the
+// host: where it is, both fingerprints, and the key now presented.
+type KeyChange struct {
+	Host     string // the host's name in opsdeck
+	Hostname string // as known_hosts names it: "[127.0.0.1]:2222", "db-1"
+	File     string // the known_hosts file
+	Line     int    // and line that holds the old key
+	Old, New string // SHA256 fingerprints
+	NewKey   string // the key presented, as a known_hosts key field ("ssh-ed25519 AAAA…")
+}
+
+// keyChangeOf is the key change an error is about, if it is one.
+func keyChangeOf(err error) *KeyChange {
+	var k interface{ KeyChange() *KeyChange }
+	if errors.As(err, &k) {
+		return k.KeyChange()
+	}
+	return nil
+}
+
 func isSlow(err error) bool {
 	var s interface{ Slow() bool }
 	return errors.As(err, &s) && s.Slow()

@@ -19,6 +19,7 @@ var glyphs = map[fleet.State]string{
 	fleet.Warn:    "▲",
 	fleet.Crit:    "✖",
 	fleet.Down:    "✖",
+	fleet.HostKey: "⚠",
 	fleet.Stale:   "◌",
 	fleet.Slow:    "◔",
 	fleet.Unknown: "?",
@@ -35,6 +36,8 @@ func stateStyle(st *themes.Styles, s fleet.State) lipgloss.Style {
 		return st.Status.Crit
 	case fleet.Down:
 		return st.Status.Down
+	case fleet.HostKey:
+		return st.Status.Crit.Reverse(true)
 	case fleet.Stale, fleet.Slow:
 		return st.Status.Stale
 	}

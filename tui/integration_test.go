@@ -212,3 +212,63 @@ func waitStatus(t *testing.T, store *fleet.Store, host string, ok func(fleet.Hos
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A host re-keyed while the dashboard runs: it shows HOSTKEY, not DOWN;
+// the problems pane gives both fingerprints, the known_hosts line and the
+// exact ssh-keygen command; T with the host's name typed trusts the new
+// key, audited, and the host is polled again without restarting opsdeck.
+func TestIntegration_TrustNewHostKey(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%spoll_interval = \"1s\"\ntimeout = \"3s\"\n[[hosts]]\nname = \"web-1\"\naddress = \"127.0.0.1\"\nport = %d\n",
+		f.Defaults(), h.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := sshx.Resolve(cfg)
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	store := fleet.NewStore(cfg.Hosts)
+	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
+		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h, probe.Options{NoSpread: true}), ""
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); poller.Wait() }()
+	poller.Start(ctx)
+	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
+		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "maya@laptop"}
+	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t), Keys: DefaultKeyMap(), Actions: mgr,
+		Context: ctx, TrustKey: pool.TrustKey})
+	waitStatus(t, store, "web-1", func(st fleet.HostStatus) bool { return st.Last != nil })
+	h.Stop()
+	h.NewHostKey()
+	h.Start()
+	waitStatus(t, store, "web-1", func(st fleet.HostStatus) bool { return st.KeyChange != nil })
+	kc := *func() *fleet.KeyChange { st, _ := store.Status("web-1"); return st.KeyChange }()
+
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(200, 50))
+	wait := func(what ...string) { t.Helper(); waitOutput(t, tm, what...) }
+	wait("⚠ HOSTKEY", "1 HOSTKEY")
+	tm.Type("p")
+	cmd := fmt.Sprintf("ssh-keygen -R '[127.0.0.1]:%d' -f '%s'", h.Port, f.KnownHosts)
+	wait("old key "+kc.Old, "new key "+kc.New, fmt.Sprintf("%s:%d", f.KnownHosts, kc.Line), cmd)
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	tm.Type("T")
+	wait("Trust the new host key of web-1?", "Type web-1 to replace that line")
+	tm.Type("web-1")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitStatus(t, store, "web-1", func(st fleet.HostStatus) bool { return st.KeyChange == nil && st.Err == "" && st.Last != nil })
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	fm.Update(tickMsg(time.Now()))
+	if v := fm.View(); !strings.Contains(v, "1 OK") || !strings.Contains(v, "new host key trusted") {
+		t.Errorf("after trusting:\n%s", v)
+	}
+	es, _ := mgr.Audit.Recent(5)
+	if len(es) != 1 || es[0].Kind != "trust-key" || es[0].Outcome != actions.Succeeded || !strings.Contains(es[0].Command, kc.New) || es[0].Operator != "maya@laptop" {
+		t.Errorf("audit %+v", es)
+	}
+	if kh, _ := os.ReadFile(f.KnownHosts); strings.Count(strings.TrimSpace(string(kh)), "\n") != 0 {
+		t.Errorf("known_hosts should still have one line, the new key:\n%s", kh)
+	}
+}

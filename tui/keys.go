@@ -19,7 +19,7 @@ type KeyMap struct {
 	Refresh                                  key.Binding
 	Select, Restart, Snapshot, Drill         key.Binding
 	Cancel, Output, Audit, History, Problems key.Binding
-	Logs, Shell                              key.Binding
+	Logs, Shell, TrustKey                    key.Binding
 	Help, Quit, ForceQuit                    key.Binding
 	Confirm, Deny, Force, Submit             key.Binding
 
@@ -68,6 +68,7 @@ var bindings = []binding{
 	{name: "drill", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"d"}, desc: "restore drill", field: func(k *KeyMap) *key.Binding { return &k.Drill }},
 	{name: "cancel", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"x"}, desc: "cancel action", field: func(k *KeyMap) *key.Binding { return &k.Cancel }},
 	{name: "shell", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"s"}, desc: "shell on the host (system ssh, audited)", short: "shell", field: func(k *KeyMap) *key.Binding { return &k.Shell }},
+	{name: "trust_key", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"T"}, desc: "trust a HOSTKEY host's new key (typed confirmation, audited)", short: "trust key", field: func(k *KeyMap) *key.Binding { return &k.TrustKey }},
 	{name: "output", group: "act", scopes: scopeMain, keys: []string{"O"}, desc: "action output (again: older runs)", short: "output", field: func(k *KeyMap) *key.Binding { return &k.Output }},
 	{name: "audit", group: "act", scopes: scopeMain, keys: []string{"L"}, desc: "audit log", field: func(k *KeyMap) *key.Binding { return &k.Audit }},
 	{name: "logs", group: "view", scopes: scopeMain, keys: []string{"l"}, desc: "follow the selected service's log (in a host's detail)", short: "log", field: func(k *KeyMap) *key.Binding { return &k.Logs }},

@@ -43,6 +43,9 @@ type Options struct {
 	// Drills is the drill history; drills run from the dashboard are
 	// recorded there and in the store.
 	Drills *actions.DrillLog
+	// TrustKey replaces a host's old key in known_hosts with the one it now
+	// presents (T on a HOSTKEY host); nil: not offered.
+	TrustKey func(*fleet.KeyChange) error
 	// Shell opens a shell on a host (s); nil: none.
 	Shell ShellFunc
 	// Logs follows services' logs (l); nil hides it.
@@ -120,6 +123,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = c.prefsSaved(msg)
 	case shellReadyMsg, shellDoneMsg, sessionClosedMsg:
 		cmd = updateShell(c, msg)
+	case trustedMsg:
+		if msg.err != nil {
+			c.fail("the new key of %s was not trusted: %v", msg.host, msg.err)
+		} else {
+			c.note("%s: new host key trusted (recorded in the audit log); polling it again", msg.host)
+		}
 	default:
 		cmd = m.broadcast(msg)
 	}
@@ -200,6 +209,13 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 			return openHistory(c, focusedHost(c))
 		case key.Matches(msg, k.Problems):
 			openProblems(c, focusedHost(c))
+			return nil
+		case key.Matches(msg, k.TrustKey):
+			host := focusedHost(c)
+			if r, ok := m.table.selected(); ok && host == "" {
+				host = r.status.Host.Name
+			}
+			openTrust(c, host)
 			return nil
 		case key.Matches(msg, k.Shell):
 			host := focusedHost(c)

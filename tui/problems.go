@@ -110,6 +110,10 @@ func writeProblem(b *strings.Builder, c *common, x problem, width int) {
 	wrap := lipgloss.NewStyle().Width(max(20, width-4))
 	b.WriteString(head + "\n")
 	b.WriteString(indent(wrap.Render(fleet.Sanitize(x.check.Reason, 1000)), "    ") + "\n")
+	if kc := x.row.status.KeyChange; kc != nil && x.check.Name == fleet.HostCheck {
+		b.WriteString(indent(wrap.Render(st.Status.Warn.Render("→ ")+keyChangeHelp(c, kc)), "    ") + "\n\n")
+		return
+	}
 	if todo := remedy(c, h, x.check); todo != "" {
 		b.WriteString(indent(wrap.Render(st.Status.Warn.Render("→ ")+todo), "    ") + "\n")
 	}

@@ -101,7 +101,7 @@ func exitFor(s fleet.State) int {
 		return checkOK
 	case fleet.Warn:
 		return checkWarn
-	case fleet.Crit, fleet.Down, fleet.Slow:
+	case fleet.Crit, fleet.Down, fleet.Slow, fleet.HostKey:
 		return checkCrit
 	}
 	return checkUnknown

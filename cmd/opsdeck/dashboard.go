@@ -71,6 +71,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 		Events:    events.log,
 		Logs:      conn.executor(),
 		Shell:     conn.shell,
+		TrustKey:  conn.pool.TrustKey,
 		Since:     events.tracker.Since,
 		Config:    cfg,
 		Store:     store,

@@ -179,16 +179,17 @@ func TestIntegration_ChangedHostKeyIsRefused(t *testing.T) {
 	h.Stop()
 	h.NewHostKey() // the host now presents another key on the same address
 	h.Start()
-	fleettest.Eventually(t, 15*time.Second, "DOWN for the changed key", func() bool {
-		hl := r.health(h.Name)
-		return hl.State == fleet.Down && strings.Contains(hl.Reason, "KEY CHANGED")
+	fleettest.Eventually(t, 15*time.Second, "HOSTKEY for the changed key", func() bool {
+		return r.health(h.Name).State == fleet.HostKey
 	})
 	hl := r.health(h.Name)
-	for _, want := range []string{"KEY CHANGED", "host key for host-1 [" + h.Addr() + "] has changed: possible man-in-the-middle",
-		"fingerprint now SHA256:", "known_hosts line 1"} {
+	for _, want := range []string{"host key changed (possible man-in-the-middle): now SHA256:", "known_hosts holds SHA256:", f.KnownHosts + ":1"} {
 		if !strings.Contains(hl.Reason, want) {
 			t.Errorf("reason %q lacks %q", hl.Reason, want)
 		}
+	}
+	if st := r.status(h.Name); !strings.Contains(st.Err, "host key for host-1 ["+h.Addr()+"] has changed") || st.KeyChange == nil || st.KeyChange.Line != 1 {
+		t.Errorf("status %q %+v", st.Err, st.KeyChange)
 	}
 	before, polls := r.status(h.Name).Last.At, r.status(h.Name).Polls
 	fleettest.Eventually(t, 20*time.Second, "two more polls of the host", func() bool { return r.status(h.Name).Polls >= polls+2 })

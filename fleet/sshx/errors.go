@@ -11,6 +11,8 @@ import (
 	"net"
 	"strings"
 	"syscall"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // Kind classifies a connection failure for the operator.
@@ -49,6 +51,19 @@ type Error struct {
 	Err  error
 }
 
+// changedKeyError is a KindHostKeyChanged Error about a key that differs
+// from the one known_hosts holds, with the change (fleet.KeyChange).
+type changedKeyError struct {
+	err    *Error
+	change *fleet.KeyChange
+}
+
+func (e *changedKeyError) Error() string { return e.err.Error() }
+func (e *changedKeyError) Unwrap() error { return e.err }
+
+// KeyChange is the changed host key the error is about.
+func (e *changedKeyError) KeyChange() *fleet.KeyChange { return e.change }
+
 func (e *Error) Error() string {
 	return e.Kind.String() + ": " + e.Msg
 }
@@ -72,6 +87,10 @@ func KindOf(err error) Kind {
 func classify(err error, addr string) error {
 	if err == nil {
 		return nil
+	}
+	var ck *changedKeyError
+	if errors.As(err, &ck) {
+		return ck // with the change it is about
 	}
 	var e *Error
 	if errors.As(err, &e) {

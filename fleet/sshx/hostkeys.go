@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/opsdeck/opsdeck/fleet"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -202,10 +203,29 @@ func (k *hostKeys) usableFiles() []string {
 // changedKey is the error of a host whose key is not the one known_hosts
 // holds for it at file:line.
 func changedKey(name, hostname string, key ssh.PublicKey, line int, file string, err error) error {
-	return &Error{KindHostKeyChanged, fmt.Sprintf(
-		"host key for %s [%s] has changed: possible man-in-the-middle; fingerprint now %s, known_hosts line %d (%s). "+
+	kc := &fleet.KeyChange{Host: name, Hostname: knownhosts.Normalize(hostname), File: file, Line: line,
+		Old: "unreadable", New: ssh.FingerprintSHA256(key), NewKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))}
+	if old, err := keyAt(file, line); err == nil {
+		kc.Old = ssh.FingerprintSHA256(old)
+	}
+	return &changedKeyError{&Error{KindHostKeyChanged, fmt.Sprintf(
+		"host key for %s [%s] has changed: possible man-in-the-middle; fingerprint now %s, known_hosts holds %s at line %d (%s). "+
 			"If the change is expected, remove that line (ssh-keygen -R) and reconnect",
-		name, hostname, ssh.FingerprintSHA256(key), line, file), err}
+		name, hostname, kc.New, kc.Old, line, file), err}, kc}
+}
+
+// keyAt is the key on a line of a known_hosts file.
+func keyAt(file string, line int) (ssh.PublicKey, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(data), "\n")
+	if line < 1 || line > len(lines) {
+		return nil, fmt.Errorf("%s has no line %d", file, line)
+	}
+	_, _, key, _, _, err := ssh.ParseKnownHosts([]byte(lines[line-1]))
+	return key, err
 }
 
 func (k *hostKeys) describeFiles() string {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
@@ -181,8 +182,16 @@ func TestHostKey_UnknownAndChanged(t *testing.T) {
 	defer p.Close()
 	_, err = p.Client(Target{Name: "n", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}}).Run(context.Background(), "sh", nil, 10)
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindHostKeyChanged || !strings.Contains(e.Msg, "known_hosts line 2") {
+	if !errors.As(err, &e) || e.Kind != KindHostKeyChanged || !strings.Contains(e.Msg, "at line 2") {
 		t.Fatalf("changed key: %v", err)
+	}
+	var kc interface{ KeyChange() *fleet.KeyChange }
+	if !errors.As(err, &kc) {
+		t.Fatal("a changed key carries no KeyChange")
+	}
+	if c := kc.KeyChange(); c.Line != 2 || c.File != empty || c.Old != ssh.FingerprintSHA256(other.Signer.PublicKey()) ||
+		c.New == c.Old || !strings.HasPrefix(c.New, "SHA256:") || !strings.HasPrefix(c.NewKey, "ssh-") || c.Hostname != knownhosts.Normalize(s.Addr) {
+		t.Errorf("key change %+v", c)
 	}
 }
 
