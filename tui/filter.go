@@ -6,57 +6,69 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// filterModel is the filter prompt in the footer line: the table beneath
-// stays drawn and narrows as the operator types.
-type filterModel struct {
+// promptModel is a one-line text prompt in the footer (the filter, a log
+// search): the layer beneath stays drawn and follows each change. Enter
+// keeps the text, esc clears it; both close the prompt. Letters are text
+// here: q does not quit.
+type promptModel struct {
 	base
-	table *tableModel
-	input textinput.Model
+	input  textinput.Model
+	change func(string)   // each edit
+	done   func() tea.Cmd // when it closes, kept or cleared
 }
 
-func newFilterModel(c *common, t *tableModel) *filterModel {
+func newPrompt(c *common, prompt, placeholder, value string, change func(string), done func() tea.Cmd) *promptModel {
 	in := textinput.New()
-	in.Prompt = "/"
+	in.Prompt = prompt
 	in.PromptStyle = c.st.Filter.Prompt
 	in.TextStyle = c.st.Filter.Text
-	in.Placeholder = "name, env, tag or state (crit, !ok)"
+	in.Placeholder = placeholder
 	in.CharLimit = 64
-	in.SetValue(t.filter)
+	in.SetValue(value)
 	in.Focus()
-	return &filterModel{base: base{c}, table: t, input: in}
+	if done == nil {
+		done = func() tea.Cmd { return nil }
+	}
+	return &promptModel{base: base{c}, input: in, change: change, done: done}
 }
 
-func (f *filterModel) kind() kind       { return kindPrompt }
-func (f *filterModel) captures() bool   { return true }
-func (f *filterModel) Init() tea.Cmd    { return textinput.Blink }
-func (f *filterModel) SetSize(w, _ int) { f.input.Width = max(10, w-4) }
-
-func (f *filterModel) ShortHelp() []key.Binding {
-	return []key.Binding{withHelp(f.c.keys.Submit, "keep"), withHelp(f.c.keys.Back, "clear")}
+// newFilterModel is the table's filter prompt; the filter is kept in
+// ui.json when it closes.
+func newFilterModel(c *common, t *tableModel) *promptModel {
+	return newPrompt(c, "/", "name, env, tag or state (crit, !ok)", t.filter, t.setFilter,
+		func() tea.Cmd { return c.savePrefs(t.prefs()) })
 }
 
-// Update edits the filter. Enter keeps it, esc clears it; both close the
-// prompt. Letters are text here: q does not quit.
-func (f *filterModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (p *promptModel) kind() kind       { return kindPrompt }
+func (p *promptModel) captures() bool   { return true }
+func (p *promptModel) Init() tea.Cmd    { return textinput.Blink }
+func (p *promptModel) SetSize(w, _ int) { p.input.Width = max(10, w-len(p.input.Prompt)-4) }
+
+func (p *promptModel) ShortHelp() []key.Binding {
+	return []key.Binding{withHelp(p.c.keys.Submit, "keep"), withHelp(p.c.keys.Back, "clear")}
+}
+
+func (p *promptModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return f, nil
+		return p, nil
 	}
 	switch {
-	case key.Matches(km, f.c.keys.Submit):
-		f.c.pop()
-		return f, f.c.savePrefs(f.table.prefs())
-	case key.Matches(km, f.c.keys.Back):
-		f.table.setFilter("")
-		f.c.pop()
-		return f, f.c.savePrefs(f.table.prefs())
+	case key.Matches(km, p.c.keys.Submit):
+		p.c.pop()
+		return p, p.done()
+	case key.Matches(km, p.c.keys.Back):
+		p.change("")
+		p.c.pop()
+		return p, p.done()
 	}
 	var cmd tea.Cmd
-	f.input, cmd = f.input.Update(km)
-	if v := f.input.Value(); v != f.table.filter {
-		f.table.setFilter(v)
+	before := p.input.Value()
+	p.input, cmd = p.input.Update(km)
+	if v := p.input.Value(); v != before {
+		p.change(v)
 	}
-	return f, cmd
+	return p, cmd
 }
 
-func (f *filterModel) View() string { return f.input.View() }
+func (p *promptModel) View() string { return p.input.View() }

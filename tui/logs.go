@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/opsdeck/opsdeck/actions"
 )
@@ -73,7 +72,7 @@ func (l *logModel) key(msg tea.KeyMsg) {
 	}
 	switch {
 	case key.Matches(msg, k.Filter):
-		l.c.push(newSearchModel(l.c, l.query, l.search))
+		l.c.push(newPrompt(l.c, "search: ", "text in the log", l.query, l.search, nil))
 		return
 	case key.Matches(msg, k.Bottom):
 		l.follow = true
@@ -139,52 +138,3 @@ func (l *logModel) View() string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
-
-// searchModel is a one-line prompt in the footer; each change is handed to
-// set, enter keeps it, esc clears it.
-type searchModel struct {
-	base
-	input textinput.Model
-	set   func(string)
-}
-
-func newSearchModel(c *common, q string, set func(string)) *searchModel {
-	in := textinput.New()
-	in.Prompt = "search: "
-	in.PromptStyle = c.st.Filter.Prompt
-	in.TextStyle = c.st.Filter.Text
-	in.CharLimit = 64
-	in.SetValue(q)
-	in.Focus()
-	return &searchModel{base: base{c}, input: in, set: set}
-}
-
-func (s *searchModel) kind() kind       { return kindPrompt }
-func (s *searchModel) captures() bool   { return true }
-func (s *searchModel) SetSize(w, _ int) { s.input.Width = max(10, w-12) }
-
-func (s *searchModel) ShortHelp() []key.Binding {
-	return []key.Binding{withHelp(s.c.keys.Submit, "keep"), withHelp(s.c.keys.Back, "clear")}
-}
-
-func (s *searchModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return s, nil
-	}
-	switch {
-	case key.Matches(km, s.c.keys.Submit):
-		s.c.pop()
-		return s, nil
-	case key.Matches(km, s.c.keys.Back):
-		s.set("")
-		s.c.pop()
-		return s, nil
-	}
-	var cmd tea.Cmd
-	s.input, cmd = s.input.Update(km)
-	s.set(s.input.Value())
-	return s, cmd
-}
-
-func (s *searchModel) View() string { return s.input.View() }

@@ -58,7 +58,7 @@ func TestOverlays_KeysDoNotReachUnderneath(t *testing.T) {
 		more []tea.Msg // keys that would act underneath, besides poke
 	}{
 		{"help", []tea.Msg{runes("?")}, "Keys", "web-1", []tea.Msg{enter, runes("y")}},
-		{"filter prompt", []tea.Msg{runes("/")}, "name, env, tag or state", "web-1", nil},
+		{"prompt (filter)", []tea.Msg{runes("/")}, "name, env, tag or state", "web-1", nil},
 		{"choose", []tea.Msg{runes("j"), runes("r")}, "Restart which service?", "web-2", nil},
 		{"confirm", []tea.Msg{runes("r")}, "Restart api on web-1?", "web-1", nil},
 		{"audit", []tea.Msg{runes("L")}, "Audit log", "web-1", []tea.Msg{enter, runes("y")}},
@@ -77,7 +77,7 @@ func TestOverlays_KeysDoNotReachUnderneath(t *testing.T) {
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-			if o.name == "filter prompt" { // the keys are text there
+			if o.name == "prompt (filter)" { // the keys are text there
 				if fm.table.filter != "jGRrdLO" {
 					t.Errorf("filter = %q, want the keys typed as text", fm.table.filter)
 				}

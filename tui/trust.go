@@ -47,17 +47,20 @@ func (d *trustModel) ShortHelp() []key.Binding {
 }
 
 func (d *trustModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return d, nil
+	if km, ok := msg.(tea.KeyMsg); ok {
+		return d, d.key(km)
 	}
+	return d, nil
+}
+
+func (d *trustModel) key(km tea.KeyMsg) tea.Cmd {
 	switch k := d.c.keys; {
 	case key.Matches(km, k.Back):
 		d.c.pop()
 		d.c.note("not confirmed: the key was not trusted")
 	case key.Matches(km, k.Submit) && d.typed == d.kc.Host:
 		d.c.pop()
-		return d, trustCmd(d.c, d.kc)
+		return trustCmd(d.c, d.kc)
 	case key.Matches(km, k.Submit):
 		d.mismatch = true
 	case km.Type == tea.KeyBackspace && len(d.typed) > 0:
@@ -65,7 +68,7 @@ func (d *trustModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case km.Type == tea.KeyRunes && len(d.typed) < 64:
 		d.typed += string(km.Runes)
 	}
-	return d, nil
+	return nil
 }
 
 // trustCmd records the intent, replaces the line, records the result and
