@@ -30,9 +30,10 @@ const HostCheck = "host"
 
 // tracked is the last state seen of one check.
 type tracked struct {
-	state State
-	since time.Time
-	seen  bool // the since is a change opsdeck saw, not its first look
+	state   State
+	since   time.Time
+	seen    bool // since is when opsdeck saw the state begin or first saw it failing (not its first look at an OK)
+	changed bool // since is a change opsdeck saw (from another state)
 }
 
 // EventTracker turns successive evaluations of hosts into events: the
@@ -75,7 +76,7 @@ func (t *EventTracker) Observe(host string, h Health, now time.Time) []Event {
 				e.Since = prev.since
 			}
 			out = append(out, e)
-			checks[name] = tracked{state: s, since: now, seen: true}
+			checks[name] = tracked{state: s, since: now, seen: true, changed: true}
 		}
 	}
 	if h.State == Unknown && h.Reason == "no data yet" {
@@ -90,13 +91,14 @@ func (t *EventTracker) Observe(host string, h Health, now time.Time) []Event {
 	return out
 }
 
-// Since is when a host's check entered its current state, as far as this
-// process saw it; ok false when it never saw the check.
-func (t *EventTracker) Since(host, check string) (time.Time, bool) {
+// Since is when a host's check entered its current state; changed false
+// when this process has not seen it change (it was so at the first look,
+// at the time returned), and the zero time when it never saw the check.
+func (t *EventTracker) Since(host, check string) (at time.Time, changed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c, ok := t.last[host][check]
-	return c.since, ok
+	c := t.last[host][check]
+	return c.since, c.changed
 }
 
 // EventLog keeps events in a JSON-lines file, bounded: past MaxBytes the

@@ -31,10 +31,14 @@ func TestEventTracker(t *testing.T) {
 	if len(es) != 1 || es[0].From != "DOWN" || es[0].To != "CRIT" || !es[0].Since.Equal(at.Add(2*time.Minute)) {
 		t.Fatalf("DOWN → CRIT (disk still CRIT, no event for it): %+v", es)
 	}
-	if since, ok := tr.Since("h", "disk /"); !ok || !since.Equal(at.Add(time.Minute)) {
+	if since, changed := tr.Since("h", "disk /"); !changed || !since.Equal(at.Add(time.Minute)) {
 		t.Errorf("disk / CRIT since %v", since)
 	}
-	if es := tr.Observe("g", crit, at); len(es) != 2 || es[0].From != "" {
+	tr.Observe("g", crit, at)
+	if since, changed := tr.Since("g", "disk /"); changed || !since.Equal(at) {
+		t.Errorf("failing at the first look: since %v changed %v", since, changed)
+	}
+	if es := tr.Observe("k", crit, at); len(es) != 2 || es[0].From != "" {
 		t.Errorf("first seen failing is news: %+v", es)
 	}
 }

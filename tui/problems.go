@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
@@ -12,41 +13,76 @@ import (
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
-// problemsModel lists every failing check, worst first, of one host or of
-// the whole fleet: its full reason wrapped, since when, and what to do
-// where that is known.
+// problemsModel lists every failing check, worst first and newest first
+// within a state, of one host or of the whole fleet: its full reason
+// wrapped, since when, and what to do where that is known. ↑/↓ pick one,
+// enter opens its host.
 type problemsModel struct {
 	base
-	host string // "" for the fleet
-	vp   viewport.Model
+	host   string // "" for the fleet
+	vp     viewport.Model
+	list   []problem
+	cursor int
+	starts []int // the first line of each problem in the content
 }
 
 func openProblems(c *common, host string) {
 	vp := viewport.New(0, 0)
-	vp.KeyMap = viewport.KeyMap{Up: c.keys.Up, Down: c.keys.Down, PageUp: c.keys.PageUp, PageDown: c.keys.PageDown}
+	vp.KeyMap = viewport.KeyMap{PageUp: c.keys.PageUp, PageDown: c.keys.PageDown}
 	c.push(&problemsModel{base: base{c}, host: host, vp: vp})
 }
 
 func (p *problemsModel) SetSize(w, h int) {
 	p.vp.Width, p.vp.Height = w, max(1, h)
-	p.vp.SetContent(p.content())
+	p.render()
 }
 
 func (p *problemsModel) ShortHelp() []key.Binding {
 	k := p.c.keys
-	return []key.Binding{k.Up, k.Down, withHelp(k.Back, "close"), k.History}
+	out := []key.Binding{k.Up, k.Down}
+	if p.host == "" {
+		out = append(out, withHelp(k.Open, "its host"))
+	}
+	return append(out, withHelp(k.Back, "close"), k.History)
 }
 
 func (p *problemsModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tickMsg:
-		p.vp.SetContent(p.content())
+		p.render()
 	case tea.KeyMsg:
-		var cmd tea.Cmd
-		p.vp, cmd = p.vp.Update(msg)
-		return p, cmd
+		k := p.c.keys
+		switch {
+		case key.Matches(msg, k.Open) && p.host == "" && len(p.list) > 0:
+			p.c.push(newDetailModel(p.c, p.list[p.cursor].row.status.Host))
+		case key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom):
+			p.cursor = max(0, min(moveCursor(k, msg, p.cursor, len(p.list), 1), len(p.list)-1))
+			p.render()
+			p.show()
+		default:
+			var cmd tea.Cmd
+			p.vp, cmd = p.vp.Update(msg)
+			return p, cmd
+		}
 	}
 	return p, nil
+}
+
+// show scrolls the selected problem into sight.
+func (p *problemsModel) show() {
+	if p.cursor >= len(p.starts) {
+		return
+	}
+	top, end := p.starts[p.cursor], p.vp.TotalLineCount()
+	if p.cursor+1 < len(p.starts) {
+		end = p.starts[p.cursor+1]
+	}
+	switch {
+	case top < p.vp.YOffset:
+		p.vp.SetYOffset(top)
+	case end > p.vp.YOffset+p.vp.Height:
+		p.vp.SetYOffset(min(top, end-p.vp.Height))
+	}
 }
 
 func (p *problemsModel) View() string { return p.vp.View() }
@@ -57,32 +93,54 @@ type problem struct {
 	check fleet.Check
 }
 
-func (p *problemsModel) content() string {
-	st := p.c.st
-	var list []problem
-	for i := range p.c.data.hosts {
-		r := &p.c.data.hosts[i]
+func (p *problemsModel) render() {
+	c := p.c
+	since := func(x problem) time.Time { // a change seen; the zero time for one failing at the first look
+		if c.opt.Since != nil {
+			if t, changed := c.opt.Since(x.row.status.Host.Name, x.check.Name); changed {
+				return t
+			}
+		}
+		return time.Time{}
+	}
+	p.list = p.list[:0]
+	for i := range c.data.hosts {
+		r := &c.data.hosts[i]
 		if p.host != "" && r.status.Host.Name != p.host {
 			continue
 		}
-		for _, c := range hostProblems(r) {
-			list = append(list, problem{r, c})
+		for _, chk := range hostProblems(r) {
+			p.list = append(p.list, problem{r, chk})
 		}
 	}
-	sort.SliceStable(list, func(i, j int) bool { return list[i].check.State > list[j].check.State })
+	sort.SliceStable(p.list, func(i, j int) bool {
+		if a, b := p.list[i].check.State, p.list[j].check.State; a != b {
+			return a > b
+		}
+		return since(p.list[i]).After(since(p.list[j])) // what is new first
+	})
+	p.cursor = max(0, min(p.cursor, len(p.list)-1))
 	what := "the fleet"
 	if p.host != "" {
 		what = p.host
 	}
 	var b strings.Builder
-	b.WriteString(st.Detail.Title.Render("Problems") + " " + st.Detail.Muted.Render(fmt.Sprintf("of %s, worst first: %s", what, plural(len(list), "failing check"))) + "\n\n")
-	if len(list) == 0 {
-		b.WriteString(st.Status.OK.Render("● nothing fails") + "\n")
+	b.WriteString(c.st.Detail.Title.Render("Problems") + " " + c.st.Detail.Muted.Render(
+		fmt.Sprintf("of %s, worst and newest first: %s", what, plural(len(p.list), "failing check"))) + "\n\n")
+	if len(p.list) == 0 {
+		b.WriteString(c.st.Status.OK.Render("● nothing fails") + "\n")
 	}
-	for _, x := range list {
-		writeProblem(&b, p.c, x, p.vp.Width)
+	p.starts = p.starts[:0]
+	line := strings.Count(b.String(), "\n")
+	for i, x := range p.list {
+		p.starts = append(p.starts, line)
+		var one strings.Builder
+		one.WriteString(rowCursor(c, i == p.cursor && p.host == ""))
+		writeProblem(&one, c, x, p.vp.Width-2)
+		line += strings.Count(one.String(), "\n")
+		b.WriteString(one.String())
 	}
-	return strings.TrimRight(b.String(), "\n")
+	p.vp.SetContent(strings.TrimRight(b.String(), "\n"))
 }
 
 // hostProblems are a host's failing checks; a host that does not answer
@@ -103,8 +161,11 @@ func writeProblem(b *strings.Builder, c *common, x problem, width int) {
 	st, h := c.st, x.row.status.Host
 	head := stateLabel(st, x.check.State) + " " + st.Detail.Title.Render(h.Name) + " " + x.check.Name
 	if c.opt.Since != nil {
-		if since, ok := c.opt.Since(h.Name, x.check.Name); ok {
+		switch since, changed := c.opt.Since(h.Name, x.check.Name); {
+		case changed:
 			head += st.Detail.Muted.Render(fmt.Sprintf(" · since %s (%s)", since.In(c.opt.Location).Format("15:04:05"), fleet.FormatAge(c.now.Sub(since))))
+		case !since.IsZero():
+			head += st.Detail.Muted.Render(" · already so when first checked, " + since.In(c.opt.Location).Format("15:04:05"))
 		}
 	}
 	wrap := lipgloss.NewStyle().Width(max(20, width-4))
@@ -146,7 +207,7 @@ func remedy(c *common, h *fleet.Host, chk fleet.Check) string {
 	case name == "cpu", name == "load":
 		return "the busiest: ps aux --sort=-%cpu | head"
 	case strings.HasPrefix(name, "service ") && strings.Contains(reason, "FLAPPING"):
-		return "it keeps dying: read its log, then " + k.Restart.Help().Key + " in the host's detail restarts it"
+		return "it keeps dying: " + k.Logs.Help().Key + " in the host's detail follows its log, " + k.Restart.Help().Key + " restarts it"
 	case strings.HasPrefix(name, "service ") && strings.Contains(reason, "not enabled at boot"):
 		return "it would not come back after a reboot: enable it on the host (systemctl enable …)"
 	case strings.HasPrefix(name, "service ") && chk.State == fleet.Crit:
