@@ -224,15 +224,39 @@ func TestRolling_StopsAtFirstFailure(t *testing.T) {
 	ex := &fakeExec{}
 	m, _ := manager(t, ex)
 	checked := 0
-	healthy := func(_ context.Context, p *Plan) error {
+	waiting, said := make(chan struct{}), false
+	defer func(d time.Duration) { RollingProgress = d }(RollingProgress)
+	RollingProgress = time.Millisecond
+	healthy := func(ctx context.Context, p *Plan) error {
 		checked++
 		if p.Host.Name == "web-2" {
 			return errors.New("still STARTING after 30s")
 		}
+		select { // a service that takes a while to run again: until the wait has been said
+		case <-waiting:
+		case <-time.After(5 * time.Second):
+		}
 		return nil
 	}
-	var steps []string
-	rs := m.Rolling(context.Background(), plans, healthy, nil, func(i int, r Result) { steps = append(steps, r.Plan.Host.Name+":"+r.Outcome) })
+	var steps, lines []string
+	var mu sync.Mutex
+	onLine := func(p *Plan, l string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, p.Host.Name+" | "+l)
+		if strings.Contains(l, "still waiting") && !said {
+			said = true
+			close(waiting)
+		}
+	}
+	rs := m.Rolling(context.Background(), plans, healthy, onLine, func(i int, r Result) { steps = append(steps, r.Plan.Host.Name+":"+r.Outcome) })
+	all := strings.Join(lines, "\n")
+	for _, want := range []string{"web-1 | ── restart api (1 of 3)", "web-1 | ── waiting until api runs again", "web-1 | ── still waiting for api",
+		"web-1 | ── api runs again", "web-2 | ── restart api (2 of 3)", "web-3 | ── skipped: not run: api failed on web-2"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("steps lack %q:\n%s", want, all)
+		}
+	}
 	if strings.Join(steps, ",") != "web-1:succeeded,web-2:failed" || checked != 2 || len(ex.ran) != 2 {
 		t.Errorf("steps %v checked %d ran %v", steps, checked, ex.ran)
 	}

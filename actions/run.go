@@ -227,22 +227,60 @@ func (w *lineWriter) emit(line string) {
 	}
 }
 
+// RollingProgress is how often a rolling restart says it is still waiting
+// for a host to be healthy again.
+var RollingProgress = 3 * time.Second
+
+// every calls fn with the time waited, every d, until stop or ctx ends.
+func every(ctx context.Context, d time.Duration, fn func(waited time.Duration)) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(time.Since(start))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
 // Rolling runs plans one host at a time: after each success it waits until
 // healthy says the target is healthy again, and it stops at the first
 // failure, leaving the remaining hosts untouched (their results say so).
-// progress is told about every step.
+// Each step is said as a line of its host: restarting, waiting, runs
+// again, skipped; progress is told about every result.
 func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(context.Context, *Plan) error,
 	onLine func(p *Plan, line string), progress func(i int, r Result)) []Result {
 	results := make([]Result, 0, len(plans))
+	line := func(p *Plan, l string) {
+		if onLine != nil {
+			onLine(p, l)
+		}
+	}
 	for i, p := range plans {
-		r := m.Run(ctx, p, func(l string) {
-			if onLine != nil {
-				onLine(p, l)
-			}
-		})
+		line(p, fmt.Sprintf("── %s %s (%d of %d)", p.Kind, p.Target, i+1, len(plans)))
+		r := m.Run(ctx, p, func(l string) { line(p, l) })
 		if r.Outcome == Succeeded && healthy != nil {
-			if err := healthy(ctx, p); err != nil {
+			line(p, "── waiting until "+p.Target+" runs again")
+			stop := every(ctx, RollingProgress, func(waited time.Duration) {
+				line(p, fmt.Sprintf("── still waiting for %s (%s)", p.Target, waited.Round(time.Second)))
+			})
+			err := healthy(ctx, p)
+			stop()
+			if err != nil {
 				r.Outcome, r.Err = Failed, fmt.Errorf("restarted, but not healthy again: %w", err)
+			} else {
+				line(p, "── "+p.Target+" runs again")
 			}
 		}
 		results = append(results, r)
@@ -252,6 +290,7 @@ func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(conte
 		if r.Outcome != Succeeded {
 			for _, rest := range plans[i+1:] {
 				skipped := Result{Plan: rest, Outcome: Cancelled, Err: fmt.Errorf("not run: %s failed on %s", p.Target, p.Host.Name)}
+				line(rest, "── skipped: "+skipped.Err.Error())
 				if err := m.record(newAuditID(), &skipped); err != nil {
 					skipped.Err = errors.Join(skipped.Err, err)
 				}
