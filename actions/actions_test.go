@@ -319,3 +319,23 @@ name = "scratch-1"
 		t.Errorf("no snapshot: %v", err)
 	}
 }
+
+// A failed drill is summed up by the failing step's own error, not by
+// the clean-up's last line.
+func TestDrillFailure(t *testing.T) {
+	for _, u := range []struct {
+		tail []string
+		exit int
+		want string
+	}{
+		{[]string{"── drill d1: scratch /tmp/x", "── restore", "gzip: stdin: not in gzip format", "restore failed: exit 1", "── cleanup"}, 1,
+			"restore failed (exit 1): gzip: stdin: not in gzip format"},
+		{[]string{"── restore", "── verify", "count is 0", "", "verify failed: exit 3", "── cleanup"}, 3, "verify failed (exit 3): count is 0"},
+		{[]string{"── restore", "restore failed: exit 2", "── cleanup"}, 2, "restore failed (exit 2), with no output"},
+		{[]string{"── restore", "── verify", "── PASS", "── cleanup"}, 0, ""},
+	} {
+		if got := DrillFailure(u.tail, u.exit); got != u.want {
+			t.Errorf("%q: %q, want %q", u.tail, got, u.want)
+		}
+	}
+}

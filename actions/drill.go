@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/probe"
@@ -149,6 +150,60 @@ func DrillScript(id, artifact, restore, verify, cleanup string) string {
 	return b.String()
 }
 
+// DrillFailure says which step of a drill failed and with what error, from
+// its output: "restore failed (exit 1): gzip: stdin: not in gzip format".
+// The error is the step's last line before the script's own failure line;
+// "" when the output shows no failed step.
+func DrillFailure(tail []string, exit int) string {
+	for i := len(tail) - 1; i >= 0; i-- {
+		step, ok := "", false
+		for _, s := range []string{"restore", "verify"} {
+			if strings.HasPrefix(tail[i], s+" failed: exit ") {
+				step, ok = s, true
+			}
+		}
+		if tail[i] == "cannot make a scratch directory" {
+			return "drill failed: cannot make a scratch directory on the host"
+		}
+		if !ok {
+			continue
+		}
+		// The step's own lines: after its marker, before the failure.
+		from := 0
+		for j := i - 1; j >= 0; j-- {
+			if tail[j] == "── "+step {
+				from = j + 1
+				break
+			}
+		}
+		if l := errorLine(tail[from:i]); l != "" {
+			return fmt.Sprintf("%s failed (exit %d): %s", step, exit, fleet.Sanitize(l, 200))
+		}
+		return fmt.Sprintf("%s failed (exit %d), with no output", step, exit)
+	}
+	return ""
+}
+
+// errorLine is the line of a failed command's output that says what went
+// wrong: the last that reads like an error, else the last with words in
+// it (a psql caret line "^" says nothing).
+func errorLine(lines []string) string {
+	words := ""
+	for j := len(lines) - 1; j >= 0; j-- {
+		l := strings.TrimSpace(lines[j])
+		low := strings.ToLower(l)
+		for _, w := range []string{"error", "fatal", "failed", "cannot", "can't", "denied", "not found", "no such", "invalid", "not in"} {
+			if strings.Contains(low, w) {
+				return l
+			}
+		}
+		if words == "" && strings.IndexFunc(l, unicode.IsLetter) >= 0 && !strings.HasPrefix(l, "──") {
+			words = l
+		}
+	}
+	return words
+}
+
 // RunDrill runs a confirmed drill and records it in the drill history and
 // the audit log. A cancelled drill tested nothing and is only audited.
 func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist *DrillLog, onLine func(string)) (Result, *fleet.DrillRecord) {
@@ -163,6 +218,11 @@ func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist *DrillLog, onLine
 	}
 	if !d.At.IsZero() {
 		rec.ArtifactAge = time.Since(d.At)
+	}
+	if !rec.Passed && r.Ran {
+		if why := DrillFailure(r.Tail, r.Exit); why != "" {
+			r.Err = errors.New(why) // the failing step's own error, not the clean-up's last line
+		}
 	}
 	if r.Err != nil {
 		rec.Reason = fleet.Sanitize(r.Err.Error(), fleet.MaxText)

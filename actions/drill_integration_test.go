@@ -187,6 +187,11 @@ cleanup = "%s/dropdb %s --if-exists {drill_id}"
 	if res.Outcome != actions.Failed || rec == nil || rec.Passed || !strings.Contains(rec.Artifact, "app-2.sql.gz") {
 		t.Fatalf("corrupted: %+v %+v\n%s", res, rec, out)
 	}
+	// The summary is the failing step's own error, not the clean-up's last
+	// line: psql restored nothing from the corrupt dump, so verify failed.
+	if !strings.HasPrefix(rec.Reason, "verify failed (exit ") || !strings.Contains(rec.Reason, "ERROR") {
+		t.Errorf("failed drill's reason %q, want verify's psql error\n%s", rec.Reason, out)
+	}
 	scratchGone(t, out)
 	if dbs := pg.SQL("postgres", "select count(*) from pg_database where datname like 'opsdeck_drill_%'"); dbs != "0" {
 		t.Errorf("%s scratch databases left after a failed drill", dbs)

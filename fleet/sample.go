@@ -186,7 +186,12 @@ type DrillRecord struct {
 type DrillSummary struct {
 	Last     *DrillRecord // the latest drill, passed or not
 	LastPass *DrillRecord // the latest passing drill
+	// Recent are the latest RecentDrills drills, newest first.
+	Recent []DrillRecord
 }
+
+// RecentDrills is how many drills of a backup the dashboard lists.
+const RecentDrills = 5
 
 // Listener is a listening socket.
 type Listener struct {

@@ -149,6 +149,14 @@ func (s *Store) RecordDrill(d DrillRecord) {
 	if d.Passed && (sum.LastPass == nil || !d.Time.Before(sum.LastPass.Time)) {
 		sum.LastPass = &d
 	}
+	// Recent stays newest first and bounded; a new slice, for the snapshots.
+	recent := make([]DrillRecord, 0, RecentDrills+1)
+	at := 0
+	for at < len(sum.Recent) && sum.Recent[at].Time.After(d.Time) {
+		at++
+	}
+	recent = append(append(append(recent, sum.Recent[:at]...), d), sum.Recent[at:]...)
+	sum.Recent = recent[:min(len(recent), RecentDrills)]
 	drills[d.Backup] = sum
 	e.status.Drills = drills
 	s.version++

@@ -410,3 +410,24 @@ func TestShell(t *testing.T) {
 		t.Errorf("read-only: %s", ro.View())
 	}
 }
+
+// A backup's last drills are listed under it in the detail, newest first,
+// a failed one with its own error.
+func TestDetail_DrillHistory(t *testing.T) {
+	m, _, _ := serviceModel(t)
+	for _, d := range []fleet.DrillRecord{
+		{Time: now.Add(-48 * time.Hour), Host: "web-2", Backup: "site", Passed: true, Duration: 3 * time.Second, Artifact: "/srv/backups/s-1.tar", ArtifactAge: 5 * time.Hour},
+		{Time: now.Add(-time.Hour), Host: "web-2", Backup: "site", Passed: false, Duration: time.Second, Artifact: "/srv/backups/s-2.tar",
+			Reason: "restore failed (exit 2): tar: unexpected EOF"},
+	} {
+		m.c.data.store.RecordDrill(d)
+	}
+	m.c.data.refresh(now, true)
+	m.table.arrange()
+	send(m, tea.WindowSizeMsg{Width: 140, Height: 50}, runes("j"), enter)
+	v := m.View()
+	fail, pass := strings.Index(v, "FAIL 1h ago, 1s, s-2.tar"), strings.Index(v, "PASS 2d ago, 3s, s-1.tar (5h old then)")
+	if fail < 0 || pass < 0 || fail > pass || !strings.Contains(v, "restore failed (exit 2): tar: unexpected EOF") {
+		t.Errorf("drill history:\n%s", v)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
@@ -89,5 +90,31 @@ func waitState(t *testing.T, store *fleet.Store, host string, want fleet.State) 
 			t.Fatalf("%s never %s: %+v", host, want, fleet.Assess(&st, now))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// opsdeck drills lists the drill history, filtered by host and backup,
+// a failed drill with its own error.
+func TestDrills_Listed(t *testing.T) {
+	state := t.TempDir()
+	log := &actions.DrillLog{Path: filepath.Join(state, "opsdeck", "drills.jsonl")}
+	now := time.Now().UTC()
+	for _, r := range []fleet.DrillRecord{
+		{Time: now.Add(-48 * time.Hour), Host: "db-1", Backup: "pg", Passed: true, Duration: 3 * time.Second, Artifact: "/b/pg-1.gz", ArtifactAge: 5 * time.Hour, Operator: "maya@x"},
+		{Time: now.Add(-time.Hour), Host: "db-1", Backup: "pg", Passed: false, Artifact: "/b/pg-2.gz", Reason: "restore failed (exit 1): gzip: stdin: not in gzip format", Operator: "tom@x"},
+		{Time: now, Host: "web-1", Backup: "site", Passed: true, Artifact: "/b/site.tar"},
+	} {
+		if err := log.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + state}, "drills", "db-1", "pg")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "PASS") || !strings.Contains(lines[1], "pg-1.gz") || !strings.Contains(lines[1], "5h") ||
+		!strings.Contains(lines[2], "FAIL") || !strings.Contains(lines[2], "gzip: stdin: not in gzip format") || strings.Contains(out, "web-1") {
+		t.Errorf("drills db-1 pg:\n%s", out)
 	}
 }

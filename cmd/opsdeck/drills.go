@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/spf13/cobra"
+)
+
+func newDrillsCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "drills [HOST [BACKUP]]",
+		Short: "Print the restore drills recorded",
+		Long: `Print the restore drills of the drill history
+($XDG_STATE_HOME/opsdeck/drills.jsonl), oldest first: when, host, backup,
+PASS or FAIL, how long it took, the artefact and how old it was then, who
+ran it, and for a failed drill the failing step's own error.`,
+		Example: `  opsdeck drills
+  opsdeck drills db-1 pg-nightly
+  opsdeck drills --json | jq 'select(.passed | not)'`,
+		Args: cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			host, backup := "", ""
+			if len(args) > 0 {
+				host = args[0]
+			}
+			if len(args) > 1 {
+				backup = args[1]
+			}
+			if fleet.StateDir() == "" {
+				return withCode(exitRuntime, fleet.ErrNoStateDir)
+			}
+			return runDrills(cmd.OutOrStdout(), &actions.DrillLog{Path: actions.DefaultDrillPath()}, host, backup, asJSON, time.Now())
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	return cmd
+}
+
+func runDrills(w io.Writer, log *actions.DrillLog, host, backup string, asJSON bool, now time.Time) error {
+	var recs []fleet.DrillRecord
+	err := log.Each(func(r fleet.DrillRecord) {
+		if (host == "" || r.Host == host) && (backup == "" || r.Backup == backup) {
+			recs = append(recs, r)
+		}
+	})
+	if err != nil {
+		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Path, err))
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		for i := range recs {
+			if err := enc.Encode(&recs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(recs) == 0 {
+		fmt.Fprintln(w, "no drills recorded")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tHOST\tBACKUP\tRESULT\tTOOK\tARTEFACT\tAGE THEN\tBY\tWHY")
+	for _, r := range recs {
+		result := "PASS"
+		if !r.Passed {
+			result = "FAIL"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Host, r.Backup, result,
+			r.Duration.Round(time.Second), path.Base(r.Artifact), fleet.FormatAge(r.ArtifactAge), fleet.Sanitize(r.Operator, 40),
+			fleet.Sanitize(r.Reason, 200))
+	}
+	return tw.Flush()
+}
