@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path"
@@ -54,18 +53,8 @@ func runDrills(w io.Writer, log *actions.DrillLog, host, backup string, asJSON b
 	if err != nil {
 		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Path, err))
 	}
-	if asJSON {
-		enc := json.NewEncoder(w)
-		for i := range recs {
-			if err := enc.Encode(&recs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(recs) == 0 {
-		fmt.Fprintln(w, "no drills recorded")
-		return nil
+	if done, err := listed(w, recs, asJSON, "no drills recorded"); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tHOST\tBACKUP\tRESULT\tTOOK\tARTEFACT\tAGE THEN\tBY\tWHY")

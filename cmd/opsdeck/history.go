@@ -85,18 +85,8 @@ func runHistory(w io.Writer, path, host string, since time.Duration, asJSON bool
 	if err != nil {
 		return withCode(exitRuntime, fmt.Errorf("read %s: %w", path, err))
 	}
-	if asJSON {
-		enc := json.NewEncoder(w)
-		for i := range events {
-			if err := enc.Encode(&events[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(events) == 0 {
-		fmt.Fprintln(w, "no state changes recorded")
-		return nil
+	if done, err := listed(w, events, asJSON, "no state changes recorded"); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tHOST\tCHECK\tCHANGE\tHELD\tREASON")
@@ -112,4 +102,23 @@ func runHistory(w io.Writer, path, host string, since time.Duration, asJSON bool
 			fleet.Sanitize(e.Reason, 200))
 	}
 	return tw.Flush()
+}
+
+// listed prints records as JSON lines when asJSON, or says empty when
+// there are none; done is false when the caller prints the table.
+func listed[T any](w io.Writer, recs []T, asJSON bool, empty string) (done bool, err error) {
+	switch {
+	case asJSON:
+		enc := json.NewEncoder(w)
+		for i := range recs {
+			if err := enc.Encode(&recs[i]); err != nil {
+				return true, err
+			}
+		}
+		return true, nil
+	case len(recs) == 0:
+		_, err := fmt.Fprintln(w, empty)
+		return true, err
+	}
+	return false, nil
 }
