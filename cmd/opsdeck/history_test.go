@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,5 +117,33 @@ func TestDrills_Listed(t *testing.T) {
 	if len(lines) != 3 || !strings.Contains(lines[1], "PASS") || !strings.Contains(lines[1], "pg-1.gz") || !strings.Contains(lines[1], "5h") ||
 		!strings.Contains(lines[2], "FAIL") || !strings.Contains(lines[2], "gzip: stdin: not in gzip format") || strings.Contains(out, "web-1") {
 		t.Errorf("drills db-1 pg:\n%s", out)
+	}
+}
+
+// opsdeck info names the files in use; opsdeck man writes a page per
+// command.
+func TestInfoAndMan(t *testing.T) {
+	state := t.TempDir()
+	cfg := writeFile(t, "fleet.toml", "[defaults]\nknown_hosts = \"/tmp/no-such-known-hosts\"\n[[hosts]]\nname = \"a\"\naddress = \"127.0.0.1\"\n")
+	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + state}, "info", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"config           " + cfg + " (from --config)", "hosts            1",
+		"known_hosts      /tmp/no-such-known-hosts (not there yet) (policy strict)", "audit log        " + filepath.Join(state, "opsdeck", "audit.jsonl"),
+		"event history    " + filepath.Join(state, "opsdeck", "events.jsonl"), "theme            dark"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("info lacks %q:\n%s", want, out)
+		}
+	}
+	dir := t.TempDir()
+	if _, errOut, code := opsdeck(t, nil, "man", dir); code != 0 {
+		t.Fatalf("man: exit %d: %s", code, errOut)
+	}
+	for _, page := range []string{"opsdeck.1", "opsdeck-history.1", "opsdeck-drills.1", "opsdeck-check.1"} {
+		b, err := os.ReadFile(filepath.Join(dir, page))
+		if err != nil || !bytes.Contains(b, []byte(".SH NAME")) {
+			t.Errorf("%s: %v\n%.200s", page, err, b)
+		}
 	}
 }
