@@ -24,7 +24,7 @@ func (r *recExec) Exec(_ context.Context, h *fleet.Host, cmd string, out io.Writ
 	r.mu.Lock()
 	r.ran = append(r.ran, h.Name)
 	r.mu.Unlock()
-	io.WriteString(out, "restarted on "+h.Name+"\n")
+	io.WriteString(out, "restarted on "+h.Name+"\nservice is up\n")
 	return 0, nil
 }
 
@@ -117,7 +117,8 @@ func TestRollingRestartFromTheFleet(t *testing.T) {
 		t.Errorf("ran on %v, want web-1 then web-2", ex.ran)
 	}
 	v = m.View()
-	for _, want := range []string{"rolling restart of api on 2 hosts", "web-1 | restarted on web-1", "web-2 api: succeeded"} {
+	for _, want := range []string{"rolling restart of api on 2 hosts", "web-1 | restarted on web-1", "web-2 api: succeeded",
+		"web-1,web-2 | service is up", "web-1 | ── restart api (1 of 2)"} { // identical lines grouped, as clush -b
 		if !strings.Contains(v, want) {
 			t.Errorf("output lacks %q:\n%s", want, v)
 		}

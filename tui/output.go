@@ -75,6 +75,9 @@ func (o *outputModel) View() string {
 	}
 	room := max(0, o.height-1-len(tail))
 	lines := o.lines
+	if done && len(o.run.Results()) > 1 {
+		lines = groupByHost(lines)
+	}
 	if o.dropped > 0 && room > 0 {
 		b.WriteString(st.Detail.Muted.Render(fmt.Sprintf("… %d earlier lines not kept", o.dropped)) + "\n")
 		room--
@@ -191,4 +194,33 @@ func (t *runTracker) poll(c *common) {
 			c.fail("%s: %d of %d succeeded", r.Title, ok, len(rs))
 		}
 	}
+}
+
+// groupByHost folds the identical lines of several hosts ("web-1 | app:
+// started", "web-2 | app: started") into one ("web-1,web-2 | app:
+// started"), in the order they first appeared, as clush -b and dshbak -c
+// do: what differs between hosts stands out.
+func groupByHost(lines []string) []string {
+	var order []string
+	hosts := map[string][]string{}
+	for _, l := range lines {
+		host, text, ok := strings.Cut(l, " | ")
+		if !ok {
+			host, text = "", l
+		}
+		if _, seen := hosts[text]; !seen {
+			order = append(order, text)
+		}
+		hosts[text] = append(hosts[text], host)
+	}
+	out := make([]string, 0, len(order))
+	for _, text := range order {
+		hs := hosts[text]
+		if len(hs) == 1 && hs[0] == "" {
+			out = append(out, text)
+			continue
+		}
+		out = append(out, strings.Join(hs, ",")+" | "+text)
+	}
+	return out
 }
