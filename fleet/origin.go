@@ -103,9 +103,19 @@ func indexPositions(data []byte) map[string]Position {
 	arrays := map[string]int{} // array table path → number of elements so far
 	var p unstable.Parser
 	p.Reset(data)
+	// Where each line starts: a node's line is found by binary search.
+	// (Parser.Shape scans from the top of the file every time: quadratic,
+	// 16 s for 5,000 hosts.)
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
 	at := func(n *unstable.Node) Position {
-		sh := p.Shape(n.Raw)
-		return Position{Line: sh.Start.Line, Col: sh.Start.Column}
+		off := int(n.Raw.Offset)
+		line := sort.SearchInts(starts, off+1) // the first start after off
+		return Position{Line: line, Col: off - starts[line-1] + 1}
 	}
 	var current string
 	for p.NextExpression() {
