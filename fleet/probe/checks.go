@@ -65,6 +65,7 @@ type hostChecks struct {
 	host     *fleet.Host
 	opt      Options
 	restarts restarts
+	live     liveness // each service's last full status, for the process-only check
 	backups  *fleet.Periodic[[]fleet.BackupStatus]  // nil without backups
 	security *fleet.Periodic[*fleet.SecurityStatus] // nil when the checklist is off
 	updates  *fleet.Periodic[*fleet.SecurityStatus] // nil when off or not asked for
@@ -270,10 +271,13 @@ func (c *hostChecks) Restarting(service string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.restarts.expect(service, time.Now())
+	c.live.forget(service) // its full status again at the next poll
 }
 
-// Recheck makes the next poll check every backup (after a snapshot).
+// Recheck makes the next poll check every backup (after a snapshot) and
+// read every service's full status.
 func (c *hostChecks) Recheck() {
+	c.live.forget("")
 	if c.backups != nil {
 		c.backups.Force()
 	}

@@ -29,7 +29,7 @@ func Quote(s string) string {
 // makes the section markers impossible for the host's data to imitate.
 // baseline, when not 0, adds a first CPU reading that long before the
 // second, for the first poll of a host (CPU % needs two).
-func Script(nonce string, mounts []string, services []fleet.Service, baseline time.Duration, extra ...Step) []byte {
+func Script(nonce string, mounts []string, services []Step, baseline time.Duration, extra ...Step) []byte {
 	var b strings.Builder
 	writeHeader(&b, nonce)
 	section := func(name, cmd string) { writeSection(&b, name, cmd) }
@@ -56,10 +56,7 @@ func Script(nonce string, mounts []string, services []fleet.Service, baseline ti
 		section("df", "df -P -k -- "+strings.Join(q, " ")+" 2>/dev/null")
 		section("dfi", "df -P -i -- "+strings.Join(q, " ")+" 2>/dev/null")
 	}
-	for i := range services {
-		section(fmt.Sprintf("svc%d", i), StatusCommand(&services[i]))
-	}
-	for _, e := range extra {
+	for _, e := range append(services, extra...) {
 		section(e.Name, e.Cmd)
 	}
 	b.WriteString("exit 0\n")

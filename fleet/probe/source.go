@@ -57,7 +57,12 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.host
-	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, h.Services, s.baseline(s.prev == nil)), MaxOutput)
+	now := time.Now()
+	svc := make([]Step, len(h.Services))
+	for i := range h.Services {
+		svc[i] = Step{fmt.Sprintf("svc%d", i), s.live.command(&h.Services[i], now)}
+	}
+	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, svc, s.baseline(s.prev == nil)), MaxOutput)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +80,7 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	}
 	secs := Split(res.Stdout, s.nonce)
 	sample, next := Assemble(secs, s.prev, h.Mounts, h.Services, time.Now())
+	s.live.apply(h.Services, secs, s.nonce, sample.Services, sample.At)
 	s.finish(sample)
 	s.prev = next
 	return sample, nil

@@ -1,0 +1,162 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/opsdeck/opsdeck/fleet/sshx"
+)
+
+// scripts records every probe script a runner is sent and what it printed.
+type scripts struct {
+	Runner
+	mu        sync.Mutex
+	sent, out []string
+}
+
+func (s *scripts) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*sshx.Result, error) {
+	res, err := s.Runner.Run(ctx, cmd, stdin, limit)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, string(stdin))
+	if res != nil {
+		s.out = append(s.out, string(res.Stdout))
+	} else {
+		s.out = append(s.out, "")
+	}
+	return res, err
+}
+
+func (s *scripts) last() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent[len(s.sent)-1]
+}
+
+// fullRead says whether the last poll read the full status: its output has
+// supervisorctl's line, not the process check's.
+func (s *scripts) fullRead() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.out[len(s.out)-1]
+	return strings.Contains(out, "worker ") && !strings.Contains(out, "-alive ")
+}
+
+// A supervised program's status is read in full once; while its process
+// lives on, each poll reads /proc/PID/stat only (no supervisorctl, a
+// Python start on the host) and reports the same status. A crash, a
+// restart by opsdeck and the full-status interval read it in full again.
+func TestIntegration_LivenessSkipsTheFullStatus(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\nuser = %q\n"+
+		"[[hosts.services]]\nname = \"worker\"\nkind = \"supervisor\"\nprogram = \"worker\"\nconf = %q\n", f.Defaults(), h.Listen, h.Port, h.User, sup.Conf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := sshx.Resolve(cfg)
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	rec := &scripts{Runner: pool.Client(*targets["web-1"])}
+	src := NewSSHSource(rec, &cfg.Hosts[0], Options{NoSpread: true})
+	defer src.Close()
+	poll := func() fleet.ServiceStatus {
+		t.Helper()
+		s, err := src.Sample(context.Background())
+		if err != nil || len(s.Services) != 1 {
+			t.Fatalf("poll: %v %+v", err, s)
+		}
+		return s.Services[0]
+	}
+	first := poll()
+	if !rec.fullRead() || !first.Running || first.PID != sup.PID("worker") {
+		t.Fatalf("first poll: %+v", first)
+	}
+	for i := 0; i < 3; i++ {
+		st := poll()
+		if rec.fullRead() {
+			t.Errorf("poll %d ran supervisorctl although pid %d lives on", i+2, first.PID)
+		}
+		if !strings.Contains(rec.last(), fmt.Sprintf("/proc/%d/stat", first.PID)) {
+			t.Errorf("poll %d does not check the process", i+2)
+		}
+		if st.PID != first.PID || st.State != "RUNNING" || !st.Since.Equal(first.Since) {
+			t.Errorf("poll %d: %+v, want the first status %+v", i+2, st, first)
+		}
+	}
+	// A crash: the process is gone, the full status names the new one.
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st := poll()
+		if st.Running && st.PID != first.PID && st.PID > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted worker was not seen: %+v", st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// opsdeck's own restart, and the interval, ask for the full status.
+	src.Restarting("worker")
+	poll()
+	if !rec.fullRead() {
+		t.Error("the poll after Restarting did not read the full status")
+	}
+	defer func(d time.Duration) { FullStatusEvery = d }(FullStatusEvery)
+	FullStatusEvery = 0
+	poll()
+	if !rec.fullRead() {
+		t.Error("the full-status interval is not kept")
+	}
+}
+
+// The process check in a real sh: a live process is "alive" with its start
+// time; a dead one, or one with another start time (a reused PID), runs
+// the full status.
+func TestLivenessCommand_InSh(t *testing.T) {
+	p := exec.Command("sleep", "100000")
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Process.Kill(); _ = p.Wait() }()
+	s := fleet.Service{Name: "w", Kind: "docker", Container: "c"} // its full status: docker inspect, absent here
+	l := &liveness{}
+	at := time.Now()
+	sts := []fleet.ServiceStatus{{Name: "w", Running: true, PID: p.Process.Pid}}
+	l.apply([]fleet.Service{s}, nil, "n", sts, at)
+	run := func() string {
+		out, _ := exec.Command("sh", "-c", "m=@@opsdeck-n\n"+l.command(&s, at)).CombinedOutput()
+		return string(out)
+	}
+	out := run()
+	var start string
+	if _, err := fmt.Sscanf(out, fmt.Sprintf("@@opsdeck-n-alive %d %%s", p.Process.Pid), &start); err != nil || start == "" {
+		t.Fatalf("live process: %q", out)
+	}
+	l.apply([]fleet.Service{s}, map[string]*Section{"svc0": {Lines: []string{strings.TrimSpace(out)}, Complete: true}}, "n", sts, at)
+	if out := run(); !strings.HasPrefix(out, "@@opsdeck-n-alive") {
+		t.Errorf("same start time: %q", out)
+	}
+	l.known["w"].start = "1" // another process under the same PID
+	if out := run(); strings.Contains(out, "alive") {
+		t.Errorf("another start time must read the full status: %q", out)
+	}
+	l.known["w"].start = start
+	_ = p.Process.Kill()
+	_ = p.Wait()
+	if out := run(); strings.Contains(out, "alive") {
+		t.Errorf("a dead process must read the full status: %q", out)
+	}
+}
