@@ -65,7 +65,7 @@ type hostChecks struct {
 	host     *fleet.Host
 	opt      Options
 	restarts restarts
-	live     liveness // each service's last full status, for the process-only check
+	live     liveness                               // each service's last full status, for the process-only check
 	backups  *fleet.Periodic[[]fleet.BackupStatus]  // nil without backups
 	security *fleet.Periodic[*fleet.SecurityStatus] // nil when the checklist is off
 	updates  *fleet.Periodic[*fleet.SecurityStatus] // nil when off or not asked for
