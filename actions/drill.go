@@ -144,8 +144,10 @@ func DrillScript(id, artifact, restore, verify, cleanup string) string {
 	b.WriteString("  rm -rf -- \"$scratch\"\n}\n")
 	b.WriteString("trap cleanup EXIT\ntrap 'exit 130' INT TERM HUP PIPE\n")
 	fmt.Fprintf(&b, "echo \"── drill %s: scratch $scratch\"\n", id)
-	b.WriteString("echo '── restore'\n( " + sub(restore) + " ) || { rc=$?; echo \"restore failed: exit $rc\"; exit $rc; }\n")
-	b.WriteString("echo '── verify'\n( " + sub(verify) + " ) || { rc=$?; echo \"verify failed: exit $rc\"; exit $rc; }\n")
+	// Each step's stderr joins its stdout: one stream keeps the order, so a
+	// step's error line comes before the script's "failed" line.
+	b.WriteString("echo '── restore'\n( " + sub(restore) + " ) 2>&1 || { rc=$?; echo \"restore failed: exit $rc\"; exit $rc; }\n")
+	b.WriteString("echo '── verify'\n( " + sub(verify) + " ) 2>&1 || { rc=$?; echo \"verify failed: exit $rc\"; exit $rc; }\n")
 	b.WriteString("echo '── PASS'\n")
 	return b.String()
 }

@@ -66,6 +66,7 @@ type hostChecks struct {
 	opt      Options
 	restarts restarts
 	live     liveness                               // each service's last full status, for the process-only check
+	restic   resticCache                            // each local restic repository's last listing and status
 	backups  *fleet.Periodic[[]fleet.BackupStatus]  // nil without backups
 	security *fleet.Periodic[*fleet.SecurityStatus] // nil when the checklist is off
 	updates  *fleet.Periodic[*fleet.SecurityStatus] // nil when off or not asked for
@@ -94,11 +95,11 @@ func newHostChecks(h *fleet.Host, run Runner, opt Options) *hostChecks {
 			for i := range due {
 				due[i] = i
 			}
-			secs, err := runSteps(ctx, run, backupSteps(h, due))
+			secs, err := runSteps(ctx, run, backupSteps(h, due, &c.restic))
 			if err != nil {
 				return nil, err
 			}
-			return backupStatuses(h, due, secs, time.Now()), nil
+			return backupStatuses(h, due, secs, time.Now(), &c.restic), nil
 		}).Then(opt.Checked)
 	}
 	if h.SecurityOn() {

@@ -160,3 +160,56 @@ func TestLivenessCommand_InSh(t *testing.T) {
 		t.Errorf("a dead process must read the full status: %q", out)
 	}
 }
+
+// countingRunner runs locally and counts the restic runs in the output.
+type countingRunner struct {
+	LocalRunner
+	mu    sync.Mutex
+	full  int
+	calls int
+}
+
+func (c *countingRunner) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*sshx.Result, error) {
+	res, err := c.LocalRunner.Run(ctx, cmd, stdin, limit)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if res != nil && strings.Contains(string(res.Stdout), `"short_id"`) { // restic's JSON ran
+		c.full++
+	}
+	return res, err
+}
+
+// A local restic repository is listed (ls of snapshots/) at each backup
+// check; restic itself runs only when its newest snapshot file changed.
+func TestResticCache_RunsResticOnlyOnChange(t *testing.T) {
+	r := fleettest.NewRestic(t)
+	data := t.TempDir()
+	r.Run(t, "backup", data)
+	b := fleet.Backup{Name: "files", Kind: "restic", Repo: r.Repo, PasswordFile: r.PasswordFile}
+	h := &fleet.Host{Name: "h", Backups: []fleet.Backup{b}}
+	run := &countingRunner{}
+	var rc resticCache
+	check := func() fleet.BackupStatus {
+		t.Helper()
+		secs, err := runSteps(context.Background(), run, backupSteps(h, []int{0}, &rc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := backupStatuses(h, []int{0}, secs, time.Now(), &rc)[0]
+		if st.Err != "" || st.NewestAt.IsZero() {
+			t.Fatalf("status %+v", st)
+		}
+		return st
+	}
+	first := check()
+	second := check()
+	if run.full != 1 || !second.NewestAt.Equal(first.NewestAt) {
+		t.Errorf("restic ran %d times for 2 checks of an unchanged repo; newest %v vs %v", run.full, first.NewestAt, second.NewestAt)
+	}
+	r.Run(t, "backup", data)
+	third := check()
+	if run.full != 2 || !third.NewestAt.After(first.NewestAt) {
+		t.Errorf("a new snapshot: restic ran %d times, newest %v (was %v)", run.full, third.NewestAt, first.NewestAt)
+	}
+}

@@ -77,19 +77,19 @@ func writeSection(b *strings.Builder, name, cmd string) {
 type Step struct{ Name, Cmd string }
 
 // backupSteps are the sections that check the due backups.
-func backupSteps(h *fleet.Host, due []int) []Step {
+func backupSteps(h *fleet.Host, due []int, rc *resticCache) []Step {
 	steps := make([]Step, len(due))
 	for i, d := range due {
-		steps[i] = Step{Name: fmt.Sprintf("bk%d", d), Cmd: BackupCommand(&h.Backups[d], h.Sudo != nil && *h.Sudo)}
+		steps[i] = Step{Name: fmt.Sprintf("bk%d", d), Cmd: rc.command(&h.Backups[d], h.Sudo != nil && *h.Sudo)}
 	}
 	return steps
 }
 
 // backupStatuses parses the checked backups' sections.
-func backupStatuses(h *fleet.Host, due []int, secs map[string]*Section, at time.Time) []fleet.BackupStatus {
+func backupStatuses(h *fleet.Host, due []int, secs map[string]*Section, at time.Time, rc *resticCache) []fleet.BackupStatus {
 	out := make([]fleet.BackupStatus, len(due))
 	for i, d := range due {
-		out[i] = ParseBackup(&h.Backups[d], secs[fmt.Sprintf("bk%d", d)], at)
+		out[i] = rc.status(&h.Backups[d], secs[fmt.Sprintf("bk%d", d)], at)
 	}
 	return out
 }
