@@ -43,6 +43,11 @@ func Assemble(secs map[string]*Section, prev *Stat, mounts []string, services []
 	}
 	load, lerr := parse(secs, "loadavg", ParseLoadavg)
 	n, nerr := parse(secs, "ncpu", ParseNCPU)
+	if _, asked := secs["ncpu"]; !asked && err == nil && len(stat.Cores) > 0 {
+		// The probe no longer runs getconf (a fork every poll): /proc/stat
+		// lists the online CPUs, one cpuN line each.
+		n, nerr = len(stat.Cores), nil
+	}
 	switch {
 	case lerr != nil:
 		s.MarkUnknown(fleet.MetricLoad, lerr.Error())

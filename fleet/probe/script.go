@@ -43,7 +43,6 @@ func Script(nonce string, mounts []string, services []Step, baseline time.Durati
 	section("meminfo", "cat /proc/meminfo")
 	section("loadavg", "cat /proc/loadavg")
 	section("uptime", "cat /proc/uptime")
-	section("ncpu", "getconf _NPROCESSORS_ONLN 2>/dev/null || nproc")
 	if len(mounts) == 0 {
 		section("mounts", "cat /proc/mounts")
 		section("df", "df -P -k 2>/dev/null")
