@@ -51,10 +51,13 @@ const (
 	securityFirst   = 30 * time.Second
 
 	// UpdatesEvery is how often pending updates are counted: a simulated
-	// apt upgrade costs seconds of CPU on the host.
-	UpdatesEvery   = 30 * time.Minute
+	// apt upgrade costs seconds of CPU on the host (3–4 s measured), and
+	// updates are published a few times a day at most. After a start the
+	// first counts are spread over up to half an hour (a second per host
+	// in the fleet), so a launch does not start it on every host at once.
+	UpdatesEvery   = 6 * time.Hour
 	updatesTimeout = 5 * time.Minute
-	updatesFirst   = 5 * time.Minute
+	updatesFirst   = 30 * time.Minute
 )
 
 // hostChecks is what every source of a host does beyond resources and
