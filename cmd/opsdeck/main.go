@@ -45,7 +45,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "opsdeck:", msg)
 		os.Exit(exitCanceled)
 	})
+	endProfile := startProfile()
 	code := run(ctx, os.Args[1:])
+	endProfile()
 	stop()
 	os.Exit(code)
 }
