@@ -341,3 +341,35 @@ func User(tb testing.TB) string {
 	})
 	return name
 }
+
+// CPU is the CPU time the sshd and every process below it have used, the
+// finished children included (what the host pays for its SSH sessions):
+// utime+stime+cutime+cstime of each, from /proc.
+func (s *SSHD) CPU() time.Duration {
+	if s.cmd == nil {
+		return 0
+	}
+	pid := s.cmd.Process.Pid
+	var ticks int64
+	for _, p := range append(descendants(pid), pid) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		for _, k := range []int{11, 12, 13, 14} { // fields 14–17 of the line
+			if k < len(f) {
+				n, _ := strconv.ParseInt(f[k], 10, 64)
+				ticks += n
+			}
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times (100 on Linux).
+const clockTicks = 100

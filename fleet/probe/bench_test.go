@@ -167,3 +167,54 @@ func BenchmarkPollCycle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHostCost is the CPU the monitored host pays per poll: that of
+// its sshd process tree (the sessions and what they run), on a real
+// OpenSSH host with a supervisord program, polled over one persistent
+// connection. Beside it, a bare poller on the same connection: cat of the
+// same /proc files and df -P. The heavy checks (backups, security) run in
+// sessions of their own on their own cadence (see the README's table) and
+// are left out: the host has none configured here.
+func BenchmarkHostCost(b *testing.B) {
+	f := fleettest.StartFleet(b, 1)
+	h := f.Hosts[0]
+	sup := fleettest.StartSupervisor(b, map[string]string{"app": "sleep 100000"})
+	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"h\"\naddress = %q\nport = %d\nuser = %q\n"+
+		"[[hosts.services]]\nname = \"app\"\nkind = \"supervisor\"\nprogram = \"app\"\nconf = %q\n",
+		f.Defaults(), h.Listen, h.Port, h.User, sup.Conf)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	targets, _ := sshx.Resolve(cfg)
+	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
+	defer pool.Close()
+	client := pool.Client(*targets["h"])
+	measure := func(b *testing.B, poll func()) {
+		for i := 0; i < 3; i++ { // connect, first full statuses
+			poll()
+		}
+		before := h.CPU()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			poll()
+		}
+		b.StopTimer()
+		b.ReportMetric(float64((h.CPU()-before).Microseconds())/1000/float64(b.N), "host-cpu-ms/poll")
+	}
+	b.Run("probe", func(b *testing.B) {
+		src := probe.NewSSHSource(client, &cfg.Hosts[0], probe.Options{NoSpread: true})
+		defer src.Close()
+		measure(b, func() {
+			if _, err := src.Sample(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("bare", func(b *testing.B) {
+		measure(b, func() {
+			if _, err := client.Run(context.Background(), "sh", []byte("cat /proc/stat /proc/meminfo /proc/loadavg /proc/uptime; df -P\n"), 1<<20); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}

@@ -41,8 +41,9 @@ func Script(nonce string, mounts []string, services []Step, baseline time.Durati
 	}
 	section("stat", "grep -E '^(cpu|btime)' /proc/stat")
 	section("meminfo", "cat /proc/meminfo")
-	section("loadavg", "cat /proc/loadavg")
-	section("uptime", "cat /proc/uptime")
+	// One-line files are read by the shell itself: no process to start.
+	section("loadavg", `read -r l < /proc/loadavg && printf '%s\n' "$l"`)
+	section("uptime", `read -r l < /proc/uptime && printf '%s\n' "$l"`)
 	if len(mounts) == 0 {
 		section("mounts", "cat /proc/mounts")
 		section("df", "df -P -k 2>/dev/null")
