@@ -24,11 +24,20 @@ func (e *FleetExecutor) Exec(ctx context.Context, h *fleet.Host, cmd string, out
 	if h.Local() {
 		return LocalExec(ctx, cmd, out)
 	}
+	c, err := e.client(h)
+	if err != nil {
+		return 0, err
+	}
+	return c.Exec(ctx, cmd, out)
+}
+
+// client is the persistent SSH client of a host.
+func (e *FleetExecutor) client(h *fleet.Host) (*sshx.Client, error) {
 	t, ok := e.Targets[h.Name]
 	if !ok {
-		return 0, fmt.Errorf("no SSH target for host %s", h.Name)
+		return nil, fmt.Errorf("no SSH target for host %s", h.Name)
 	}
-	return e.Pool.Client(*t).Exec(ctx, cmd, out)
+	return e.Pool.Client(*t), nil
 }
 
 // Stream runs a command that follows a log until ctx ends. Over SSH it is
@@ -38,11 +47,11 @@ func (e *FleetExecutor) Stream(ctx context.Context, h *fleet.Host, cmd string, o
 	if h.Local() {
 		return LocalExec(ctx, cmd, out)
 	}
-	t, ok := e.Targets[h.Name]
-	if !ok {
-		return 0, fmt.Errorf("no SSH target for host %s", h.Name)
+	c, err := e.client(h)
+	if err != nil {
+		return 0, err
 	}
-	return e.Pool.Client(*t).Stream(ctx, FollowCommand(cmd), out)
+	return c.Stream(ctx, FollowCommand(cmd), out)
 }
 
 // LocalExec runs cmd with sh -c on this machine, streaming its output.

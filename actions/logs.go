@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -26,33 +25,18 @@ var ErrNoLog = errors.New("no log command configured")
 // service's log and follows it, from the service's kind and names (every
 // value quoted); for kind process the configured log command.
 func LogCommand(s *fleet.Service) (string, error) {
-	var cmd string
 	n := fmt.Sprint(LogLines)
-	switch s.Kind {
-	case "systemd":
-		cmd = "journalctl --no-pager -n " + n + " -f -u " + probe.Quote(s.Unit)
-	case "supervisor":
-		cmd = "supervisorctl"
-		if s.Conf != "" {
-			cmd += " -c " + probe.Quote(s.Conf)
+	return serviceCommand(s, s.Log, "log", ErrNoLog, func() string {
+		switch s.Kind {
+		case "systemd":
+			return "journalctl --no-pager -n " + n + " -f -u " + probe.Quote(s.Unit)
+		case "supervisor":
+			return supervisorctl(s) + " tail -f " + probe.Quote(s.Program)
+		case "docker":
+			return "docker logs --tail " + n + " -f " + probe.Quote(s.Container)
 		}
-		cmd += " tail -f " + probe.Quote(s.Program)
-	case "docker":
-		cmd = "docker logs --tail " + n + " -f " + probe.Quote(s.Container)
-	case "pm2":
-		cmd = "pm2 logs --lines " + n + " --raw " + probe.Quote(s.Program)
-	case "process":
-		if strings.TrimSpace(s.Log) == "" {
-			return "", fmt.Errorf("service %s: %w (set log = \"…\" for kind process)", s.Name, ErrNoLog)
-		}
-		cmd = s.Log // written by the operator in the config, run as written
-	default:
-		return "", fmt.Errorf("service %s: unknown kind %q", s.Name, s.Kind)
-	}
-	if s.Sudo != nil && *s.Sudo {
-		cmd = "sudo -n " + cmd
-	}
-	return cmd, nil
+		return "pm2 logs --lines " + n + " --raw " + probe.Quote(s.Program)
+	})
 }
 
 // FollowCommand wraps a command that never ends by itself (it follows a

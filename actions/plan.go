@@ -40,25 +40,33 @@ var ErrNoRestart = errors.New("no restart command configured")
 // RestartCommand is the command that restarts a service, built from its
 // kind and its configured names, every value quoted.
 func RestartCommand(s *fleet.Service) (string, error) {
+	return serviceCommand(s, s.Restart, "restart", ErrNoRestart, func() string {
+		switch s.Kind {
+		case "systemd":
+			return "systemctl restart -- " + probe.Quote(s.Unit)
+		case "supervisor":
+			return supervisorctl(s) + " restart " + probe.Quote(s.Program)
+		case "docker":
+			return "docker restart -- " + probe.Quote(s.Container)
+		}
+		return "pm2 restart " + probe.Quote(s.Program)
+	})
+}
+
+// serviceCommand is a command for a service: kindCmd's for the kinds
+// opsdeck knows, for kind process the operator's own from the config
+// (own, the config field named field; none when it is not set), with
+// sudo -n in front when the service wants it.
+func serviceCommand(s *fleet.Service, own, field string, none error, kindCmd func() string) (string, error) {
 	var cmd string
 	switch s.Kind {
-	case "systemd":
-		cmd = "systemctl restart -- " + probe.Quote(s.Unit)
-	case "supervisor":
-		cmd = "supervisorctl"
-		if s.Conf != "" {
-			cmd += " -c " + probe.Quote(s.Conf)
-		}
-		cmd += " restart " + probe.Quote(s.Program)
-	case "docker":
-		cmd = "docker restart -- " + probe.Quote(s.Container)
-	case "pm2":
-		cmd = "pm2 restart " + probe.Quote(s.Program)
 	case "process":
-		if strings.TrimSpace(s.Restart) == "" {
-			return "", fmt.Errorf("service %s: %w (set restart = \"…\" for kind process)", s.Name, ErrNoRestart)
+		if strings.TrimSpace(own) == "" {
+			return "", fmt.Errorf("service %s: %w (set %s = \"…\" for kind process)", s.Name, none, field)
 		}
-		cmd = s.Restart // written by the operator in the config, run as written
+		cmd = own // written by the operator in the config, run as written
+	case "systemd", "supervisor", "docker", "pm2":
+		cmd = kindCmd()
 	default:
 		return "", fmt.Errorf("service %s: unknown kind %q", s.Name, s.Kind)
 	}
@@ -66,6 +74,15 @@ func RestartCommand(s *fleet.Service) (string, error) {
 		cmd = "sudo -n " + cmd
 	}
 	return cmd, nil
+}
+
+// supervisorctl is the supervisorctl command of a supervisor service, with
+// its conf when set.
+func supervisorctl(s *fleet.Service) string {
+	if s.Conf != "" {
+		return "supervisorctl -c " + probe.Quote(s.Conf)
+	}
+	return "supervisorctl"
 }
 
 // PlanRestart plans the restart of a configured service of h.

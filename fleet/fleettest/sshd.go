@@ -238,16 +238,7 @@ func descendants(pid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid …; comm may hold spaces and parentheses.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
+		f := statFields(p)
 		if len(f) < 2 {
 			continue
 		}
@@ -352,15 +343,7 @@ func (s *SSHD) CPU() time.Duration {
 	pid := s.cmd.Process.Pid
 	var ticks int64
 	for _, p := range append(descendants(pid), pid) {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
+		f := statFields(p)
 		for _, k := range []int{11, 12, 13, 14} { // fields 14–17 of the line
 			if k < len(f) {
 				n, _ := strconv.ParseInt(f[k], 10, 64)
@@ -373,3 +356,17 @@ func (s *SSHD) CPU() time.Duration {
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times (100 on Linux).
 const clockTicks = 100
+
+// statFields are the fields of /proc/PID/stat after "pid (comm)" (comm may
+// hold spaces and parentheses): state, ppid, …; nil when it cannot be read.
+func statFields(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
