@@ -35,7 +35,11 @@ func startTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxSessio
 	shell = append(append(append(shell, env...), bin), args...)
 	s.tmux("-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), strings.Join(quoteAll(shell), " "))
 	s.tmux("set-option", "-g", "remain-on-exit", "on")
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	t.Cleanup(func() {
+		_ = exec.Command("tmux", "-L", s.socket, "kill-server").Run()
+		// The server's socket file can stay behind once it has exited.
+		_ = os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("tmux-%d", os.Getuid()), s.socket))
+	})
 	return s
 }
 
