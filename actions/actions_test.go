@@ -249,7 +249,7 @@ func TestRolling_StopsAtFirstFailure(t *testing.T) {
 			close(waiting)
 		}
 	}
-	rs := m.Rolling(context.Background(), plans, healthy, onLine, func(i int, r Result) { steps = append(steps, r.Plan.Host.Name+":"+r.Outcome) })
+	rs := m.Rolling(context.Background(), plans, healthy, nil, onLine, func(i int, r Result) { steps = append(steps, r.Plan.Host.Name+":"+r.Outcome) })
 	all := strings.Join(lines, "\n")
 	for _, want := range []string{"web-1 | ── restart api (1 of 3)", "web-1 | ── waiting until api runs again", "web-1 | ── still waiting for api",
 		"web-1 | ── api runs again", "web-2 | ── restart api (2 of 3)", "web-3 | ── skipped: not run: api failed on web-2"} {
@@ -337,5 +337,37 @@ func TestDrillFailure(t *testing.T) {
 		if got := DrillFailure(u.tail, u.exit); got != u.want {
 			t.Errorf("%q: %q, want %q", u.tail, got, u.want)
 		}
+	}
+}
+
+// A rolling restart skips a host the poller shows DOWN, says so, records
+// it, and goes on with the others.
+func TestRolling_SkipsDownHosts(t *testing.T) {
+	hs := hosts(t)
+	c := []fleet.Host{hs[0], hs[0], hs[0]}
+	c[1].Name, c[2].Name = "web-2", "web-3"
+	var plans []*Plan
+	for i := range c {
+		p, _ := PlanRestart(&c[i], "api")
+		plans = append(plans, p)
+	}
+	ex := &fakeExec{}
+	m, _ := manager(t, ex)
+	var lines []string
+	skip := func(p *Plan) string {
+		if p.Host.Name == "web-2" {
+			return "host is DOWN: connection refused"
+		}
+		return ""
+	}
+	rs := m.Rolling(context.Background(), plans, nil, skip, func(p *Plan, l string) { lines = append(lines, p.Host.Name+" | "+l) }, nil)
+	if len(ex.ran) != 2 || len(rs) != 3 || rs[1].Outcome != Cancelled || rs[2].Outcome != Succeeded {
+		t.Fatalf("ran %v, results %+v", ex.ran, rs)
+	}
+	if all := strings.Join(lines, "\n"); !strings.Contains(all, "web-2 | ── skipped: host is DOWN: connection refused") || !strings.Contains(all, "web-3 | ── restart api (3 of 3)") {
+		t.Errorf("lines:\n%s", all)
+	}
+	if es, _ := m.Audit.Recent(10); len(es) != 3 || es[1].Host != "web-2" || es[1].Outcome != Cancelled {
+		t.Errorf("audit %+v", es)
 	}
 }

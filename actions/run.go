@@ -227,6 +227,13 @@ func (w *lineWriter) emit(line string) {
 	}
 }
 
+func skipReason(skip func(*Plan) string, p *Plan) string {
+	if skip == nil {
+		return ""
+	}
+	return skip(p)
+}
+
 // RollingProgress is how often a rolling restart says it is still waiting
 // for a host to be healthy again.
 var RollingProgress = 3 * time.Second
@@ -259,7 +266,7 @@ func every(ctx context.Context, d time.Duration, fn func(waited time.Duration)) 
 // failure, leaving the remaining hosts untouched (their results say so).
 // Each step is said as a line of its host: restarting, waiting, runs
 // again, skipped; progress is told about every result.
-func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(context.Context, *Plan) error,
+func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(context.Context, *Plan) error, skip func(*Plan) string,
 	onLine func(p *Plan, line string), progress func(i int, r Result)) []Result {
 	results := make([]Result, 0, len(plans))
 	line := func(p *Plan, l string) {
@@ -268,6 +275,18 @@ func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(conte
 		}
 	}
 	for i, p := range plans {
+		if why := skipReason(skip, p); why != "" {
+			r := Result{Plan: p, Outcome: Cancelled, Err: fmt.Errorf("skipped: %s", why)}
+			if err := m.record(newAuditID(), &r); err != nil {
+				r.Err = errors.Join(r.Err, err)
+			}
+			line(p, "── skipped: "+why)
+			results = append(results, r)
+			if progress != nil {
+				progress(i, r)
+			}
+			continue
+		}
 		line(p, fmt.Sprintf("── %s %s (%d of %d)", p.Kind, p.Target, i+1, len(plans)))
 		r := m.Run(ctx, p, func(l string) { line(p, l) })
 		if r.Outcome == Succeeded && healthy != nil {

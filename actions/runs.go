@@ -15,6 +15,10 @@ import (
 type Request struct {
 	Plans   []*Plan
 	Healthy func(context.Context, *Plan) error // rolling only; nil: no wait
+	// Skip, rolling only, says why a host is not restarted in its turn
+	// ("" to go on): a host the poller shows DOWN would only wait for its
+	// timeout. The others still get their turn.
+	Skip func(*Plan) string
 	// Drill, when set, is run instead of Plans and recorded in Drills;
 	// OnDrill is told of the record (e.g. the store, so the screen shows it).
 	Drill   *Drill
@@ -156,7 +160,7 @@ func (m *Manager) do(ctx context.Context, q Request, line func(string)) []Result
 	case len(q.Plans) == 1:
 		return []Result{m.Run(ctx, q.Plans[0], line)}
 	case len(q.Plans) > 1:
-		return m.Rolling(ctx, q.Plans, q.Healthy,
+		return m.Rolling(ctx, q.Plans, q.Healthy, q.Skip,
 			func(p *Plan, l string) { line(p.Host.Name + " | " + l) },
 			func(i int, r Result) { line(fmt.Sprintf("── %s: %s", r.Plan.Host.Name, Describe(r))) })
 	}

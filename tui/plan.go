@@ -3,6 +3,7 @@ package tui
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -113,11 +114,26 @@ func downReason(c *common, plans []*actions.Plan) string {
 	return strings.Join(parts, "\n")
 }
 
+// skipDown says why a rolling restart skips a host: the poller shows it
+// DOWN now (read from the store: the run is not on the UI goroutine).
+func skipDown(store *fleet.Store) func(*actions.Plan) string {
+	return func(p *actions.Plan) string {
+		st, ok := store.Status(p.Host.Name)
+		if !ok {
+			return ""
+		}
+		if h := fleet.Assess(&st, time.Now()); h.State == fleet.Down {
+			return "host is DOWN: " + fleet.Sanitize(h.Reason, 120)
+		}
+		return ""
+	}
+}
+
 // runPlans starts confirmed plans: one host at once, or rolling when there
 // are several; a drill is recorded in the drill history. Its output opens
 // in the output pane.
 func runPlans(c *common, plans []*actions.Plan, drill *actions.Drill) {
-	q := actions.Request{Plans: plans, Healthy: c.opt.Healthy, Drill: drill, Drills: c.opt.Drills}
+	q := actions.Request{Plans: plans, Healthy: c.opt.Healthy, Drill: drill, Drills: c.opt.Drills, Skip: skipDown(c.data.store)}
 	if drill != nil {
 		q.OnDrill = c.data.store.RecordDrill
 	}
