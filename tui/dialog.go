@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/themes"
 )
 
 // chooseModel asks which service to restart on the selected hosts.
@@ -71,13 +72,12 @@ func (d *chooseModel) View() string {
 // to try anyway.
 type confirmModel struct {
 	dialogBase
-	plans    []*actions.Plan
-	drill    *actions.Drill // set when the plan is a restore drill
-	typed    string         // what the operator typed
-	want     string         // what they must type; "" for a plain yes
-	mismatch bool
-	down     string // which hosts the poller shows DOWN, and why
-	ran      bool
+	plans  []*actions.Plan
+	drill  *actions.Drill // set when the plan is a restore drill
+	want   string         // what they must type; "" for a plain yes
+	answer typedAnswer    // what they typed
+	down   string         // which hosts the poller shows DOWN, and why
+	ran    bool
 }
 
 func (d *confirmModel) ShortHelp() []key.Binding {
@@ -119,18 +119,8 @@ func (d *confirmModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(km, k.Confirm) {
 			d.run()
 		}
-	case key.Matches(km, k.Submit):
-		if d.typed == d.want {
-			d.run()
-		} else {
-			d.mismatch = true
-		}
-	case km.Type == tea.KeyBackspace:
-		if len(d.typed) > 0 {
-			d.typed = d.typed[:len(d.typed)-1]
-		}
-	case km.Type == tea.KeyRunes && len(d.typed) < 64:
-		d.typed += string(km.Runes)
+	case d.answer.key(k, km, d.want):
+		d.run()
 	}
 	return d, nil
 }
@@ -186,13 +176,40 @@ func (d *confirmModel) View() string {
 	case d.want == "":
 		b.WriteString(st.Detail.Muted.Render(k.Confirm.Help().Key + " run · " + k.Deny.Help().Key + "/" + k.Back.Help().Key + " cancel"))
 	default:
-		b.WriteString(fmt.Sprintf("Type %s to confirm: %s▏", st.Status.Warn.Render(d.want), fleet.Sanitize(d.typed, 64)))
-		if d.mismatch {
-			b.WriteString("\n" + st.Status.Crit.Render("that is not "+d.want))
-		}
+		b.WriteString(d.answer.view(st, d.want, "confirm"))
 		b.WriteString("\n" + st.Detail.Muted.Render(k.Submit.Help().Key+" run · "+k.Back.Help().Key+" cancel"))
 	}
 	return modal(d.c, b.String())
+}
+
+// typedAnswer is a confirmation typed in a dialog: a host's name, a host
+// count. Letters are text here; submit checks it.
+type typedAnswer struct {
+	typed    string
+	mismatch bool // submitted, and not what was asked
+}
+
+// key edits the answer; it reports whether it was submitted and is want.
+func (a *typedAnswer) key(k *KeyMap, km tea.KeyMsg, want string) (confirmed bool) {
+	switch {
+	case key.Matches(km, k.Submit):
+		a.mismatch = a.typed != want
+		return !a.mismatch
+	case km.Type == tea.KeyBackspace && len(a.typed) > 0:
+		a.typed = a.typed[:len(a.typed)-1]
+	case km.Type == tea.KeyRunes && len(a.typed) < 64:
+		a.typed += string(km.Runes)
+	}
+	return false
+}
+
+// view asks for want, "to what", shows what was typed and a mismatch.
+func (a *typedAnswer) view(st *themes.Styles, want, what string) string {
+	s := fmt.Sprintf("Type %s to %s: %s▏", st.Status.Warn.Render(want), what, fleet.Sanitize(a.typed, 64))
+	if a.mismatch {
+		s += "\n" + st.Status.Crit.Render("that is not "+want)
+	}
+	return s
 }
 
 // modal boxes a dialog's content, never wider than the terminal.

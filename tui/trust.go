@@ -14,9 +14,8 @@ import (
 // are on screen, and the replacement is audited.
 type trustModel struct {
 	dialogBase
-	kc       fleet.KeyChange
-	typed    string
-	mismatch bool
+	kc     fleet.KeyChange
+	answer typedAnswer
 }
 
 type trustedMsg struct {
@@ -58,15 +57,9 @@ func (d *trustModel) key(km tea.KeyMsg) tea.Cmd {
 	case key.Matches(km, k.Back):
 		d.c.pop()
 		d.c.note("not confirmed: the key was not trusted")
-	case key.Matches(km, k.Submit) && d.typed == d.kc.Host:
+	case d.answer.key(k, km, d.kc.Host):
 		d.c.pop()
 		return trustCmd(d.c, d.kc)
-	case key.Matches(km, k.Submit):
-		d.mismatch = true
-	case km.Type == tea.KeyBackspace && len(d.typed) > 0:
-		d.typed = d.typed[:len(d.typed)-1]
-	case km.Type == tea.KeyRunes && len(d.typed) < 64:
-		d.typed += string(km.Runes)
 	}
 	return nil
 }
@@ -98,10 +91,7 @@ func (d *trustModel) View() string {
 	b.WriteString(st.Status.Crit.Render("Trust the new host key of "+kc.Host+"?") + "\n")
 	b.WriteString(st.Detail.Muted.Render("Only if you know why it changed (reinstalled, re-keyed): else it may be a man-in-the-middle.") + "\n\n")
 	b.WriteString(fmt.Sprintf("known_hosts  %s:%d (%s)\nold key      %s\nnew key      %s\n\n", kc.File, kc.Line, kc.Hostname, kc.Old, kc.New))
-	b.WriteString(fmt.Sprintf("Type %s to replace that line: %s▏", st.Status.Warn.Render(kc.Host), fleet.Sanitize(d.typed, 64)))
-	if d.mismatch {
-		b.WriteString("\n" + st.Status.Crit.Render("that is not "+kc.Host))
-	}
+	b.WriteString(d.answer.view(st, kc.Host, "replace that line"))
 	return modal(d.c, b.String())
 }
 
