@@ -211,18 +211,10 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 			openProblems(c, focusedHost(c))
 			return nil
 		case key.Matches(msg, k.TrustKey):
-			host := focusedHost(c)
-			if r, ok := m.table.selected(); ok && host == "" {
-				host = r.status.Host.Name
-			}
-			openTrust(c, host)
+			openTrust(c, m.actedOn())
 			return nil
 		case key.Matches(msg, k.Shell):
-			host := focusedHost(c)
-			if r, ok := m.table.selected(); ok && host == "" {
-				host = r.status.Host.Name
-			}
-			return openShell(c, host)
+			return openShell(c, m.actedOn())
 		}
 		if desc, why, off := k.disabledBy(msg.String()); off {
 			c.fail("%s is disabled: %s", desc, why)
@@ -238,6 +230,18 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 func focusedHost(c *common) string {
 	if d, ok := find[*detailModel](c); ok {
 		return d.host.Name
+	}
+	return ""
+}
+
+// actedOn is the host a host action is for: the one whose detail is open,
+// else the one under the fleet's cursor.
+func (m *Model) actedOn() string {
+	if host := focusedHost(m.c); host != "" {
+		return host
+	}
+	if r, ok := m.table.selected(); ok {
+		return r.status.Host.Name
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/probe"
 )
 
 // trustModel asks, with the host's name typed, to trust the key a host
@@ -100,8 +101,5 @@ func (d *trustModel) View() string {
 // hand, and the key that trusts the new one here.
 func keyChangeHelp(c *common, kc *fleet.KeyChange) string {
 	return fmt.Sprintf("old key %s in %s:%d, new key %s. If the change is expected: %s trusts the new key (audited), or by hand: "+
-		"ssh-keygen -R %s -f %s", kc.Old, kc.File, kc.Line, kc.New, c.keys.TrustKey.Help().Key, shellWord(kc.Hostname), shellWord(kc.File))
+		"ssh-keygen -R %s -f %s", kc.Old, kc.File, kc.Line, kc.New, c.keys.TrustKey.Help().Key, probe.Quote(kc.Hostname), probe.Quote(kc.File))
 }
-
-// shellWord quotes s for a shell: it is shown to be copied.
-func shellWord(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
