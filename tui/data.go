@@ -14,7 +14,8 @@ type fleetData struct {
 	hosts   []hostRow      // every host, in config order
 	index   map[string]int // host name → index in hosts
 	version uint64
-	second  int64 // the wall-clock second hosts were last evaluated for
+	second  int64  // the wall-clock second hosts were last evaluated for
+	gen     uint64 // counts the refreshes that changed something: views redraw on a new one
 
 	anyServices, anyBackups, anySecurity bool // some host has them: their columns are shown
 }
@@ -56,6 +57,7 @@ func (d *fleetData) refresh(now time.Time, force bool) (changed, stateChanged bo
 	if !force && v == d.version && sec == d.second {
 		return false, false
 	}
+	d.gen++
 	switch {
 	case force || d.index == nil:
 		snap, ver := d.store.Snapshot()

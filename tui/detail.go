@@ -18,6 +18,7 @@ type detailModel struct {
 	host *fleet.Host
 	item int // selected service or backup
 	vp   viewport.Model
+	gen  uint64 // the data generation rendered
 }
 
 func newDetailModel(c *common, h *fleet.Host) *detailModel {
@@ -54,7 +55,9 @@ func (d *detailModel) ShortHelp() []key.Binding {
 func (d *detailModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tickMsg:
-		d.render()
+		if d.gen != d.c.data.gen { // at most once a second (ages), and only on news
+			d.render()
+		}
 		return d, nil
 	case tea.KeyMsg:
 		return d, d.updateKey(msg)
@@ -106,6 +109,7 @@ func (d *detailModel) updateKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 func (d *detailModel) render() {
+	d.gen = d.c.data.gen
 	if r, ok := d.c.data.row(d.host.Name); ok {
 		d.vp.SetContent(d.content(r))
 	}

@@ -23,7 +23,8 @@ type problemsModel struct {
 	vp     viewport.Model
 	list   []problem
 	cursor int
-	starts []int // the first line of each problem in the content
+	starts []int  // the first line of each problem in the content
+	gen    uint64 // the data generation rendered
 }
 
 func openProblems(c *common, host string) {
@@ -49,7 +50,9 @@ func (p *problemsModel) ShortHelp() []key.Binding {
 func (p *problemsModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tickMsg:
-		p.render()
+		if p.gen != p.c.data.gen { // at most once a second (ages), and only on news
+			p.render()
+		}
 	case tea.KeyMsg:
 		k := p.c.keys
 		switch {
@@ -95,6 +98,7 @@ type problem struct {
 
 func (p *problemsModel) render() {
 	c := p.c
+	p.gen = c.data.gen
 	since := func(x problem) time.Time { // a change seen; the zero time for one failing at the first look
 		if c.opt.Since != nil {
 			if t, changed := c.opt.Since(x.row.status.Host.Name, x.check.Name); changed {
