@@ -19,14 +19,15 @@ type tableModel struct {
 	offset        int   // first visible row on screen
 	selName       string
 	marked        map[string]bool
-	sortBy        int // index into sortOrders()
+	orders        []sortOrder // the fleet's sort orders (its columns are fixed at start)
+	sortBy        int         // index into orders
 	filter        string
 	keys          []sortKey // sortRows' scratch space
 }
 
 func newTableModel(c *common) *tableModel {
-	t := &tableModel{base: base{c}, marked: map[string]bool{}, filter: c.prefs.Filter}
-	for i, o := range sortOrders(c.data) {
+	t := &tableModel{base: base{c}, marked: map[string]bool{}, filter: c.prefs.Filter, orders: sortOrders(c.data)}
+	for i, o := range t.orders {
 		if o.name == c.prefs.Sort {
 			t.sortBy = i
 		}
@@ -72,7 +73,7 @@ func (t *tableModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case key.Matches(km, k.Restart):
 		openRestart(t.c, t.selectedHosts(), "")
 	case key.Matches(km, k.Sort), key.Matches(km, k.SortPrev):
-		n := len(sortOrders(t.c.data))
+		n := len(t.orders)
 		step := 1
 		if key.Matches(km, k.SortPrev) {
 			step = n - 1
@@ -98,7 +99,7 @@ func (t *tableModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (t *tableModel) prefs() Prefs {
-	return Prefs{Sort: sortOrders(t.c.data)[t.sortBy].name, Filter: t.filter}
+	return Prefs{Sort: t.orders[t.sortBy].name, Filter: t.filter}
 }
 
 func (t *tableModel) toggleMark() {
@@ -133,7 +134,7 @@ func (t *tableModel) arrange() {
 	if len(t.keys) != len(d.hosts) {
 		t.keys = make([]sortKey, len(d.hosts))
 	}
-	sortRows(t.visible, d.hosts, sortOrders(d)[t.sortBy], t.c.now, t.keys)
+	sortRows(t.visible, d.hosts, t.orders[t.sortBy], t.c.now, t.keys)
 	t.cursor = 0
 	for i, idx := range t.visible {
 		if d.hosts[idx].status.Host.Name == t.selName {
@@ -193,7 +194,7 @@ func (t *tableModel) View() string {
 	}
 	st := t.c.st
 	cols, reasonW := layoutColumns(t.c.data, t.visible, t.width)
-	order := sortOrders(t.c.data)[t.sortBy]
+	order := t.orders[t.sortBy]
 	title := fmt.Sprintf("Hosts %d/%d · sort: %s", len(t.visible), len(t.c.data.hosts), order.name)
 	if n := len(t.marked); n > 0 {
 		title += fmt.Sprintf(" · %d selected (%s restarts a shared service)", n, t.c.keys.Restart.Help().Key)
