@@ -36,14 +36,14 @@ ran it, and for a failed drill the failing step's own error.`,
 			if fleet.StateDir() == "" {
 				return withCode(exitRuntime, fleet.ErrNoStateDir)
 			}
-			return runDrills(cmd.OutOrStdout(), &actions.DrillLog{Path: actions.DefaultDrillPath()}, host, backup, asJSON, time.Now())
+			return runDrills(cmd.OutOrStdout(), &actions.DrillLog{Path: actions.DefaultDrillPath()}, host, backup, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
 }
 
-func runDrills(w io.Writer, log *actions.DrillLog, host, backup string, asJSON bool, now time.Time) error {
+func runDrills(w io.Writer, log *actions.DrillLog, host, backup string, asJSON bool) error {
 	var recs []fleet.DrillRecord
 	err := log.Each(func(r fleet.DrillRecord) {
 		if (host == "" || r.Host == host) && (backup == "" || r.Backup == backup) {

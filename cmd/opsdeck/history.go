@@ -66,6 +66,9 @@ the previous state had held. Oldest first.`,
 			if len(args) == 1 {
 				host = args[0]
 			}
+			if fleet.StateDir() == "" {
+				return withCode(exitRuntime, fleet.ErrNoStateDir)
+			}
 			return runHistory(cmd.OutOrStdout(), eventPath(), host, since, asJSON, time.Now())
 		},
 	}
@@ -75,9 +78,6 @@ the previous state had held. Oldest first.`,
 }
 
 func runHistory(w io.Writer, path, host string, since time.Duration, asJSON bool, now time.Time) error {
-	if fleet.StateDir() == "" && path == eventPath() {
-		return withCode(exitRuntime, fleet.ErrNoStateDir)
-	}
 	log := &fleet.EventLog{Path: path}
 	events, err := log.Read(func(e *fleet.Event) bool {
 		return (host == "" || e.Host == host) && (since <= 0 || now.Sub(e.Time) <= since)
