@@ -42,19 +42,8 @@ conf = %q
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := sshx.Resolve(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
-	defer pool.Close()
-	store := fleet.NewStore(cfg.Hosts)
-	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h, probe.Options{NoSpread: true}), ""
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer func() { cancel(); poller.Wait() }()
-	poller.Start(ctx)
+	r := startPolled(t, cfg, nil)
+	pool, targets, store, poller, ctx := r.pool, r.targets, r.store, r.poller, r.ctx
 	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
 		Audit: &actions.Audit{Path: auditPath}, Operator: "maya@laptop", After: poller.PollNow}
@@ -130,17 +119,13 @@ snapshot = "echo two > %s/site-2.tar"
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, _ := sshx.Resolve(cfg)
-	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
-	defer pool.Close()
-	store := fleet.NewStore(cfg.Hosts)
-	var poller *fleet.Poller
-	src := probe.NewSSHSource(pool.Client(*targets["web-1"]), &cfg.Hosts[0],
-		probe.Options{NoSpread: true, Checked: func() { poller.PollNow("web-1") }})
-	poller = fleet.NewPoller(cfg, store, func(*fleet.Host) (fleet.Source, string) { return src, "" })
-	ctx, cancel := context.WithCancel(context.Background())
-	defer func() { cancel(); poller.Wait() }()
-	poller.Start(ctx)
+	var src *probe.SSHSource
+	r := startPolled(t, cfg, func(r *polled, h *fleet.Host) fleet.Source {
+		src = probe.NewSSHSource(r.pool.Client(*r.targets[h.Name]), h,
+			probe.Options{NoSpread: true, Checked: func() { r.poller.PollNow(h.Name) }})
+		return src
+	})
+	pool, targets, store, poller, ctx := r.pool, r.targets, r.store, r.poller, r.ctx
 	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
 		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops",
 		After: func(host string) { src.Recheck(); poller.PollNow(host) }}
@@ -225,16 +210,8 @@ func TestIntegration_TrustNewHostKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, _ := sshx.Resolve(cfg)
-	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
-	defer pool.Close()
-	store := fleet.NewStore(cfg.Hosts)
-	poller := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) {
-		return probe.NewSSHSource(pool.Client(*targets[h.Name]), h, probe.Options{NoSpread: true}), ""
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer func() { cancel(); poller.Wait() }()
-	poller.Start(ctx)
+	r := startPolled(t, cfg, nil)
+	pool, targets, store, poller, ctx := r.pool, r.targets, r.store, r.poller, r.ctx
 	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
 		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "maya@laptop"}
 	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t), Keys: DefaultKeyMap(), Actions: mgr,
@@ -271,4 +248,36 @@ func TestIntegration_TrustNewHostKey(t *testing.T) {
 	if kh, _ := os.ReadFile(f.KnownHosts); strings.Count(strings.TrimSpace(string(kh)), "\n") != 0 {
 		t.Errorf("known_hosts should still have one line, the new key:\n%s", kh)
 	}
+}
+
+// polled is a config's fleet polled over real SSH until the test ends.
+type polled struct {
+	pool    *sshx.Pool
+	targets map[string]*sshx.Target
+	store   *fleet.Store
+	poller  *fleet.Poller
+	ctx     context.Context
+}
+
+// startPolled polls cfg's hosts with source (nil: the SSH probe), stopped
+// and closed when the test ends.
+func startPolled(t *testing.T, cfg *fleet.Config, source func(*polled, *fleet.Host) fleet.Source) *polled {
+	t.Helper()
+	targets, err := sshx.Resolve(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &polled{pool: sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true}), targets: targets, store: fleet.NewStore(cfg.Hosts)}
+	t.Cleanup(r.pool.Close)
+	if source == nil {
+		source = func(r *polled, h *fleet.Host) fleet.Source {
+			return probe.NewSSHSource(r.pool.Client(*r.targets[h.Name]), h, probe.Options{NoSpread: true})
+		}
+	}
+	r.poller = fleet.NewPoller(cfg, r.store, func(h *fleet.Host) (fleet.Source, string) { return source(r, h), "" })
+	ctx, cancel := context.WithCancel(context.Background())
+	r.ctx = ctx
+	t.Cleanup(func() { cancel(); r.poller.Wait() })
+	r.poller.Start(ctx)
+	return r
 }
