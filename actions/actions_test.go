@@ -213,14 +213,7 @@ func TestRun_OnePerTargetCancelAndTimeout(t *testing.T) {
 }
 
 func TestRolling_StopsAtFirstFailure(t *testing.T) {
-	hs := hosts(t)
-	c := []fleet.Host{hs[0], hs[0], hs[0]}
-	c[1].Name, c[2].Name = "web-2", "web-3"
-	var plans []*Plan
-	for i := range c {
-		p, _ := PlanRestart(&c[i], "api")
-		plans = append(plans, p)
-	}
+	plans := rollingPlans(t)
 	ex := &fakeExec{}
 	m, _ := manager(t, ex)
 	checked := 0
@@ -343,14 +336,7 @@ func TestDrillFailure(t *testing.T) {
 // A rolling restart skips a host the poller shows DOWN, says so, records
 // it, and goes on with the others.
 func TestRolling_SkipsDownHosts(t *testing.T) {
-	hs := hosts(t)
-	c := []fleet.Host{hs[0], hs[0], hs[0]}
-	c[1].Name, c[2].Name = "web-2", "web-3"
-	var plans []*Plan
-	for i := range c {
-		p, _ := PlanRestart(&c[i], "api")
-		plans = append(plans, p)
-	}
+	plans := rollingPlans(t)
 	ex := &fakeExec{}
 	m, _ := manager(t, ex)
 	var lines []string
@@ -370,4 +356,17 @@ func TestRolling_SkipsDownHosts(t *testing.T) {
 	if es, _ := m.Audit.Recent(10); len(es) != 3 || es[1].Host != "web-2" || es[1].Outcome != Cancelled {
 		t.Errorf("audit %+v", es)
 	}
+}
+
+// rollingPlans restart api on web-1, web-2 and web-3, in that order.
+func rollingPlans(t *testing.T) []*Plan {
+	hs := hosts(t)
+	c := []fleet.Host{hs[0], hs[0], hs[0]}
+	c[1].Name, c[2].Name = "web-2", "web-3"
+	var plans []*Plan
+	for i := range c {
+		p, _ := PlanRestart(&c[i], "api")
+		plans = append(plans, p)
+	}
+	return plans
 }
