@@ -36,6 +36,7 @@ type Server struct {
 	done    chan struct{}
 	mode    Misbehaviour
 	execs   int // exec requests received
+	pings   int // keepalives received
 	// Flooded counts the streams a Flood server ended because the client
 	// closed them.
 	flooded int
@@ -51,6 +52,7 @@ const (
 	NoExecReply                 // sessions open; an exec request is never answered
 	NoSessionReply              // a session channel is never accepted nor refused
 	Flood                       // exec streams output until the client closes the channel
+	NoKeepaliveReply            // keepalives are never answered (a half-open connection)
 )
 
 // Misbehave switches how new requests are answered.
@@ -71,6 +73,13 @@ func (s *Server) Execs() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.execs
+}
+
+// Keepalives is how many keepalive@openssh.com requests the server received.
+func (s *Server) Keepalives() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pings
 }
 
 // FloodsClosed is how many flooding streams the client closed.
@@ -169,7 +178,7 @@ func (s *Server) serve(c net.Conn) {
 	}
 	defer sc.Close()
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); ssh.DiscardRequests(reqs) }()
+	go func() { defer s.wg.Done(); s.global(reqs) }()
 	for nc := range chans {
 		if nc.ChannelType() != "session" {
 			nc.Reject(ssh.UnknownChannelType, "only sessions")
@@ -184,6 +193,24 @@ func (s *Server) serve(c net.Conn) {
 		}
 		s.wg.Add(1)
 		go s.session(ch, creqs)
+	}
+}
+
+// global answers connection-level requests: keepalives are counted, and
+// left unanswered when the server is told so.
+func (s *Server) global(reqs <-chan *ssh.Request) {
+	for r := range reqs {
+		if r.Type == "keepalive@openssh.com" {
+			s.mu.Lock()
+			s.pings++
+			s.mu.Unlock()
+			if s.behaviour() == NoKeepaliveReply {
+				continue
+			}
+		}
+		if r.WantReply {
+			r.Reply(false, nil)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -26,6 +27,8 @@ type Client struct {
 	cli       *ssh.Client
 	preferred ssh.PublicKey // the key this host accepted last time
 	dropped   string        // why the last connection was closed by us
+	idle      *time.Timer   // runs keepalive once cli was idle for KeepAlive
+	outHint   atomic.Int64  // the size of Run's last output
 }
 
 // Connected reports whether the client holds a live connection.
@@ -42,6 +45,9 @@ func (c *Client) Close() {
 	c.mu.Lock()
 	cli := c.cli
 	c.cli = nil
+	if c.idle != nil {
+		c.idle.Stop()
+	}
 	c.mu.Unlock()
 	if cli != nil {
 		cli.Close()
@@ -116,9 +122,11 @@ func (c *Client) conn(ctx context.Context, budget time.Duration) (*ssh.Client, e
 	}
 	c.mu.Lock()
 	c.cli, c.dropped = cli, ""
+	if c.idle != nil {
+		c.idle.Stop()
+	}
+	c.idle = time.AfterFunc(c.pool.opt.KeepAlive, func() { c.keepalive(cli) })
 	c.mu.Unlock()
-	c.pool.wg.Add(1)
-	go c.keepalive(cli)
 	return cli, nil
 }
 
@@ -340,23 +348,32 @@ func (l *learningSigner) SignWithAlgorithm(r io.Reader, data []byte, algo string
 	return l.Signer.Sign(r, data)
 }
 
-// keepalive sends keepalive@openssh.com every KeepAlive and closes the
-// connection when a reply does not come within KeepAliveTimeout: a
-// half-open connection is found without waiting for TCP.
-func (c *Client) keepalive(cli *ssh.Client) {
-	defer c.pool.wg.Done()
-	done := make(chan struct{})
-	go func() { cli.Wait(); close(done) }()
-	tick := time.NewTicker(c.pool.opt.KeepAlive)
-	defer tick.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-tick.C:
-		}
-		if err := c.ping(cli); err != nil {
-			c.drop(cli, err.Error())
-		}
+// active notes that cli starts or ended a command: its keepalive waits
+// KeepAlive from now. A host polled every few seconds is never pinged: its
+// polls have their own deadlines.
+func (c *Client) active(cli *ssh.Client) {
+	c.mu.Lock()
+	if c.cli == cli && c.idle != nil {
+		c.idle.Reset(c.pool.opt.KeepAlive)
 	}
+	c.mu.Unlock()
+}
+
+// keepalive runs when cli was idle for KeepAlive: it sends
+// keepalive@openssh.com and closes the connection when no reply comes
+// within KeepAliveTimeout, so a half-open connection is found without
+// waiting for TCP. A timer, not a goroutine per connection, waits for it.
+func (c *Client) keepalive(cli *ssh.Client) {
+	if !c.pool.hold() {
+		return // closing
+	}
+	defer c.pool.wg.Done()
+	if c.current() != cli {
+		return // replaced or dropped since
+	}
+	if err := c.ping(cli); err != nil {
+		c.drop(cli, err.Error())
+		return
+	}
+	c.active(cli)
 }

@@ -142,3 +142,35 @@ func TestConnect_MuteHostsDoNotStarveHealthyOnes(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A connection in use is never pinged; one idle for KeepAlive is, and is
+// closed when the ping goes unanswered, so the next command dials afresh.
+func TestKeepalive_OnlyWhenIdle(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s := fleettest.StartServer(t, echoHandler)
+	p := NewPool(Options{KnownHosts: []string{s.KnownHosts}, NoAgent: true,
+		KeepAlive: time.Second, KeepAliveTimeout: 300 * time.Millisecond})
+	c := p.Client(Target{Name: "mem", Addr: s.Addr, User: "u", IdentityFiles: []string{s.ClientKey.Path}})
+	// Busy: a command every 100 ms or so for 3 keepalive periods.
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+		if _, err, _ := runWithin(t, c, 5*time.Second, "busy"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // the pace of a busy connection, not a wait for a condition
+	}
+	if n := s.Keepalives(); n != 0 {
+		t.Fatalf("a connection in use was pinged %d times", n)
+	}
+	fleettest.Eventually(t, 10*time.Second, "a keepalive on the idle connection", func() bool { return s.Keepalives() > 0 })
+	if !c.Connected() {
+		t.Fatal("a connection that answers its keepalive was closed")
+	}
+	s.Misbehave(fleettest.NoKeepaliveReply)
+	fleettest.Eventually(t, 10*time.Second, "the unanswered connection closed", func() bool { return !c.Connected() })
+	s.Misbehave(fleettest.Behave)
+	if res, err, _ := runWithin(t, c, 5*time.Second, "again"); err != nil || string(res.Stdout) != "sh:again" {
+		t.Fatalf("after the keepalive closed the connection: %v %v", res, err)
+	}
+	p.Close()
+	s.Close()
+}

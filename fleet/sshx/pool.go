@@ -51,13 +51,16 @@ type Pool struct {
 	mu      sync.Mutex
 	clients map[string]*Client
 	closed  bool
-	wg      sync.WaitGroup // keepalive and clean-up goroutines
+	wg      sync.WaitGroup // keepalives and clean-up goroutines
 }
 
 // async runs fn in a goroutine that Close waits for: clean-up of a session
 // given up on ends when its connection closes, at the latest.
 func (p *Pool) async(fn func()) {
-	p.wg.Add(1)
+	if !p.hold() {
+		go fn() // closing: the connections are closed, fn ends soon
+		return
+	}
 	go func() {
 		defer p.wg.Done()
 		fn()
@@ -135,6 +138,18 @@ func (p *Pool) Close() {
 		c.Close()
 	}
 	p.wg.Wait()
+}
+
+// hold counts one more goroutine for Close to wait for, unless the pool is
+// closing (false).
+func (p *Pool) hold() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.wg.Add(1)
+	return true
 }
 
 func (p *Pool) isClosed() bool {

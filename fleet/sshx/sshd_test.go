@@ -32,6 +32,10 @@ func TestRealSSHD_Run(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("second run on the open connection %v", time.Since(start))
+	// Killed by a signal: sshd sends exit-signal, not exit-status.
+	if res, err := c.Run(ctx, "sh", []byte("kill -KILL $$\n"), 10); err != nil || res.Exit != 128+9 {
+		t.Errorf("a shell killed by SIGKILL: %+v %v, want exit 137", res, err)
+	}
 }
 
 // A server with two host key types whose known_hosts line holds only the
