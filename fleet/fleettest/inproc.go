@@ -48,11 +48,11 @@ type Misbehaviour int
 
 // Misbehaviours.
 const (
-	Behave         Misbehaviour = iota
-	NoExecReply                 // sessions open; an exec request is never answered
-	NoSessionReply              // a session channel is never accepted nor refused
-	Flood                       // exec streams output until the client closes the channel
-	NoKeepaliveReply            // keepalives are never answered (a half-open connection)
+	Behave           Misbehaviour = iota
+	NoExecReply                   // sessions open; an exec request is never answered
+	NoSessionReply                // a session channel is never accepted nor refused
+	Flood                         // exec streams output until the client closes the channel
+	NoKeepaliveReply              // keepalives are never answered (a half-open connection)
 )
 
 // Misbehave switches how new requests are answered.
