@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,7 +36,8 @@ func Split(out []byte, nonce string) map[string]*Section {
 		}
 		s := string(line)
 		if rest, ok := strings.CutPrefix(s, mark); ok {
-			f := strings.Fields(rest)
+			var fs [4]string
+			f := fields(rest, fs[:0])
 			switch {
 			case len(f) == 2 && f[0] == "begin":
 				cur, curName = &Section{}, f[1]
@@ -93,8 +93,9 @@ type Stat struct {
 func ParseStat(lines []string) (*Stat, error) {
 	st := &Stat{}
 	seenAll := false
+	var fs [16]string
 	for _, l := range lines {
-		f := strings.Fields(l)
+		f := fields(l, fs[:0])
 		if len(f) == 0 {
 			continue
 		}
@@ -177,13 +178,16 @@ type Meminfo struct {
 // ParseMeminfo parses /proc/meminfo. MemAvailable falls back to
 // MemFree+Buffers+Cached on kernels older than 3.14.
 func ParseMeminfo(lines []string) (*Meminfo, error) {
-	kv := map[string]uint64{}
+	var m Meminfo
+	var free, buffers, cached uint64
+	var seenTotal, seenAvail, seenFree bool
+	var fs [4]string
 	for _, l := range lines {
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
 			return nil, fmt.Errorf("unexpected line %q", clip(l))
 		}
-		f := strings.Fields(v)
+		f := fields(v, fs[:0])
 		if len(f) == 0 || len(f) > 2 || (len(f) == 2 && f[1] != "kB") {
 			return nil, fmt.Errorf("unexpected value in %q", clip(l))
 		}
@@ -194,23 +198,38 @@ func ParseMeminfo(lines []string) (*Meminfo, error) {
 		if len(f) == 2 {
 			n *= 1024
 		}
-		kv[strings.TrimSpace(k)] = n
+		// A key given twice counts as its last line says.
+		switch strings.TrimSpace(k) {
+		case "MemTotal":
+			m.Total, seenTotal = n, true
+		case "MemAvailable":
+			m.Available, seenAvail = n, true
+		case "MemFree":
+			free, seenFree = n, true
+		case "Buffers":
+			buffers = n
+		case "Cached":
+			cached = n
+		case "SwapTotal":
+			m.SwapTotal = n
+		case "SwapFree":
+			m.SwapFree = n
+		}
 	}
-	m := &Meminfo{Total: kv["MemTotal"], SwapTotal: kv["SwapTotal"], SwapFree: kv["SwapFree"]}
-	if m.Total == 0 {
+	if !seenTotal || m.Total == 0 {
 		return nil, errors.New("no MemTotal")
 	}
-	if a, ok := kv["MemAvailable"]; ok {
-		m.Available = a
-	} else if f, ok := kv["MemFree"]; ok {
-		m.Available = f + kv["Buffers"] + kv["Cached"]
-	} else {
+	switch {
+	case seenAvail:
+	case seenFree:
+		m.Available = free + buffers + cached
+	default:
 		return nil, errors.New("no MemAvailable or MemFree")
 	}
 	if m.Available > m.Total || m.SwapFree > m.SwapTotal {
 		return nil, errors.New("inconsistent values (free exceeds total)")
 	}
-	return m, nil
+	return &m, nil
 }
 
 // ParseLoadavg parses /proc/loadavg's three averages.
@@ -219,7 +238,8 @@ func ParseLoadavg(lines []string) ([3]float64, error) {
 	if len(lines) != 1 {
 		return out, fmt.Errorf("want one line, got %d", len(lines))
 	}
-	f := strings.Fields(lines[0])
+	var fs [8]string
+	f := fields(lines[0], fs[:0])
 	if len(f) < 3 {
 		return out, fmt.Errorf("unexpected %q", clip(lines[0]))
 	}
@@ -238,7 +258,8 @@ func ParseUptime(lines []string) (float64, error) {
 	if len(lines) != 1 {
 		return 0, fmt.Errorf("want one line, got %d", len(lines))
 	}
-	f := strings.Fields(lines[0])
+	var fs [4]string
+	f := fields(lines[0], fs[:0])
 	if len(f) < 1 {
 		return 0, errors.New("empty")
 	}
@@ -269,15 +290,19 @@ type Mount struct {
 
 // ParseMounts parses /proc/mounts, decoding octal escapes (\040 is a space).
 func ParseMounts(lines []string) (map[string]Mount, error) {
-	out := map[string]Mount{}
+	out := make(map[string]Mount, len(lines))
+	var fs [8]string
 	for _, l := range lines {
-		f := strings.Fields(l)
+		f := fields(l, fs[:0])
 		if len(f) < 3 {
 			return nil, fmt.Errorf("unexpected line %q", clip(l))
 		}
 		m := Mount{Device: unescapeOctal(f[0]), Point: unescapeOctal(f[1]), FSType: f[2]}
 		if len(f) > 3 {
-			m.ReadOnly = slices.Contains(strings.Split(f[3], ","), "ro")
+			for o, rest, more := "", f[3], true; more && !m.ReadOnly; {
+				o, rest, more = strings.Cut(rest, ",")
+				m.ReadOnly = o == "ro"
+			}
 		}
 		out[m.Point] = m // a later mount on the same point hides the earlier
 	}
@@ -328,12 +353,14 @@ func ParseDF(lines []string) ([]DFRow, error) { return parseDF(lines, 1024) }
 func ParseDFInodes(lines []string) ([]DFRow, error) { return parseDF(lines, 1) }
 
 func parseDF(lines []string, scale uint64) ([]DFRow, error) {
-	var rows []DFRow
+	rows := make([]DFRow, 0, len(lines))
 	for i, l := range lines {
 		if i == 0 && strings.HasPrefix(l, "Filesystem") {
 			continue
 		}
-		f, at := fieldsAt(l)
+		var fs [16]string
+		var as [16]int
+		f, at := fieldsAt(l, fs[:0], as[:0])
 		cap := -1
 		for j := 4; j < len(f); j++ {
 			if strings.HasSuffix(f[j], "%") {
@@ -358,9 +385,12 @@ func parseDF(lines []string, scale uint64) ([]DFRow, error) {
 	return rows, nil
 }
 
-// fieldsAt splits on spaces and tabs like strings.Fields and also returns
-// where each field starts.
-func fieldsAt(s string) (fields []string, at []int) {
+// fieldsAt splits on spaces and tabs like strings.Fields, into the storage
+// of fields and at (no allocation for a line of up to their capacity), and
+// also returns where each field starts. Every poll splits some hundred
+// lines: callers pass arrays on their stack.
+func fieldsAt(s string, fields []string, at []int) ([]string, []int) {
+	fields, at = fields[:0], at[:0]
 	start := -1
 	for i := 0; i <= len(s); i++ {
 		sep := i == len(s) || s[i] == ' ' || s[i] == '\t'
@@ -373,6 +403,13 @@ func fieldsAt(s string) (fields []string, at []int) {
 		}
 	}
 	return fields, at
+}
+
+// fields is fieldsAt without the positions.
+func fields(s string, into []string) []string {
+	var at [16]int
+	f, _ := fieldsAt(s, into, at[:0])
+	return f
 }
 
 func clip(s string) string {

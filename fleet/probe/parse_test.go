@@ -3,6 +3,7 @@ package probe
 import (
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -305,5 +306,29 @@ tmpfs                    3085457      1  3085456    1% /srv/cache
 	s, _ = Assemble(Split([]byte(noI), "x"), nil, nil, nil, at)
 	if len(s.Disks) != 2 || s.Disks[0].Inodes != 0 {
 		t.Errorf("without df -i: %+v", s.Disks)
+	}
+}
+
+// Kernels before 3.14 have no MemAvailable: free + buffers + cache
+// stands in for it, and a key the parser does not use is still checked.
+func TestParseMeminfo_OldKernel(t *testing.T) {
+	m, err := ParseMeminfo([]string{"MemTotal:  100 kB", "MemFree:  10 kB", "Buffers: 5 kB", "Cached:   20 kB", "SwapTotal: 8 kB", "SwapFree: 6 kB", "HugePages_Total: 0"})
+	if err != nil || m.Total != 100<<10 || m.Available != 35<<10 || m.SwapTotal != 8<<10 || m.SwapFree != 6<<10 {
+		t.Fatalf("%+v %v", m, err)
+	}
+	if _, err := ParseMeminfo([]string{"MemTotal: 100 kB", "MemAvailable: 50 kB", "Dirty: x kB"}); err == nil {
+		t.Error("a bad number in a line not used was accepted")
+	}
+}
+
+// A line with more fields than the parsers' stack arrays hold splits the
+// same.
+func TestFieldsAt_Long(t *testing.T) {
+	line := strings.Repeat("ab\t c  ", 20)
+	var fs [2]string
+	var as [2]int
+	f, at := fieldsAt(line, fs[:0], as[:0])
+	if want := strings.Fields(line); !slices.Equal(f, want) || len(at) != len(want) || line[at[39]:at[39]+1] != "c" {
+		t.Fatalf("%q %v", f, at)
 	}
 }
