@@ -32,16 +32,27 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var nonceRE = regexp.MustCompile(`m='@@opsdeck-([0-9a-f]+)'`)
+var (
+	nonceRE   = regexp.MustCompile(`m='@@opsdeck-([0-9a-f]+)'`)
+	sectionRE = regexp.MustCompile(`echo "\$m begin ([a-z0-9]+)"`)
+)
 
 // serveSimulatedHosts is the benchmark's SSH server, in its own process so
 // that the client's CPU and memory are measured alone. Every connection is
-// a simulated host answering the probe with a recorded real output.
+// a simulated host answering each section a script asks for: resources
+// from a recorded real output, a supervisor program (its full status, then
+// its liveness), a files backup.
 func serveSimulatedHosts(dir string) {
 	out, err := os.ReadFile("testdata/debian12-container.out")
 	if err != nil {
 		panic(err)
 	}
+	recorded := map[string]string{}
+	for name, sec := range probe.Split(out, "fixture") {
+		recorded[name] = strings.Join(sec.Lines, "\n") + "\n"
+	}
+	// df -P -i prints df -P -k's columns, counting inodes.
+	recorded["dfi"] = recorded["df"]
 	host, err := fleettest.LoadKey(filepath.Join(dir, "host"))
 	if err != nil {
 		panic(err)
@@ -59,7 +70,23 @@ func serveSimulatedHosts(dir string) {
 		if m == nil {
 			return []byte("no nonce"), 1, false
 		}
-		return []byte(strings.ReplaceAll(string(out), "@@opsdeck-fixture", "@@opsdeck-"+string(m[1]))), 0, false
+		mark := "@@opsdeck-" + string(m[1])
+		var b strings.Builder
+		for _, sm := range sectionRE.FindAllSubmatch(stdin, -1) {
+			name := string(sm[1])
+			body := recorded[name]
+			switch {
+			case strings.HasPrefix(name, "svc") && strings.Contains(string(stdin), "/proc/4242/stat"):
+				body = mark + "-alive 4242 123456\n"
+			case strings.HasPrefix(name, "svc"):
+				body = "api                              RUNNING   pid 4242, uptime 2 days, 3:04:05\n"
+			case strings.HasPrefix(name, "bk"):
+				body = fmt.Sprintf("%d 52428800 /var/backups/db-2.dump\n%d 52428000 /var/backups/db-1.dump\n",
+					time.Now().Add(-time.Hour).Unix(), time.Now().Add(-25*time.Hour).Unix())
+			}
+			fmt.Fprintf(&b, "%s begin %s\n%s%s end %s 0\n", mark, name, body, mark, name)
+		}
+		return []byte(b.String()), 0, false
 	})
 	fmt.Println("READY", srv.Addr)
 	bufio.NewReader(os.Stdin).ReadString('\n') // until the benchmark closes stdin
@@ -105,25 +132,55 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// benchFleet is n simulated hosts on the server at addr, each with a
+// supervisor program and a files backup (the security checklist, every 5
+// minutes in a session of its own, is left out), and their sources.
+func benchFleet(b *testing.B, n int, addr, kh, key string) (*fleet.Config, *sshx.Pool, map[string]fleet.Source) {
+	host, port, _ := net.SplitHostPort(addr)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "[defaults]\nuser = \"bench\"\nidentity_files = [%q]\nknown_hosts = %q\nsecurity = false\n", key, kh)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&sb, "[[hosts]]\nname = \"sim-%d\"\naddress = %q\nport = %s\n"+
+			"[[hosts.services]]\nname = \"api\"\nkind = \"supervisor\"\nprogram = \"api\"\n"+
+			"[[hosts.backups]]\nname = \"db\"\nkind = \"files\"\npath = \"/var/backups/db-*.dump\"\nmax_age = \"26h\"\n", i, host, port)
+	}
+	cfg, err := fleet.Parse("bench.toml", []byte(sb.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	targets, err := sshx.Resolve(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := sshx.NewPool(sshx.Options{KnownHosts: []string{kh}, NoAgent: true})
+	srcs := map[string]fleet.Source{}
+	for i := range cfg.Hosts {
+		h := &cfg.Hosts[i]
+		srcs[h.Name] = probe.NewSSHSource(pool.Client(*targets[h.Name]), h, probe.Options{Fleet: n})
+	}
+	return cfg, pool, srcs
+}
+
+func closeSources(srcs map[string]fleet.Source) {
+	for _, s := range srcs {
+		s.(*probe.SSHSource).Close()
+	}
+}
+
 // BenchmarkPollCycle polls every simulated host once per iteration, over
-// persistent connections, 64 polls in flight (the poller's bound). ns/op is
-// the wall time of a whole cycle.
+// persistent connections, 64 polls in flight. ns/op is the wall time of a
+// whole cycle; the backups are checked apart, once a minute, as in the
+// dashboard.
 func BenchmarkPollCycle(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{1000, 5000} {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
 			addr, kh, key := startServerProcess(b)
-			pool := sshx.NewPool(sshx.Options{KnownHosts: []string{kh}, NoAgent: true})
-			defer pool.Close()
-			off := false
-			simHost := &fleet.Host{Name: "sim", Security: &off} // resources only: the cost of a poll
-			srcs := make([]*probe.SSHSource, n)
 			var ms0 runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms0)
-			for i := range srcs {
-				c := pool.Client(sshx.Target{Name: fmt.Sprintf("sim-%d", i), Addr: addr, User: "bench", IdentityFiles: []string{key}})
-				srcs[i] = probe.NewSSHSource(c, simHost, probe.Options{})
-			}
+			_, pool, srcs := benchFleet(b, n, addr, kh, key)
+			defer pool.Close()
+			defer closeSources(srcs)
 			cycle := func() {
 				var wg sync.WaitGroup
 				sem := make(chan struct{}, 64)
@@ -136,16 +193,17 @@ func BenchmarkPollCycle(b *testing.B) {
 						ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 						defer cancel()
 						smp, err := s.Sample(ctx)
-						if err != nil || len(smp.Unknown) > 0 {
-							b.Errorf("poll: %v %v", err, smp)
+						if err != nil || len(smp.Unknown) > 0 || len(smp.Services) != 1 || !smp.Services[0].Running {
+							b.Errorf("poll: %v %+v", err, smp)
 						}
 					}()
 				}
 				wg.Wait()
 			}
 			connectStart := time.Now()
-			cycle() // connect every host
+			cycle() // connect every host, first full statuses
 			connect := time.Since(connectStart)
+			cycle() // from here on, liveness checks
 			var ms1 runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms1)
@@ -164,6 +222,57 @@ func BenchmarkPollCycle(b *testing.B) {
 			b.ReportMetric(float64(ms2.Mallocs-ms1.Mallocs)/polls, "allocs/poll")
 			b.ReportMetric(float64(int64(ms1.HeapInuse)-int64(ms0.HeapInuse))/float64(n)/1024, "heap-KB/host")
 			b.ReportMetric(connect.Seconds()*1000, "connect-all-ms")
+		})
+	}
+}
+
+// BenchmarkWarmUp launches the poller on n simulated hosts, as the
+// dashboard does, and reports when the first and the last host had data,
+// and the most hosts shown STALE at any moment of the warm-up (a host not
+// polled yet is "no data yet", never STALE).
+func BenchmarkWarmUp(b *testing.B) {
+	for _, n := range []int{5000} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			addr, kh, key := startServerProcess(b)
+			for i := 0; i < b.N; i++ {
+				cfg, pool, srcs := benchFleet(b, n, addr, kh, key)
+				store := fleet.NewStore(cfg.Hosts)
+				p := fleet.NewPoller(cfg, store, func(h *fleet.Host) (fleet.Source, string) { return srcs[h.Name], "" })
+				ctx, cancel := context.WithCancel(context.Background())
+				start := time.Now()
+				p.Start(ctx)
+				var first, all time.Duration
+				stale := 0
+				for all == 0 && time.Since(start) < 2*time.Minute {
+					time.Sleep(100 * time.Millisecond) // the pace of a screen's refresh, sampled
+					snap, _ := store.Snapshot()
+					now, with, st := time.Now(), 0, 0
+					for j := range snap {
+						if snap[j].Last != nil {
+							with++
+						}
+						if fleet.Assess(&snap[j], now).State == fleet.Stale {
+							st++
+						}
+					}
+					stale = max(stale, st)
+					if with > 0 && first == 0 {
+						first = time.Since(start)
+					}
+					if with == n {
+						all = time.Since(start)
+					}
+				}
+				cancel()
+				p.Wait()
+				pool.Close()
+				if all == 0 {
+					b.Fatalf("not every host had data within 2 minutes")
+				}
+				b.ReportMetric(first.Seconds()*1000, "first-data-ms")
+				b.ReportMetric(all.Seconds()*1000, "all-data-ms")
+				b.ReportMetric(float64(stale), "stale-max")
+			}
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +27,10 @@ type SSHSource struct {
 	run   Runner
 	nonce string
 
-	mu   sync.Mutex
-	prev *Stat
+	mu     sync.Mutex
+	prev   *Stat
+	svc    []Step // the service steps of the last script
+	script []byte // the last script without a baseline, reused while svc stays
 }
 
 // NewSSHSource samples host h through r: each poll reads resources (its
@@ -41,6 +45,24 @@ func newNonce() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// scriptFor is the probe for a poll at now: the same bytes as the last
+// poll's while the services' steps are (the script is built once, not
+// every few seconds).
+func (s *SSHSource) scriptFor(now time.Time) []byte {
+	h := s.host
+	svc := make([]Step, len(h.Services))
+	for i := range h.Services {
+		svc[i] = Step{"svc" + strconv.Itoa(i), s.live.command(&h.Services[i], now)}
+	}
+	if baseline := s.baseline(s.prev == nil); baseline > 0 {
+		return Script(s.nonce, h.Mounts, svc, baseline)
+	}
+	if s.script == nil || !slices.Equal(svc, s.svc) {
+		s.script, s.svc = Script(s.nonce, h.Mounts, svc, 0), svc
+	}
+	return s.script
 }
 
 // Connect makes the host's connection (see fleet.Connector).
@@ -58,11 +80,7 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	defer s.mu.Unlock()
 	h := s.host
 	now := time.Now()
-	svc := make([]Step, len(h.Services))
-	for i := range h.Services {
-		svc[i] = Step{fmt.Sprintf("svc%d", i), s.live.command(&h.Services[i], now)}
-	}
-	res, err := s.run.Run(ctx, "sh", Script(s.nonce, h.Mounts, svc, s.baseline(s.prev == nil)), MaxOutput)
+	res, err := s.run.Run(ctx, "sh", s.scriptFor(now), MaxOutput)
 	if err != nil {
 		return nil, err
 	}

@@ -18,10 +18,10 @@ import (
 //
 // Run is the poll's path, taken by every host every few seconds, so it
 // speaks to the session channel itself instead of through ssh.Session:
-// the caller's goroutine opens it, starts the command, writes stdin and
-// reads stdout; one goroutine serves the channel's requests (its exit
-// status). ssh.Session would start four more goroutines per command and
-// copy through a pipe.
+// the caller's goroutine opens it and starts the command, one goroutine
+// writes stdin and reads the output, one serves the channel's requests
+// (the exit status). Through ssh.Session and its copy goroutines and pipes
+// a command took five.
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
 	cli, err := c.conn(ctx, 0)
 	if err != nil {
