@@ -94,8 +94,9 @@ func serveSimulatedHosts(dir string) {
 }
 
 // startServerProcess runs serveSimulatedHosts and returns its address and
-// a known_hosts file; the process is stopped by PID at cleanup.
-func startServerProcess(b *testing.B) (addr, knownHosts, clientKey string) {
+// a known_hosts file as a fleet of n hosts has: a line for each (n-1 of
+// them for other ports); the process is stopped by PID at cleanup.
+func startServerProcess(b *testing.B, n int) (addr, knownHosts, clientKey string) {
 	dir := b.TempDir()
 	host := fleettest.NewKey(b, dir, "host")
 	client := fleettest.NewKey(b, dir, "client")
@@ -120,7 +121,12 @@ func startServerProcess(b *testing.B) (addr, knownHosts, clientKey string) {
 	knownHosts = filepath.Join(dir, "known_hosts")
 	kh := fmt.Sprintf("[%s]:%s %s", strings.Split(addr, ":")[0], strings.Split(addr, ":")[1],
 		strings.TrimSpace(host.AuthorizedLine()))
-	if err := os.WriteFile(knownHosts, []byte(kh+"\n"), 0o600); err != nil {
+	var lines strings.Builder
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&lines, "[10.1.%d.%d]:22 %s", i/250, i%250, client.AuthorizedLine())
+	}
+	lines.WriteString(kh + "\n")
+	if err := os.WriteFile(knownHosts, []byte(lines.String()), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	return addr, knownHosts, client.Path
@@ -174,7 +180,7 @@ func closeSources(srcs map[string]fleet.Source) {
 func BenchmarkPollCycle(b *testing.B) {
 	for _, n := range []int{1000, 5000} {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
-			addr, kh, key := startServerProcess(b)
+			addr, kh, key := startServerProcess(b, n)
 			var ms0 runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms0)
@@ -233,7 +239,7 @@ func BenchmarkPollCycle(b *testing.B) {
 func BenchmarkWarmUp(b *testing.B) {
 	for _, n := range []int{5000} {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
-			addr, kh, key := startServerProcess(b)
+			addr, kh, key := startServerProcess(b, n)
 			for i := 0; i < b.N; i++ {
 				cfg, pool, srcs := benchFleet(b, n, addr, kh, key)
 				store := fleet.NewStore(cfg.Hosts)

@@ -34,6 +34,7 @@ type hostKeys struct {
 	stamp   string   // size+mtime of every file when cb was built
 	usable  []string // the files cb was built from
 	skipped []string // files left out, and why
+	index   *keyIndex
 }
 
 func newHostKeys(files []string, policy string) *hostKeys {
@@ -88,7 +89,18 @@ func (k *hostKeys) callback() (ssh.HostKeyCallback, error) {
 		k.cb = cb
 	}
 	k.stamp = stamp
+	k.index = indexKeys(k.usable)
 	return k.cb, nil
+}
+
+// indexed is the plain-line index of the files in use.
+func (k *hostKeys) indexed() *keyIndex {
+	if _, err := k.callback(); err != nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.index
 }
 
 // fakeKey has a type no known_hosts line can have, so checking it lists
@@ -104,18 +116,24 @@ func (fakeKey) Verify([]byte, *ssh.Signature) error { return errors.New("not a k
 // refused for offering one we do not know (golang/go#29286). Nil for an
 // unknown host: any algorithm, and the key will be refused or learnt.
 func (k *hostKeys) algorithms(addr string) []string {
-	cb, err := k.callback()
-	if err != nil {
-		return nil
-	}
-	var ke *knownhosts.KeyError
-	if err := cb(addr, &net.TCPAddr{IP: net.IPv4zero}, fakeKey{}); !errors.As(err, &ke) {
-		return nil
+	keys, ok := k.indexed().known(addr)
+	if !ok || len(keys) == 0 { // unknown hosts are rare: x/crypto says for sure
+		cb, err := k.callback()
+		if err != nil {
+			return nil
+		}
+		var ke *knownhosts.KeyError
+		if err := cb(addr, &net.TCPAddr{IP: net.IPv4zero}, fakeKey{}); !errors.As(err, &ke) {
+			return nil
+		}
+		for _, w := range ke.Want {
+			keys = append(keys, w.Key)
+		}
 	}
 	var algos []string
 	seen := map[string]bool{}
-	for _, w := range ke.Want {
-		for _, a := range algorithmsFor(w.Key.Type()) {
+	for _, key := range keys {
+		for _, a := range algorithmsFor(key.Type()) {
 			if !seen[a] {
 				seen[a] = true
 				algos = append(algos, a)
@@ -138,6 +156,9 @@ func algorithmsFor(keyType string) []string {
 // check is the HostKeyCallback for a host called name.
 func (k *hostKeys) check(name string) ssh.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		if k.indexed().accepts(hostname, key) {
+			return nil
+		}
 		cb, err := k.callback()
 		if err != nil {
 			return &Error{KindOther, err.Error(), err}
