@@ -59,8 +59,10 @@ func (l *liveness) command(s *fleet.Service, now time.Time) string {
 		same = `[ "${20}" = ` + Quote(k.start) + ` ]`
 	}
 	// /proc/PID/stat: "PID (comm) STATE … starttime(22) …"; comm may hold
-	// spaces, so fields are counted after ") ". A zombie is not alive.
-	return `set -- $(sed 's/^.*) //' /proc/` + pid + `/stat 2>/dev/null); if ` + same +
+	// spaces and ") ", so fields are counted after the last ") ". The
+	// shell reads and cuts it itself: no process to start. A zombie is not
+	// alive.
+	return `l=; { read -r l < /proc/` + pid + `/stat; } 2>/dev/null; set -- ${l##*) }; if ` + same +
 		` && [ "$1" != Z ] && [ "$1" != X ]; then echo "$m-alive ` + pid + ` ${20}"; else ` + full + `; fi`
 }
 

@@ -3,7 +3,9 @@ package probe
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -126,7 +128,16 @@ func TestIntegration_LivenessSkipsTheFullStatus(t *testing.T) {
 // time; a dead one, or one with another start time (a reused PID), runs
 // the full status.
 func TestLivenessCommand_InSh(t *testing.T) {
-	p := exec.Command("sleep", "100000")
+	// A name with ") " in it, as /proc/PID/stat's comm field shows it.
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := filepath.Join(t.TempDir(), "x) y")
+	if data, err := os.ReadFile(sleep); err != nil || os.WriteFile(odd, data, 0o755) != nil {
+		t.Fatalf("copy sleep: %v", err)
+	}
+	p := exec.Command(odd, "100000")
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -211,5 +222,56 @@ func TestResticCache_RunsResticOnlyOnChange(t *testing.T) {
 	third := check()
 	if run.full != 2 || !third.NewestAt.After(first.NewestAt) {
 		t.Errorf("a new snapshot: restic ran %d times, newest %v (was %v)", run.full, third.NewestAt, first.NewestAt)
+	}
+}
+
+// df -i runs on a host's first poll and then once per InodesEvery: the
+// polls in between carry its figures, so an inode alarm never flickers.
+// The script, run by this machine's sh, also reads meminfo and mounts
+// with one cat and still tells them apart.
+func TestInodes_ReadOncePerInterval(t *testing.T) {
+	defer func(d time.Duration) { InodesEvery = d }(InodesEvery)
+	InodesEvery = time.Hour
+	off := false
+	run := &scripts{Runner: LocalRunner{}}
+	src := NewSSHSource(run, &fleet.Host{Name: "h", Security: &off}, Options{Baseline: 10 * time.Millisecond})
+	defer src.Close()
+	poll := func() *fleet.Sample {
+		t.Helper()
+		smp, err := src.Sample(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(smp.Unknown) > 0 || smp.MemTotal == 0 || len(smp.Disks) == 0 {
+			t.Fatalf("unknown %v, memory %d, disks %+v", smp.Unknown, smp.MemTotal, smp.Disks)
+		}
+		return smp
+	}
+	asked := func() (n int) {
+		run.mu.Lock()
+		defer run.mu.Unlock()
+		for _, s := range run.sent {
+			if strings.Contains(s, "df -P -i") {
+				n++
+			}
+		}
+		return n
+	}
+	first := poll().Disks[0]
+	if first.Inodes == 0 {
+		t.Fatalf("no inode figures for %s", first.Mount)
+	}
+	for i := 0; i < 2; i++ {
+		if d := poll().Disks[0]; d.Inodes != first.Inodes {
+			t.Errorf("poll %d: inodes of %s %d, want %d carried", i+2, d.Mount, d.Inodes, first.Inodes)
+		}
+	}
+	if n := asked(); n != 1 {
+		t.Errorf("df -i ran in %d of 3 polls, want 1", n)
+	}
+	InodesEvery = 0
+	poll()
+	if n := asked(); n != 2 {
+		t.Errorf("df -i ran in %d polls once the interval passed, want 2", n)
 	}
 }

@@ -28,8 +28,13 @@ func Quote(s string) string {
 // Script builds the probe: resources, then each service's status. nonce
 // makes the section markers impossible for the host's data to imitate.
 // baseline, when not 0, adds a first CPU reading that long before the
-// second, for the first poll of a host (CPU % needs two).
-func Script(nonce string, mounts []string, services []Step, baseline time.Duration, extra ...Step) []byte {
+// second, for the first poll of a host (CPU % needs two). inodes adds
+// df -i (inode tables change slowly: a poll in a minute asks).
+//
+// Every process the script starts is paid by the host at every poll, so
+// files are read by one cat where their sections can be told apart: the
+// markers between them come from a here-document on cat's stdin.
+func Script(nonce string, mounts []string, services []Step, baseline time.Duration, inodes bool, extra ...Step) []byte {
 	var b strings.Builder
 	writeHeader(&b, nonce)
 	section := func(name, cmd string) { writeSection(&b, name, cmd) }
@@ -40,21 +45,27 @@ func Script(nonce string, mounts []string, services []Step, baseline time.Durati
 			strconv.FormatFloat(baseline.Seconds(), 'f', -1, 64), int(math.Ceil(baseline.Seconds())))
 	}
 	section("stat", "grep -E '^(cpu|btime)' /proc/stat")
-	section("meminfo", "cat /proc/meminfo")
 	// One-line files are read by the shell itself: no process to start.
 	section("loadavg", `read -r l < /proc/loadavg && printf '%s\n' "$l"`)
 	section("uptime", `read -r l < /proc/uptime && printf '%s\n' "$l"`)
 	if len(mounts) == 0 {
-		section("mounts", "cat /proc/mounts")
+		// meminfo and mounts in one cat; its exit code is the mounts
+		// section's (an unreadable meminfo shows as an empty section).
+		b.WriteString("echo \"$m begin meminfo\"\ncat /proc/meminfo - /proc/mounts <<EOF\n$m end meminfo 0\n$m begin mounts\nEOF\necho \"$m end mounts $?\"\n")
 		section("df", "df -P -k 2>/dev/null")
-		section("dfi", "df -P -i 2>/dev/null")
+		if inodes {
+			section("dfi", "df -P -i 2>/dev/null")
+		}
 	} else {
+		section("meminfo", "cat /proc/meminfo")
 		q := make([]string, len(mounts))
 		for i, m := range mounts {
 			q[i] = Quote(m)
 		}
 		section("df", "df -P -k -- "+strings.Join(q, " ")+" 2>/dev/null")
-		section("dfi", "df -P -i -- "+strings.Join(q, " ")+" 2>/dev/null")
+		if inodes {
+			section("dfi", "df -P -i -- "+strings.Join(q, " ")+" 2>/dev/null")
+		}
 	}
 	for _, e := range append(services, extra...) {
 		section(e.Name, e.Cmd)

@@ -27,11 +27,17 @@ type SSHSource struct {
 	run   Runner
 	nonce string
 
-	mu     sync.Mutex
-	prev   *Stat
-	svc    []Step // the service steps of the last script
-	script []byte // the last script without a baseline, reused while svc stays
+	mu       sync.Mutex
+	prev     *Stat
+	svc      []Step    // the service steps of the last scripts
+	scripts  [2][]byte // the last scripts without a baseline, without and with df -i, reused while svc stays
+	inodes   *Section  // the last df -i, carried into the polls that do not ask
+	inodesAt time.Time
 }
+
+// InodesEvery is how often a poll reads the inode tables (df -i): they
+// fill slowly, and each poll's df costs the host a process.
+var InodesEvery = time.Minute
 
 // NewSSHSource samples host h through r: each poll reads resources (its
 // mounts, or every real filesystem) and services; backups and the security
@@ -48,7 +54,7 @@ func newNonce() string {
 }
 
 // scriptFor is the probe for a poll at now: the same bytes as the last
-// poll's while the services' steps are (the script is built once, not
+// such poll's while the services' steps are (the script is built once, not
 // every few seconds).
 func (s *SSHSource) scriptFor(now time.Time) []byte {
 	h := s.host
@@ -56,13 +62,35 @@ func (s *SSHSource) scriptFor(now time.Time) []byte {
 	for i := range h.Services {
 		svc[i] = Step{"svc" + strconv.Itoa(i), s.live.command(&h.Services[i], now)}
 	}
+	inodes := s.inodes == nil || now.Sub(s.inodesAt) >= InodesEvery
 	if baseline := s.baseline(s.prev == nil); baseline > 0 {
-		return Script(s.nonce, h.Mounts, svc, baseline)
+		return Script(s.nonce, h.Mounts, svc, baseline, inodes)
 	}
-	if s.script == nil || !slices.Equal(svc, s.svc) {
-		s.script, s.svc = Script(s.nonce, h.Mounts, svc, 0), svc
+	if !slices.Equal(svc, s.svc) {
+		s.scripts, s.svc = [2][]byte{}, svc
 	}
-	return s.script
+	i := 0
+	if inodes {
+		i = 1
+	}
+	if s.scripts[i] == nil {
+		s.scripts[i] = Script(s.nonce, h.Mounts, svc, 0, inodes)
+	}
+	return s.scripts[i]
+}
+
+// carryInodes keeps a complete df -i for the polls that do not ask, and
+// gives them the last one.
+func (s *SSHSource) carryInodes(secs map[string]*Section, at time.Time) {
+	if d, ok := secs["dfi"]; ok {
+		if d.Complete {
+			s.inodes, s.inodesAt = d, at
+		}
+		return
+	}
+	if s.inodes != nil {
+		secs["dfi"] = s.inodes
+	}
 }
 
 // Connect makes the host's connection (see fleet.Connector).
@@ -97,6 +125,7 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		return nil, &sshx.Error{Kind: sshx.KindCommand, Msg: fmt.Sprintf("probe script exited %d: %s", res.Exit, fleet.Sanitize(msg, 200))}
 	}
 	secs := Split(res.Stdout, s.nonce)
+	s.carryInodes(secs, now)
 	sample, next := Assemble(secs, s.prev, h.Mounts, h.Services, time.Now())
 	s.live.apply(h.Services, secs, s.nonce, sample.Services, sample.At)
 	s.finish(sample)
