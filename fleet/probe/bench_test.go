@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 
 var (
 	nonceRE   = regexp.MustCompile(`m='@@opsdeck-([0-9a-f]+)'`)
-	sectionRE = regexp.MustCompile(`echo "\$m begin ([a-z0-9]+)"`)
+	sectionRE = regexp.MustCompile(`(?m)^(?:echo ")?\$m begin ([a-z0-9]+)`) // an echo, or a here-document's line
 )
 
 // serveSimulatedHosts is the benchmark's SSH server, in its own process so
