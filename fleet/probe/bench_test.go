@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -183,7 +185,9 @@ func BenchmarkPollCycle(b *testing.B) {
 			addr, kh, key := startServerProcess(b, n)
 			var ms0 runtime.MemStats
 			runtime.GC()
+			debug.FreeOSMemory() // what earlier runs left is not counted
 			runtime.ReadMemStats(&ms0)
+			rss0 := rssKB()
 			_, pool, srcs := benchFleet(b, n, addr, kh, key)
 			defer pool.Close()
 			defer closeSources(srcs)
@@ -227,6 +231,7 @@ func BenchmarkPollCycle(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/1000/polls, "cpu-ms/poll")
 			b.ReportMetric(float64(ms2.Mallocs-ms1.Mallocs)/polls, "allocs/poll")
 			b.ReportMetric(float64(int64(ms1.HeapInuse)-int64(ms0.HeapInuse))/float64(n)/1024, "heap-KB/host")
+			b.ReportMetric(float64(rssKB()-rss0)/float64(n), "rss-KB/host")
 			b.ReportMetric(connect.Seconds()*1000, "connect-all-ms")
 		})
 	}
@@ -281,6 +286,18 @@ func BenchmarkWarmUp(b *testing.B) {
 			}
 		})
 	}
+}
+
+// rssKB is this process's resident memory, in KiB.
+func rssKB() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // BenchmarkHostCost is the CPU the monitored host pays per poll: that of
