@@ -35,6 +35,7 @@ type checkFlags struct {
 	json, verbose, always bool
 	updates               bool
 	notifyURL, notifyCmd  string
+	format, textfile      string
 	timeout               time.Duration
 }
 
@@ -47,6 +48,9 @@ func newCheckCmd(g *globals) *cobra.Command {
 dashboard — print the findings that are not OK (all of them with -v, JSON
 with --json) and exit with the monitoring-plugin convention:
 0 OK, 1 WARN, 2 CRIT or DOWN, 3 UNKNOWN (or a usage or config error).
+--format nagios prints a monitoring plugin's output (status line, findings,
+perfdata with each figure's thresholds); --textfile PATH.prom writes every
+check and figure for node_exporter's textfile collector.
 
 --notify URL posts a Slack-compatible {"text": …} message and --notify-cmd
 pipes the report to a command, only when a finding changed state since the
@@ -55,6 +59,8 @@ with --notify-always. A failed notification is reported on stderr and in
 the exit status, and is retried on the next run.`,
 		Example: `  opsdeck check
   opsdeck check --json
+  opsdeck check --format nagios
+  */1 * * * * opsdeck check --textfile /var/lib/prometheus/node-exporter/opsdeck.prom
   */5 * * * * opsdeck check --notify https://hooks.slack.com/services/…
   opsdeck check --notify-cmd 'mail -s opsdeck ops@example.com'`,
 		Args: cobra.NoArgs,
@@ -63,7 +69,9 @@ the exit status, and is retried on the next run.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
+	fl.BoolVar(&f.json, "json", false, "print the report as JSON (--format json)")
+	fl.StringVar(&f.format, "format", "table", "table, json, or nagios (a monitoring plugin's status line, findings and perfdata)")
+	fl.StringVar(&f.textfile, "textfile", "", "also write the results to this file in node_exporter's textfile format (atomically)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list every check, OK ones too")
 	fl.StringVar(&f.notifyURL, "notify", "", "POST a Slack-compatible message to this URL when a finding changes state")
 	fl.StringVar(&f.notifyCmd, "notify-cmd", "", "pipe the report to this command when a finding changes state")
@@ -108,6 +116,20 @@ func exitFor(s fleet.State) int {
 }
 
 func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Writer) error {
+	if f.json {
+		if f.format != "table" && f.format != "json" {
+			return withCode(checkUnknown, fmt.Errorf("--json and --format %s ask for two formats", f.format))
+		}
+		f.format = "json"
+	}
+	switch f.format {
+	case "table", "json", "nagios":
+	default:
+		return withCode(checkUnknown, fmt.Errorf("--format %q: want table, json or nagios", f.format))
+	}
+	if f.textfile != "" && !strings.HasSuffix(f.textfile, ".prom") {
+		return withCode(checkUnknown, fmt.Errorf("--textfile %s: node_exporter reads only files ending in .prom", f.textfile))
+	}
 	loc, err := fleet.Locate(g.config)
 	if err != nil {
 		return withCode(checkUnknown, err)
@@ -136,12 +158,25 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		worst = fleet.Worse(worst, parseState(h.State))
 	}
 	rep.Worst = worst.String()
-	if f.json {
+	now := time.Now()
+	switch f.format {
+	case "json":
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
-	} else {
+	case "nagios":
+		writeNagios(out, rep, fleetPoints(store, now))
+	default:
 		printReport(out, rep)
+	}
+	textfileFailed := false
+	if f.textfile != "" && ctx.Err() == nil {
+		// Every check, OK ones too: an alert on a check resolves when it is 0.
+		all := buildReport(store, true)
+		if err := writeTextfile(f.textfile, all, fleetPoints(store, now), now); err != nil {
+			fmt.Fprintln(errOut, "opsdeck check: textfile:", err)
+			textfileFailed = true
+		}
 	}
 	if ctx.Err() != nil {
 		// Interrupted: the report is partial, so no notification (it would
@@ -150,6 +185,9 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		return withCode(exitCanceled, errSilent)
 	}
 	code := exitFor(worst)
+	if textfileFailed && code < checkCrit {
+		code = checkUnknown
+	}
 	if f.notifyURL != "" || f.notifyCmd != "" {
 		// Notifications get their own deadline, after the pass: a slow pass
 		// never costs the notification.

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// point is one measured value of a host, with its thresholds (NaN: none),
+// for the formats that carry numbers: Nagios perfdata and Prometheus.
+type point struct {
+	Host, Name string // Name: "cpu", "memory", "load1 per core", "disk /var", "backup db age"
+	Metric     string // Prometheus metric name
+	Label      string // Prometheus label beside host ("mount", "backup"), "" for none
+	LabelValue string
+	Value      float64
+	Unit       string // Nagios UOM: "%", "s" or ""
+	Warn, Crit float64
+	Min, Max   float64
+}
+
+var none = math.NaN()
+
+// fleetPoints are the figures of every host that answered, as the
+// dashboard shows them, with the thresholds it judges them by.
+func fleetPoints(store *fleet.Store, now time.Time) []point {
+	snap, _ := store.Snapshot()
+	var out []point
+	for i := range snap {
+		st := &snap[i]
+		s, h := st.Last, st.Host
+		if s == nil {
+			continue
+		}
+		lim := h.Limits
+		add := func(p point) {
+			p.Host = h.Name
+			out = append(out, p)
+		}
+		pair := func(p fleet.Pair) (float64, float64) {
+			if p.Off {
+				return none, none
+			}
+			return p.Warn, p.Crit
+		}
+		if s.Known(fleet.MetricCPU) {
+			w, c := pair(lim.CPU)
+			add(point{Name: "cpu", Metric: "opsdeck_cpu_percent", Value: s.CPU, Unit: "%", Warn: w, Crit: c, Min: 0, Max: 100})
+		}
+		if s.Known(fleet.MetricMemory) {
+			w, c := pair(lim.Memory)
+			add(point{Name: "memory", Metric: "opsdeck_memory_percent", Value: s.MemPercent(), Unit: "%", Warn: w, Crit: c, Min: 0, Max: 100})
+		}
+		if s.Known(fleet.MetricLoad) && s.Cores > 0 {
+			w, c := pair(lim.Load)
+			add(point{Name: "load1 per core", Metric: "opsdeck_load1_per_core", Value: s.LoadPerCore(), Warn: w, Crit: c, Min: 0, Max: none})
+		}
+		if s.Known(fleet.MetricDisk) {
+			w, c := pair(lim.Disk)
+			for _, d := range s.Disks {
+				if d.Err == "" && d.Total > 0 {
+					add(point{Name: "disk " + d.Mount, Metric: "opsdeck_disk_used_percent", Label: "mount", LabelValue: d.Mount,
+						Value: d.UsedPercent(), Unit: "%", Warn: w, Crit: c, Min: 0, Max: 100})
+				}
+			}
+		}
+		for _, b := range s.Backups {
+			if b.Err != "" || b.NewestAt.IsZero() {
+				continue
+			}
+			maxAge := fleet.DefaultMaxAge
+			for _, cb := range h.Backups {
+				if cb.Name == b.Name && cb.MaxAge.Duration > 0 {
+					maxAge = cb.MaxAge.Duration
+				}
+			}
+			add(point{Name: "backup " + b.Name + " age", Metric: "opsdeck_backup_age_seconds", Label: "backup", LabelValue: b.Name,
+				Value: math.Max(0, now.Sub(b.NewestAt).Seconds()), Unit: "s", Warn: maxAge.Seconds(), Crit: 2 * maxAge.Seconds(), Min: 0, Max: none})
+		}
+	}
+	return out
+}
+
+// nagiosStatus is the plugin guidelines' word for an exit code.
+var nagiosStatus = map[int]string{checkOK: "OK", checkWarn: "WARNING", checkCrit: "CRITICAL", checkUnknown: "UNKNOWN"}
+
+// writeNagios prints the report as a monitoring plugin does: one status
+// line with the fleet's counts as perfdata, then a line per finding (the
+// long text), then every host's figures as more perfdata, one per line.
+func writeNagios(out io.Writer, rep Report, points []point) {
+	counts := map[string]int{}
+	var problems []string
+	for _, h := range rep.Hosts {
+		counts[h.State]++
+		if h.State != fleet.OK.String() {
+			problems = append(problems, h.Name)
+		}
+	}
+	summary := fmt.Sprintf("%d host(s)", len(rep.Hosts))
+	for _, s := range fleet.AllStates {
+		if n := counts[s.String()]; n > 0 {
+			summary += fmt.Sprintf(", %d %s", n, s)
+		}
+	}
+	if len(problems) > 0 {
+		if len(problems) > 5 {
+			problems = append(problems[:5], "…")
+		}
+		summary += ": " + strings.Join(problems, " ")
+	}
+	total := float64(len(rep.Hosts))
+	var perf []string
+	for _, s := range []fleet.State{fleet.OK, fleet.Warn, fleet.Crit, fleet.Down, fleet.Unknown} {
+		perf = append(perf, perfItem("hosts "+strings.ToLower(s.String()), float64(counts[s.String()]), "", none, none, 0, total))
+	}
+	fmt.Fprintf(out, "OPSDECK %s - %s | %s\n", nagiosStatus[exitFor(parseState(rep.Worst))], noPipe(summary), strings.Join(perf, " "))
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			fmt.Fprintf(out, "%s %s %s: %s\n", noPipe(h.Name), f.State, noPipe(f.Check), noPipe(f.Reason))
+		}
+	}
+	for i, p := range points {
+		sep := "\n"
+		if i == 0 {
+			sep = ""
+			fmt.Fprint(out, "| ")
+		}
+		fmt.Fprint(out, sep+perfItem(p.Host+" "+p.Name, p.Value, p.Unit, p.Warn, p.Crit, p.Min, p.Max))
+	}
+	if len(points) > 0 {
+		fmt.Fprintln(out)
+	}
+}
+
+// perfItem is 'label'=value[UOM];[warn];[crit];[min];[max], a NaN left
+// empty and trailing empty fields dropped.
+func perfItem(label string, v float64, unit string, warn, crit, lo, hi float64) string {
+	num := func(f float64) string {
+		if math.IsNaN(f) {
+			return ""
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	fields := []string{num(warn), num(crit), num(lo), num(hi)}
+	for len(fields) > 0 && fields[len(fields)-1] == "" {
+		fields = fields[:len(fields)-1]
+	}
+	item := "'" + strings.ReplaceAll(label, "'", "''") + "'=" + strconv.FormatFloat(round(v), 'f', -1, 64) + unit
+	if len(fields) > 0 {
+		item += ";" + strings.Join(fields, ";")
+	}
+	return item
+}
+
+func round(v float64) float64 { return math.Round(v*100) / 100 }
+
+// noPipe keeps host text from ending the plugin's text output early.
+func noPipe(s string) string { return strings.ReplaceAll(s, "|", "/") }
+
+// writeTextfile writes the report in node_exporter's textfile collector
+// format to path, atomically (a temporary file beside it, renamed over
+// it): the collector never reads half a file.
+func writeTextfile(path string, rep Report, points []point, at time.Time) error {
+	var b strings.Builder
+	help := func(name, typ, text string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ) }
+	stateHelp := "0 OK, 1 WARN, 2 CRIT (DOWN, SLOW, STALE and HOSTKEY too), 3 UNKNOWN: opsdeck check's exit-code scale."
+	help("opsdeck_host_state", "gauge", "The host's worst state: "+stateHelp)
+	for _, h := range rep.Hosts {
+		fmt.Fprintf(&b, "opsdeck_host_state{host=%s} %d\n", quoteLabel(h.Name), exitFor(parseState(h.State)))
+	}
+	help("opsdeck_check_state", "gauge", "Each check's state: "+stateHelp)
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			fmt.Fprintf(&b, "opsdeck_check_state{host=%s,check=%s} %d\n", quoteLabel(h.Name), quoteLabel(f.Check), exitFor(parseState(f.State)))
+		}
+	}
+	helps := map[string]string{
+		"opsdeck_cpu_percent":        "CPU busy, percent.",
+		"opsdeck_memory_percent":     "Memory in use (total less available), percent.",
+		"opsdeck_load1_per_core":     "1-minute load average per core.",
+		"opsdeck_disk_used_percent":  "Filesystem space in use, percent.",
+		"opsdeck_backup_age_seconds": "Age of the newest backup artefact, seconds.",
+	}
+	byMetric := map[string][]point{}
+	for _, p := range points {
+		byMetric[p.Metric] = append(byMetric[p.Metric], p)
+	}
+	names := make([]string, 0, len(byMetric))
+	for n := range byMetric {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		help(n, "gauge", helps[n])
+		for _, p := range byMetric[n] {
+			labels := "host=" + quoteLabel(p.Host)
+			if p.Label != "" {
+				labels += "," + p.Label + "=" + quoteLabel(p.LabelValue)
+			}
+			fmt.Fprintf(&b, "%s{%s} %s\n", n, labels, strconv.FormatFloat(p.Value, 'g', -1, 64))
+		}
+	}
+	help("opsdeck_check_timestamp_seconds", "gauge", "When this check ran, Unix time.")
+	fmt.Fprintf(&b, "opsdeck_check_timestamp_seconds %d\n", at.Unix())
+
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone once renamed
+	if _, err := tmp.WriteString(b.String()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// quoteLabel is a Prometheus label value: quoted, with \, " and newline
+// escaped.
+func quoteLabel(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// nagiosOutput is a plugin's output read by the Monitoring Plugins
+// Development Guidelines: "TEXT | PERFDATA", long text lines, then more
+// perfdata after a second "|", one or more items per line.
+type nagiosOutput struct {
+	status, text string
+	long         []string
+	perf         map[string]perfValue
+}
+
+type perfValue struct {
+	value                float64
+	unit                 string
+	warn, crit, min, max string
+}
+
+var (
+	statusLine = regexp.MustCompile(`^OPSDECK (OK|WARNING|CRITICAL|UNKNOWN) - ([^|]*)(?: \| (.*))?$`)
+	// 'label'=value[UOM];[warn];[crit];[min];[max]; a label with spaces,
+	// = or ' is quoted, a ' in it doubled. UOM: s ms us % B KB MB TB c.
+	perfItemRE = regexp.MustCompile(`^(?:'((?:[^']|'')+)'|([^'= ]+))=(-?[0-9]+(?:\.[0-9]+)?)(s|ms|us|%|B|KB|MB|TB|c)?((?:;-?[0-9.]*){0,4})$`)
+	perfSplit  = regexp.MustCompile(`'(?:[^']|'')+'=\S*|[^' ]+=\S*`)
+)
+
+func parseNagios(t *testing.T, out string) nagiosOutput {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	m := statusLine.FindStringSubmatch(lines[0])
+	if m == nil {
+		t.Fatalf("status line %q is not a plugin's", lines[0])
+	}
+	o := nagiosOutput{status: m[1], text: m[2], perf: map[string]perfValue{}}
+	perfLines := []string{m[3]}
+	inPerf := false
+	for _, l := range lines[1:] {
+		switch {
+		case inPerf:
+			perfLines = append(perfLines, l)
+		case strings.HasPrefix(l, "| "):
+			inPerf = true
+			perfLines = append(perfLines, strings.TrimPrefix(l, "| "))
+		case strings.Contains(l, "|"):
+			t.Fatalf("long text line %q holds a |", l)
+		default:
+			o.long = append(o.long, l)
+		}
+	}
+	for _, pl := range perfLines {
+		items := perfSplit.FindAllString(pl, -1)
+		if strings.Join(items, " ") != strings.TrimSpace(pl) {
+			t.Fatalf("perfdata %q is not space-separated items", pl)
+		}
+		for _, it := range items {
+			pm := perfItemRE.FindStringSubmatch(it)
+			if pm == nil {
+				t.Fatalf("perfdata item %q breaks the guidelines", it)
+			}
+			label := strings.ReplaceAll(pm[1], "''", "'") + pm[2]
+			v, _ := strconv.ParseFloat(pm[3], 64)
+			f := append(strings.Split(strings.TrimPrefix(pm[5], ";"), ";"), "", "", "", "")
+			if _, dup := o.perf[label]; dup {
+				t.Fatalf("label %q given twice", label)
+			}
+			o.perf[label] = perfValue{value: v, unit: pm[4], warn: f[0], crit: f[1], min: f[2], max: f[3]}
+		}
+	}
+	return o
+}
+
+func TestPerfItem_Quoting(t *testing.T) {
+	if got := perfItem("web-1 disk /srv/it's", 93.456, "%", 80, 90, 0, 100); got != `'web-1 disk /srv/it''s'=93.46%;80;90;0;100` {
+		t.Errorf("got %s", got)
+	}
+	if got := perfItem("hosts ok", 3, "", math.NaN(), math.NaN(), 0, 3); got != `'hosts ok'=3;;;0;3` {
+		t.Errorf("got %s", got)
+	}
+	if got := perfItem("h load1", 0.5, "", 1.5, 3, 0, math.NaN()); got != `'h load1'=0.5;1.5;3;0` {
+		t.Errorf("got %s", got)
+	}
+}
+
+// check --format nagios on real hosts: the status word says the exit
+// code, the counts and every host's figures are perfdata by the
+// guidelines, with the thresholds the host is judged by; the findings are
+// the long text. --textfile writes the same in node_exporter's format,
+// read back by Prometheus' own parser.
+func TestCheck_NagiosAndTextfile(t *testing.T) {
+	f := fleettest.StartFleet(t, 3)
+	f.Hosts[2].Stop() // host-3: sshd stopped
+	cfg := checkConfig(t, f, map[string]float64{"host-2": 2}, false)
+	prom := filepath.Join(t.TempDir(), "opsdeck.prom")
+	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "check", "--format", "nagios", "--textfile", prom, "-c", cfg)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2\n%s\n%s", code, out, errOut)
+	}
+	o := parseNagios(t, out)
+	if o.status != "CRITICAL" || !strings.Contains(o.text, "3 host(s), 1 OK, 1 CRIT, 1 DOWN: ") {
+		t.Errorf("status %s, text %q", o.status, o.text)
+	}
+	for label, want := range map[string]float64{"hosts ok": 1, "hosts crit": 1, "hosts down": 1, "hosts warn": 0} {
+		if p, ok := o.perf[label]; !ok || p.value != want || p.min != "0" || p.max != "3" {
+			t.Errorf("%s: %+v, want %v of 0..3", label, p, want)
+		}
+	}
+	disk, ok := o.perf["host-2 disk /"]
+	if !ok || disk.unit != "%" || disk.warn != "1" || disk.crit != "2" || disk.value < 2 || disk.value > 100 {
+		t.Errorf("host-2 disk /: %+v (its thresholds are 1 and 2 %%)", disk)
+	}
+	if c, ok := o.perf["host-1 memory"]; !ok || c.unit != "%" || c.warn != "85" || c.crit != "95" {
+		t.Errorf("host-1 memory: %+v (the default thresholds are 85 and 95)", c)
+	}
+	if c, ok := o.perf["host-1 cpu"]; !ok || c.warn != "" || c.crit != "" {
+		t.Errorf("host-1 cpu: %+v (not judged in tests: no thresholds)", c)
+	}
+	if _, ok := o.perf["host-3 cpu"]; ok {
+		t.Error("a host that did not answer has figures")
+	}
+	long := strings.Join(o.long, "\n")
+	if !strings.Contains(long, "host-2 CRIT disk /: ") || !strings.Contains(long, "host-3 DOWN host: ") {
+		t.Errorf("long text:\n%s", long)
+	}
+
+	data, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatalf("textfile does not parse: %v\n%s", err, data)
+	}
+	value := func(name string, labels map[string]string) (float64, bool) {
+		for _, m := range fams[name].GetMetric() {
+			match := true
+			for k, v := range labels {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || (l.GetName() == k && l.GetValue() == v)
+				}
+				match = match && found
+			}
+			if match {
+				return m.GetGauge().GetValue(), true
+			}
+		}
+		return 0, false
+	}
+	for host, want := range map[string]float64{"host-1": 0, "host-2": 2, "host-3": 2} {
+		if v, ok := value("opsdeck_host_state", map[string]string{"host": host}); !ok || v != want {
+			t.Errorf("opsdeck_host_state{host=%s} = %v (%v), want %v", host, v, ok, want)
+		}
+	}
+	if v, ok := value("opsdeck_check_state", map[string]string{"host": "host-1", "check": "memory"}); !ok || v != 0 {
+		t.Errorf("an OK check is %v (%v), want 0 (so an alert on it resolves)", v, ok)
+	}
+	if v, ok := value("opsdeck_disk_used_percent", map[string]string{"host": "host-2", "mount": "/"}); !ok || math.Abs(v-disk.value) > 0.01 {
+		t.Errorf("disk / of host-2: textfile %v, perfdata %v", v, disk.value)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(prom), ".opsdeck.prom.*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	if _, _, code := opsdeck(t, nil, "check", "--format", "xml", "-c", cfg); code != 3 {
+		t.Errorf("--format xml: exit %d, want 3", code)
+	}
+	if _, errOut, code := opsdeck(t, nil, "check", "--textfile", filepath.Join(t.TempDir(), "x.txt"), "-c", cfg); code != 3 || !strings.Contains(errOut, ".prom") {
+		t.Errorf("--textfile without .prom: exit %d %s", code, errOut)
+	}
+}
