@@ -35,6 +35,7 @@ type checkFlags struct {
 	json, verbose, always bool
 	updates               bool
 	notifyURL, notifyCmd  string
+	notifyKind            string
 	format, textfile      string
 	timeout               time.Duration
 }
@@ -74,6 +75,7 @@ the exit status, and is retried on the next run.`,
 	fl.StringVar(&f.textfile, "textfile", "", "also write the results to this file in node_exporter's textfile format (atomically)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list every check, OK ones too")
 	fl.StringVar(&f.notifyURL, "notify", "", "POST a Slack-compatible message to this URL when a finding changes state")
+	fl.StringVar(&f.notifyKind, "notify-kind", "slack", "what --notify posts: slack ({\"text\": …} on change), alertmanager (the alerts, every run, to /api/v2/alerts) or ntfy (the text on change, to a topic URL)")
 	fl.StringVar(&f.notifyCmd, "notify-cmd", "", "pipe the report to this command when a finding changes state")
 	fl.BoolVar(&f.always, "notify-always", false, "notify on every run, not only on changes")
 	fl.DurationVar(&f.timeout, "timeout", checkDeadline, "deadline for the whole pass; hosts with no answer by then are DOWN")
@@ -126,6 +128,11 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	case "table", "json", "nagios":
 	default:
 		return withCode(checkUnknown, fmt.Errorf("--format %q: want table, json or nagios", f.format))
+	}
+	switch f.notifyKind {
+	case "slack", "alertmanager", "ntfy":
+	default:
+		return withCode(checkUnknown, fmt.Errorf("--notify-kind %q: want slack, alertmanager or ntfy", f.notifyKind))
 	}
 	if f.textfile != "" && !strings.HasSuffix(f.textfile, ".prom") {
 		return withCode(checkUnknown, fmt.Errorf("--textfile %s: node_exporter reads only files ending in .prom", f.textfile))
@@ -333,15 +340,21 @@ func notify(ctx context.Context, rep Report, f *checkFlags) error {
 		}
 		changes = append(changes, line)
 	}
-	if len(changes) == 0 {
-		return saveState(cur)
-	}
 	text := fmt.Sprintf("opsdeck: worst %s\n%s", rep.Worst, strings.Join(changes, "\n"))
 	var errs []error
-	if f.notifyURL != "" {
+	switch {
+	case f.notifyURL == "":
+	case f.notifyKind == "alertmanager":
+		// Alertmanager wants firing alerts again before they expire, and
+		// resolved ones once: every run, changed or not.
+		errs = append(errs, postAlerts(ctx, f.notifyURL, alertsFor(rep, prev, cur, time.Now(), lastRun())))
+	case len(changes) == 0:
+	case f.notifyKind == "ntfy":
+		errs = append(errs, postNtfy(ctx, f.notifyURL, rep.Worst, text))
+	default:
 		errs = append(errs, postWebhook(ctx, f.notifyURL, text))
 	}
-	if f.notifyCmd != "" {
+	if f.notifyCmd != "" && len(changes) > 0 {
 		errs = append(errs, runNotifyCmd(ctx, f.notifyCmd, text))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -370,29 +383,37 @@ var webhookClient = &http.Client{
 
 func postWebhook(ctx context.Context, rawURL, text string) error {
 	body, _ := json.Marshal(map[string]string{"text": text})
+	return post(ctx, "webhook", rawURL, body, map[string]string{"Content-Type": "application/json"})
+}
+
+// post sends body to rawURL with headers, never following a redirect, and
+// names the URL by its host only in errors (the path is a token's place).
+func post(ctx context.Context, what, rawURL string, body []byte, headers map[string]string) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	shown := redactURL(rawURL) // the path of a webhook URL is its token
+	shown := redactURL(rawURL)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("webhook %s: not a usable URL", shown)
+		return fmt.Errorf("%s %s: not a usable URL", what, shown)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := webhookClient.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the whole URL
 		}
-		return fmt.Errorf("webhook %s: %v", shown, err)
+		return fmt.Errorf("%s %s: %v", what, shown, err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	switch {
 	case resp.StatusCode/100 == 3:
-		return fmt.Errorf("webhook %s answered %s: redirects are not followed (the report would go to another address)", shown, fleet.Sanitize(resp.Status, 80))
+		return fmt.Errorf("%s %s answered %s: redirects are not followed (the report would go to another address)", what, shown, fleet.Sanitize(resp.Status, 80))
 	case resp.StatusCode/100 != 2:
-		return fmt.Errorf("webhook %s answered %s", shown, fleet.Sanitize(resp.Status, 80))
+		return fmt.Errorf("%s %s answered %s", what, shown, fleet.Sanitize(resp.Status, 80))
 	}
 	return nil
 }

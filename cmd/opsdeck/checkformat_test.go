@@ -1,13 +1,19 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/prometheus/common/expfmt"
@@ -179,5 +185,93 @@ func TestCheck_NagiosAndTextfile(t *testing.T) {
 	}
 	if _, errOut, code := opsdeck(t, nil, "check", "--textfile", filepath.Join(t.TempDir(), "x.txt"), "-c", cfg); code != 3 || !strings.Contains(errOut, ".prom") {
 		t.Errorf("--textfile without .prom: exit %d %s", code, errOut)
+	}
+}
+
+// --notify-kind alertmanager, against a real Alertmanager: every finding
+// that is not OK fires with host, check and severity labels and an end a
+// few runs ahead; a finding that recovered is resolved on the next run.
+func TestCheck_Alertmanager(t *testing.T) {
+	am := fleettest.StartAlertmanager(t)
+	f := fleettest.StartFleet(t, 3)
+	f.Hosts[2].Stop() // host-3: sshd stopped
+	cfg := checkConfig(t, f, map[string]float64{"host-2": 2}, false)
+	env := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	type gettable struct {
+		Labels   map[string]string `json:"labels"`
+		StartsAt time.Time         `json:"startsAt"`
+		EndsAt   time.Time         `json:"endsAt"`
+	}
+	alerts := func() map[string]gettable {
+		resp, err := http.Get(am.URL + "/api/v2/alerts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list []gettable
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]gettable{}
+		for _, a := range list {
+			out[a.Labels["host"]+"/"+a.Labels["check"]] = a
+		}
+		return out
+	}
+	if out, errOut, code := opsdeck(t, env, "check", "--notify", am.URL, "--notify-kind", "alertmanager", "-c", cfg); code != 2 {
+		t.Fatalf("exit %d, want 2\n%s\n%s", code, out, errOut)
+	}
+	var got map[string]gettable
+	fleettest.Eventually(t, 10*time.Second, "both alerts in Alertmanager", func() bool {
+		got = alerts()
+		return len(got) == 2
+	})
+	disk, down := got["host-2/disk /"], got["host-3/host"]
+	if disk.Labels["severity"] != "critical" || disk.Labels["alertname"] != "opsdeck" || down.Labels["severity"] != "critical" || down.Labels["state"] != "DOWN" {
+		t.Errorf("alerts %+v", got)
+	}
+	if !disk.EndsAt.After(time.Now()) {
+		t.Errorf("a firing alert ends at %v, in the past", disk.EndsAt)
+	}
+	f.Hosts[2].Start()
+	if out, errOut, code := opsdeck(t, env, "check", "--notify", am.URL, "--notify-kind", "alertmanager", "-c", cfg); code != 2 {
+		t.Fatalf("second run: exit %d, want 2 (host-2's disk)\n%s\n%s", code, out, errOut)
+	}
+	fleettest.Eventually(t, 10*time.Second, "host-3's alert resolved, host-2's still firing", func() bool {
+		got = alerts()
+		_, still := got["host-3/host"]
+		_, disk := got["host-2/disk /"]
+		return !still && disk
+	})
+	if _, _, code := opsdeck(t, env, "check", "--notify-kind", "pager", "-c", cfg); code != 3 {
+		t.Errorf("--notify-kind pager: exit %d, want 3", code)
+	}
+}
+
+// --notify-kind ntfy publishes the change's text to the topic URL, titled
+// and prioritised by the worst state, once per change.
+func TestCheck_Ntfy(t *testing.T) {
+	type got struct{ title, prio, body string }
+	var mu sync.Mutex
+	var posts []got
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posts = append(posts, got{r.Header.Get("Title"), r.Header.Get("Priority"), string(b)})
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	f := fleettest.StartFleet(t, 1)
+	cfg := checkConfig(t, f, map[string]float64{"host-1": 2}, false)
+	env := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	for i := 0; i < 2; i++ {
+		if out, errOut, code := opsdeck(t, env, "check", "--notify", srv.URL+"/ops-alerts", "--notify-kind", "ntfy", "-c", cfg); code != 2 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 1 || posts[0].title != "opsdeck: worst CRIT" || posts[0].prio != "urgent" || !strings.Contains(posts[0].body, "host-1: disk / CRIT (was OK)") {
+		t.Errorf("posts %+v, want one urgent post of the change", posts)
 	}
 }
