@@ -226,12 +226,17 @@ func parseState(s string) fleet.State {
 }
 
 func buildReport(store *fleet.Store, verbose bool) Report {
+	// Judged as of the host's own answer in this pass: a long pass never
+	// makes its early answers look stale.
+	return judgedReport(store, verbose, func(st *fleet.HostStatus) time.Time { return answeredAt(st, time.Now()) })
+}
+
+// judgedReport is the report with each host judged as of at(host).
+func judgedReport(store *fleet.Store, verbose bool, at func(*fleet.HostStatus) time.Time) Report {
 	snap, _ := store.Snapshot()
 	rep := Report{Time: time.Now().UTC()}
 	for i := range snap {
-		// Judged as of the host's own answer in this pass: a long pass
-		// never makes its early answers look stale.
-		hl := fleet.Assess(&snap[i], answeredAt(&snap[i], time.Now()))
+		hl := fleet.Assess(&snap[i], at(&snap[i]))
 		hr := HostReport{Name: snap[i].Host.Name, State: hl.State.String(), Findings: []Finding{}}
 		if hl.State != fleet.OK {
 			hr.Reason = hl.Reason

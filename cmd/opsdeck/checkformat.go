@@ -169,6 +169,29 @@ func noPipe(s string) string { return strings.ReplaceAll(s, "|", "/") }
 // format to path, atomically (a temporary file beside it, renamed over
 // it): the collector never reads half a file.
 func writeTextfile(path string, rep Report, points []point, at time.Time) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone once renamed
+	if _, err := tmp.WriteString(renderMetrics(rep, points, at)); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// renderMetrics is the report in Prometheus' text format: each host's and
+// each check's state on the exit-code scale, the figures, and when they
+// were judged.
+func renderMetrics(rep Report, points []point, at time.Time) string {
 	var b strings.Builder
 	help := func(name, typ, text string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ) }
 	stateHelp := "0 OK, 1 WARN, 2 CRIT (DOWN, SLOW, STALE and HOSTKEY too), 3 UNKNOWN: opsdeck check's exit-code scale."
@@ -208,26 +231,9 @@ func writeTextfile(path string, rep Report, points []point, at time.Time) error 
 			fmt.Fprintf(&b, "%s{%s} %s\n", n, labels, strconv.FormatFloat(p.Value, 'g', -1, 64))
 		}
 	}
-	help("opsdeck_check_timestamp_seconds", "gauge", "When this check ran, Unix time.")
+	help("opsdeck_check_timestamp_seconds", "gauge", "When these results were judged, Unix time.")
 	fmt.Fprintf(&b, "opsdeck_check_timestamp_seconds %d\n", at.Unix())
-
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // gone once renamed
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return b.String()
 }
 
 // quoteLabel is a Prometheus label value: quoted, with \, " and newline

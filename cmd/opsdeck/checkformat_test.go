@@ -4,14 +4,17 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -275,3 +278,82 @@ func TestCheck_Ntfy(t *testing.T) {
 		t.Errorf("posts %+v, want one urgent post of the change", posts)
 	}
 }
+
+// serve-metrics polls continuously and serves the check's metrics, judged
+// at each scrape: a host whose sshd is stopped is 2 there, and 0 again
+// once it is back; SIGTERM stops it cleanly.
+func TestServeMetrics(t *testing.T) {
+	f := fleettest.StartFleet(t, 2)
+	f.Hosts[1].Stop()
+	cfg := checkConfig(t, f, nil, false)
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(data), "[defaults]\n", "[defaults]\npoll_interval = \"1s\"\n", 1)), 0o644)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "serve-metrics", addr, "-c", cfg)
+	home := t.TempDir()
+	cmd.Env = []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}
+	var errOut strings.Builder
+	var mu sync.Mutex
+	cmd.Stderr = writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return errOut.Write(p) })
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	state := func(host string) float64 {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(resp.Body)
+		if err != nil {
+			t.Fatalf("/metrics does not parse: %v", err)
+		}
+		for _, m := range fams["opsdeck_host_state"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "host" && l.GetValue() == host {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+		return -1
+	}
+	fleettest.Eventually(t, 20*time.Second, "host-1 OK and host-2 DOWN (2) on /metrics", func() bool {
+		return state("host-1") == 0 && state("host-2") == 2
+	})
+	f.Hosts[1].Start()
+	fleettest.Eventually(t, 30*time.Second, "host-2 back to 0 once its sshd runs", func() bool { return state("host-2") == 0 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("still serving 10 s after SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0 (asked to stop, stopped)", code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(errOut.String(), "serving the metrics of 2 host(s) on http://"+addr+"/metrics") {
+		t.Errorf("stderr: %s", errOut.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
