@@ -29,16 +29,16 @@ type point struct {
 
 var none = math.NaN()
 
-// fleetPoints are the figures of every host that answered, as the
-// dashboard shows them, with the thresholds it judges them by.
+// fleetPoints are the figures of every host whose data is fresh at now, as
+// the dashboard shows them, with the thresholds it judges them by.
 func fleetPoints(store *fleet.Store, now time.Time) []point {
 	snap, _ := store.Snapshot()
 	var out []point
 	for i := range snap {
 		st := &snap[i]
 		s, h := st.Last, st.Host
-		if s == nil {
-			continue
+		if s == nil || now.Sub(s.At) > h.StaleAge() {
+			continue // no figures rather than old ones shown as current
 		}
 		lim := h.Limits
 		add := func(p point) {

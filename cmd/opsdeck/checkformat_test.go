@@ -333,11 +333,36 @@ func TestServeMetrics(t *testing.T) {
 		}
 		return -1
 	}
-	fleettest.Eventually(t, 20*time.Second, "host-1 OK and host-2 DOWN (2) on /metrics", func() bool {
-		return state("host-1") == 0 && state("host-2") == 2
+	figure := func(host string) (float64, bool) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return 0, false
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, _ := p.TextToMetricFamilies(resp.Body)
+		for _, m := range fams["opsdeck_memory_percent"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "host" && l.GetValue() == host {
+					return m.GetGauge().GetValue(), true
+				}
+			}
+		}
+		return 0, false
+	}
+	fleettest.Eventually(t, 20*time.Second, "host-1 OK with its figures and host-2 DOWN (2) on /metrics", func() bool {
+		_, has := figure("host-1")
+		return has && state("host-1") == 0 && state("host-2") == 2
 	})
 	f.Hosts[1].Start()
 	fleettest.Eventually(t, 30*time.Second, "host-2 back to 0 once its sshd runs", func() bool { return state("host-2") == 0 })
+	// host-1 stops answering: its figures go once they are stale, instead
+	// of old ones served as current.
+	f.Hosts[0].Stop()
+	fleettest.Eventually(t, 30*time.Second, "host-1 without figures, 2", func() bool {
+		_, has := figure("host-1")
+		return !has && state("host-1") == 2
+	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:
