@@ -1,19 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -213,9 +205,6 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	return nil
 }
 
-// notifyTimeout bounds the notifications after a pass.
-const notifyTimeout = 30 * time.Second
-
 func parseState(s string) fleet.State {
 	for _, st := range fleet.AllStates {
 		if st.String() == s {
@@ -286,164 +275,4 @@ func printReport(out io.Writer, rep Report) {
 		fmt.Fprintln(out, "no findings")
 	}
 	fmt.Fprintf(out, "%d host(s): %s · worst %s\n", len(rep.Hosts), strings.Join(parts, ", "), rep.Worst)
-}
-
-// checkState is what the last run saw: "host/check" → state.
-type checkState map[string]string
-
-func statePath() string { return filepath.Join(fleet.StateDir(), "check-state.json") }
-
-// notify sends the findings that changed state since the last run (every
-// finding with --notify-always). The state is saved only once every
-// notification went out, so a failed one is tried again next run.
-func notify(ctx context.Context, rep Report, f *checkFlags) error {
-	prev := checkState{}
-	if b, err := os.ReadFile(statePath()); err == nil {
-		_ = json.Unmarshal(b, &prev)
-	}
-	cur := checkState{}
-	for _, h := range rep.Hosts {
-		cur[h.Name+"/host"] = h.State
-		for _, fd := range h.Findings {
-			cur[h.Name+"/"+fd.Check] = fd.State
-		}
-	}
-	var changes []string
-	keys := map[string]bool{}
-	for k := range cur {
-		keys[k] = true
-	}
-	for k := range prev {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	reasons := map[string]string{}
-	for _, h := range rep.Hosts {
-		reasons[h.Name+"/host"] = h.Reason
-		for _, fd := range h.Findings {
-			reasons[h.Name+"/"+fd.Check] = fd.Reason
-		}
-	}
-	for _, k := range sorted {
-		was, now := prev[k], cur[k]
-		if was == "" {
-			was = "OK"
-		}
-		if now == "" {
-			now = "OK"
-		}
-		if was == now && !(f.always && now != "OK") {
-			continue
-		}
-		line := fmt.Sprintf("%s %s (was %s)", strings.Replace(k, "/", ": ", 1), now, was)
-		if r := reasons[k]; r != "" && now != "OK" {
-			line += " — " + r
-		}
-		changes = append(changes, line)
-	}
-	text := fmt.Sprintf("opsdeck: worst %s\n%s", rep.Worst, strings.Join(changes, "\n"))
-	var errs []error
-	switch {
-	case f.notifyURL == "":
-	case f.notifyKind == "alertmanager":
-		// Alertmanager wants firing alerts again before they expire, and
-		// resolved ones once: every run, changed or not.
-		errs = append(errs, postAlerts(ctx, f.notifyURL, alertsFor(rep, prev, cur, time.Now(), lastRun())))
-	case len(changes) == 0:
-	case f.notifyKind == "ntfy":
-		errs = append(errs, postNtfy(ctx, f.notifyURL, rep.Worst, text))
-	default:
-		errs = append(errs, postWebhook(ctx, f.notifyURL, text))
-	}
-	if f.notifyCmd != "" && len(changes) > 0 {
-		errs = append(errs, runNotifyCmd(ctx, f.notifyCmd, text))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return saveState(cur)
-}
-
-func saveState(s checkState) error {
-	b, _ := json.Marshal(s)
-	if err := fleet.PrivateDir(filepath.Dir(statePath())); err != nil {
-		return err
-	}
-	tmp := statePath() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, statePath())
-}
-
-// webhookClient never follows a redirect: a 307 would re-POST the report
-// to an address nobody configured.
-var webhookClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
-func postWebhook(ctx context.Context, rawURL, text string) error {
-	body, _ := json.Marshal(map[string]string{"text": text})
-	return post(ctx, "webhook", rawURL, body, map[string]string{"Content-Type": "application/json"})
-}
-
-// post sends body to rawURL with headers, never following a redirect, and
-// names the URL by its host only in errors (the path is a token's place).
-func post(ctx context.Context, what, rawURL string, body []byte, headers map[string]string) error {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	shown := redactURL(rawURL)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s %s: not a usable URL", what, shown)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := webhookClient.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its text repeats the whole URL
-		}
-		return fmt.Errorf("%s %s: %v", what, shown, err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	switch {
-	case resp.StatusCode/100 == 3:
-		return fmt.Errorf("%s %s answered %s: redirects are not followed (the report would go to another address)", what, shown, fleet.Sanitize(resp.Status, 80))
-	case resp.StatusCode/100 != 2:
-		return fmt.Errorf("%s %s answered %s", what, shown, fleet.Sanitize(resp.Status, 80))
-	}
-	return nil
-}
-
-// redactURL shows a URL as scheme://host/… only: no user, path or query,
-// which is where webhook tokens live.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(URL hidden)"
-	}
-	s := u.Scheme + "://" + u.Host
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-		s += "/…"
-	}
-	return s
-}
-
-func runNotifyCmd(ctx context.Context, command, text string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c := exec.CommandContext(ctx, "sh", "-c", command)
-	c.Stdin = strings.NewReader(text + "\n")
-	if out, err := c.CombinedOutput(); err != nil {
-		return fmt.Errorf("notify-cmd: %v: %s", err, fleet.Sanitize(string(out), 200))
-	}
-	return nil
 }
