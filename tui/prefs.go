@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // Prefs are the dashboard choices that outlive a run: the sort order and
@@ -47,19 +47,7 @@ func SavePrefs(path string, p Prefs) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ui-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fleet.WriteFileAtomic(path, append(data, '\n'), 0o600)
 }
 
 type prefsSavedMsg struct {

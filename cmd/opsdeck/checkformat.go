@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,23 +167,7 @@ func noPipe(s string) string { return strings.ReplaceAll(s, "|", "/") }
 // format to path, atomically (a temporary file beside it, renamed over
 // it): the collector never reads half a file.
 func writeTextfile(path string, rep Report, points []point, at time.Time) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // gone once renamed
-	if _, err := tmp.WriteString(renderMetrics(rep, points, at)); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fleet.WriteFileAtomic(path, []byte(renderMetrics(rep, points, at)), 0o644)
 }
 
 // renderMetrics is the report in Prometheus' text format: each host's and

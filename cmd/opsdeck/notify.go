@@ -111,11 +111,7 @@ func saveState(s checkState) error {
 	if err := fleet.PrivateDir(filepath.Dir(statePath())); err != nil {
 		return err
 	}
-	tmp := statePath() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, statePath())
+	return fleet.WriteFileAtomic(statePath(), b, 0o600)
 }
 
 // webhookClient never follows a redirect: a 307 would re-POST the report

@@ -1,10 +1,8 @@
 package sshx
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -58,19 +56,7 @@ func (k *hostKeys) replace(kc *fleet.KeyChange) error {
 		return fmt.Errorf("%s:%d no longer holds %s (changed since): look again before trusting", kc.File, kc.Line, kc.Old)
 	}
 	lines[kc.Line-1] = knownhosts.Line([]string{kc.Hostname}, key)
-	tmp, err := os.CreateTemp(filepath.Dir(kc.File), ".known_hosts-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(strings.Join(lines, "\n")); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := errors.Join(tmp.Chmod(fi.Mode().Perm()), tmp.Sync(), tmp.Close()); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), kc.File); err != nil {
+	if err := fleet.WriteFileAtomic(kc.File, []byte(strings.Join(lines, "\n")), fi.Mode().Perm()); err != nil {
 		return err
 	}
 	k.cb = nil // re-read on next use
