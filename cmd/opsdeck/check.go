@@ -158,13 +158,17 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	}
 	rep.Worst = worst.String()
 	now := time.Now()
+	var points []point // the figures, for the formats that carry them
+	if f.format == "nagios" || f.textfile != "" {
+		points = fleetPoints(store, now)
+	}
 	switch f.format {
 	case "json":
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 	case "nagios":
-		writeNagios(out, rep, fleetPoints(store, now))
+		writeNagios(out, rep, points)
 	default:
 		printReport(out, rep)
 	}
@@ -172,7 +176,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if f.textfile != "" && ctx.Err() == nil {
 		// Every check, OK ones too: an alert on a check resolves when it is 0.
 		all := buildReport(store, true)
-		if err := writeTextfile(f.textfile, all, fleetPoints(store, now), now); err != nil {
+		if err := writeTextfile(f.textfile, all, points, now); err != nil {
 			fmt.Fprintln(errOut, "opsdeck check: textfile:", err)
 			textfileFailed = true
 		}

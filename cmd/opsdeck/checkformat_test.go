@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -153,22 +154,7 @@ func TestCheck_NagiosAndTextfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("textfile does not parse: %v\n%s", err, data)
 	}
-	value := func(name string, labels map[string]string) (float64, bool) {
-		for _, m := range fams[name].GetMetric() {
-			match := true
-			for k, v := range labels {
-				found := false
-				for _, l := range m.GetLabel() {
-					found = found || (l.GetName() == k && l.GetValue() == v)
-				}
-				match = match && found
-			}
-			if match {
-				return m.GetGauge().GetValue(), true
-			}
-		}
-		return 0, false
-	}
+	value := func(name string, labels map[string]string) (float64, bool) { return gauge(fams, name, labels) }
 	for host, want := range map[string]float64{"host-1": 0, "host-2": 2, "host-3": 2} {
 		if v, ok := value("opsdeck_host_state", map[string]string{"host": host}); !ok || v != want {
 			t.Errorf("opsdeck_host_state{host=%s} = %v (%v), want %v", host, v, ok, want)
@@ -313,10 +299,11 @@ func TestServeMetrics(t *testing.T) {
 			<-done
 		}
 	}()
-	state := func(host string) float64 {
+	// scrape reads /metrics; nil while the server is not up yet.
+	scrape := func() map[string]*dto.MetricFamily {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
-			return -1
+			return nil
 		}
 		defer resp.Body.Close()
 		p := expfmt.NewTextParser(model.UTF8Validation)
@@ -324,31 +311,16 @@ func TestServeMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatalf("/metrics does not parse: %v", err)
 		}
-		for _, m := range fams["opsdeck_host_state"].GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "host" && l.GetValue() == host {
-					return m.GetGauge().GetValue()
-				}
-			}
+		return fams
+	}
+	state := func(host string) float64 {
+		if v, ok := gauge(scrape(), "opsdeck_host_state", map[string]string{"host": host}); ok {
+			return v
 		}
 		return -1
 	}
 	figure := func(host string) (float64, bool) {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err != nil {
-			return 0, false
-		}
-		defer resp.Body.Close()
-		p := expfmt.NewTextParser(model.UTF8Validation)
-		fams, _ := p.TextToMetricFamilies(resp.Body)
-		for _, m := range fams["opsdeck_memory_percent"].GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "host" && l.GetValue() == host {
-					return m.GetGauge().GetValue(), true
-				}
-			}
-		}
-		return 0, false
+		return gauge(scrape(), "opsdeck_memory_percent", map[string]string{"host": host})
 	}
 	fleettest.Eventually(t, 20*time.Second, "host-1 OK with its figures and host-2 DOWN (2) on /metrics", func() bool {
 		_, has := figure("host-1")
@@ -377,6 +349,24 @@ func TestServeMetrics(t *testing.T) {
 	if !strings.Contains(errOut.String(), "serving the metrics of 2 host(s) on http://"+addr+"/metrics") {
 		t.Errorf("stderr: %s", errOut.String())
 	}
+}
+
+// gauge is the value of the metric name whose labels include labels.
+func gauge(fams map[string]*dto.MetricFamily, name string, labels map[string]string) (float64, bool) {
+	for _, m := range fams[name].GetMetric() {
+		match := true
+		for k, v := range labels {
+			found := false
+			for _, l := range m.GetLabel() {
+				found = found || (l.GetName() == k && l.GetValue() == v)
+			}
+			match = match && found
+		}
+		if match {
+			return m.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
 }
 
 type writerFunc func([]byte) (int, error)
