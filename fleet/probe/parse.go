@@ -180,7 +180,7 @@ type Meminfo struct {
 func ParseMeminfo(lines []string) (*Meminfo, error) {
 	var m Meminfo
 	var free, buffers, cached uint64
-	var seenTotal, seenAvail, seenFree bool
+	var seenAvail, seenFree bool
 	var fs [4]string
 	for _, l := range lines {
 		k, v, ok := strings.Cut(l, ":")
@@ -201,7 +201,7 @@ func ParseMeminfo(lines []string) (*Meminfo, error) {
 		// A key given twice counts as its last line says.
 		switch strings.TrimSpace(k) {
 		case "MemTotal":
-			m.Total, seenTotal = n, true
+			m.Total = n
 		case "MemAvailable":
 			m.Available, seenAvail = n, true
 		case "MemFree":
@@ -216,7 +216,7 @@ func ParseMeminfo(lines []string) (*Meminfo, error) {
 			m.SwapFree = n
 		}
 	}
-	if !seenTotal || m.Total == 0 {
+	if m.Total == 0 {
 		return nil, errors.New("no MemTotal")
 	}
 	switch {
