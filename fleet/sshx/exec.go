@@ -52,18 +52,11 @@ const ExecGrace = 10 * time.Second
 // answer runs in the background and ends with the connection at the
 // latest.
 func (c *Client) exec(ctx context.Context, cmd string, out io.Writer, grace time.Duration, holdStdin bool) (int, error) {
-	cli, err := c.conn(ctx, 0)
+	cli, release, err := c.session(ctx)
 	if err != nil {
 		return 0, err
 	}
-	select {
-	case c.sessions <- struct{}{}:
-		defer func() { <-c.sessions }()
-	case <-ctx.Done():
-		return 0, &Error{KindTimeout, "too many sessions in flight to " + c.target.Name, ctx.Err()}
-	}
-	c.active(cli)
-	defer c.active(cli)
+	defer release()
 	sess, err := newSession(ctx, cli)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -146,6 +139,23 @@ func (c *Client) exec(ctx context.Context, cmd string, out io.Writer, grace time
 		return ee.ExitStatus(), nil
 	}
 	return 0, c.lost(cli, err)
+}
+
+// session is the connection for one more command, within the host's
+// session limit (waited for under ctx); done gives the slot back. The
+// command's start and end count as activity: no keepalive meanwhile.
+func (c *Client) session(ctx context.Context) (cli *ssh.Client, done func(), err error) {
+	cli, err = c.conn(ctx, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	select {
+	case c.sessions <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, &Error{KindTimeout, "too many sessions in flight to " + c.target.Name, ctx.Err()}
+	}
+	c.active(cli)
+	return cli, func() { c.active(cli); <-c.sessions }, nil
 }
 
 // cause says why ctx ended: its cause when one was given (an interrupt),

@@ -23,37 +23,30 @@ import (
 // (the exit status). Through ssh.Session and its copy goroutines and pipes
 // a command took five.
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
-	cli, err := c.conn(ctx, 0)
+	cli, release, err := c.session(ctx)
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case c.sessions <- struct{}{}:
-		defer func() { <-c.sessions }()
-	case <-ctx.Done():
-		return nil, &Error{KindTimeout, "too many sessions in flight to " + c.target.Name, ctx.Err()}
-	}
-	c.active(cli)
-	defer c.active(cli)
+	defer release()
 	r := &run{c: c, cli: cli}
 	// Each step below blocks on the host; when ctx ends first, r.cancel
 	// unblocks it the only way that works for that step.
 	defer context.AfterFunc(ctx, r.cancel)()
 
+	noSession := c.target.Name + " stopped answering (no session opened in time)"
 	ch, reqs, err := cli.OpenChannel("session", nil)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, &Error{KindTimeout, c.target.Name + " stopped answering (no session opened in time)", err}
+			return nil, &Error{KindTimeout, noSession, err}
 		}
 		return nil, c.lost(cli, err)
 	}
-	if !r.next(starting, ch) {
-		ch.Close()
-		c.pool.async(func() { ssh.DiscardRequests(reqs) }) // ends with the connection, dropped by cancel
-		return nil, &Error{KindTimeout, c.target.Name + " stopped answering (no session opened in time)", ctx.Err()}
-	}
 	exit := make(chan int, 1) // the exit status, once the channel is closed
 	c.pool.async(func() { exit <- serveRequests(reqs) })
+	if !r.next(starting, ch) {
+		ch.Close() // the connection is dropped by cancel: serveRequests ends with it
+		return nil, &Error{KindTimeout, noSession, ctx.Err()}
+	}
 	ok, err := ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{cmd}))
 	if err != nil || !ok || !r.next(running, ch) {
 		ch.Close()
