@@ -208,7 +208,7 @@ func errorLine(lines []string) string {
 
 // RunDrill runs a confirmed drill and records it in the drill history and
 // the audit log. A cancelled drill tested nothing and is only audited.
-func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist *DrillLog, onLine func(string)) (Result, *fleet.DrillRecord) {
+func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist DrillHistory, onLine func(string)) (Result, *fleet.DrillRecord) {
 	r := m.Run(ctx, d.Plan, onLine)
 	if r.Outcome == Refused || r.Outcome == Cancelled || r.Outcome == Interrupted {
 		return r, nil

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -46,11 +45,12 @@ const TailLines = 20
 // runs (no record, no action), and the result record follows.
 type Manager struct {
 	Exec     Executor
-	Audit    *Audit
+	Audit    AuditLog
 	ReadOnly bool
 	Operator string
-	// LockDir holds the per-target lock files (default: "locks" beside
-	// the audit log).
+	// Locks holds targets across processes; nil: lock files in LockDir
+	// (default: "locks" beside a file audit log).
+	Locks   Locker
 	LockDir string
 	// Before is called just before a plan's command runs (e.g. a restart
 	// done by opsdeck is not a crash); After when it ended (e.g. poll the
@@ -80,7 +80,7 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	defer m.running.Done()
 	r := Result{Plan: p}
 	id := newAuditID()
-	lock, err := m.admit(p)
+	release, err := m.admit(p)
 	if err != nil {
 		r.Outcome, r.Err = Refused, err
 		if aerr := m.record(id, &r); aerr != nil {
@@ -88,7 +88,7 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 		}
 		return r
 	}
-	defer lock.release()
+	defer release()
 	if err := m.Audit.Append(m.entry(id, &r, Started)); err != nil {
 		r.Outcome, r.Err = Refused, fmt.Errorf("%w, refusing to act unrecorded: %v", errAudit, err)
 		return r
@@ -137,15 +137,11 @@ var errAudit = errors.New("audit log unwritable")
 
 // admit applies the policy before anything is recorded: read-only, then
 // the target's lock.
-func (m *Manager) admit(p *Plan) (*targetLock, error) {
+func (m *Manager) admit(p *Plan) (func(), error) {
 	if m.ReadOnly {
 		return nil, ErrReadOnly
 	}
-	dir := m.LockDir
-	if dir == "" {
-		dir = filepath.Join(filepath.Dir(m.Audit.Path), "locks")
-	}
-	return lockTarget(dir, p.Host.Name, p.Target, p.Kind, m.Operator)
+	return m.locks().Lock(p.Host.Name, p.Target, p.Kind, m.Operator)
 }
 
 func (m *Manager) entry(id string, r *Result, outcome string) Entry {

@@ -22,7 +22,7 @@ type Request struct {
 	// Drill, when set, is run instead of Plans and recorded in Drills;
 	// OnDrill is told of the record (e.g. the store, so the screen shows it).
 	Drill   *Drill
-	Drills  *DrillLog
+	Drills  DrillHistory
 	OnDrill func(fleet.DrillRecord)
 }
 

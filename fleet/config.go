@@ -17,11 +17,23 @@ type Config struct {
 	Thresholds Thresholds          `toml:"thresholds"`
 	Hosts      []Host              `toml:"hosts"`
 	Keys       map[string][]string `toml:"keys"`
+	// State is where the team's record (audit, drills, events, check
+	// state) is kept: local files unless a database is named.
+	State StateStore `toml:"state"`
 
 	// Origin records where the configuration came from and where each key
 	// was written, so later checks (the key map, connections) can point at
 	// the line to fix.
 	Origin *Origin `toml:"-"`
+}
+
+// StateStore names the shared record. URL is a postgres:// URL without a
+// password (it comes from $PGPASSWORD, a .pgpass or PasswordFile);
+// $OPSDECK_DATABASE_URL overrides it. Empty: the JSON-lines files in the
+// state directory.
+type StateStore struct {
+	URL          string `toml:"url"`
+	PasswordFile string `toml:"password_file"`
 }
 
 // Defaults apply to every host that does not set the value itself.

@@ -101,6 +101,18 @@ func (t *EventTracker) Since(host, check string) (at time.Time, changed bool) {
 	return c.since, c.changed
 }
 
+// EventStore keeps the history of events: *EventLog (a JSON-lines file)
+// or a shared database.
+type EventStore interface {
+	Append([]Event) error
+	// Read returns the events keep keeps, oldest first.
+	Read(keep func(*Event) bool) ([]Event, error)
+	Where() string
+}
+
+// Where is the event log's path.
+func (l *EventLog) Where() string { return l.Path }
+
 // EventLog keeps events in a JSON-lines file, bounded: past MaxBytes the
 // file becomes Path+".1" (the one before is dropped) and a new one starts.
 type EventLog struct {

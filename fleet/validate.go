@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -34,6 +35,7 @@ func (c *Config) validate() Problems {
 		v.add("defaults.known_hosts_policy", "defaults.known_hosts_policy",
 			"unknown policy %q: use \"strict\" or \"accept-new\"", d.KnownHostsPolicy)
 	}
+	v.state(&c.State)
 	global := DefaultLimits
 	v.limits("thresholds", "thresholds", &c.Thresholds, &global)
 
@@ -70,6 +72,38 @@ func (c *Config) validate() Problems {
 		}
 	}
 	return v.ps
+}
+
+// state checks [state]: a PostgreSQL URL with no password in it.
+func (v *validator) state(s *StateStore) {
+	if s.URL != "" {
+		if why := StateURLProblem(s.URL); why != "" {
+			v.add("state.url", "state.url", "%s", why)
+		} else if u, _ := url.Parse(s.URL); u != nil {
+			if _, has := u.User.Password(); has || u.Query().Has("password") {
+				v.add("state.url", "state.url", "holds a password: keep it out of the config (password_file, $PGPASSWORD or ~/.pgpass)")
+			}
+		}
+	}
+	if s.PasswordFile != "" && s.URL == "" {
+		v.add("state.password_file", "state.password_file", "password_file without url: it is the database's password")
+	}
+	v.absolute("state.password_file", "state.password_file", "password_file", s.PasswordFile)
+}
+
+// StateURLProblem says what is wrong with a state database URL, "" when
+// it is a usable postgres:// URL.
+func StateURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "not a URL: use postgres://user@host:5432/dbname"
+	case u.Scheme != "postgres" && u.Scheme != "postgresql":
+		return fmt.Sprintf("scheme %q: the state database is PostgreSQL, postgres://user@host:5432/dbname", u.Scheme)
+	case u.Host == "" && u.Query().Get("host") == "":
+		return "no host: use postgres://user@host:5432/dbname"
+	}
+	return ""
 }
 
 func hostKey(h *Host, i int) string {

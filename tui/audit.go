@@ -32,7 +32,7 @@ type auditMsg struct {
 }
 
 // loadAuditCmd reads the recent audit records (file I/O, so in a Cmd).
-func loadAuditCmd(a *actions.Audit) tea.Cmd {
+func loadAuditCmd(a actions.AuditLog) tea.Cmd {
 	return func() tea.Msg {
 		es, err := a.Recent(auditLimit)
 		return auditMsg{entries: es, err: err}
@@ -94,7 +94,7 @@ func outcomeStyle(c *common, outcome string) func(...string) string {
 func (a *auditModel) View() string {
 	st := a.c.st
 	var b strings.Builder
-	b.WriteString(listHeader(a.c, "Audit log", a.c.opt.Actions.Audit.Path, len(a.entries), "record", a.loaded, a.err, "no actions recorded yet"))
+	b.WriteString(listHeader(a.c, "Audit log", a.c.opt.Actions.Audit.Where(), len(a.entries), "record", a.loaded, a.err, "no actions recorded yet"))
 	for i := a.offset; i < len(a.entries) && i < a.offset+a.rows(); i++ {
 		e := a.entries[i]
 		cursor := rowCursor(a.c, i == a.cursor)

@@ -30,7 +30,7 @@ type historyMsg struct {
 }
 
 // loadHistoryCmd reads the event log (file I/O, so in a Cmd).
-func loadHistoryCmd(l *fleet.EventLog, host string) tea.Cmd {
+func loadHistoryCmd(l fleet.EventStore, host string) tea.Cmd {
 	return func() tea.Msg {
 		es, err := l.Read(func(e *fleet.Event) bool { return host == "" || e.Host == host })
 		if len(es) > historyLimit {

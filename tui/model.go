@@ -42,7 +42,7 @@ type Options struct {
 	Context context.Context
 	// Drills is the drill history; drills run from the dashboard are
 	// recorded there and in the store.
-	Drills *actions.DrillLog
+	Drills actions.DrillHistory
 	// TrustKey replaces a host's old key in known_hosts with the one it now
 	// presents (T on a HOSTKEY host); nil: not offered.
 	TrustKey func(*fleet.KeyChange) error
@@ -51,7 +51,7 @@ type Options struct {
 	// Logs follows services' logs (l); nil hides it.
 	Logs actions.Streamer
 	// Events is the recorded history of state changes (H); nil hides it.
-	Events *fleet.EventLog
+	Events fleet.EventStore
 	// Since is when a host's check entered its current state, as this
 	// process saw it; nil when unknown.
 	Since func(host, check string) (time.Time, bool)

@@ -73,7 +73,7 @@ type headless struct {
 	cfg    *fleet.Config
 	conn   *fleetConn
 	mgr    *actions.Manager
-	drills *actions.DrillLog
+	drills actions.DrillHistory
 }
 
 func openHeadless(g *globals) (*headless, error) {

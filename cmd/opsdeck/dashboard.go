@@ -103,9 +103,9 @@ func runDashboard(ctx context.Context, g *globals) error {
 
 // loadDrills puts the recorded drill history into the store. A damaged or
 // missing history only means backups show as not drilled.
-func loadDrills(store *fleet.Store, log *actions.DrillLog, logger *slog.Logger) {
+func loadDrills(store *fleet.Store, log actions.DrillHistory, logger *slog.Logger) {
 	if err := log.Each(store.RecordDrill); err != nil {
-		logger.Warn("drill history unreadable", "path", log.Path, "err", err)
+		logger.Warn("drill history unreadable", "where", log.Where(), "err", err)
 	}
 }
 

@@ -43,7 +43,7 @@ ran it, and for a failed drill the failing step's own error.`,
 	return cmd
 }
 
-func runDrills(w io.Writer, log *actions.DrillLog, host, backup string, asJSON bool) error {
+func runDrills(w io.Writer, log actions.DrillHistory, host, backup string, asJSON bool) error {
 	var recs []fleet.DrillRecord
 	err := log.Each(func(r fleet.DrillRecord) {
 		if (host == "" || r.Host == host) && (backup == "" || r.Backup == backup) {
@@ -51,7 +51,7 @@ func runDrills(w io.Writer, log *actions.DrillLog, host, backup string, asJSON b
 		}
 	})
 	if err != nil {
-		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Path, err))
+		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Where(), err))
 	}
 	if done, err := listed(w, recs, asJSON, "no drills recorded"); done {
 		return err

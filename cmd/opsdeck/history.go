@@ -21,7 +21,7 @@ func eventPath() string { return filepath.Join(fleet.StateDir(), "events.jsonl")
 // history records every change of state of every check while the fleet is
 // polled: in the event log and in opsdeck.log.
 type history struct {
-	log     *fleet.EventLog
+	log     fleet.EventStore
 	tracker *fleet.EventTracker
 	wg      sync.WaitGroup
 }
@@ -37,7 +37,7 @@ func startHistory(ctx context.Context, store *fleet.Store, path string, logger *
 				logger.Info("state", "host", e.Host, "check", e.Check, "from", e.From, "to", e.To, "reason", fleet.Sanitize(e.Reason, 300))
 			}
 			if err := h.log.Append(es); err != nil {
-				logger.Warn("event history not written", "path", h.log.Path, "err", err)
+				logger.Warn("event history not written", "where", h.log.Where(), "err", err)
 			}
 		})
 	}()
