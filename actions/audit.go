@@ -65,11 +65,17 @@ func Operator() string {
 // Append writes e as one line and fsyncs it. Text is sanitised: output and
 // errors come from hosts.
 func (a *Audit) Append(e Entry) error {
+	return a.lines.append("audit log", a.Path, SanitizeEntry(e))
+}
+
+// SanitizeEntry bounds and cleans the text of e that came from a host (its
+// reason and output) before any store keeps it.
+func SanitizeEntry(e Entry) Entry {
 	e.Reason = fleet.Sanitize(e.Reason, fleet.MaxText)
 	for i := range e.Output {
 		e.Output[i] = fleet.Sanitize(e.Output[i], fleet.MaxText)
 	}
-	return a.lines.append("audit log", a.Path, e)
+	return e
 }
 
 // Recent returns the last n actions, newest last: each one's result, or its
@@ -100,3 +106,7 @@ func newAuditID() string {
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
+
+// Each hands fn every record of the log, intents and results, oldest
+// first; damaged lines are skipped.
+func (a *Audit) Each(fn func(Entry)) error { return eachLine(a.Path, nil, fn) }

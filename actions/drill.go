@@ -248,10 +248,16 @@ func DefaultDrillPath() string { return filepath.Join(fleet.StateDir(), "drills.
 
 // Append records a drill, fsynced.
 func (l *DrillLog) Append(rec fleet.DrillRecord) error {
+	return l.lines.append("drill history", l.Path, SanitizeDrill(rec))
+}
+
+// SanitizeDrill bounds and cleans a drill record's output before any store
+// keeps it.
+func SanitizeDrill(rec fleet.DrillRecord) fleet.DrillRecord {
 	for i := range rec.Output {
 		rec.Output[i] = fleet.Sanitize(rec.Output[i], fleet.MaxText)
 	}
-	return l.lines.append("drill history", l.Path, rec)
+	return rec
 }
 
 // Each hands fn every recorded drill, oldest first, one at a time (the

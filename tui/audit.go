@@ -177,3 +177,35 @@ func (r *recordModel) content() string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// TeamMsg is news from the record shared with other opsdeck processes:
+// the audit records they wrote since the last look, or Err when the
+// record could not be read (Err nil with no entries: it answers again).
+type TeamMsg struct {
+	Entries []actions.Entry
+	Err     error
+}
+
+// teamNews puts the latest of others' actions on the status line and
+// reloads an open audit panel.
+func teamNews(c *common, msg TeamMsg) tea.Cmd {
+	switch {
+	case msg.Err != nil:
+		c.fail("shared record: %s (an action is refused while its intent cannot be recorded)", fleet.Sanitize(msg.Err.Error(), 200))
+		return nil
+	case len(msg.Entries) == 0:
+		c.note("shared record answers again")
+		return nil
+	}
+	e := msg.Entries[len(msg.Entries)-1]
+	what := fleet.Sanitize(e.Kind+" "+e.Target+" on "+e.Host, 120)
+	if e.Outcome == actions.Started {
+		c.note("%s: %s started", fleet.Sanitize(e.Operator, 60), what)
+	} else {
+		c.note("%s: %s: %s", fleet.Sanitize(e.Operator, 60), what, e.Outcome)
+	}
+	if _, ok := find[*auditModel](c); ok && c.opt.Actions != nil {
+		return loadAuditCmd(c.opt.Actions.Audit)
+	}
+	return nil
+}

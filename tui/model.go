@@ -123,6 +123,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = c.prefsSaved(msg)
 	case shellReadyMsg, shellDoneMsg, sessionClosedMsg:
 		cmd = updateShell(c, msg)
+	case TeamMsg:
+		cmd = teamNews(c, msg)
 	case trustedMsg:
 		if msg.err != nil {
 			c.fail("the new key of %s was not trusted: %v", msg.host, msg.err)

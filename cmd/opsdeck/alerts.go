@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -94,13 +93,4 @@ func postNtfy(ctx context.Context, topic, worst, text string) error {
 	return post(ctx, "ntfy", topic, []byte(text), map[string]string{
 		"Content-Type": "text/plain; charset=utf-8", "Title": "opsdeck: worst " + worst, "Priority": prio, "Tags": "opsdeck",
 	})
-}
-
-// lastRun is when opsdeck check last saved its state (zero: never).
-func lastRun() time.Time {
-	fi, err := os.Stat(statePath())
-	if err != nil {
-		return time.Time{}
-	}
-	return fi.ModTime()
 }

@@ -72,11 +72,18 @@ type headless struct {
 	loc    fleet.Located
 	cfg    *fleet.Config
 	conn   *fleetConn
+	st     *teamState
 	mgr    *actions.Manager
 	drills actions.DrillHistory
 }
 
-func openHeadless(g *globals) (*headless, error) {
+// Close closes the connections and the record.
+func (hl *headless) Close() {
+	hl.conn.Close()
+	hl.st.Close()
+}
+
+func openHeadless(ctx context.Context, g *globals) (*headless, error) {
 	loc, err := fleet.Locate(g.config)
 	if err != nil {
 		return nil, withCode(exitConfig, err)
@@ -90,8 +97,12 @@ func openHeadless(g *globals) (*headless, error) {
 		return nil, withCode(exitConfig, err)
 	}
 	conn.oneShot, conn.updates = true, false // backups only: read now, nothing in the background
-	return &headless{loc: loc, cfg: cfg, conn: conn, mgr: conn.actions(g.readOnly),
-		drills: &actions.DrillLog{Path: actions.DefaultDrillPath()}}, nil
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, withCode(exitRuntime, err)
+	}
+	return &headless{loc: loc, cfg: cfg, conn: conn, st: st, mgr: conn.actions(g.readOnly, st), drills: st.drills}, nil
 }
 
 // host finds a configured host, or says which names are near.
@@ -134,11 +145,11 @@ func (hl *headless) backupStatus(ctx context.Context, h *fleet.Host, name string
 }
 
 func runBackupAction(ctx context.Context, g *globals, hostName, backup, kind string, yes bool, in io.Reader, out io.Writer) error {
-	hl, err := openHeadless(g)
+	hl, err := openHeadless(ctx, g)
 	if err != nil {
 		return err
 	}
-	defer hl.conn.Close()
+	defer hl.Close()
 	h, err := hl.host(hostName)
 	if err != nil {
 		return err
@@ -245,11 +256,11 @@ func reportResult(out io.Writer, r actions.Result) error {
 }
 
 func runDrillAll(ctx context.Context, g *globals, yes bool, in io.Reader, out io.Writer) error {
-	hl, err := openHeadless(g)
+	hl, err := openHeadless(ctx, g)
 	if err != nil {
 		return err
 	}
-	defer hl.conn.Close()
+	defer hl.Close()
 	failed, ran := 0, 0
 	for i := range hl.cfg.Hosts {
 		h := &hl.cfg.Hosts[i]

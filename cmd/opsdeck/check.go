@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
 )
@@ -143,8 +142,13 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	}
 	conn.oneShot, conn.updates = true, f.updates
 	defer conn.Close()
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		return withCode(checkUnknown, err)
+	}
+	defer st.Close()
 	store := fleet.NewStore(cfg.Hosts)
-	loadDrills(store, &actions.DrillLog{Path: actions.DefaultDrillPath()}, slog.New(slog.NewTextHandler(errOut, nil)))
+	loadDrills(store, st.drills, slog.New(slog.NewTextHandler(errOut, nil)))
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	defer poller.Close()
 	pass, cancel := context.WithTimeout(ctx, f.timeout)
@@ -196,7 +200,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		// never costs the notification.
 		nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 		defer cancel()
-		if err := notify(nctx, rep, f); err != nil {
+		if err := notify(nctx, st, rep, f); err != nil {
 			fmt.Fprintln(errOut, "opsdeck check: notification failed:", err)
 			if code < checkCrit {
 				code = checkUnknown

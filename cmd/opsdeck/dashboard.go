@@ -50,15 +50,20 @@ func runDashboard(ctx context.Context, g *globals) error {
 		return withCode(exitConfig, err)
 	}
 	defer conn.Close()
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		return withCode(exitRuntime, err)
+	}
+	defer st.Close()
+	logger.Info("record", "where", st.audit.Where())
 	store := fleet.NewStore(cfg.Hosts)
-	drills := &actions.DrillLog{Path: actions.DefaultDrillPath()}
-	loadDrills(store, drills, logger)
+	loadDrills(store, st.drills, logger)
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	conn.setPollNow(poller.PollNow)
 	poller.Start(ctx)
-	events := startHistory(ctx, store, eventPath(), logger)
+	events := startHistory(ctx, store, st.events, logger)
 
-	mgr := conn.actions(g.readOnly)
+	mgr := conn.actions(g.readOnly, st)
 	mgr.After = func(host string) {
 		conn.recheck(host) // a snapshot's new artefact shows at once
 		poller.PollNow(host)
@@ -82,14 +87,16 @@ func runDashboard(ctx context.Context, g *globals) error {
 		Actions:   mgr,
 		Healthy:   healthyAgain(store, poller),
 		Context:   ctx,
-		Drills:    drills,
+		Drills:    st.drills,
 	})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
+	team := watchTeam(ctx, st, cfg, store, conn, func(m tui.TeamMsg) { p.Send(m) }, logger)
 	_, runErr := p.Run()
 	interrupted := parent.Err() != nil // SIGINT/SIGTERM, not a key
 	cancel()
 	waitFor(poller.Wait, shutdownWait, logger)
 	waitFor(events.Wait, shutdownWait, logger)
+	waitFor(team.Wait, shutdownWait, logger)
 	waitFor(mgr.Wait, shutdownWait, logger) // cancelled actions are still audited
 	logger.Info("stop", "err", runErr, "interrupted", interrupted)
 	switch {

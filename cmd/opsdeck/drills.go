@@ -33,10 +33,12 @@ ran it, and for a failed drill the failing step's own error.`,
 			if len(args) > 1 {
 				backup = args[1]
 			}
-			if fleet.StateDir() == "" {
-				return withCode(exitRuntime, fleet.ErrNoStateDir)
+			st, err := stateOf(cmd.Context(), g)
+			if err != nil {
+				return err
 			}
-			return runDrills(cmd.OutOrStdout(), &actions.DrillLog{Path: actions.DefaultDrillPath()}, host, backup, asJSON)
+			defer st.Close()
+			return runDrills(cmd.OutOrStdout(), st.drills, host, backup, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")

@@ -27,8 +27,8 @@ type history struct {
 }
 
 // startHistory watches the store until ctx ends; Wait waits for it.
-func startHistory(ctx context.Context, store *fleet.Store, path string, logger *slog.Logger) *history {
-	h := &history{log: &fleet.EventLog{Path: path}, tracker: fleet.NewEventTracker()}
+func startHistory(ctx context.Context, store *fleet.Store, log fleet.EventStore, logger *slog.Logger) *history {
+	h := &history{log: log, tracker: fleet.NewEventTracker()}
 	h.wg.Add(1) // before the goroutine: a Wait right after start waits for it
 	go func() {
 		defer h.wg.Done()
@@ -66,10 +66,12 @@ the previous state had held. Oldest first.`,
 			if len(args) == 1 {
 				host = args[0]
 			}
-			if fleet.StateDir() == "" {
-				return withCode(exitRuntime, fleet.ErrNoStateDir)
+			st, err := stateOf(cmd.Context(), g)
+			if err != nil {
+				return err
 			}
-			return runHistory(cmd.OutOrStdout(), eventPath(), host, since, asJSON, time.Now())
+			defer st.Close()
+			return runHistory(cmd.OutOrStdout(), st.events, host, since, asJSON, time.Now())
 		},
 	}
 	cmd.Flags().DurationVar(&since, "since", 0, "only the changes of the last duration (e.g. 2h, 30m)")
@@ -77,13 +79,12 @@ the previous state had held. Oldest first.`,
 	return cmd
 }
 
-func runHistory(w io.Writer, path, host string, since time.Duration, asJSON bool, now time.Time) error {
-	log := &fleet.EventLog{Path: path}
+func runHistory(w io.Writer, log fleet.EventStore, host string, since time.Duration, asJSON bool, now time.Time) error {
 	events, err := log.Read(func(e *fleet.Event) bool {
 		return (host == "" || e.Host == host) && (since <= 0 || now.Sub(e.Time) <= since)
 	})
 	if err != nil {
-		return withCode(exitRuntime, fmt.Errorf("read %s: %w", path, err))
+		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Where(), err))
 	}
 	if done, err := listed(w, events, asJSON, "no state changes recorded"); done {
 		return err

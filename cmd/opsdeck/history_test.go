@@ -32,7 +32,7 @@ func TestHistory_DownThenOK(t *testing.T) {
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	ctx, cancel := context.WithCancel(context.Background())
 	poller.Start(ctx)
-	hist := startHistory(ctx, store, path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hist := startHistory(ctx, store, &fleet.EventLog{Path: path}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer func() { cancel(); poller.Wait(); hist.Wait() }()
 
 	waitState(t, store, "web-1", fleet.OK)

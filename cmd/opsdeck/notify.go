@@ -13,9 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -29,15 +27,13 @@ const notifyTimeout = 30 * time.Second
 // checkState is what the last run saw: "host/check" → state.
 type checkState map[string]string
 
-func statePath() string { return filepath.Join(fleet.StateDir(), "check-state.json") }
-
 // notify sends the findings that changed state since the last run (every
 // finding with --notify-always). The state is saved only once every
 // notification went out, so a failed one is tried again next run.
-func notify(ctx context.Context, rep Report, f *checkFlags) error {
-	prev := checkState{}
-	if b, err := os.ReadFile(statePath()); err == nil {
-		_ = json.Unmarshal(b, &prev)
+func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error {
+	prev, last, err := st.loadCheck()
+	if err != nil {
+		return err
 	}
 	cur := checkState{}
 	for _, h := range rep.Hosts {
@@ -90,7 +86,7 @@ func notify(ctx context.Context, rep Report, f *checkFlags) error {
 	case f.notifyKind == "alertmanager":
 		// Alertmanager wants firing alerts again before they expire, and
 		// resolved ones once: every run, changed or not.
-		errs = append(errs, postAlerts(ctx, f.notifyURL, alertsFor(rep, prev, cur, time.Now(), lastRun())))
+		errs = append(errs, postAlerts(ctx, f.notifyURL, alertsFor(rep, prev, cur, time.Now(), last)))
 	case len(changes) == 0:
 	case f.notifyKind == "ntfy":
 		errs = append(errs, postNtfy(ctx, f.notifyURL, rep.Worst, text))
@@ -103,15 +99,7 @@ func notify(ctx context.Context, rep Report, f *checkFlags) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return saveState(cur)
-}
-
-func saveState(s checkState) error {
-	b, _ := json.Marshal(s)
-	if err := fleet.PrivateDir(filepath.Dir(statePath())); err != nil {
-		return err
-	}
-	return fleet.WriteFileAtomic(statePath(), b, 0o600)
+	return st.saveCheck(cur)
 }
 
 // webhookClient never follows a redirect: a 307 would re-POST the report

@@ -44,11 +44,11 @@ the restart succeeded.`,
 }
 
 func runRestart(ctx context.Context, g *globals, hostName, service string, yes bool, in io.Reader, out io.Writer) error {
-	hl, err := openHeadless(g)
+	hl, err := openHeadless(ctx, g)
 	if err != nil {
 		return err
 	}
-	defer hl.conn.Close()
+	defer hl.Close()
 	host, err := hl.host(hostName)
 	if err != nil {
 		return err

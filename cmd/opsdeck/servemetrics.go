@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/tui"
 	"github.com/spf13/cobra"
 )
 
@@ -60,11 +60,20 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 		return withCode(exitConfig, err)
 	}
 	defer conn.Close()
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return withCode(exitRuntime, err)
+	}
+	defer st.Close()
+	logger := slog.New(slog.NewTextHandler(errOut, nil))
 	store := fleet.NewStore(cfg.Hosts)
-	loadDrills(store, &actions.DrillLog{Path: actions.DefaultDrillPath()}, slog.New(slog.NewTextHandler(errOut, nil)))
+	loadDrills(store, st.drills, logger)
 	pollCtx, stopPolls := context.WithCancel(ctx)
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	poller.Start(pollCtx)
+	team := watchTeam(pollCtx, st, cfg, store, conn, func(tui.TeamMsg) {}, logger)
+	defer team.Wait()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {

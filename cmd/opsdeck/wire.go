@@ -117,11 +117,13 @@ func (c *fleetConn) executor() *actions.FleetExecutor {
 	return &actions.FleetExecutor{Pool: c.pool, Targets: c.targets}
 }
 
-// actions is the action manager, running over the same connections.
-func (c *fleetConn) actions(readOnly bool) *actions.Manager {
+// actions is the action manager, running over the same connections and
+// recording in st.
+func (c *fleetConn) actions(readOnly bool, st *teamState) *actions.Manager {
 	return &actions.Manager{
 		Exec:     c.executor(),
-		Audit:    &actions.Audit{Path: actions.DefaultAuditPath()},
+		Audit:    st.audit,
+		Locks:    st.locks,
 		ReadOnly: readOnly,
 		Operator: actions.Operator(),
 		Before: func(p *actions.Plan) {

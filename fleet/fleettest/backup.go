@@ -80,13 +80,24 @@ func StartPostgres(tb testing.TB) *Postgres {
 	p := &Postgres{tb: tb, Dir: dir, bin: filepath.Dir(bins[len(bins)-1]), uid: uint32(uid), gid: uint32(gid)}
 	p.Port = freePort(tb, "127.0.0.1")
 	p.as("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=trust", "--no-sync")
-	p.as("pg_ctl", "-D", filepath.Join(dir, "data"), "-l", filepath.Join(dir, "log"), "-w", "-t", "30",
-		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", p.Port, dir), "start")
-	pidfile, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
-	must(tb, err)
-	p.postmaster, _ = strconv.Atoi(strings.SplitN(string(pidfile), "\n", 2)[0])
+	p.Start()
 	tb.Cleanup(p.Stop)
 	return p
+}
+
+// Start starts the server (again, after Stop) on its port and data.
+func (p *Postgres) Start() {
+	p.tb.Helper()
+	p.as("pg_ctl", "-D", filepath.Join(p.Dir, "data"), "-l", filepath.Join(p.Dir, "log"), "-w", "-t", "30",
+		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", p.Port, p.Dir), "start")
+	pidfile, err := os.ReadFile(filepath.Join(p.Dir, "data", "postmaster.pid"))
+	must(p.tb, err)
+	p.postmaster, _ = strconv.Atoi(strings.SplitN(string(pidfile), "\n", 2)[0])
+}
+
+// URL is a connection URL for database db on this server.
+func (p *Postgres) URL(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", p.Port, db)
 }
 
 func (p *Postgres) as(name string, args ...string) string {
@@ -114,6 +125,14 @@ func (p *Postgres) Bin() string { return p.bin }
 func (p *Postgres) SQL(db, sql string) string {
 	p.tb.Helper()
 	return strings.TrimSpace(p.as("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", db, "-c", sql))
+}
+
+// TrySQL is SQL for a statement that may fail (a table not there yet).
+func (p *Postgres) TrySQL(db, sql string) (string, error) {
+	cmd := exec.Command(filepath.Join(p.bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", db, "-c", sql)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + p.Dir, "LC_ALL=C"}
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
 }
 
 // Stop shuts the server down (fast) by its postmaster PID.

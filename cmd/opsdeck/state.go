@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/tui"
+)
+
+// databaseEnv names the state database, over [state] url.
+const databaseEnv = "OPSDECK_DATABASE_URL"
+
+// teamState is where the record goes: the JSON-lines files of the state
+// directory, or a PostgreSQL database the team shares.
+type teamState struct {
+	audit  actions.AuditLog
+	drills actions.DrillHistory
+	events fleet.EventStore
+	locks  actions.Locker // nil: lock files beside the audit log
+	db     *pgstate.DB    // nil: the files
+}
+
+// stateURL is the database the config or the environment names, "" for
+// the files.
+func stateURL(cfg *fleet.Config) (string, error) {
+	if u := os.Getenv(databaseEnv); u != "" {
+		if why := fleet.StateURLProblem(u); why != "" {
+			return "", fmt.Errorf("$%s: %s", databaseEnv, why)
+		}
+		return u, nil
+	}
+	return cfg.State.URL, nil
+}
+
+// openState opens the record cfg names, migrating a database to this
+// binary's schema.
+func openState(ctx context.Context, cfg *fleet.Config) (*teamState, error) {
+	url, err := stateURL(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if url == "" {
+		return filesState(), nil
+	}
+	db, err := pgstate.Open(ctx, url, cfg.State.PasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	return &teamState{audit: db.Audit(), drills: db.Drills(), events: db.Events(), locks: db.Locks(), db: db}, nil
+}
+
+func filesState() *teamState {
+	return &teamState{
+		audit:  &actions.Audit{Path: actions.DefaultAuditPath()},
+		drills: &actions.DrillLog{Path: actions.DefaultDrillPath()},
+		events: &fleet.EventLog{Path: eventPath()},
+	}
+}
+
+// Close closes the database.
+func (s *teamState) Close() {
+	if s.db != nil {
+		s.db.Close()
+	}
+}
+
+// checkStateName is the check command's state among the database's values.
+const checkStateName = "check-state"
+
+func statePath() string { return filepath.Join(fleet.StateDir(), "check-state.json") }
+
+// loadCheck is what the last check run saw, and when it saved it (zero:
+// never). An unreadable file is a first run; an unreachable database is
+// an error (a first run would notify every finding again).
+func (s *teamState) loadCheck() (checkState, time.Time, error) {
+	prev := checkState{}
+	if s.db != nil {
+		b, at, found, err := s.db.Value(checkStateName)
+		if err != nil || !found {
+			return prev, time.Time{}, err
+		}
+		_ = json.Unmarshal(b, &prev)
+		return prev, at, nil
+	}
+	b, err := os.ReadFile(statePath())
+	if err != nil {
+		return prev, time.Time{}, nil
+	}
+	_ = json.Unmarshal(b, &prev)
+	var at time.Time
+	if fi, err := os.Stat(statePath()); err == nil {
+		at = fi.ModTime()
+	}
+	return prev, at, nil
+}
+
+func (s *teamState) saveCheck(c checkState) error {
+	b, _ := json.Marshal(c)
+	if s.db != nil {
+		return s.db.SetValue(checkStateName, b)
+	}
+	if err := fleet.PrivateDir(filepath.Dir(statePath())); err != nil {
+		return err
+	}
+	return fleet.WriteFileAtomic(statePath(), b, 0o600)
+}
+
+// stateOf opens the record of the config g names, for the commands that
+// only read it (history, drills, audit).
+func stateOf(ctx context.Context, g *globals) (*teamState, error) {
+	loc, err := fleet.Locate(g.config)
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	cfg, _, err := loadConfig(loc)
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		return nil, withCode(exitRuntime, err)
+	}
+	if st.db == nil && fleet.StateDir() == "" {
+		return nil, withCode(exitRuntime, fleet.ErrNoStateDir)
+	}
+	return st, nil
+}
+
+// watchTeam follows what other processes record in a shared database,
+// every shortest poll interval: their drills go into the store, their
+// restarts are not taken for crashes, and their actions are news on the
+// dashboard (send). The files need no watch: one operator writes them.
+func watchTeam(ctx context.Context, st *teamState, cfg *fleet.Config, store *fleet.Store, conn *fleetConn,
+	send func(tui.TeamMsg), logger *slog.Logger) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	if st.db == nil {
+		return &wg
+	}
+	every := fleet.DefaultPollInterval
+	for i := range cfg.Hosts {
+		if d := cfg.Hosts[i].Interval(); d > 0 && d < every {
+			every = d
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		st.db.Watch(ctx, every, func(ch pgstate.Changes, err error) {
+			if err != nil {
+				logger.Warn("shared record unreadable", "where", st.db.Where(), "err", err)
+				send(tui.TeamMsg{Err: err})
+				return
+			}
+			for _, r := range ch.Drills {
+				store.RecordDrill(r)
+			}
+			for _, e := range ch.Audit {
+				if e.Outcome == actions.Started && e.Kind == "restart" {
+					if hc := conn.checksOf(e.Host); hc != nil {
+						hc.Restarting(e.Target)
+					}
+				}
+			}
+			if len(ch.Audit) > 0 || ch.Recovered {
+				send(tui.TeamMsg{Entries: ch.Audit})
+			}
+		})
+	}()
+	return &wg
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
+)
+
+// stateDB is a real PostgreSQL with an empty database "opsdeck".
+func stateDB(t *testing.T) (*fleettest.Postgres, string) {
+	t.Helper()
+	pg := fleettest.StartPostgres(t)
+	pg.SQL("postgres", "CREATE DATABASE opsdeck")
+	return pg, pg.URL("opsdeck")
+}
+
+// teamHost is supervisedHost's host (worker, slow) with a files backup
+// "site" that drills.
+func teamHost(t *testing.T) (cfg, release string) {
+	t.Helper()
+	cfg, _, release = supervisedHost(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "site-1.tar"), []byte("site backup one"), 0o644)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, `[[hosts.backups]]
+name = "site"
+kind = "files"
+path = "%s/site-*.tar"
+restore = "cp -- {artifact} {scratch}/restored"
+verify = "grep -q 'site backup' {scratch}/restored"
+`, dir)
+	f.Close()
+	return cfg, release
+}
+
+// jsonLines decodes one JSON value per line.
+func jsonLines[T any](t *testing.T, out string) []T {
+	t.Helper()
+	var vs []T
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("not JSON: %q: %v", l, err)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// What one process records in the database another reads, each with its
+// own state directory: the files are not how they meet.
+func TestState_Postgres_ProcessesShareOneRecord(t *testing.T) {
+	_, url := stateDB(t)
+	cfg, _ := teamHost(t)
+	maya := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir(), "USER=maya"}
+	tom := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
+
+	if out, errOut, code := opsdeck(t, maya, "restart", "web-1", "worker", "--yes", "-c", cfg); code != 0 {
+		t.Fatalf("restart: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if out, errOut, code := opsdeck(t, maya, "drill", "web-1", "site", "--yes", "-c", cfg); code != 0 {
+		t.Fatalf("drill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code := opsdeck(t, tom, "audit", "--json", "-c", cfg)
+	if code != 0 {
+		t.Fatalf("audit: exit %d\n%s", code, errOut)
+	}
+	es := jsonLines[actions.Entry](t, out)
+	if len(es) != 2 || es[0].Kind != "restart" || es[0].Outcome != actions.Succeeded || es[0].Target != "worker" ||
+		es[1].Kind != "drill" || es[1].Outcome != actions.Succeeded || es[0].Exit == nil || *es[0].Exit != 0 {
+		t.Errorf("audit read by another process:\n%s", out)
+	}
+	out, _, code = opsdeck(t, tom, "drills", "--json", "-c", cfg)
+	ds := jsonLines[fleet.DrillRecord](t, out)
+	if code != 0 || len(ds) != 1 || !ds[0].Passed || ds[0].Host != "web-1" || ds[0].Backup != "site" {
+		t.Errorf("drills read by another process: exit %d\n%s", code, out)
+	}
+	out, _, _ = opsdeck(t, tom, "audit", "web-1", "-c", cfg)
+	if !strings.Contains(out, "restart worker") || !strings.Contains(out, "succeeded") {
+		t.Errorf("audit table:\n%s", out)
+	}
+	for _, env := range [][]string{maya, tom} {
+		state := strings.TrimPrefix(env[1], "XDG_STATE_HOME=")
+		for _, name := range []string{"audit.jsonl", "drills.jsonl"} {
+			if _, err := os.Stat(filepath.Join(state, "opsdeck", name)); err == nil {
+				t.Errorf("%s written with a database named", name)
+			}
+		}
+	}
+}
+
+// The intent is committed before the command starts: the command itself
+// finds it in the database from another session. The database then fails
+// while the command runs: the action still ends and says its result went
+// unrecorded, and the intent is still there once the database is back.
+// With the database down before an action, nothing runs.
+func TestState_Postgres_IntentCommittedBeforeTheCommand(t *testing.T) {
+	pg, url := stateDB(t)
+	dir := t.TempDir()
+	seen, release, ran := filepath.Join(dir, "seen"), filepath.Join(dir, "release"), filepath.Join(dir, "ran")
+	f := fleettest.StartFleet(t, 1)
+	psql := filepath.Join(pg.Bin(), "psql")
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`%s[[hosts]]
+name = "web-1"
+address = "127.0.0.1"
+port = %d
+[[hosts.services]]
+name = "app"
+kind = "process"
+pattern = "opsdeck-test-no-such-process"
+restart = "touch %s; %s -h 127.0.0.1 -p %d -U postgres -d opsdeck -tAc \"SELECT outcome FROM opsdeck_audit WHERE target = 'app'\" > %s; while [ ! -e %s ]; do sleep 0.05; done"
+`, f.Defaults(), f.Hosts[0].Port, ran, psql, pg.Port, seen, release))
+	env := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
+
+	cmd := exec.Command(bin, "restart", "web-1", "app", "--yes", "-c", cfg)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}, env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	fleettest.Eventually(t, 30*time.Second, "the command to have looked at the audit table", func() bool {
+		b, _ := os.ReadFile(seen)
+		return len(b) > 0
+	})
+	if b, _ := os.ReadFile(seen); strings.TrimSpace(string(b)) != actions.Started {
+		t.Errorf("the command found %q in the audit table, want the intent %q", b, actions.Started)
+	}
+	pg.Stop() // the database fails between the intent and the result
+	os.WriteFile(release, nil, 0o644)
+	err := cmd.Wait()
+	if err == nil || !strings.Contains(e.String(), "audit log failed to record it") {
+		t.Errorf("with the database gone the result must be reported unrecorded: %v\n%s\n%s", err, o.String(), e.String())
+	}
+	pg.Start()
+	if got := pg.SQL("opsdeck", "SELECT outcome FROM opsdeck_audit WHERE target = 'app' ORDER BY seq"); got != actions.Started {
+		t.Errorf("after the failure the database holds %q, want the committed intent", got)
+	}
+
+	// Down before the action: refused, the command never starts.
+	os.Remove(ran)
+	pg.Stop()
+	_, errOut, code := opsdeck(t, env, "restart", "web-1", "app", "--yes", "-c", cfg)
+	if code == 0 || !strings.Contains(errOut, "state database") {
+		t.Errorf("database down at start: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the command ran with no database to record it")
+	}
+}
+
+// Two processes on two state directories restart one target at once: the
+// database's advisory lock lets one run and refuses the other, naming it.
+func TestState_Postgres_TwoAtOnceOneRefused(t *testing.T) {
+	pg, url := stateDB(t)
+	cfg, release := teamHost(t)
+	first := exec.Command(bin, "restart", "web-1", "slow", "--yes", "-c", cfg)
+	first.Env = []string{"HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "OPSDECK_DATABASE_URL=" + url,
+		"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}
+	var o, e bytes.Buffer
+	first.Stdout, first.Stderr = &o, &e
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Process.Kill(); first.Wait() })
+	fleettest.Eventually(t, 30*time.Second, "the first restart's intent in the database", func() bool {
+		n, err := pg.TrySQL("opsdeck", "SELECT count(*) FROM opsdeck_audit WHERE outcome = 'started'")
+		return err == nil && n == "1"
+	})
+	_, errOut, code := opsdeck(t, []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()},
+		"restart", "web-1", "slow", "--yes", "-c", cfg)
+	holder := fmt.Sprintf("(pid %d) is restarting it since", first.Process.Pid)
+	if code == 0 || !strings.Contains(errOut, holder) || !strings.Contains(errOut, "another action on this target is running") {
+		t.Errorf("second restart: exit %d, stderr %q; want it refused naming %q", code, errOut, holder)
+	}
+	os.WriteFile(release, nil, 0o644)
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first restart: %v\n%s\n%s", err, o.String(), e.String())
+	}
+	got := pg.SQL("opsdeck", "SELECT string_agg(outcome, ',' ORDER BY outcome) FROM opsdeck_audit WHERE outcome <> 'started'")
+	if got != "refused,succeeded" {
+		t.Errorf("results recorded: %q, want one refusal and one success", got)
+	}
+	// Released: the next restart takes the lock.
+	os.Remove(release)
+	os.WriteFile(release, nil, 0o644)
+	if _, errOut, code := opsdeck(t, []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()},
+		"restart", "web-1", "slow", "--yes", "-c", cfg); code != 0 {
+		t.Errorf("restart after the lock's release: exit %d\n%s", code, errOut)
+	}
+}
+
+// state migrate copies every local record, once: a second run copies
+// nothing again, and another process reads them all from the database.
+func TestState_MigrateCopiesEveryRecord(t *testing.T) {
+	pg, url := stateDB(t)
+	cfg, _ := teamHost(t)
+	state := t.TempDir()
+	files := []string{"XDG_STATE_HOME=" + state}
+	for _, args := range [][]string{{"restart", "web-1", "worker"}, {"restart", "web-1", "worker"}, {"drill", "web-1", "site"}} {
+		opsdeck(t, files, append(args, "--yes", "-c", cfg)...)
+	}
+	dir := filepath.Join(state, "opsdeck")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	events := &fleet.EventLog{Path: filepath.Join(dir, "events.jsonl")}
+	if err := events.Append([]fleet.Event{
+		{Time: now.Add(-time.Hour), Host: "web-1", Check: "disk /", From: "OK", To: "CRIT", Reason: "97% used"},
+		{Time: now, Host: "web-1", Check: "disk /", From: "CRIT", To: "OK", Since: now.Add(-time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "check-state.json"), []byte(`{"web-1/host":"WARN"}`), 0o600)
+	lines := func(name string) int {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		return bytes.Count(b, []byte("\n"))
+	}
+	nAudit, nDrills := lines("audit.jsonl"), lines("drills.jsonl")
+	if nAudit != 6 || nDrills != 1 {
+		t.Fatalf("local history: %d audit lines, %d drills; want 6 and 1", nAudit, nDrills)
+	}
+
+	out, errOut, code := opsdeck(t, files, "state", "migrate", "--from", "files", "--to", url, "-c", cfg)
+	want := fmt.Sprintf("audit records  %d copied, 0 already there", nAudit)
+	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "events         2 copied") || !strings.Contains(out, "check states   1 copied") {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, code = opsdeck(t, files, "state", "migrate", "--to", url, "-c", cfg)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("audit records  0 copied, %d already there", nAudit)) {
+		t.Errorf("second migrate copied again: exit %d\n%s", code, out)
+	}
+	for table, n := range map[string]int{"opsdeck_audit": nAudit, "opsdeck_drills": nDrills, "opsdeck_events": 2, "opsdeck_values": 1} {
+		if got := pg.SQL("opsdeck", "SELECT count(*) FROM "+table); got != strconv.Itoa(n) {
+			t.Errorf("%s holds %s records, want %d", table, got, n)
+		}
+	}
+	db := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
+	local, _, _ := opsdeck(t, files, "audit", "--json", "-c", cfg)
+	shared, _, _ := opsdeck(t, db, "audit", "--json", "-c", cfg)
+	if len(jsonLines[actions.Entry](t, shared)) != 3 || local != shared {
+		t.Errorf("audit from the files:\n%s\nfrom the database:\n%s", local, shared)
+	}
+	local, _, _ = opsdeck(t, files, "history", "--json", "-c", cfg)
+	shared, _, _ = opsdeck(t, db, "history", "--json", "-c", cfg)
+	if len(jsonLines[fleet.Event](t, shared)) != 2 || local != shared {
+		t.Errorf("history from the files:\n%s\nfrom the database:\n%s", local, shared)
+	}
+	local, _, _ = opsdeck(t, files, "drills", "--json", "-c", cfg)
+	shared, _, _ = opsdeck(t, db, "drills", "--json", "-c", cfg)
+	if local != shared || !strings.Contains(shared, `"passed":true`) {
+		t.Errorf("drills from the files:\n%s\nfrom the database:\n%s", local, shared)
+	}
+
+	// A password in a URL on the command line or in the config is refused.
+	_, errOut, code = opsdeck(t, files, "state", "migrate", "--to", "postgres://postgres:s3cret@127.0.0.1/opsdeck", "-c", cfg)
+	if code == 0 || strings.Contains(errOut, "s3cret") || !strings.Contains(errOut, "password") {
+		t.Errorf("password on the command line: exit %d, %q", code, errOut)
+	}
+	bad := writeFile(t, "bad.toml", "[state]\nurl = \"postgres://ops:s3cret@db/opsdeck\"\n[[hosts]]\nname = \"a\"\naddress = \"localhost\"\n")
+	out, errOut, code = opsdeck(t, nil, "config", "check", "-c", bad)
+	if all := out + errOut; code == 0 || !strings.Contains(all, bad+":2:1: state.url: holds a password") || strings.Contains(all, "s3cret") {
+		t.Errorf("password in the config: exit %d, %q", code, all)
+	}
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/spf13/cobra"
+)
+
+func newAuditCmd(g *globals) *cobra.Command {
+	var n int
+	var since time.Duration
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "audit [HOST]",
+		Short: "Print the recorded actions: who did what, where, and how it ended",
+		Long: `Print the last actions of the audit log ([state] url's database, or
+$XDG_STATE_HOME/opsdeck/audit.jsonl): each one's result, or its intent
+("started") when no result was recorded (still running, or opsdeck was
+stopped in the middle). Oldest first.`,
+		Example: `  opsdeck audit
+  opsdeck audit db-1 --since 24h
+  opsdeck audit --json | jq 'select(.outcome != "succeeded")'`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			host := ""
+			if len(args) == 1 {
+				host = args[0]
+			}
+			st, err := stateOf(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return runAudit(cmd.OutOrStdout(), st.audit, host, n, since, asJSON, time.Now())
+		},
+	}
+	cmd.Flags().IntVarP(&n, "last", "n", 100, "how many of the latest actions to read")
+	cmd.Flags().DurationVar(&since, "since", 0, "only the actions of the last duration (e.g. 24h)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	return cmd
+}
+
+func runAudit(w io.Writer, log actions.AuditLog, host string, n int, since time.Duration, asJSON bool, now time.Time) error {
+	all, err := log.Recent(n)
+	if err != nil {
+		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Where(), err))
+	}
+	var es []actions.Entry
+	for _, e := range all {
+		if (host == "" || e.Host == host) && (since <= 0 || now.Sub(e.Time) <= since) {
+			es = append(es, e)
+		}
+	}
+	if done, err := listed(w, es, asJSON, "no actions recorded"); done {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tBY\tHOST\tACTION\tOUTCOME\tEXIT\tTOOK\tWHY")
+	for _, e := range es {
+		exit := "-"
+		if e.Exit != nil {
+			exit = fmt.Sprint(*e.Exit)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), fleet.Sanitize(e.Operator, 40),
+			fleet.Sanitize(e.Host, 60), e.Kind, fleet.Sanitize(e.Target, 60), e.Outcome, exit,
+			(time.Duration(e.DurationMS) * time.Millisecond).Round(time.Millisecond), fleet.Sanitize(e.Reason, 200))
+	}
+	return tw.Flush()
+}
+
+func newStateCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Move the shared record between the local files and PostgreSQL",
+	}
+	var from, to string
+	migrate := &cobra.Command{
+		Use:   "migrate --from files --to postgres://USER@HOST/DB",
+		Short: "Copy the local history (audit, drills, events, check state) into a database",
+		Long: `Copy every record of this machine's state directory into a PostgreSQL
+database: the audit log (every intent and result), the drill history, the
+event history and the check command's last states. It runs in one
+transaction: all of it is copied or, on an error, none. Records already
+there are left as they are, so running it twice copies nothing twice.
+The database is migrated to this opsdeck's schema first. The password
+comes from $PGPASSWORD, ~/.pgpass or [state] password_file, never the
+command line's URL.`,
+		Example: `  opsdeck state migrate --from files --to postgres://opsdeck@db.internal/opsdeck`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMigrate(cmd.Context(), g, from, to, cmd.OutOrStdout())
+		},
+	}
+	migrate.Flags().StringVar(&from, "from", "files", "where the history is: files (the state directory)")
+	migrate.Flags().StringVar(&to, "to", "", "the database's postgres:// URL (default: [state] url or $"+databaseEnv+")")
+	cmd.AddCommand(migrate)
+	return cmd
+}
+
+func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer) error {
+	if from != "files" {
+		return withCode(exitConfig, fmt.Errorf("--from %q: only the local files can be copied from (--from files)", from))
+	}
+	loc, err := fleet.Locate(g.config)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	cfg, _, err := loadConfig(loc)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	if to == "" {
+		if to, err = stateURL(cfg); err != nil {
+			return withCode(exitConfig, err)
+		}
+	}
+	switch {
+	case to == "":
+		return withCode(exitConfig, fmt.Errorf("--to: no database: give --to postgres://…, [state] url or $%s", databaseEnv))
+	case fleet.StateURLProblem(to) != "":
+		return withCode(exitConfig, fmt.Errorf("--to: %s", fleet.StateURLProblem(to)))
+	case hasPassword(to):
+		return withCode(exitConfig, errors.New("--to holds a password, which every user sees in ps: give it in $PGPASSWORD, ~/.pgpass or [state] password_file"))
+	case fleet.StateDir() == "":
+		return withCode(exitRuntime, fleet.ErrNoStateDir)
+	}
+	recs, err := readFiles()
+	if err != nil {
+		return withCode(exitRuntime, err)
+	}
+	db, err := pgstate.Open(ctx, to, cfg.State.PasswordFile)
+	if err != nil {
+		return withCode(exitRuntime, err)
+	}
+	defer db.Close()
+	n, err := db.Import(ctx, recs)
+	if err != nil {
+		return withCode(exitRuntime, err)
+	}
+	fmt.Fprintf(out, "copied %s into %s:\n", fleet.StateDir(), db.Where())
+	for _, c := range []struct {
+		what string
+		n    [2]int
+	}{{"audit records", n.Audit}, {"drills", n.Drills}, {"events", n.Events}, {"check states", n.Values}} {
+		fmt.Fprintf(out, "  %-14s %d copied, %d already there\n", c.what, c.n[0], c.n[1])
+	}
+	return nil
+}
+
+// readFiles reads the whole local history.
+func readFiles() (pgstate.Records, error) {
+	local := filesState()
+	var recs pgstate.Records
+	audit := local.audit.(*actions.Audit)
+	if err := audit.Each(func(e actions.Entry) { recs.Audit = append(recs.Audit, e) }); err != nil {
+		return recs, fmt.Errorf("read %s: %w", audit.Path, err)
+	}
+	if err := local.drills.Each(func(r fleet.DrillRecord) { recs.Drills = append(recs.Drills, r) }); err != nil {
+		return recs, fmt.Errorf("read %s: %w", local.drills.Where(), err)
+	}
+	events, err := local.events.Read(nil)
+	if err != nil {
+		return recs, fmt.Errorf("read %s: %w", local.events.Where(), err)
+	}
+	recs.Events = events
+	if b, err := os.ReadFile(statePath()); err == nil {
+		if !json.Valid(b) {
+			return recs, fmt.Errorf("%s is damaged (not JSON): remove it, the next check run writes it again", statePath())
+		}
+		at := time.Now()
+		if fi, err := os.Stat(statePath()); err == nil {
+			at = fi.ModTime()
+		}
+		recs.Values = map[string]pgstate.Value{checkStateName: {JSON: b, At: at}}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return recs, fmt.Errorf("read %s: %w", statePath(), err)
+	}
+	return recs, nil
+}
+
+// hasPassword says whether a URL carries a password.
+func hasPassword(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	_, has := u.User.Password()
+	return has || u.Query().Has("password")
+}
