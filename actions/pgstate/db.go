@@ -38,6 +38,10 @@ type DB struct {
 	pool  *pgxpool.Pool
 	where string
 
+	// startAudit, startDrill: the last records when opened (Watch reads
+	// those after).
+	startAudit, startDrill int64
+
 	mu   sync.Mutex
 	mine map[string]bool // audit IDs this process wrote (Watch skips them)
 }
@@ -70,7 +74,11 @@ func Open(ctx context.Context, rawURL, passwordFile string) (*DB, error) {
 		return nil, fmt.Errorf("state database %s: %s", where, scrub(err, rawURL))
 	}
 	db := &DB{pool: pool, where: where, mine: map[string]bool{}}
-	if err := db.migrate(ctx); err != nil {
+	err = db.migrate(ctx)
+	if err == nil {
+		err = db.mark(ctx)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("state database %s: %s", where, scrub(err, rawURL))
 	}

@@ -18,24 +18,12 @@ type Changes struct {
 }
 
 // Watch looks for records others wrote every interval, from those written
-// after it starts, and hands them to fn; a failed look hands fn the error
-// (once per failure spell: fn is called again with nil when the database
-// answers). It returns when ctx ends.
+// after Open (what came before is history the caller read), and hands them
+// to fn; a failed look hands fn the error, once per failure spell
+// (Changes.Recovered says when it answers again). It returns when ctx
+// ends.
 func (db *DB) Watch(ctx context.Context, every time.Duration, fn func(Changes, error)) {
-	var auditSeq, drillSeq int64
-	for {
-		c, cerr := op()
-		err := db.pool.QueryRow(c, `SELECT coalesce((SELECT max(seq) FROM opsdeck_audit), 0),
-			coalesce((SELECT max(seq) FROM opsdeck_drills), 0)`).Scan(&auditSeq, &drillSeq)
-		cerr()
-		if err == nil {
-			break
-		}
-		fn(Changes{}, db.errDB("shared record unreadable", err))
-		if !sleep(ctx, every) {
-			return
-		}
-	}
+	auditSeq, drillSeq := db.startAudit, db.startDrill
 	failing := false
 	for sleep(ctx, every) {
 		ch, err := db.since(ctx, &auditSeq, &drillSeq)
@@ -49,6 +37,14 @@ func (db *DB) Watch(ctx context.Context, every time.Duration, fn func(Changes, e
 			fn(ch, nil)
 		}
 	}
+}
+
+// mark notes where the record ends now: Watch starts after it.
+func (db *DB) mark(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	return db.pool.QueryRow(ctx, `SELECT coalesce((SELECT max(seq) FROM opsdeck_audit), 0),
+		coalesce((SELECT max(seq) FROM opsdeck_drills), 0)`).Scan(&db.startAudit, &db.startDrill)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -279,3 +279,40 @@ func TestState_MigrateCopiesEveryRecord(t *testing.T) {
 		t.Errorf("password in the config: exit %d, %q", code, all)
 	}
 }
+
+// Two operators on one database: a restart and a drill run by one show on
+// the other's running dashboard within its poll interval, on the status
+// line, in the audit panel and in the DRILL column.
+func TestTmux_TeamSeesEachOther(t *testing.T) {
+	_, url := stateDB(t)
+	cfg, _ := teamHost(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(b, []byte("[[hosts]]"), []byte("poll_interval = \"1s\"\n[[hosts]]"), 1), 0o644)
+	s := startTmux(t, 80, 24, []string{"OPSDECK_DATABASE_URL=" + url}, "--config", cfg)
+	s.waitScreen("1 host:", "web-1", "never")
+	maya := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
+	if out, errOut, code := opsdeck(t, maya, "restart", "web-1", "worker", "--yes", "-c", cfg); code != 0 {
+		t.Fatalf("restart: exit %d\n%s\n%s", code, out, errOut)
+	}
+	scr := s.waitScreen("restart worker on web-1: succeeded")
+	s.checkFits(scr)
+	t.Logf("after maya's restart:\n%s", scr)
+	if out, errOut, code := opsdeck(t, maya, "drill", "web-1", "site", "--yes", "-c", cfg); code != 0 {
+		t.Fatalf("drill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	s.waitScreen("drill site on web-1: succeeded")
+	// The drill's record follows its audit result: within a poll the
+	// DRILL column has it.
+	fleettest.Eventually(t, 10*time.Second, "the DRILL column to show maya's drill", func() bool {
+		return !strings.Contains(s.screen(), "never")
+	})
+	t.Logf("after maya's drill:\n%s", s.screen())
+	s.keys("L")
+	scr = s.waitScreen("Audit log", "restart", "drill", url[:strings.Index(url, "?")])
+	s.checkFits(scr)
+	t.Logf("tom's audit panel:\n%s", scr)
+	s.keys("q", "q")
+	if code := s.waitExit(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
