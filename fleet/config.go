@@ -5,6 +5,7 @@ package fleet
 
 import (
 	"net"
+	"strings"
 	"strconv"
 	"time"
 )
@@ -20,6 +21,9 @@ type Config struct {
 	// State is where the team's record (audit, drills, events, check
 	// state) is kept: local files unless a database is named.
 	State StateStore `toml:"state"`
+	// Sources are where hosts' resources come from instead of the SSH
+	// probe: a Prometheus that already scrapes their node_exporter.
+	Sources []SourceConfig `toml:"sources"`
 
 	// Origin records where the configuration came from and where each key
 	// was written, so later checks (the key map, connections) can point at
@@ -34,6 +38,34 @@ type Config struct {
 type StateStore struct {
 	URL          string `toml:"url"`
 	PasswordFile string `toml:"password_file"`
+}
+
+// SourceConfig is one [[sources]] table: a Prometheus server whose
+// node_exporter series give the resources (CPU, memory, load, disks,
+// uptime) of every configured host it knows, in one query per Interval.
+// Services, backups, security and actions still go over SSH.
+type SourceConfig struct {
+	Kind string `toml:"kind"` // "prometheus"
+	URL  string `toml:"url"`
+	// Hosts selects the node_exporter targets: a series selector whose
+	// InstanceLabel names the host (default up{job="node"}, "instance").
+	// An instance matches a configured host by name or address, with or
+	// without its port.
+	Hosts         string   `toml:"hosts"`
+	InstanceLabel string   `toml:"instance_label"`
+	Interval      Duration `toml:"interval"`    // default [defaults] poll_interval
+	Timeout       Duration `toml:"timeout"`     // default 10s
+	RateWindow    Duration `toml:"rate_window"` // CPU's rate() window, default 1m
+}
+
+// Matchers is the label matchers of the Hosts selector, without braces
+// (`job="node"`), applied to every series opsdeck asks for.
+func (s *SourceConfig) Matchers() string {
+	i, j := strings.IndexByte(s.Hosts, '{'), strings.LastIndexByte(s.Hosts, '}')
+	if i < 0 || j < i {
+		return ""
+	}
+	return strings.TrimSpace(s.Hosts[i+1 : j])
 }
 
 // Defaults apply to every host that does not set the value itself.
@@ -95,6 +127,9 @@ type Host struct {
 	Backups       []Backup    `toml:"backups"`
 	AllowedPorts  []int       `toml:"allowed_ports"`
 	Security      *bool       `toml:"security"`
+	// Resources = "ssh" keeps the host on the SSH probe when a Prometheus
+	// source is configured.
+	Resources string `toml:"resources"`
 	Certs         []Cert      `toml:"certs"`
 
 	// Effective values after defaults are applied (set by Load).

@@ -228,3 +228,12 @@ type CertStatus struct {
 	Err            string // no TLS handshake
 	CheckedAt      time.Time
 }
+
+// SourceStatus is the health of a source shared by many hosts (a
+// Prometheus): shown once, not as each host's error.
+type SourceStatus struct {
+	Name  string    // "prometheus http://prom:9090"
+	Err   string    // why the last query failed, "" when it answered
+	Since time.Time // when it began failing
+	OK    time.Time // its last good answer
+}

@@ -36,6 +36,7 @@ func (c *Config) validate() Problems {
 			"unknown policy %q: use \"strict\" or \"accept-new\"", d.KnownHostsPolicy)
 	}
 	v.state(&c.State)
+	v.sources(c)
 	global := DefaultLimits
 	v.limits("thresholds", "thresholds", &c.Thresholds, &global)
 
@@ -89,6 +90,68 @@ func (v *validator) state(s *StateStore) {
 		v.add("state.password_file", "state.password_file", "password_file without url: it is the database's password")
 	}
 	v.absolute("state.password_file", "state.password_file", "password_file", s.PasswordFile)
+}
+
+// sources checks [[sources]] and fills in their defaults.
+func (v *validator) sources(c *Config) {
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		p := fmt.Sprintf("sources.%d", i)
+		if s.Kind != "prometheus" {
+			v.add(p+".kind", p+".kind", "unknown source kind %q: the one kind is \"prometheus\"", s.Kind)
+		}
+		if i > 0 {
+			v.add(p, p, "one source only: hosts take their resources from one Prometheus")
+		}
+		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add(p+".url", p+".url", "url %q: use http://host:9090", s.URL)
+		} else if _, has := u.User.Password(); has {
+			v.add(p+".url", p+".url", "holds a password: keep it out of the config")
+		}
+		if s.Hosts == "" {
+			s.Hosts = `up{job="node"}`
+		}
+		if !validSelector(s.Hosts) {
+			v.add(p+".hosts", p+".hosts", "hosts %q: use a series selector such as up{job=\"node\"}", s.Hosts)
+		}
+		if s.InstanceLabel == "" {
+			s.InstanceLabel = "instance"
+		}
+		if !validLabel(s.InstanceLabel) {
+			v.add(p+".instance_label", p+".instance_label", "%q is not a label name", s.InstanceLabel)
+		}
+		s.Interval = firstDuration(s.Interval, c.Defaults.PollInterval, DefaultPollInterval)
+		v.interval(p+".interval", p+".interval", s.Interval)
+		s.Timeout = firstDuration(s.Timeout, Duration{}, 10*time.Second)
+		v.timeout(p+".timeout", p+".timeout", s.Timeout)
+		s.RateWindow = firstDuration(s.RateWindow, Duration{}, time.Minute)
+	}
+	for i := range c.Hosts {
+		if r := c.Hosts[i].Resources; r != "" && r != "ssh" {
+			v.add(fmt.Sprintf("hosts.%d.resources", i), hostKey(&c.Hosts[i], i)+".resources", "resources %q: the one value is \"ssh\" (keep this host off the Prometheus source)", r)
+		}
+	}
+}
+
+// validSelector accepts metric{matchers} or {matchers}, nothing after.
+func validSelector(s string) bool {
+	i := strings.IndexByte(s, '{')
+	if i < 0 {
+		return validLabel(s)
+	}
+	if !strings.HasSuffix(s, "}") || (i > 0 && !validLabel(strings.ReplaceAll(s[:i], ":", "_"))) {
+		return false
+	}
+	return !strings.ContainsAny(s[i+1:len(s)-1], "{}")
+}
+
+func validLabel(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // StateURLProblem says what is wrong with a state database URL, "" when

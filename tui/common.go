@@ -83,6 +83,8 @@ type common struct {
 	prefsSaving      bool
 	// sized is set when the stack changed, so the root lays it out again.
 	sized bool
+	// banner is a failing source's line under the header, "" when none.
+	banner string
 }
 
 func (c *common) push(x component) {

@@ -55,6 +55,9 @@ type Options struct {
 	// Since is when a host's check entered its current state, as this
 	// process saw it; nil when unknown.
 	Since func(host, check string) (time.Time, bool)
+	// Sources is the health of the sources shared by many hosts (a
+	// Prometheus); nil when there are none.
+	Sources func() []fleet.SourceStatus
 	// Prefs are the remembered sort and filter; PrefsPath is where changes
 	// are kept ("" keeps nothing).
 	Prefs     Prefs
@@ -152,6 +155,7 @@ func (m *Model) tick() {
 	}
 	m.runs.poll(c)
 	c.expire()
+	c.setBanner()
 }
 
 func (m *Model) broadcast(msg tea.Msg) tea.Cmd {

@@ -18,6 +18,9 @@ func (m *Model) bodyHeight() int {
 	if m.c.status.text != "" {
 		h--
 	}
+	if m.c.banner != "" {
+		h--
+	}
 	return max(0, h)
 }
 
@@ -95,6 +98,9 @@ func (m *Model) View() string {
 		footer = m.footerView()
 	}
 	parts := []string{m.headerView()}
+	if c.banner != "" {
+		parts = append(parts, c.bannerView())
+	}
 	if body > 0 {
 		parts = append(parts, padLines(view, body))
 	}

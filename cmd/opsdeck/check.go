@@ -152,6 +152,12 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	defer poller.Close()
 	pass, cancel := context.WithTimeout(ctx, f.timeout)
+	conn.startSources(pass)
+	for _, s := range conn.sources() {
+		if s.Err != "" {
+			fmt.Fprintf(errOut, "opsdeck check: source %s: %s (the figures of its hosts are unknown)\n", s.Name, s.Err)
+		}
+	}
 	poller.Once(pass, fleet.Full)
 	cancel()
 

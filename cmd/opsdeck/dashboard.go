@@ -60,6 +60,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	loadDrills(store, st.drills, logger)
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	conn.setPollNow(poller.PollNow)
+	sources := conn.startSources(ctx)
 	poller.Start(ctx)
 	events := startHistory(ctx, store, st.events, logger)
 
@@ -88,6 +89,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 		Healthy:   healthyAgain(store, poller),
 		Context:   ctx,
 		Drills:    st.drills,
+		Sources:   conn.sources,
 	})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
 	team := watchTeam(ctx, st, cfg, store, conn, func(m tui.TeamMsg) { p.Send(m) }, logger)
@@ -95,6 +97,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	interrupted := parent.Err() != nil // SIGINT/SIGTERM, not a key
 	cancel()
 	waitFor(poller.Wait, shutdownWait, logger)
+	waitFor(sources, shutdownWait, logger)
 	waitFor(events.Wait, shutdownWait, logger)
 	waitFor(team.Wait, shutdownWait, logger)
 	waitFor(mgr.Wait, shutdownWait, logger) // cancelled actions are still audited

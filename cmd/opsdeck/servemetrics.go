@@ -71,6 +71,7 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	loadDrills(store, st.drills, logger)
 	pollCtx, stopPolls := context.WithCancel(ctx)
 	poller := fleet.NewPoller(cfg, store, conn.source)
+	defer conn.startSources(pollCtx)() // after stopPolls, in defer order
 	poller.Start(pollCtx)
 	team := watchTeam(pollCtx, st, cfg, store, conn, func(tui.TeamMsg) {}, logger)
 	defer team.Wait()

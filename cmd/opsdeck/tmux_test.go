@@ -67,7 +67,13 @@ func (s *tmuxSession) keys(k ...string) { s.tmux(append([]string{"send-keys"}, k
 // waitScreen waits until every want is on screen and returns it.
 func (s *tmuxSession) waitScreen(want ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	return s.waitScreenFor(10*time.Second, want...)
+}
+
+// waitScreenFor is waitScreen with its own deadline.
+func (s *tmuxSession) waitScreenFor(d time.Duration, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		scr := s.screen()
 		missing := ""

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/probe"
+	"github.com/opsdeck/opsdeck/fleet/prom"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 )
 
@@ -24,6 +26,10 @@ type fleetConn struct {
 	// pollNow polls a host at once (set once the poller exists): a heavy
 	// check's result shows as soon as it is in.
 	pollNow func(host string)
+
+	// prom gives the resources of the hosts it covers ([[sources]]); nil
+	// without one.
+	prom *prom.Source
 
 	mu     sync.Mutex
 	byHost map[string]hostChecks // each polled host's checks, for the actions' hooks
@@ -44,8 +50,45 @@ func connect(cfg *fleet.Config) (*fleetConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy})
-	return &fleetConn{cfg: cfg, pool: pool, targets: targets, updates: true, byHost: map[string]hostChecks{}}, nil
+	c := &fleetConn{cfg: cfg, targets: targets, updates: true, byHost: map[string]hostChecks{}}
+	if len(cfg.Sources) > 0 {
+		if c.prom, err = prom.New(cfg.Sources[0], cfg.Hosts); err != nil {
+			return nil, err
+		}
+	}
+	c.pool = sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), Policy: cfg.Defaults.KnownHostsPolicy})
+	return c, nil
+}
+
+// startSources runs the shared sources until ctx ends (a one-shot pass
+// queries them once, now); the returned func waits for them.
+func (c *fleetConn) startSources(ctx context.Context) func() {
+	if c.prom == nil {
+		return func() {}
+	}
+	if c.oneShot {
+		c.prom.Refresh(ctx)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.prom.Run(ctx)
+	}()
+	return func() { <-done }
+}
+
+// sources is the health of the shared sources, for the screen.
+func (c *fleetConn) sources() []fleet.SourceStatus {
+	if c.prom == nil {
+		return nil
+	}
+	return []fleet.SourceStatus{c.prom.Status()}
+}
+
+// fromProm says whether the Prometheus source gives h's resources.
+func (c *fleetConn) fromProm(h *fleet.Host) bool {
+	return c.prom != nil && !h.Local() && h.Resources != "ssh"
 }
 
 // Close closes every connection.
@@ -71,9 +114,14 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 	if c.oneShot {
 		opt.OneShot, opt.Baseline = true, oneShotBaseline
 	}
-	if h.Local() {
+	switch {
+	case c.fromProm(h):
+		// Resources from Prometheus; services, backups and security still
+		// over SSH, connected only when there is one of them to read.
+		src = probe.WithChecks(c.prom.For(h), c.client(h), h, opt)
+	case h.Local():
 		src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h, opt)
-	} else {
+	default:
 		src = probe.NewSSHSource(c.client(h), h, opt)
 	}
 	c.mu.Lock()
