@@ -5,8 +5,8 @@ package fleet
 
 import (
 	"net"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,7 +130,7 @@ type Host struct {
 	// Resources = "ssh" keeps the host on the SSH probe when a Prometheus
 	// source is configured.
 	Resources string `toml:"resources"`
-	Certs         []Cert      `toml:"certs"`
+	Certs     []Cert `toml:"certs"`
 
 	// Effective values after defaults are applied (set by Load).
 	Limits Limits `toml:"-"`
