@@ -127,10 +127,10 @@ type Host struct {
 	Backups       []Backup    `toml:"backups"`
 	AllowedPorts  []int       `toml:"allowed_ports"`
 	Security      *bool       `toml:"security"`
+	Certs         []Cert      `toml:"certs"`
 	// Resources = "ssh" keeps the host on the SSH probe when a Prometheus
 	// source is configured.
 	Resources string `toml:"resources"`
-	Certs     []Cert `toml:"certs"`
 
 	// Effective values after defaults are applied (set by Load).
 	Limits Limits `toml:"-"`

@@ -60,6 +60,23 @@ func TestParse_Problems(t *testing.T) {
 			doc:  "[[hosts]]\nname = \"a\"\n[[hosts.backups]]\nname = \"b\"\nkind = \"files\"\npath = \"/x/*\"\nmin_size = \"3 XB\"\n",
 			want: []string{`config.toml:7:12: hosts.backups.min_size: invalid size "3 XB": unknown unit "XB"`},
 		},
+		"state url with a password": {
+			doc:  "[state]\nurl = \"postgres://ops:pw@db/opsdeck\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: state.url: holds a password: keep it out of the config`},
+		},
+		"state url not postgres": {
+			doc:  "[state]\nurl = \"mysql://db/opsdeck\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: state.url: scheme "mysql": the state database is PostgreSQL`},
+		},
+		"source kind and selector": {
+			doc: "[[sources]]\nkind = \"graphite\"\nurl = \"http://prom:9090\"\nhosts = \"up{job=\\\"node\\\"} or vector(1)\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: sources.0.kind: unknown source kind "graphite"`,
+				`config.toml:4:1: sources.0.hosts: hosts "up{job=\"node\"} or vector(1)": use a series selector`},
+		},
+		"source url": {
+			doc:  "[[sources]]\nkind = \"prometheus\"\nurl = \"prom:9090\"\n[[hosts]]\nname = \"a\"\nresources = \"snmp\"\n",
+			want: []string{`config.toml:3:1: sources.0.url: url "prom:9090": use http://host:9090`, `config.toml:6:1: hosts[a].resources: resources "snmp"`},
+		},
 		"syntax error": {
 			doc:  "[[hosts]]\nname = 'a\n",
 			want: []string{`config.toml:2:`},
