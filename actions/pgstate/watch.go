@@ -87,3 +87,9 @@ func (db *DB) since(ctx context.Context, auditSeq, drillSeq *int64) (Changes, er
 	}
 	return ch, nil
 }
+
+// LookOnce is one look of Watch from where it started (for benchmarks).
+func (db *DB) LookOnce(ctx context.Context) (Changes, error) {
+	a, d := db.startAudit, db.startDrill
+	return db.since(ctx, &a, &d)
+}

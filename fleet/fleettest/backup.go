@@ -57,10 +57,18 @@ type Postgres struct {
 	bin        string
 	uid, gid   uint32
 	postmaster int
+	fsync      bool
 }
 
-// StartPostgres initialises a cluster and starts it.
-func StartPostgres(tb testing.TB) *Postgres {
+// StartPostgres initialises a cluster and starts it, fsync off (tests
+// need no durability across a machine crash).
+func StartPostgres(tb testing.TB) *Postgres { return startPostgres(tb, false) }
+
+// StartDurablePostgres is StartPostgres with fsync on, as in production:
+// for benchmarks of commit latency.
+func StartDurablePostgres(tb testing.TB) *Postgres { return startPostgres(tb, true) }
+
+func startPostgres(tb testing.TB, fsync bool) *Postgres {
 	tb.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
@@ -77,7 +85,7 @@ func StartPostgres(tb testing.TB) *Postgres {
 	must(tb, err)
 	tb.Cleanup(func() { os.RemoveAll(dir) })
 	must(tb, os.Chown(dir, uid, gid))
-	p := &Postgres{tb: tb, Dir: dir, bin: filepath.Dir(bins[len(bins)-1]), uid: uint32(uid), gid: uint32(gid)}
+	p := &Postgres{tb: tb, Dir: dir, bin: filepath.Dir(bins[len(bins)-1]), uid: uint32(uid), gid: uint32(gid), fsync: fsync}
 	p.Port = freePort(tb, "127.0.0.1")
 	p.as("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=trust", "--no-sync")
 	p.Start()
@@ -89,11 +97,14 @@ func StartPostgres(tb testing.TB) *Postgres {
 func (p *Postgres) Start() {
 	p.tb.Helper()
 	p.as("pg_ctl", "-D", filepath.Join(p.Dir, "data"), "-l", filepath.Join(p.Dir, "log"), "-w", "-t", "30",
-		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", p.Port, p.Dir), "start")
+		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=%v", p.Port, p.Dir, p.fsync), "start")
 	pidfile, err := os.ReadFile(filepath.Join(p.Dir, "data", "postmaster.pid"))
 	must(p.tb, err)
 	p.postmaster, _ = strconv.Atoi(strings.SplitN(string(pidfile), "\n", 2)[0])
 }
+
+// PID is the postmaster's: TreeCPU(PID()) is what the server has used.
+func (p *Postgres) PID() int { return p.postmaster }
 
 // URL is a connection URL for database db on this server.
 func (p *Postgres) URL(db string) string {

@@ -97,6 +97,14 @@ func (p *Prometheus) Start() {
 	waitHTTP(p.tb, "prometheus at "+p.URL, p.URL+"/-/ready")
 }
 
+// PID is the server's process ID (0 while stopped).
+func (p *Prometheus) PID() int {
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Stop stops it by PID and waits for it to exit.
 func (p *Prometheus) Stop() {
 	if p.cmd == nil {

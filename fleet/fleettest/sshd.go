@@ -340,7 +340,12 @@ func (s *SSHD) CPU() time.Duration {
 	if s.cmd == nil {
 		return 0
 	}
-	pid := s.cmd.Process.Pid
+	return TreeCPU(s.cmd.Process.Pid)
+}
+
+// TreeCPU is the CPU time process pid and every process below it have
+// used, the finished children included.
+func TreeCPU(pid int) time.Duration {
 	var ticks int64
 	for _, p := range append(descendants(pid), pid) {
 		f := statFields(p)
