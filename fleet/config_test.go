@@ -382,3 +382,37 @@ func TestQuotedPlaceholder(t *testing.T) {
 		}
 	}
 }
+
+// Hosts a Prometheus covers poll at its interval unless they set their
+// own; this machine and resources = "ssh" hosts keep theirs.
+func TestParse_SourceInterval(t *testing.T) {
+	c, err := Parse("config.toml", []byte(`[defaults]
+poll_interval = "5s"
+[[sources]]
+kind = "prometheus"
+url = "http://127.0.0.1:9090"
+[[hosts]]
+name = "a"
+[[hosts]]
+name = "b"
+poll_interval = "2s"
+[[hosts]]
+name = "c"
+resources = "ssh"
+[[hosts]]
+name = "me"
+address = "local"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Duration{"a": 15 * time.Second, "b": 2 * time.Second, "c": 5 * time.Second, "me": 5 * time.Second}
+	for _, h := range c.Hosts {
+		if h.Interval() != want[h.Name] {
+			t.Errorf("%s polls every %s, want %s", h.Name, h.Interval(), want[h.Name])
+		}
+	}
+	if s := c.Sources[0]; s.Hosts != `up{job="node"}` || s.InstanceLabel != "instance" || s.Interval.Duration != 15*time.Second {
+		t.Errorf("source defaults: %+v", s)
+	}
+}

@@ -37,6 +37,10 @@ func (c *Config) validate() Problems {
 	}
 	v.state(&c.State)
 	v.sources(c)
+	ownInterval := make([]bool, len(c.Hosts)) // set on the host itself
+	for i := range c.Hosts {
+		ownInterval[i] = c.Hosts[i].PollInterval.Duration > 0
+	}
 	global := DefaultLimits
 	v.limits("thresholds", "thresholds", &c.Thresholds, &global)
 
@@ -72,6 +76,7 @@ func (c *Config) validate() Problems {
 			}
 		}
 	}
+	pollAtSource(c, ownInterval)
 	return v.ps
 }
 
@@ -120,7 +125,7 @@ func (v *validator) sources(c *Config) {
 		if !validLabel(s.InstanceLabel) {
 			v.add(p+".instance_label", p+".instance_label", "%q is not a label name", s.InstanceLabel)
 		}
-		s.Interval = firstDuration(s.Interval, c.Defaults.PollInterval, DefaultPollInterval)
+		s.Interval = firstDuration(s.Interval, Duration{}, DefaultSourceInterval)
 		v.interval(p+".interval", p+".interval", s.Interval)
 		s.Timeout = firstDuration(s.Timeout, Duration{}, 10*time.Second)
 		v.timeout(p+".timeout", p+".timeout", s.Timeout)
@@ -129,6 +134,25 @@ func (v *validator) sources(c *Config) {
 	for i := range c.Hosts {
 		if r := c.Hosts[i].Resources; r != "" && r != "ssh" {
 			v.add(fmt.Sprintf("hosts.%d.resources", i), hostKey(&c.Hosts[i], i)+".resources", "resources %q: the one value is \"ssh\" (keep this host off the Prometheus source)", r)
+		}
+	}
+}
+
+// DefaultSourceInterval is how often a Prometheus is asked: its usual
+// scrape interval (asking more often returns the same samples).
+const DefaultSourceInterval = 15 * time.Second
+
+// pollAtSource gives the hosts a Prometheus source covers its interval
+// unless they set their own: their figures are no fresher than the
+// source's, and their staleness is judged against it.
+func pollAtSource(c *Config, own []bool) {
+	if len(c.Sources) == 0 {
+		return
+	}
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		if !own[i] && !h.Local() && h.Resources != "ssh" && h.PollInterval.Duration < c.Sources[0].Interval.Duration {
+			h.PollInterval = c.Sources[0].Interval
 		}
 	}
 }
