@@ -125,6 +125,17 @@ func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 		return 1
 	}
 	defer conn.Close()
+	failed := 0
+	if src := conn.prom; src != nil {
+		conn.prom = nil // the SSH side is tested below, as without a source
+		src.Refresh(ctx)
+		if st := src.Status(); st.Err != "" {
+			failed++
+			fmt.Fprintf(out, "FAIL  %s: %s\n", st.Name, st.Err)
+		} else {
+			fmt.Fprintf(out, "ok    %s: %d of %d host(s) found\n", st.Name, src.Covered(), len(c.Hosts))
+		}
+	}
 	store := fleet.NewStore(c.Hosts)
 	poller := fleet.NewPoller(c, store, func(h *fleet.Host) (fleet.Source, string) {
 		if h.Local() {
@@ -135,7 +146,6 @@ func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 	defer poller.Close()
 	poller.Once(ctx, fleet.Light)
 	snap, _ := store.Snapshot()
-	failed := 0
 	for i := range snap {
 		st, h := &snap[i], snap[i].Host
 		if h.Local() {

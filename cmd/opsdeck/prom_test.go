@@ -152,7 +152,10 @@ func TestPrometheusSource_FiguresMatchNodeExporter(t *testing.T) {
 	if v, ok := gauge(fams, "opsdeck_check_state", map[string]string{"host": "web-1", "check": "service worker"}); !ok || v != 0 {
 		t.Errorf("worker's check over SSH: %v (%v), want 0:\n%s", v, ok, data)
 	}
-	_ = p
+	out, errOut, code = opsdeck(t, nil, "config", "check", "-c", cfg)
+	if code != 0 || !strings.Contains(out, "ok    prometheus "+p.URL+": 1 of 1 host(s) found") || !strings.Contains(out, "ok    web-1") {
+		t.Errorf("config check: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 // Prometheus stopped: one error line under the header, its hosts STALE

@@ -105,6 +105,13 @@ func (s *Source) Run(ctx context.Context) {
 	}
 }
 
+// Covered is how many hosts the last answer had figures of.
+func (s *Source) Covered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.latest)
+}
+
 // Refresh runs the batched query once and keeps what it returned.
 func (s *Source) Refresh(ctx context.Context) {
 	defer s.firstOnce.Do(func() { close(s.first) })
