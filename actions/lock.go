@@ -72,16 +72,7 @@ func readHolder(f *os.File) string {
 	case pid > 0:
 		who = fmt.Sprintf("another opsdeck (pid %d)", pid)
 	}
-	verb := "acting on it"
-	switch fields["kind"] {
-	case "restart":
-		verb = "restarting it"
-	case "snapshot":
-		verb = "taking a snapshot"
-	case "drill":
-		verb = "running a restore drill"
-	}
-	msg := who + " is " + verb
+	msg := who + " is " + Doing(fields["kind"])
 	if t, err := time.Parse(time.RFC3339, fields["since"]); err == nil {
 		msg += " since " + t.Local().Format("15:04:05")
 	}
@@ -89,6 +80,20 @@ func readHolder(f *os.File) string {
 		msg += " (" + op + ")"
 	}
 	return msg
+}
+
+// Doing says what the holder of a target's lock for an action of kind is
+// doing: "restarting it".
+func Doing(kind string) string {
+	switch kind {
+	case "restart":
+		return "restarting it"
+	case "snapshot":
+		return "taking a snapshot"
+	case "drill":
+		return "running a restore drill"
+	}
+	return "acting on it"
 }
 
 // safeName keeps letters, digits, '-' and '.' of s for a file name.

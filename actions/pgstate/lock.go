@@ -73,14 +73,5 @@ func (l locker) holder(ctx context.Context, conn *pgx.Conn, key int64) string {
 	if err != nil {
 		return "another opsdeck is acting on it"
 	}
-	verb := "acting on it"
-	switch kind {
-	case "restart":
-		verb = "restarting it"
-	case "snapshot":
-		verb = "taking a snapshot"
-	case "drill":
-		verb = "running a restore drill"
-	}
-	return fmt.Sprintf("%s (pid %d) is %s since %s", operator, pid, verb, since.Local().Format("15:04:05"))
+	return fmt.Sprintf("%s (pid %d) is %s since %s", operator, pid, actions.Doing(kind), since.Local().Format("15:04:05"))
 }

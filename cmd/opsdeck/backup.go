@@ -84,11 +84,7 @@ func (hl *headless) Close() {
 }
 
 func openHeadless(ctx context.Context, g *globals) (*headless, error) {
-	loc, err := fleet.Locate(g.config)
-	if err != nil {
-		return nil, withCode(exitConfig, err)
-	}
-	cfg, _, err := loadConfig(loc)
+	loc, cfg, _, err := configOf(g)
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}

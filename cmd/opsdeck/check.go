@@ -128,11 +128,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if f.textfile != "" && !strings.HasSuffix(f.textfile, ".prom") {
 		return withCode(checkUnknown, fmt.Errorf("--textfile %s: node_exporter reads only files ending in .prom", f.textfile))
 	}
-	loc, err := fleet.Locate(g.config)
-	if err != nil {
-		return withCode(checkUnknown, err)
-	}
-	cfg, _, err := loadConfig(loc)
+	_, cfg, _, err := configOf(g)
 	if err != nil {
 		return withCode(checkUnknown, err)
 	}

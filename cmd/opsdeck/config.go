@@ -86,6 +86,16 @@ func describe(l fleet.Located) string {
 
 // loadConfig loads the configuration and the key map it defines; problems
 // of both come back together as fleet.Problems.
+// configOf locates and loads the configuration g names.
+func configOf(g *globals) (fleet.Located, *fleet.Config, tui.KeyMap, error) {
+	loc, err := fleet.Locate(g.config)
+	if err != nil {
+		return loc, nil, tui.KeyMap{}, err
+	}
+	cfg, keys, err := loadConfig(loc)
+	return loc, cfg, keys, err
+}
+
 func loadConfig(loc fleet.Located) (*fleet.Config, tui.KeyMap, error) {
 	keys := tui.DefaultKeyMap()
 	c, err := fleet.LoadLocated(loc)

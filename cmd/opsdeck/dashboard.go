@@ -27,11 +27,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
-	loc, err := fleet.Locate(g.config)
-	if err != nil {
-		return withCode(exitConfig, err)
-	}
-	cfg, keys, err := loadConfig(loc)
+	loc, cfg, keys, err := configOf(g)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}

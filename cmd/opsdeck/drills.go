@@ -17,9 +17,9 @@ func newDrillsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "drills [HOST [BACKUP]]",
 		Short: "Print the restore drills recorded",
-		Long: `Print the restore drills of the drill history
-($XDG_STATE_HOME/opsdeck/drills.jsonl), oldest first: when, host, backup,
-PASS or FAIL, how long it took, the artefact and how old it was then, who
+		Long: `Print the restore drills of the drill history ([state] url's
+database, or $XDG_STATE_HOME/opsdeck/drills.jsonl), oldest first: when,
+host, backup, PASS or FAIL, how long it took, the artefact and how old it was then, who
 ran it, and for a failed drill the failing step's own error.`,
 		Example: `  opsdeck drills
   opsdeck drills db-1 pg-nightly
@@ -33,12 +33,9 @@ ran it, and for a failed drill the failing step's own error.`,
 			if len(args) > 1 {
 				backup = args[1]
 			}
-			st, err := stateOf(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			return runDrills(cmd.OutOrStdout(), st.drills, host, backup, asJSON)
+			return readRecord(cmd, g, func(st *teamState) error {
+				return runDrills(cmd.OutOrStdout(), st.drills, host, backup, asJSON)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")

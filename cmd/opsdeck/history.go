@@ -54,8 +54,8 @@ func newHistoryCmd(g *globals) *cobra.Command {
 		Use:   "history [HOST]",
 		Short: "Print the state changes the dashboard recorded",
 		Long: `Print every change of state of a host or of one of its checks that a
-running dashboard recorded ($XDG_STATE_HOME/opsdeck/events.jsonl, kept to
-about 16 MiB): when, which check, from what to what, why, and since when
+running dashboard recorded ([state] url's database, kept 90 days, or
+$XDG_STATE_HOME/opsdeck/events.jsonl, kept to about 16 MiB): when, which check, from what to what, why, and since when
 the previous state had held. Oldest first.`,
 		Example: `  opsdeck history
   opsdeck history db-1 --since 2h
@@ -66,12 +66,9 @@ the previous state had held. Oldest first.`,
 			if len(args) == 1 {
 				host = args[0]
 			}
-			st, err := stateOf(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			return runHistory(cmd.OutOrStdout(), st.events, host, since, asJSON, time.Now())
+			return readRecord(cmd, g, func(st *teamState) error {
+				return runHistory(cmd.OutOrStdout(), st.events, host, since, asJSON, time.Now())
+			})
 		},
 	}
 	cmd.Flags().DurationVar(&since, "since", 0, "only the changes of the last duration (e.g. 2h, 30m)")

@@ -42,11 +42,7 @@ at each scrape, so a host that stops answering turns STALE and then DOWN
 }
 
 func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer) error {
-	loc, err := fleet.Locate(g.config)
-	if err != nil {
-		return withCode(exitConfig, err)
-	}
-	cfg, _, err := loadConfig(loc)
+	_, cfg, _, err := configOf(g)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}

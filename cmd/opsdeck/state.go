@@ -14,6 +14,7 @@ import (
 	"github.com/opsdeck/opsdeck/actions/pgstate"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/tui"
+	"github.com/spf13/cobra"
 )
 
 // databaseEnv names the state database, over [state] url.
@@ -117,11 +118,7 @@ func (s *teamState) saveCheck(c checkState) error {
 // stateOf opens the record of the config g names, for the commands that
 // only read it (history, drills, audit).
 func stateOf(ctx context.Context, g *globals) (*teamState, error) {
-	loc, err := fleet.Locate(g.config)
-	if err != nil {
-		return nil, withCode(exitConfig, err)
-	}
-	cfg, _, err := loadConfig(loc)
+	_, cfg, _, err := configOf(g)
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
@@ -176,4 +173,15 @@ func watchTeam(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 		})
 	}()
 	return &wg
+}
+
+// readRecord runs fn on the record of the config g names (for the commands
+// that only read it), closing it after.
+func readRecord(cmd *cobra.Command, g *globals, fn func(*teamState) error) error {
+	st, err := stateOf(cmd.Context(), g)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
 }

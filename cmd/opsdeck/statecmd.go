@@ -37,12 +37,9 @@ stopped in the middle). Oldest first.`,
 			if len(args) == 1 {
 				host = args[0]
 			}
-			st, err := stateOf(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			return runAudit(cmd.OutOrStdout(), st.audit, host, n, since, asJSON, time.Now())
+			return readRecord(cmd, g, func(st *teamState) error {
+				return runAudit(cmd.OutOrStdout(), st.audit, host, n, since, asJSON, time.Now())
+			})
 		},
 	}
 	cmd.Flags().IntVarP(&n, "last", "n", 100, "how many of the latest actions to read")
@@ -112,11 +109,7 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 	if from != "files" {
 		return withCode(exitConfig, fmt.Errorf("--from %q: only the local files can be copied from (--from files)", from))
 	}
-	loc, err := fleet.Locate(g.config)
-	if err != nil {
-		return withCode(exitConfig, err)
-	}
-	cfg, _, err := loadConfig(loc)
+	_, cfg, _, err := configOf(g)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
