@@ -83,7 +83,17 @@ func SanitizeEntry(e Entry) Entry {
 // parse are skipped: the log is for reading, a damaged line must not hide
 // the rest.
 func (a *Audit) Recent(n int) ([]Entry, error) {
-	es, err := readLines[Entry](a.Path, 2*n+8, nil)
+	es, err := readLines[Entry](a.Path, RecentWindow(n), nil)
+	return LastActions(es, n), err
+}
+
+// RecentWindow is how many records, newest first, hold the last n
+// actions: an intent and a result each, and some to spare.
+func RecentWindow(n int) int { return 2*n + 8 }
+
+// LastActions folds records, oldest first, into the last n actions: a
+// result replaces its intent, in the intent's place.
+func LastActions(es []Entry, n int) []Entry {
 	out := es[:0]
 	at := map[string]int{} // ID → index in out
 	for _, e := range es {
@@ -97,7 +107,7 @@ func (a *Audit) Recent(n int) ([]Entry, error) {
 	if len(out) > n {
 		out = out[len(out)-n:]
 	}
-	return out, err
+	return out
 }
 
 // newAuditID names one attempted action: its intent and result records.

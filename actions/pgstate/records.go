@@ -52,20 +52,17 @@ func (db *DB) appendAudit(ctx context.Context, e actions.Entry, copying bool) er
 func (a auditLog) Recent(n int) ([]actions.Entry, error) {
 	ctx, cancel := op()
 	defer cancel()
-	// The last n actions: their newest records, the result replacing the
-	// intent as the file log does.
+	// The newest records, folded into actions as the file log's are.
 	rows, err := a.db.pool.Query(ctx, `SELECT record FROM (
-		SELECT DISTINCT ON (id) seq, record FROM opsdeck_audit
-		 WHERE id IN (SELECT id FROM opsdeck_audit GROUP BY id ORDER BY max(seq) DESC LIMIT $1)
-		 ORDER BY id, seq DESC) last ORDER BY seq`, n)
+		SELECT seq, record FROM opsdeck_audit ORDER BY seq DESC LIMIT $1) last ORDER BY seq`, actions.RecentWindow(n))
 	if err != nil {
 		return nil, a.db.errDB("audit log unreadable", err)
 	}
-	out, err := collectJSON[actions.Entry](rows)
+	es, err := collectJSON[actions.Entry](rows)
 	if err != nil {
-		return out, a.db.errDB("audit log unreadable", err)
+		return nil, a.db.errDB("audit log unreadable", err)
 	}
-	return out, nil
+	return actions.LastActions(es, n), nil
 }
 
 // Drills is the drill history in the database.
