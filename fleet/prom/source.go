@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -146,6 +147,10 @@ func (s *Source) Refresh(ctx context.Context) {
 // shorten keeps what an operator needs of an error: "connection
 // refused", not the URL and address again (the banner names the source).
 func shorten(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		return oe.Err.Error()
