@@ -38,9 +38,9 @@ type DB struct {
 	pool  *pgxpool.Pool
 	where string
 
-	// startAudit, startDrill: the last records when opened (Watch reads
-	// those after).
-	startAudit, startDrill int64
+	// startAudit, startDrill: where the tables ended when opened (Watch
+	// reads what comes after).
+	startAudit, startDrill *cursor
 
 	mu   sync.Mutex
 	mine map[string]bool // audit IDs this process wrote (Watch skips them)

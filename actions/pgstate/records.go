@@ -222,9 +222,8 @@ func collectJSON[T any](rows pgx.Rows) ([]T, error) {
 	return out, err
 }
 
-// eachSeqJSON is eachJSON over (seq, record) rows, moving *seq to the
-// last row read.
-func eachSeqJSON[T any](rows pgx.Rows, seq *int64, fn func(T)) error {
+// eachSeqJSON is eachJSON over (seq, record) rows the cursor has not seen.
+func eachSeqJSON[T any](rows pgx.Rows, c *cursor, fn func(T)) error {
 	defer rows.Close()
 	for rows.Next() {
 		var s int64
@@ -232,7 +231,9 @@ func eachSeqJSON[T any](rows pgx.Rows, seq *int64, fn func(T)) error {
 		if err := rows.Scan(&s, &raw); err != nil {
 			return err
 		}
-		*seq = s
+		if !c.take(s) {
+			continue
+		}
 		var v T
 		if json.Unmarshal(raw, &v) == nil {
 			fn(v)

@@ -23,10 +23,10 @@ type Changes struct {
 // (Changes.Recovered says when it answers again). It returns when ctx
 // ends.
 func (db *DB) Watch(ctx context.Context, every time.Duration, fn func(Changes, error)) {
-	auditSeq, drillSeq := db.startAudit, db.startDrill
+	audit, drills := db.startAudit.clone(), db.startDrill.clone()
 	failing := false
 	for sleep(ctx, every) {
-		ch, err := db.since(ctx, &auditSeq, &drillSeq)
+		ch, err := db.since(ctx, audit, drills)
 		switch {
 		case err != nil && !failing:
 			failing = true
@@ -39,12 +39,80 @@ func (db *DB) Watch(ctx context.Context, every time.Duration, fn func(Changes, e
 	}
 }
 
-// mark notes where the record ends now: Watch starts after it.
+// lag is how far behind the newest record a look starts: two writers'
+// records can commit out of their sequence order (the later number
+// first), and a look that started after the last one seen would miss the
+// other for good.
+const lag = 64
+
+// cursor is where a look of one table starts, and the records seen in the
+// lag window before it.
+type cursor struct {
+	last int64
+	seen map[int64]bool
+}
+
+func newCursor() *cursor { return &cursor{seen: map[int64]bool{}} }
+
+func (c *cursor) clone() *cursor {
+	n := &cursor{last: c.last, seen: make(map[int64]bool, len(c.seen))}
+	for k := range c.seen {
+		n.seen[k] = true
+	}
+	return n
+}
+
+// seenList is the records seen in the window, for the query to skip.
+func (c *cursor) seenList() []int64 {
+	out := make([]int64, 0, len(c.seen))
+	for k := range c.seen {
+		out = append(out, k)
+	}
+	return out
+}
+
+// take marks record seq seen; false when it was already.
+func (c *cursor) take(seq int64) bool {
+	if c.seen[seq] || seq <= c.last-lag {
+		return false
+	}
+	c.seen[seq] = true
+	if seq > c.last {
+		c.last = seq
+		for k := range c.seen {
+			if k <= c.last-lag {
+				delete(c.seen, k)
+			}
+		}
+	}
+	return true
+}
+
+// mark notes where each table ends now, with the records of its lag
+// window: Watch reads those after.
 func (db *DB) mark(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	return db.pool.QueryRow(ctx, `SELECT coalesce((SELECT max(seq) FROM opsdeck_audit), 0),
-		coalesce((SELECT max(seq) FROM opsdeck_drills), 0)`).Scan(&db.startAudit, &db.startDrill)
+	db.startAudit, db.startDrill = newCursor(), newCursor()
+	for table, c := range map[string]*cursor{"opsdeck_audit": db.startAudit, "opsdeck_drills": db.startDrill} {
+		rows, err := db.pool.Query(ctx, `SELECT seq FROM `+table+` WHERE seq > coalesce((SELECT max(seq) FROM `+table+`), 0) - $1 ORDER BY seq`, lag)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return err
+			}
+			c.take(seq)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -58,16 +126,18 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// since reads the records after the cursors and moves them on.
-func (db *DB) since(ctx context.Context, auditSeq, drillSeq *int64) (Changes, error) {
+// since reads the records after the cursors' lag windows that they have
+// not seen.
+func (db *DB) since(ctx context.Context, audit, drills *cursor) (Changes, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	var ch Changes
-	rows, err := db.pool.Query(ctx, `SELECT seq, record FROM opsdeck_audit WHERE seq > $1 ORDER BY seq LIMIT 1000`, *auditSeq)
+	rows, err := db.pool.Query(ctx, `SELECT seq, record FROM opsdeck_audit WHERE seq > $1 AND NOT seq = ANY($2) ORDER BY seq LIMIT 1000`,
+		audit.last-lag, audit.seenList())
 	if err != nil {
 		return ch, db.errDB("shared record unreadable", err)
 	}
-	err = eachSeqJSON(rows, auditSeq, func(e actions.Entry) {
+	err = eachSeqJSON(rows, audit, func(e actions.Entry) {
 		db.mu.Lock()
 		mine := db.mine[e.ID]
 		db.mu.Unlock()
@@ -78,11 +148,12 @@ func (db *DB) since(ctx context.Context, auditSeq, drillSeq *int64) (Changes, er
 	if err != nil {
 		return ch, db.errDB("shared record unreadable", err)
 	}
-	rows, err = db.pool.Query(ctx, `SELECT seq, record FROM opsdeck_drills WHERE seq > $1 ORDER BY seq LIMIT 1000`, *drillSeq)
+	rows, err = db.pool.Query(ctx, `SELECT seq, record FROM opsdeck_drills WHERE seq > $1 AND NOT seq = ANY($2) ORDER BY seq LIMIT 1000`,
+		drills.last-lag, drills.seenList())
 	if err != nil {
 		return ch, db.errDB("shared record unreadable", err)
 	}
-	if err := eachSeqJSON(rows, drillSeq, func(r fleet.DrillRecord) { ch.Drills = append(ch.Drills, r) }); err != nil {
+	if err := eachSeqJSON(rows, drills, func(r fleet.DrillRecord) { ch.Drills = append(ch.Drills, r) }); err != nil {
 		return ch, db.errDB("shared record unreadable", err)
 	}
 	return ch, nil
@@ -90,6 +161,5 @@ func (db *DB) since(ctx context.Context, auditSeq, drillSeq *int64) (Changes, er
 
 // LookOnce is one look of Watch from where it started (for benchmarks).
 func (db *DB) LookOnce(ctx context.Context) (Changes, error) {
-	a, d := db.startAudit, db.startDrill
-	return db.since(ctx, &a, &d)
+	return db.since(ctx, db.startAudit.clone(), db.startDrill.clone())
 }
