@@ -36,10 +36,22 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 		return err
 	}
 	cur := checkState{}
+	ours := map[string]bool{}
 	for _, h := range rep.Hosts {
+		ours[h.Name] = true
 		cur[h.Name+"/host"] = h.State
 		for _, fd := range h.Findings {
 			cur[h.Name+"/"+fd.Check] = fd.State
+		}
+	}
+	// The state may be shared (a team's database, two configs on one
+	// state directory): another run's hosts are neither changes of this
+	// run nor dropped from what it saves.
+	others := checkState{}
+	for k, v := range prev {
+		if host, _, _ := strings.Cut(k, "/"); !ours[host] {
+			others[k] = v
+			delete(prev, k)
 		}
 	}
 	var changes []string
@@ -98,6 +110,9 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	for k, v := range others {
+		cur[k] = v
 	}
 	return st.saveCheck(cur)
 }

@@ -316,3 +316,39 @@ func TestTmux_TeamSeesEachOther(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// Two cron jobs on one database checking different hosts: neither takes
+// the other's hosts for changes, and neither drops them from the saved
+// state; a run of the same hosts from another machine sees no change.
+func TestState_Postgres_CheckStateShared(t *testing.T) {
+	pg, url := stateDB(t)
+	f := fleettest.StartFleet(t, 1)
+	mail := filepath.Join(t.TempDir(), "mail")
+	run := func(cfg string) int {
+		_, errOut, code := opsdeck(t, []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()},
+			"check", "-c", cfg, "--notify-cmd", "cat >> "+mail)
+		if code == 3 {
+			t.Fatalf("check: %s", errOut)
+		}
+		return code
+	}
+	web := checkConfig(t, f, map[string]float64{"host-1": 2}, false) // disk / CRIT
+	db := writeFile(t, "db.toml", fmt.Sprintf("%s[[hosts]]\nname = \"db-1\"\naddress = %q\nport = %d\n", f.Defaults(), f.Hosts[0].Listen, f.Hosts[0].Port))
+	if code := run(web); code != 2 {
+		t.Fatalf("web: exit %d", code)
+	}
+	if code := run(db); code != 0 {
+		t.Fatalf("db: exit %d", code)
+	}
+	if code := run(web); code != 2 {
+		t.Fatalf("web again: exit %d", code)
+	}
+	b, _ := os.ReadFile(mail)
+	if n := strings.Count(string(b), "opsdeck: worst"); n != 1 || !strings.Contains(string(b), "host-1: disk / CRIT (was OK)") || strings.Contains(string(b), "db-1") {
+		t.Errorf("%d notifications, want the one change:\n%s", n, b)
+	}
+	saved := pg.SQL("opsdeck", "SELECT value FROM opsdeck_values WHERE name = 'check-state'")
+	if !strings.Contains(saved, `"host-1/disk /": "CRIT"`) || !strings.Contains(saved, `"db-1/host": "OK"`) {
+		t.Errorf("saved state lost a run's hosts: %s", saved)
+	}
+}
