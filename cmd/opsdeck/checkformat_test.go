@@ -354,15 +354,7 @@ func TestServeMetrics(t *testing.T) {
 // gauge is the value of the metric name whose labels include labels.
 func gauge(fams map[string]*dto.MetricFamily, name string, labels map[string]string) (float64, bool) {
 	for _, m := range fams[name].GetMetric() {
-		match := true
-		for k, v := range labels {
-			found := false
-			for _, l := range m.GetLabel() {
-				found = found || (l.GetName() == k && l.GetValue() == v)
-			}
-			match = match && found
-		}
-		if match {
+		if matches(m, labels) {
 			return m.GetGauge().GetValue(), true
 		}
 	}
