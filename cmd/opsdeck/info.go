@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/pgstate"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/opsdeck/opsdeck/themes"
@@ -43,6 +44,7 @@ func runInfo(w io.Writer, g *globals) error {
 	}
 	row("config", how)
 	cfg, err := fleet.LoadLocated(loc)
+	shared := false // the record is in a database, not the files below
 	if err != nil {
 		row("config problems", "yes: run 'opsdeck config check' for file:line and what")
 	} else {
@@ -56,17 +58,28 @@ func runInfo(w io.Writer, g *globals) error {
 			files = append(files, f+found(f))
 		}
 		row("known_hosts", strings.Join(files, ", ")+" (policy "+policy+")")
+		if u, err := stateURL(cfg); err == nil && u != "" {
+			shared = true
+			row("shared record", pgstate.Redact(u)+" (audit, drills, events, check state; not opened here)")
+		}
+		for _, s := range cfg.Sources {
+			row("resources from", s.Kind+" "+s.URL+" "+s.Hosts)
+		}
 	}
 	state := fleet.StateDir()
 	if state == "" {
 		row("state directory", "none: no HOME and not root; actions are refused, nothing is kept")
 	} else {
 		row("state directory", state+found(state))
-		for _, f := range []struct{ what, path string }{
+		files := []struct{ what, path string }{
 			{"audit log", actions.DefaultAuditPath()}, {"drill history", actions.DefaultDrillPath()},
 			{"event history", eventPath()}, {"ui preferences", filepath.Join(state, "ui.json")},
 			{"log file", filepath.Join(state, "opsdeck.log")},
-		} {
+		}
+		if shared {
+			files = files[3:]
+		}
+		for _, f := range files {
 			row(f.what, f.path+found(f.path))
 		}
 	}

@@ -352,3 +352,13 @@ func TestState_Postgres_CheckStateShared(t *testing.T) {
 		t.Errorf("saved state lost a run's hosts: %s", saved)
 	}
 }
+
+// info names the shared record and the source instead of the files.
+func TestInfo_SharedRecordAndSource(t *testing.T) {
+	cfg := writeFile(t, "c.toml", "[state]\nurl = \"postgres://ops@127.0.0.1:1/opsdeck\"\n[[sources]]\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:1\"\n[[hosts]]\nname = \"a\"\naddress = \"127.0.0.1\"\n")
+	out, errOut, code := opsdeck(t, nil, "info", "-c", cfg)
+	if code != 0 || !strings.Contains(out, "shared record    postgres://ops@127.0.0.1:1/opsdeck") ||
+		!strings.Contains(out, `resources from   prometheus http://127.0.0.1:1 up{job="node"}`) || strings.Contains(out, "audit.jsonl") {
+		t.Errorf("info: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
