@@ -53,7 +53,7 @@ func Open(ctx context.Context, rawURL, passwordFile string) (*DB, error) {
 	where := Redact(rawURL)
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("state database %s: %s", where, scrub(err, rawURL))
+		return nil, fmt.Errorf("state database %s: %w", where, scrub(err, rawURL))
 	}
 	if passwordFile != "" {
 		pw, err := readPassword(passwordFile)
@@ -71,7 +71,7 @@ func Open(ctx context.Context, rawURL, passwordFile string) (*DB, error) {
 	cfg.MaxConns = maxConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("state database %s: %s", where, scrub(err, rawURL))
+		return nil, fmt.Errorf("state database %s: %w", where, scrub(err, rawURL))
 	}
 	db := &DB{pool: pool, where: where, mine: map[string]bool{}}
 	err = db.migrate(ctx)
@@ -80,7 +80,7 @@ func Open(ctx context.Context, rawURL, passwordFile string) (*DB, error) {
 	}
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("state database %s: %s", where, scrub(err, rawURL))
+		return nil, fmt.Errorf("state database %s: %w", where, scrub(err, rawURL))
 	}
 	return db, nil
 }
@@ -106,9 +106,21 @@ func Redact(rawURL string) string {
 	return u.String()
 }
 
-// scrub is err's text with any password of rawURL removed: pgx's parse
-// errors quote the connection string.
-func scrub(err error, rawURL string) string {
+// scrubbed is an error whose text lost a password; it still unwraps to
+// the cause (a connection refused, a timeout).
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e *scrubbed) Error() string { return e.msg }
+func (e *scrubbed) Unwrap() error { return e.err }
+
+// scrub is err with any password of rawURL removed from its text: pgx's
+// parse errors quote the connection string.
+func scrub(err error, rawURL string) error { return &scrubbed{msg: scrubText(err, rawURL), err: err} }
+
+func scrubText(err error, rawURL string) string {
 	msg := err.Error()
 	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
 		if pw, ok := u.User.Password(); ok && pw != "" {

@@ -46,12 +46,12 @@ func runDashboard(ctx context.Context, g *globals) error {
 		return withCode(exitConfig, err)
 	}
 	defer conn.Close()
-	st, err := openState(ctx, cfg)
-	if err != nil {
+	st, err := openStateLate(ctx, cfg)
+	if st == nil {
 		return withCode(exitRuntime, err)
 	}
 	defer st.Close()
-	logger.Info("record", "where", st.audit.Where())
+	logger.Info("record", "where", st.audit.Where(), "err", err) // err: not open yet, retried
 	store := fleet.NewStore(cfg.Hosts)
 	loadDrills(store, st.drills, logger)
 	poller := fleet.NewPoller(cfg, store, conn.source)

@@ -27,7 +27,8 @@ type teamState struct {
 	drills actions.DrillHistory
 	events fleet.EventStore
 	locks  actions.Locker // nil: lock files beside the audit log
-	db     *pgstate.DB    // nil: the files
+	db     *pgstate.DB    // nil: the files, or a database not open yet
+	late   *lateDB        // a database that did not answer at start
 }
 
 // stateURL is the database the config or the environment names, "" for
@@ -71,6 +72,9 @@ func filesState() *teamState {
 func (s *teamState) Close() {
 	if s.db != nil {
 		s.db.Close()
+	}
+	if s.late != nil {
+		s.late.Close()
 	}
 }
 
@@ -139,7 +143,7 @@ func stateOf(ctx context.Context, g *globals) (*teamState, error) {
 func watchTeam(ctx context.Context, st *teamState, cfg *fleet.Config, store *fleet.Store, conn *fleetConn,
 	send func(tui.TeamMsg), logger *slog.Logger) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	if st.db == nil {
+	if st.db == nil && st.late == nil {
 		return &wg
 	}
 	every := fleet.DefaultPollInterval
@@ -151,9 +155,15 @@ func watchTeam(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		st.db.Watch(ctx, every, func(ch pgstate.Changes, err error) {
+		db := st.db
+		if db == nil {
+			if db = openLater(ctx, st, every, store, send, logger); db == nil {
+				return
+			}
+		}
+		db.Watch(ctx, every, func(ch pgstate.Changes, err error) {
 			if err != nil {
-				logger.Warn("shared record unreadable", "where", st.db.Where(), "err", err)
+				logger.Warn("shared record unreadable", "where", db.Where(), "err", err)
 				send(tui.TeamMsg{Err: err})
 				return
 			}
@@ -173,6 +183,39 @@ func watchTeam(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 		})
 	}()
 	return &wg
+}
+
+// openLater retries a database that did not answer at start, every
+// interval, until it opens (then its drills go into the store and the
+// dashboard hears it answers) or ctx ends (nil).
+func openLater(ctx context.Context, st *teamState, every time.Duration, store *fleet.Store,
+	send func(tui.TeamMsg), logger *slog.Logger) *pgstate.DB {
+	_, err := st.late.get()
+	send(tui.TeamMsg{Err: err})
+	for {
+		if !sleepCtx(ctx, every) {
+			return nil
+		}
+		db, err := st.late.openLate(ctx)
+		if err != nil {
+			continue
+		}
+		logger.Info("shared record open", "where", db.Where())
+		loadDrills(store, db.Drills(), logger)
+		send(tui.TeamMsg{})
+		return db
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // readRecord runs fn on the record of the config g names (for the commands

@@ -362,3 +362,30 @@ func TestInfo_SharedRecordAndSource(t *testing.T) {
 		t.Errorf("info: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// A database down when the dashboard starts: the fleet is watched all the
+// same, actions are refused while their intent cannot be recorded, and
+// once the database answers the dashboard says so and follows the team.
+func TestTmux_DatabaseDownAtStart(t *testing.T) {
+	pg, url := stateDB(t)
+	cfg, _ := teamHost(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(b, []byte("[[hosts]]"), []byte("poll_interval = \"1s\"\n[[hosts]]"), 1), 0o644)
+	pg.Stop()
+	s := startTmux(t, 80, 24, []string{"OPSDECK_DATABASE_URL=" + url}, "--config", cfg)
+	scr := s.waitScreenFor(20*time.Second, "1 host:", "web-1", "shared record: database unreachable since start: connection refused")
+	s.checkFits(scr)
+	t.Logf("database down at start:\n%s", scr)
+	pg.Start()
+	s.waitScreenFor(30*time.Second, "shared record answers again")
+	maya := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
+	if out, errOut, code := opsdeck(t, maya, "restart", "web-1", "worker", "--yes", "-c", cfg); code != 0 {
+		t.Fatalf("restart: exit %d\n%s\n%s", code, out, errOut)
+	}
+	scr = s.waitScreen("restart worker on web-1: succeeded")
+	t.Logf("after the database came back and maya restarted worker:\n%s", scr)
+	s.keys("q")
+	if code := s.waitExit(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
