@@ -192,9 +192,13 @@ func openLater(ctx context.Context, st *teamState, every time.Duration, store *f
 	send func(tui.TeamMsg), logger *slog.Logger) *pgstate.DB {
 	_, err := st.late.get()
 	send(tui.TeamMsg{Err: err})
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	for {
-		if !sleepCtx(ctx, every) {
+		select {
+		case <-ctx.Done():
 			return nil
+		case <-tick.C:
 		}
 		db, err := st.late.openLate(ctx)
 		if err != nil {
@@ -204,17 +208,6 @@ func openLater(ctx context.Context, st *teamState, every time.Duration, store *f
 		loadDrills(store, db.Drills(), logger)
 		send(tui.TeamMsg{})
 		return db
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
