@@ -40,11 +40,7 @@ func TestMain(m *testing.M) {
 // opsdeck runs the binary with a clean config environment.
 func opsdeck(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	home := t.TempDir()
-	cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH"),
-		"GORACE=atexit_sleep_ms=0"}, env...) // the race runtime otherwise sleeps 1 s at exit
+	cmd := opsdeckCmd(t, env, args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -56,6 +52,37 @@ func opsdeck(t *testing.T, env []string, args ...string) (stdout, stderr string,
 		t.Fatal(err)
 	}
 	return o.String(), e.String(), code
+}
+
+// opsdeckCmd is the binary with a clean config environment; env's
+// variables win over the defaults.
+func opsdeckCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	home := t.TempDir()
+	cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH"),
+		"GORACE=atexit_sleep_ms=0"}, env...) // the race runtime otherwise sleeps 1 s at exit
+	return cmd
+}
+
+// running is an opsdeck left running in the background; its output is
+// whole once Wait has returned.
+type running struct {
+	*exec.Cmd
+	out, err bytes.Buffer
+}
+
+// startOpsdeck starts the binary as opsdeck runs it, killed at cleanup if
+// still running.
+func startOpsdeck(t *testing.T, env []string, args ...string) *running {
+	t.Helper()
+	r := &running{Cmd: opsdeckCmd(t, env, args...)}
+	r.Stdout, r.Stderr = &r.out, &r.err
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Process.Kill(); r.Wait() })
+	return r
 }
 
 func writeFile(t *testing.T, name, content string) string {

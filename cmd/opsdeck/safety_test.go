@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,15 +79,7 @@ func TestRestart_TwoAtOnceOneRuns(t *testing.T) {
 	cfg, _, release := supervisedHost(t)
 	state := t.TempDir()
 	auditPath := filepath.Join(state, "opsdeck", "audit.jsonl")
-	first := exec.Command(bin, "restart", "web-1", "slow", "--yes", "-c", cfg)
-	home := t.TempDir()
-	first.Env = []string{"HOME=" + home, "XDG_STATE_HOME=" + state, "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}
-	var o, e bytes.Buffer
-	first.Stdout, first.Stderr = &o, &e
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { first.Process.Kill(); first.Wait() })
+	first := startOpsdeck(t, []string{"XDG_STATE_HOME=" + state}, "restart", "web-1", "slow", "--yes", "-c", cfg)
 	fleettest.Eventually(t, 20*time.Second, "the first restart's intent in the audit log", func() bool {
 		b, _ := os.ReadFile(auditPath)
 		return strings.Contains(string(b), `"outcome":"started"`)
@@ -102,7 +93,7 @@ func TestRestart_TwoAtOnceOneRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := first.Wait(); err != nil {
-		t.Fatalf("first restart: %v\n%s\n%s", err, o.String(), e.String())
+		t.Fatalf("first restart: %v\n%s\n%s", err, first.out.String(), first.err.String())
 	}
 	b, _ := os.ReadFile(auditPath)
 	log := string(b)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -129,14 +128,7 @@ restart = "touch %s; %s -h 127.0.0.1 -p %d -U postgres -d opsdeck -tAc \"SELECT 
 `, f.Defaults(), f.Hosts[0].Port, ran, psql, pg.Port, seen, release))
 	env := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
 
-	cmd := exec.Command(bin, "restart", "web-1", "app", "--yes", "-c", cfg)
-	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}, env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	cmd := startOpsdeck(t, env, "restart", "web-1", "app", "--yes", "-c", cfg)
 	fleettest.Eventually(t, 30*time.Second, "the command to have looked at the audit table", func() bool {
 		b, _ := os.ReadFile(seen)
 		return len(b) > 0
@@ -147,8 +139,8 @@ restart = "touch %s; %s -h 127.0.0.1 -p %d -U postgres -d opsdeck -tAc \"SELECT 
 	pg.Stop() // the database fails between the intent and the result
 	os.WriteFile(release, nil, 0o644)
 	err := cmd.Wait()
-	if err == nil || !strings.Contains(e.String(), "audit log failed to record it") {
-		t.Errorf("with the database gone the result must be reported unrecorded: %v\n%s\n%s", err, o.String(), e.String())
+	if err == nil || !strings.Contains(cmd.err.String(), "audit log failed to record it") {
+		t.Errorf("with the database gone the result must be reported unrecorded: %v\n%s\n%s", err, cmd.out.String(), cmd.err.String())
 	}
 	pg.Start()
 	if got := pg.SQL("opsdeck", "SELECT outcome FROM opsdeck_audit WHERE target = 'app' ORDER BY seq"); got != actions.Started {
@@ -172,15 +164,7 @@ restart = "touch %s; %s -h 127.0.0.1 -p %d -U postgres -d opsdeck -tAc \"SELECT 
 func TestState_Postgres_TwoAtOnceOneRefused(t *testing.T) {
 	pg, url := stateDB(t)
 	cfg, release := teamHost(t)
-	first := exec.Command(bin, "restart", "web-1", "slow", "--yes", "-c", cfg)
-	first.Env = []string{"HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "OPSDECK_DATABASE_URL=" + url,
-		"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}
-	var o, e bytes.Buffer
-	first.Stdout, first.Stderr = &o, &e
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { first.Process.Kill(); first.Wait() })
+	first := startOpsdeck(t, []string{"OPSDECK_DATABASE_URL=" + url}, "restart", "web-1", "slow", "--yes", "-c", cfg)
 	fleettest.Eventually(t, 30*time.Second, "the first restart's intent in the database", func() bool {
 		n, err := pg.TrySQL("opsdeck", "SELECT count(*) FROM opsdeck_audit WHERE outcome = 'started'")
 		return err == nil && n == "1"
@@ -193,7 +177,7 @@ func TestState_Postgres_TwoAtOnceOneRefused(t *testing.T) {
 	}
 	os.WriteFile(release, nil, 0o644)
 	if err := first.Wait(); err != nil {
-		t.Fatalf("first restart: %v\n%s\n%s", err, o.String(), e.String())
+		t.Fatalf("first restart: %v\n%s\n%s", err, first.out.String(), first.err.String())
 	}
 	got := pg.SQL("opsdeck", "SELECT string_agg(outcome, ',' ORDER BY outcome) FROM opsdeck_audit WHERE outcome <> 'started'")
 	if got != "refused,succeeded" {
