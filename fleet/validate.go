@@ -85,10 +85,8 @@ func (v *validator) state(s *StateStore) {
 	if s.URL != "" {
 		if why := StateURLProblem(s.URL); why != "" {
 			v.add("state.url", "state.url", "%s", why)
-		} else if u, _ := url.Parse(s.URL); u != nil {
-			if _, has := u.User.Password(); has || u.Query().Has("password") {
-				v.add("state.url", "state.url", "holds a password: keep it out of the config (password_file, $PGPASSWORD or ~/.pgpass)")
-			}
+		} else if URLHasPassword(s.URL) {
+			v.add("state.url", "state.url", "holds a password: keep it out of the config (password_file, $PGPASSWORD or ~/.pgpass)")
 		}
 	}
 	if s.PasswordFile != "" && s.URL == "" {
@@ -110,7 +108,7 @@ func (v *validator) sources(c *Config) {
 		}
 		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add(p+".url", p+".url", "url %q: use http://host:9090", s.URL)
-		} else if _, has := u.User.Password(); has {
+		} else if URLHasPassword(s.URL) {
 			v.add(p+".url", p+".url", "holds a password: keep it out of the config")
 		}
 		if s.Hosts == "" {
@@ -176,6 +174,17 @@ func validLabel(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// URLHasPassword says whether a URL carries a password, in its user
+// information or as a password parameter.
+func URLHasPassword(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	_, has := u.User.Password()
+	return has || u.Query().Has("password")
 }
 
 // StateURLProblem says what is wrong with a state database URL, "" when

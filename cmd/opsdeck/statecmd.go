@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -123,7 +122,7 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 		return withCode(exitConfig, fmt.Errorf("--to: no database: give --to postgres://…, [state] url or $%s", databaseEnv))
 	case fleet.StateURLProblem(to) != "":
 		return withCode(exitConfig, fmt.Errorf("--to: %s", fleet.StateURLProblem(to)))
-	case hasPassword(to):
+	case fleet.URLHasPassword(to):
 		return withCode(exitConfig, errors.New("--to holds a password, which every user sees in ps: give it in $PGPASSWORD, ~/.pgpass or [state] password_file"))
 	case fleet.StateDir() == "":
 		return withCode(exitRuntime, fleet.ErrNoStateDir)
@@ -180,14 +179,4 @@ func readFiles() (pgstate.Records, error) {
 		return recs, fmt.Errorf("read %s: %w", statePath(), err)
 	}
 	return recs, nil
-}
-
-// hasPassword says whether a URL carries a password.
-func hasPassword(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	_, has := u.User.Password()
-	return has || u.Query().Has("password")
 }

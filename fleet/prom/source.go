@@ -69,12 +69,6 @@ func New(cfg fleet.SourceConfig, hosts []fleet.Host) (*Source, error) {
 	return s, nil
 }
 
-// Where names the server, without credentials.
-func (s *Source) Where() string { return s.where }
-
-// Query is the batched PromQL the source sends each interval.
-func (s *Source) Query() string { return s.query }
-
 func redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -294,9 +288,6 @@ type hostSource struct {
 	s    *Source
 	host *fleet.Host
 }
-
-// ErrNotInPrometheus is a host the source has no figures of.
-var ErrNotInPrometheus = errors.New("not in prometheus")
 
 func (hs hostSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 	s := hs.s
