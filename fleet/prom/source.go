@@ -117,10 +117,13 @@ func (s *Source) Refresh(ctx context.Context) {
 	if ctx.Err() != nil && err != nil {
 		err = fmt.Errorf("no answer within %s", s.cfg.Timeout.Duration)
 	}
-	var vec model.Vector
+	var latest map[string]*fleet.Sample
+	var missing map[string]string
 	if err == nil {
-		var ok bool
-		if vec, ok = val.(model.Vector); !ok {
+		if vec, ok := val.(model.Vector); ok {
+			// Outside the lock: the hosts' polls read the last answer meanwhile.
+			latest, missing = s.assemble(vec)
+		} else {
 			err = fmt.Errorf("answered a %s, not a vector", val.Type())
 		}
 	}
@@ -134,7 +137,6 @@ func (s *Source) Refresh(ctx context.Context) {
 		return
 	}
 	s.status.Err, s.status.Since, s.status.OK = "", time.Time{}, now
-	latest, missing := s.assemble(vec)
 	s.latest, s.missing = latest, missing
 }
 
