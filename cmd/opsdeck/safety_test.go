@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,32 +47,54 @@ restart = "while [ ! -e %s ]; do sleep 0.05; done; echo restarted"
 }
 
 // With the state directory full, an action is refused before it runs: the
-// service keeps its pid and the exit status says so.
+// service keeps its pid and the exit status says so. The full tmpfs is
+// mounted in a mount namespace of opsdeck's own (unshare), so the other
+// tests polling this machine never see a full disk.
 func TestRestart_FullDiskIsRefused(t *testing.T) {
 	cfg, sup, _ := supervisedHost(t)
 	state := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", state).CombinedOutput(); err != nil {
-		t.Fatalf("this test needs root to mount a 64 KiB tmpfs as the state directory: %v %s", err, out)
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Fatalf("this test needs util-linux's unshare to give opsdeck a full state directory of its own: %v", err)
 	}
-	t.Cleanup(func() { exec.Command("umount", state).Run() })
-	os.MkdirAll(filepath.Join(state, "opsdeck"), 0o700)
-	fill, err := os.Create(filepath.Join(state, "fill"))
+	cmd := opsdeckCmd(t, []string{"XDG_STATE_HOME=" + state}, "restart", "web-1", "worker", "--yes", "-c", cfg)
+	// The script fills a 64 KiB tmpfs over the state directory (cat stops
+	// at ENOSPC), says so on fd 3, then runs opsdeck in its place.
+	script := `mount -t tmpfs -o size=64k tmpfs "$1" || exit 97
+mkdir -p "$1/opsdeck" && cat /dev/zero >"$1/fill" 2>/dev/null
+echo full >&3; shift; exec "$@"`
+	cmd.Args = append([]string{unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh", state}, cmd.Args...)
+	cmd.Path = unshare
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	marker, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := fill.Write(make([]byte, 4096)); err != nil {
-			break // ENOSPC: full
-		}
-	}
-	fill.Close()
+	cmd.ExtraFiles = []*os.File{w}
 	before := sup.PID("worker")
-	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + state}, "restart", "web-1", "worker", "--yes", "-c", cfg)
-	if code == 0 || !strings.Contains(errOut, "no space left on device") || !strings.Contains(errOut, "refus") {
-		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	runErr := cmd.Run()
+	w.Close()
+	said, _ := io.ReadAll(marker)
+	marker.Close()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(runErr, &ee) {
+		code = ee.ExitCode()
+	} else if runErr != nil {
+		t.Fatal(runErr)
+	}
+	if string(said) != "full\n" {
+		t.Fatalf("this test needs root to mount a 64 KiB tmpfs in a mount namespace (exit %d): %s", code, e.String())
+	}
+	if code == 0 || !strings.Contains(e.String(), "no space left on device") || !strings.Contains(e.String(), "refus") {
+		t.Errorf("exit %d\n%s\n%s", code, o.String(), e.String())
 	}
 	if after := sup.PID("worker"); after != before {
 		t.Errorf("worker restarted (pid %d → %d) while the audit log could not record it", before, after)
+	}
+	if out, _ := exec.Command("findmnt", "-n", state).CombinedOutput(); len(out) > 0 {
+		t.Errorf("the full tmpfs is visible outside opsdeck's mount namespace: %s", out)
 	}
 }
 
