@@ -235,7 +235,8 @@ func FormatAge(d time.Duration) string {
 
 // BackupCheck evaluates a backup: none found, too old (WARN past max_age,
 // CRIT past twice), too small (under min_size, or under half the previous
-// artefact), a failed last drill (CRIT), or an overdue drill (WARN).
+// artefact), a failed last drill (CRIT), or an overdue drill (WARN); a
+// drill history that could not be read makes a drilled backup UNKNOWN.
 func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time) Check {
 	name := "backup " + b.Name
 	c := Check{Name: name, State: OK}
@@ -275,6 +276,14 @@ func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time
 			worse(Crit, fmt.Sprintf("%s too small: %s, previous %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(st.PrevSize))))
 		}
 	}
+	if drills.Unknown != "" {
+		// No verdict on what could not be read: neither "never tested"
+		// nor the last drill's result, which another may have bettered.
+		if b.DrillEvery.Duration > 0 || b.Restore != "" {
+			worse(Unknown, name+": drill history unknown: "+drills.Unknown)
+		}
+		return c
+	}
 	if d := drills.Last; d != nil && !d.Passed {
 		worse(Crit, fmt.Sprintf("%s: last restore drill FAILED %s ago", name, FormatAge(now.Sub(d.Time))))
 	}
@@ -306,7 +315,7 @@ func backupChecks(st *HostStatus, now time.Time) []Check {
 				}
 			}
 		}
-		out = append(out, BackupCheck(&bs[i], got, st.Drills[bs[i].Name], now))
+		out = append(out, BackupCheck(&bs[i], got, st.DrillsOf(bs[i].Name), now))
 	}
 	return out
 }

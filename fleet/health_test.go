@@ -298,6 +298,11 @@ func TestBackupCheck(t *testing.T) {
 		"never drilled": {fresh(5000, 5000), DrillSummary{}, Warn, "never restore-tested"},
 		"overdue":       {fresh(5000, 5000), DrillSummary{Last: old, LastPass: old}, Warn, "last passing drill 9d ago (every 7d)"},
 		"failed drill":  {fresh(5000, 5000), DrillSummary{Last: fail, LastPass: pass}, Crit, "last restore drill FAILED 1h ago"},
+		// A history that could not be read is no verdict: not "never",
+		// not the failure another may have bettered since.
+		"history unknown":        {fresh(5000, 5000), DrillSummary{Unknown: "database unreachable"}, Unknown, "backup pg: drill history unknown: database unreachable"},
+		"history unknown, fail":  {fresh(5000, 5000), DrillSummary{Last: fail, Unknown: "database unreachable"}, Unknown, "drill history unknown"},
+		"history unknown, stale": {&BackupStatus{NewestAt: t0.Add(-30 * time.Hour), Size: 5000}, DrillSummary{Unknown: "x"}, Warn, "is 30h old"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := BackupCheck(b, u.st, u.drills, t0)
@@ -317,5 +322,41 @@ func TestStore_RecordDrill(t *testing.T) {
 	d := st.Drills["pg"]
 	if d.Last == nil || d.Last.Passed || !d.Last.Time.Equal(t0.Add(time.Hour)) || d.LastPass == nil || !d.LastPass.Time.Equal(t0) {
 		t.Errorf("summary %+v %+v", d.Last, d.LastPass)
+	}
+}
+
+// A drill history the store could not read: drilled backups are UNKNOWN
+// until it is read, a backup with no drill configured is not judged on it.
+func TestAssess_DrillHistoryUnknown(t *testing.T) {
+	h := Host{Name: "db-1", Backups: []Backup{
+		{Name: "pg", Restore: "pg_restore {artifact}"},
+		{Name: "logs"},
+	}}
+	s := NewStore([]Host{h})
+	now := time.Now()
+	s.Record(Observation{Host: "db-1", At: now, Sample: &Sample{At: now, Backups: []BackupStatus{
+		{Name: "pg", NewestAt: now.Add(-time.Hour), Size: 10, Count: 1},
+		{Name: "logs", NewestAt: now.Add(-time.Hour), Size: 10, Count: 1},
+	}}})
+	byName := func() map[string]Check {
+		snap, _ := s.Snapshot()
+		m := map[string]Check{}
+		for _, c := range Assess(&snap[0], now).Checks {
+			m[c.Name] = c
+		}
+		return m
+	}
+	s.SetDrillsUnknown("database unreachable")
+	c := byName()
+	if c["backup pg"].State != Unknown || !strings.Contains(c["backup pg"].Reason, "drill history unknown: database unreachable") {
+		t.Errorf("drilled backup with its history unread: %+v", c["backup pg"])
+	}
+	if c["backup logs"].State != OK {
+		t.Errorf("backup without drills: %+v", c["backup logs"])
+	}
+	s.RecordDrill(DrillRecord{Host: "db-1", Backup: "pg", Time: now, Passed: false})
+	s.SetDrillsUnknown("")
+	if c := byName(); c["backup pg"].State != Crit || !strings.Contains(c["backup pg"].Reason, "FAILED") {
+		t.Errorf("once read, the failed drill is the verdict: %+v", c["backup pg"])
 	}
 }

@@ -188,6 +188,10 @@ type DrillSummary struct {
 	LastPass *DrillRecord // the latest passing drill
 	// Recent are the latest RecentDrills drills, newest first.
 	Recent []DrillRecord
+	// Unknown says why the drill history could not be read (the shared
+	// record was unreachable): what the fields above hold, or miss, is
+	// then no verdict on the backup.
+	Unknown string
 }
 
 // RecentDrills is how many drills of a backup the dashboard lists.

@@ -29,6 +29,9 @@ type HostStatus struct {
 	RTT   time.Duration
 	// Drills summarises the restore drills of each backup, by name.
 	Drills map[string]DrillSummary
+	// DrillsUnknown says why the drill history is not known ("" once
+	// read); read a backup's drills with DrillsOf.
+	DrillsUnknown string
 	// KeyChange is set while the host's last poll was refused because its
 	// host key changed.
 	KeyChange *KeyChange
@@ -161,6 +164,25 @@ func (s *Store) RecordDrill(d DrillRecord) {
 	e.status.Drills = drills
 	s.version++
 	e.ver = s.version
+}
+
+// DrillsOf is what is known of a backup's restore drills.
+func (st *HostStatus) DrillsOf(backup string) DrillSummary {
+	sum := st.Drills[backup]
+	sum.Unknown = st.DrillsUnknown
+	return sum
+}
+
+// SetDrillsUnknown says, for every host, why the drill history could not
+// be read; "" once it has been.
+func (s *Store) SetDrillsUnknown(why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version++
+	for _, e := range s.hosts {
+		e.status.DrillsUnknown = why
+		e.ver = s.version
+	}
 }
 
 // SetNote marks a host as not pollable, with the reason.

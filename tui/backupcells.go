@@ -9,7 +9,7 @@ import (
 
 // backupAges are the age of a host's oldest newest artefact (0: none seen)
 // and of its oldest last passing drill; never is set when some backup
-// has never passed a drill.
+// has never passed a drill (and the drill history is known).
 func backupAges(r *hostRow, now time.Time) (oldest, oldestDrill time.Duration, never bool) {
 	h := r.status.Host
 	for i := range h.Backups {
@@ -23,7 +23,7 @@ func backupAges(r *hostRow, now time.Time) (oldest, oldestDrill time.Duration, n
 		}
 		if p := r.status.Drills[name].LastPass; p != nil {
 			oldestDrill = max(oldestDrill, now.Sub(p.Time))
-		} else {
+		} else if r.status.DrillsUnknown == "" {
 			never = true
 		}
 	}
@@ -59,13 +59,16 @@ func backupCell(t *tableModel, r *hostRow) string {
 }
 
 // drillCell is the DRILL cell: the age of the oldest last passing drill,
-// or "never" in the warning colour (an untested backup is a finding).
+// or "never" in the warning colour (an untested backup is a finding), or
+// "?" while the drill history could not be read.
 func drillCell(t *tableModel, r *hostRow) string {
 	if len(r.status.Host.Backups) == 0 {
 		return ""
 	}
 	_, drill, never := backupAges(r, t.c.now)
 	switch {
+	case r.status.DrillsUnknown != "":
+		return t.c.st.Table.Muted.Render("?")
 	case never:
 		return t.c.st.Status.Warn.Render("never")
 	case r.health.State.Old():
@@ -81,6 +84,9 @@ func backupKey(r *hostRow, now time.Time) (float64, bool) {
 
 func drillKey(r *hostRow, now time.Time) (float64, bool) {
 	_, drill, never := backupAges(r, now)
+	if r.status.DrillsUnknown != "" {
+		return 0, false
+	}
 	if never {
 		return 1e18, len(r.status.Host.Backups) > 0
 	}

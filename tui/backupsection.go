@@ -36,8 +36,10 @@ func (x sections) backups(b *strings.Builder) {
 			}
 		}
 		drill := st.Status.Warn.Render(fit("never", 14))
-		sum := x.r.status.Drills[cfg.Name]
-		if d := sum.Last; d != nil {
+		sum := x.r.status.DrillsOf(cfg.Name)
+		if sum.Unknown != "" {
+			drill = st.Table.Muted.Render(fit("unknown", 14))
+		} else if d := sum.Last; d != nil {
 			word := map[bool]string{true: "PASS", false: "FAIL"}[d.Passed]
 			drill = fit(fmt.Sprintf("%s %s ago", word, fleet.FormatAge(x.c.now.Sub(d.Time))), 14)
 		}

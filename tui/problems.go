@@ -216,6 +216,8 @@ func remedy(c *common, h *fleet.Host, chk fleet.Check) string {
 		return "it would not come back after a reboot: enable it on the host (systemctl enable …)"
 	case strings.HasPrefix(name, "service ") && chk.State == fleet.Crit:
 		return k.Restart.Help().Key + " in the host's detail restarts it (the command is shown first)"
+	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "drill history unknown"):
+		return "no verdict on its drills until their record is read; a shared record is read again as soon as it answers"
 	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "restore-tested"), strings.Contains(reason, "drill") && !strings.Contains(reason, "fail"):
 		return k.Drill.Help().Key + " in the host's detail runs a restore drill of the newest artefact"
 	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "fail"):

@@ -138,13 +138,22 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	}
 	conn.oneShot, conn.updates = true, f.updates
 	defer conn.Close()
-	st, err := openState(ctx, cfg)
-	if err != nil {
+	// A shared record that does not answer costs the drills' verdicts
+	// (UNKNOWN) and the notification, not the fleet's check.
+	st, err := openStateLate(ctx, cfg)
+	if st == nil {
 		return withCode(checkUnknown, err)
 	}
 	defer st.Close()
+	logger := slog.New(slog.NewTextHandler(errOut, nil))
+	var recordDown error
+	if err != nil {
+		_, recordDown = st.late.get()
+		fmt.Fprintf(errOut, "opsdeck check: shared record %s: %v (drills unknown, no notification)\n", st.audit.Where(), recordDown)
+		logger = slog.New(slog.DiscardHandler) // said once, above
+	}
 	store := fleet.NewStore(cfg.Hosts)
-	loadDrills(store, st.drills, slog.New(slog.NewTextHandler(errOut, nil)))
+	loadDrills(store, st.drills, logger)
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	defer poller.Close()
 	pass, cancel := context.WithTimeout(ctx, f.timeout)
@@ -197,7 +206,13 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if textfileFailed && code < checkCrit {
 		code = checkUnknown
 	}
-	if f.notifyURL != "" || f.notifyCmd != "" {
+	if (f.notifyURL != "" || f.notifyCmd != "") && recordDown != nil {
+		// What changed since the last run is in the record: without it,
+		// every finding would be news.
+		if code < checkCrit {
+			code = checkUnknown
+		}
+	} else if f.notifyURL != "" || f.notifyCmd != "" {
 		// Notifications get their own deadline, after the pass: a slow pass
 		// never costs the notification.
 		nctx, cancel := context.WithTimeout(ctx, notifyTimeout)

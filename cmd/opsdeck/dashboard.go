@@ -107,12 +107,17 @@ func runDashboard(ctx context.Context, g *globals) error {
 	return nil
 }
 
-// loadDrills puts the recorded drill history into the store. A damaged or
-// missing history only means backups show as not drilled.
+// loadDrills puts the recorded drill history into the store. A history
+// that cannot be read (a damaged file, a shared record that does not
+// answer) leaves the drilled backups UNKNOWN, never "not drilled".
 func loadDrills(store *fleet.Store, log actions.DrillHistory, logger *slog.Logger) {
 	if err := log.Each(store.RecordDrill); err != nil {
+		// Not "never drilled": unknown, until it is read.
 		logger.Warn("drill history unreadable", "where", log.Where(), "err", err)
+		store.SetDrillsUnknown(fleet.Sanitize(err.Error(), 160))
+		return
 	}
+	store.SetDrillsUnknown("")
 }
 
 // waitFor waits for fn to return, at most d.

@@ -56,13 +56,18 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 		return withCode(exitConfig, err)
 	}
 	defer conn.Close()
-	st, err := openState(ctx, cfg)
-	if err != nil {
+	// A shared record that does not answer at start is opened when it
+	// does; until then the drilled backups are UNKNOWN.
+	st, err := openStateLate(ctx, cfg)
+	if st == nil {
 		ln.Close()
 		return withCode(exitRuntime, err)
 	}
 	defer st.Close()
 	logger := slog.New(slog.NewTextHandler(errOut, nil))
+	if err != nil {
+		logger.Warn("shared record not open; retried every poll interval", "where", st.audit.Where(), "err", err)
+	}
 	store := fleet.NewStore(cfg.Hosts)
 	loadDrills(store, st.drills, logger)
 	pollCtx, stopPolls := context.WithCancel(ctx)

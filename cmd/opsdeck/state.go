@@ -78,6 +78,20 @@ func (s *teamState) Close() {
 	}
 }
 
+// database is the shared record's database: nil for the files, an error
+// while a database that did not answer at start is not open yet (never
+// the files in its place).
+func (s *teamState) database() (*pgstate.DB, error) {
+	if s.late != nil {
+		db, err := s.late.get()
+		if err != nil {
+			return nil, fmt.Errorf("shared record: %w", err)
+		}
+		return db, nil
+	}
+	return s.db, nil
+}
+
 // checkStateName is the check command's state among the database's values.
 const checkStateName = "check-state"
 
@@ -88,8 +102,12 @@ func statePath() string { return filepath.Join(fleet.StateDir(), "check-state.js
 // an error (a first run would notify every finding again).
 func (s *teamState) loadCheck() (checkState, time.Time, error) {
 	prev := checkState{}
-	if s.db != nil {
-		b, at, found, err := s.db.Value(checkStateName)
+	db, err := s.database()
+	if err != nil {
+		return prev, time.Time{}, err
+	}
+	if db != nil {
+		b, at, found, err := db.Value(checkStateName)
 		if err != nil || !found {
 			return prev, time.Time{}, err
 		}
@@ -110,8 +128,12 @@ func (s *teamState) loadCheck() (checkState, time.Time, error) {
 
 func (s *teamState) saveCheck(c checkState) error {
 	b, _ := json.Marshal(c)
-	if s.db != nil {
-		return s.db.SetValue(checkStateName, b)
+	db, err := s.database()
+	if err != nil {
+		return err
+	}
+	if db != nil {
+		return db.SetValue(checkStateName, b)
 	}
 	if err := fleet.PrivateDir(filepath.Dir(statePath())); err != nil {
 		return err

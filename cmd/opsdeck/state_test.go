@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -355,14 +356,40 @@ func TestTmux_DatabaseDownAtStart(t *testing.T) {
 	cfg, _ := teamHost(t)
 	b, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, bytes.Replace(b, []byte("[[hosts]]"), []byte("poll_interval = \"1s\"\n[[hosts]]"), 1), 0o644)
+	maya := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
+	if out, errOut, code := opsdeck(t, maya, "drill", "web-1", "site", "--yes", "-c", cfg); code != 0 {
+		t.Fatalf("drill: exit %d\n%s\n%s", code, out, errOut)
+	}
 	pg.Stop()
 	s := startTmux(t, 80, 24, []string{"OPSDECK_DATABASE_URL=" + url}, "--config", cfg)
 	scr := s.waitScreenFor(20*time.Second, "1 host:", "web-1", "shared record: database unreachable since start: connection refused")
 	s.checkFits(scr)
 	t.Logf("database down at start:\n%s", scr)
+	// The drill maya recorded cannot be read: the DRILL cell is "?" (the
+	// cell after BACKUP's age, before the reason), never "never"; once
+	// the database answers it is the drill's age.
+	drillCell := regexp.MustCompile(`web-1 .* [0-9]+[smhd] +(\S+) service slow`)
+	drill := func() string {
+		if m := drillCell.FindStringSubmatch(s.screen()); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	fleettest.Eventually(t, 20*time.Second, "web-1's row with its backup's age", func() bool { return drill() != "" })
+	if got := drill(); got != "?" {
+		t.Errorf("DRILL with the drill history unreadable: %q, want ?\n%s", got, s.screen())
+	}
+	s.keys("p")
+	scr = s.waitScreen("backup site: drill history unknown: database unreachable since start")
+	t.Logf("problems:\n%s", scr)
+	s.keys("Escape")
 	pg.Start()
 	s.waitScreenFor(30*time.Second, "shared record answers again")
-	maya := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
+	fleettest.Eventually(t, 10*time.Second, "DRILL as the drill's age", func() bool {
+		return regexp.MustCompile(`^[0-9]+[smh]$`).MatchString(drill())
+	})
+	t.Logf("once the database answers:\n%s", s.screen())
+	maya = []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
 	if out, errOut, code := opsdeck(t, maya, "restart", "web-1", "worker", "--yes", "-c", cfg); code != 0 {
 		t.Fatalf("restart: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -371,5 +398,53 @@ func TestTmux_DatabaseDownAtStart(t *testing.T) {
 	s.keys("q")
 	if code := s.waitExit(); code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// check with the shared record down: the fleet is still checked, the
+// drilled backup is UNKNOWN (its drill in the record cannot be read, so
+// not "never restore-tested"), and no notification goes out, nor is a
+// local state written in the record's place.
+func TestState_Postgres_CheckWithDatabaseDown(t *testing.T) {
+	pg, url := stateDB(t)
+	f := fleettest.StartFleet(t, 1)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "site-1.tar"), []byte("site backup one"), 0o644)
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`%s[[hosts]]
+name = "db-1"
+address = %q
+port = %d
+mounts = ["/"]
+[[hosts.backups]]
+name = "site"
+kind = "files"
+path = "%s/site-*.tar"
+restore = "cp -- {artifact} {scratch}/restored"
+verify = "grep -q 'site backup' {scratch}/restored"
+`, f.Defaults(), f.Hosts[0].Listen, f.Hosts[0].Port, dir))
+	mail := filepath.Join(t.TempDir(), "mail")
+	state := t.TempDir()
+	env := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + state}
+	if out, errOut, code := opsdeck(t, env, "drill", "db-1", "site", "--yes", "-c", cfg); code != 0 {
+		t.Fatalf("drill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if out, errOut, code := opsdeck(t, env, "check", "-c", cfg, "--notify-cmd", "cat >> "+mail); code != 0 {
+		t.Fatalf("check with the record up: exit %d\n%s\n%s", code, out, errOut)
+	}
+	before, _ := os.ReadFile(mail)
+	pg.Stop()
+	out, errOut, code := opsdeck(t, env, "check", "-c", cfg, "--notify-cmd", "cat >> "+mail)
+	t.Logf("check with the record down: exit %d\n%s%s", code, out, errOut)
+	if code != 3 || !strings.Contains(out, "backup site: drill history unknown") || strings.Contains(out, "never") {
+		t.Errorf("check with the record down: exit %d, want 3 with the drill unknown\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "database unreachable since start") || !strings.Contains(errOut, "no notification") {
+		t.Errorf("stderr does not say the record is down and nothing was notified:\n%s", errOut)
+	}
+	if after, _ := os.ReadFile(mail); !bytes.Equal(after, before) {
+		t.Errorf("notified with the record down:\n%s", after[len(before):])
+	}
+	if _, err := os.Stat(filepath.Join(state, "opsdeck", "check-state.json")); err == nil {
+		t.Error("the check state went to a local file in the shared record's place")
 	}
 }
