@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +17,8 @@ import (
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // stateDB is a real PostgreSQL with an empty database "opsdeck".
@@ -401,16 +405,16 @@ func TestTmux_DatabaseDownAtStart(t *testing.T) {
 	}
 }
 
-// check with the shared record down: the fleet is still checked, the
-// drilled backup is UNKNOWN (its drill in the record cannot be read, so
-// not "never restore-tested"), and no notification goes out, nor is a
-// local state written in the record's place.
-func TestState_Postgres_CheckWithDatabaseDown(t *testing.T) {
-	pg, url := stateDB(t)
+// drilledHost is a config of one real sshd host, db-1, polled every
+// second, whose files backup "site" has had one passing drill in the
+// record at url.
+func drilledHost(t *testing.T, url string) string {
+	t.Helper()
 	f := fleettest.StartFleet(t, 1)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "site-1.tar"), []byte("site backup one"), 0o644)
-	cfg := writeFile(t, "c.toml", fmt.Sprintf(`%s[[hosts]]
+	cfg := writeFile(t, "c.toml", fmt.Sprintf(`%spoll_interval = "1s"
+[[hosts]]
 name = "db-1"
 address = %q
 port = %d
@@ -422,12 +426,23 @@ path = "%s/site-*.tar"
 restore = "cp -- {artifact} {scratch}/restored"
 verify = "grep -q 'site backup' {scratch}/restored"
 `, f.Defaults(), f.Hosts[0].Listen, f.Hosts[0].Port, dir))
-	mail := filepath.Join(t.TempDir(), "mail")
-	state := t.TempDir()
-	env := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + state}
+	env := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
 	if out, errOut, code := opsdeck(t, env, "drill", "db-1", "site", "--yes", "-c", cfg); code != 0 {
 		t.Fatalf("drill: exit %d\n%s\n%s", code, out, errOut)
 	}
+	return cfg
+}
+
+// check with the shared record down: the fleet is still checked, the
+// drilled backup is UNKNOWN (its drill in the record cannot be read, so
+// not "never restore-tested"), and no notification goes out, nor is a
+// local state written in the record's place.
+func TestState_Postgres_CheckWithDatabaseDown(t *testing.T) {
+	pg, url := stateDB(t)
+	cfg := drilledHost(t, url)
+	mail := filepath.Join(t.TempDir(), "mail")
+	state := t.TempDir()
+	env := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + state}
 	if out, errOut, code := opsdeck(t, env, "check", "-c", cfg, "--notify-cmd", "cat >> "+mail); code != 0 {
 		t.Fatalf("check with the record up: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -447,4 +462,39 @@ verify = "grep -q 'site backup' {scratch}/restored"
 	if _, err := os.Stat(filepath.Join(state, "opsdeck", "check-state.json")); err == nil {
 		t.Error("the check state went to a local file in the shared record's place")
 	}
+}
+
+// serve-metrics started with the shared record down serves the fleet; the
+// drilled backup is UNKNOWN (3) until the record answers, then its drill
+// is read and it is OK (0).
+func TestState_Postgres_ServeMetricsWithDatabaseDown(t *testing.T) {
+	pg, url := stateDB(t)
+	cfg := drilledHost(t, url)
+	pg.Stop()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	startOpsdeck(t, []string{"OPSDECK_DATABASE_URL=" + url}, "serve-metrics", addr, "-c", cfg)
+	backup := func() float64 {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(resp.Body)
+		if err != nil {
+			t.Fatalf("/metrics does not parse: %v", err)
+		}
+		if v, ok := gauge(fams, "opsdeck_check_state", map[string]string{"host": "db-1", "check": "backup site"}); ok {
+			return v
+		}
+		return -1
+	}
+	fleettest.Eventually(t, 20*time.Second, "backup site UNKNOWN (3) with the record down", func() bool { return backup() == 3 })
+	pg.Start()
+	fleettest.Eventually(t, 30*time.Second, "backup site OK (0) once the record answers", func() bool { return backup() == 0 })
 }
