@@ -86,7 +86,17 @@ func Open(ctx context.Context, rawURL, passwordFile string) (*DB, error) {
 }
 
 // Close closes the pool (held locks are released with their connections).
-func (db *DB) Close() { db.pool.Close() }
+// It waits for the connections in use at most opTimeout: an action still
+// holding its target's lock never keeps opsdeck from exiting (the lock
+// goes with the process's connections).
+func (db *DB) Close() {
+	done := make(chan struct{})
+	go func() { db.pool.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(opTimeout):
+	}
+}
 
 // Where names the database for the screen, without a password.
 func (db *DB) Where() string { return db.where }

@@ -3,6 +3,9 @@ package pgstate_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -136,13 +139,40 @@ func TestOpen_Schema(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := pg.SQL("opsdeck", "SELECT count(*) FROM opsdeck_schema"); got != "1" {
-		t.Errorf("schema versions recorded: %s", got)
+	files, _ := filepath.Glob("migrations/*.sql")
+	if got := pg.SQL("opsdeck", "SELECT count(DISTINCT version) || ' ' || count(*) FROM opsdeck_schema"); got != fmt.Sprintf("%d %d", len(files), len(files)) {
+		t.Errorf("schema versions recorded (distinct, all): %s, want each of the %d migrations once", got, len(files))
 	}
 	pg.SQL("opsdeck", "INSERT INTO opsdeck_schema (version) VALUES (999)")
 	if _, err := pgstate.Open(context.Background(), url, ""); err == nil || !strings.Contains(err.Error(), "newer than this opsdeck knows") {
 		t.Errorf("newer schema: %v", err)
 	}
+}
+
+// A database an older opsdeck made (schema 1: no beat on the lock notes)
+// is migrated on open, its records kept.
+func TestOpen_MigratesAnOlderSchema(t *testing.T) {
+	pg, url := startDB(t)
+	first, err := os.ReadFile("migrations/001_record.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.SQL("opsdeck", string(first))
+	pg.SQL("opsdeck", `CREATE TABLE opsdeck_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO opsdeck_schema (version) VALUES (1);
+		INSERT INTO opsdeck_locks (key, host, target, kind, operator, pid, since) VALUES (7, 'db-1', 'old', 'restart', 'ann@z', 1, now())`)
+	db := open(t, url)
+	if got := pg.SQL("opsdeck", "SELECT max(version) FROM opsdeck_schema"); got == "1" {
+		t.Fatalf("schema still at version %s after open", got)
+	}
+	if got := pg.SQL("opsdeck", "SELECT operator || ' ' || (beat IS NOT NULL) FROM opsdeck_locks WHERE key = 7"); got != "ann@z true" {
+		t.Errorf("the older schema's lock note after the migration: %q", got)
+	}
+	rel, err := db.Locks().Lock("db-1", "postgres", "restart", "maya@x")
+	if err != nil {
+		t.Fatalf("lock on the migrated schema: %v", err)
+	}
+	rel()
 }
 
 // Errors name the database without its password, and a password file
@@ -200,4 +230,70 @@ func TestWatch_DatabaseDownIsOneError(t *testing.T) {
 	if errs != 1 {
 		t.Errorf("%d errors for one outage, want 1", errs)
 	}
+}
+
+// holdersBackends are the server pids holding an advisory lock.
+func holdersBackends(pg *fleettest.Postgres) string {
+	return pg.SQL("opsdeck", "SELECT string_agg(pid::text, ',') FROM pg_locks WHERE locktype = 'advisory' AND granted")
+}
+
+// A holder whose lock's connection is lost while its action goes on still
+// holds the target: its note beats through another connection. Once it
+// is released the target is free; a holder that died (no more beats)
+// frees it a lease after its last beat.
+func TestLocks_HeldAcrossALostConnection(t *testing.T) {
+	pg, url := startDB(t)
+	defer func(lease, every time.Duration) { pgstate.Lease, pgstate.BeatEvery = lease, every }(pgstate.Lease, pgstate.BeatEvery)
+	pgstate.Lease, pgstate.BeatEvery = 3*time.Second, 200*time.Millisecond
+	a, b := open(t, url), open(t, url)
+	release, err := a.Locks().Lock("db-1", "postgres", "restart", "maya@x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := holdersBackends(pg)
+	if pids == "" {
+		t.Fatal("no advisory lock granted after Lock")
+	}
+	pg.SQL("opsdeck", "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+	fleettest.Eventually(t, 10*time.Second, "the holder's backend gone", func() bool { return holdersBackends(pg) == "" })
+	// Past a whole lease: the beats, not the first note, keep it held.
+	deadline := time.Now().Add(2 * pgstate.Lease)
+	for time.Now().Before(deadline) {
+		rel, err := b.Locks().Lock("db-1", "postgres", "restart", "tom@y")
+		if err == nil {
+			rel()
+		}
+		if !errors.Is(err, actions.ErrBusy) || !strings.Contains(err.Error(), "maya@x") || !strings.Contains(err.Error(), "connection dropped") {
+			t.Fatalf("lock while the holder acts with its lock's connection lost: %v", err)
+		}
+		fleettest.Eventually(t, 5*time.Second, "a beat", func() bool {
+			return pg.SQL("opsdeck", "SELECT count(*) FROM opsdeck_locks WHERE beat > now() - interval '500 milliseconds'") == "1"
+		})
+	}
+	release()
+	again, err := b.Locks().Lock("db-1", "postgres", "restart", "tom@y")
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	again()
+	// A holder that died: its lock went with its connection and its
+	// beats stopped (its note no longer its own, a lease old). The target
+	// is free, and the dead holder's late release leaves the next note.
+	c := open(t, url)
+	relDead, err := c.Locks().Lock("db-1", "dead", "restart", "ann@z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.SQL("opsdeck", "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+	fleettest.Eventually(t, 10*time.Second, "the dead holder's backend gone", func() bool { return holdersBackends(pg) == "" })
+	pg.SQL("opsdeck", "UPDATE opsdeck_locks SET token = 'no beats', beat = now() - interval '1 hour' WHERE operator = 'ann@z'")
+	rel, err := a.Locks().Lock("db-1", "dead", "restart", "maya@x")
+	if err != nil {
+		t.Fatalf("a note whose last beat is past the lease refused the target: %v", err)
+	}
+	relDead()
+	if n := pg.SQL("opsdeck", "SELECT count(*) FROM opsdeck_locks WHERE operator = 'maya@x'"); n != "1" {
+		t.Errorf("maya's note after the dead holder's release: %s rows", n)
+	}
+	rel()
 }
