@@ -202,6 +202,10 @@ func remedy(c *common, h *fleet.Host, chk fleet.Check) string {
 		return "nothing listens on its SSH port: is sshd running? (from its console: systemctl status ssh)"
 	case name == fleet.HostCheck && chk.State == fleet.Stale:
 		return "polls stopped arriving: " + k.Refresh.Help().Key + " polls it now"
+	case strings.Contains(reason, "not in prometheus"), strings.Contains(reason, "has no series of it"):
+		return `Prometheus has no figures of it: resources = "ssh" on the host reads them over SSH instead`
+	case strings.Contains(reason, "up == 0"):
+		return "Prometheus cannot scrape it: is its node_exporter running? (systemctl status prometheus-node-exporter)"
 	case strings.HasPrefix(name, "disk "):
 		return "see what grew: du -xh --max-depth=2 " + fleet.Sanitize(field("disk "), 200) + " | sort -h | tail"
 	case strings.HasPrefix(name, "inodes "):

@@ -33,8 +33,10 @@ var series = []struct{ name, expr string }{
 const tag = "opsdeck_series"
 
 // pseudoFS are the filesystems that are not disks (the SSH probe leaves
-// them out too).
-const pseudoFS = `fstype!~"tmpfs|devtmpfs|ramfs|overlay|squashfs|nsfs|autofs|proc|sysfs|cgroup2?|fuse\\..*|nfsd|rpc_pipefs|tracefs|debugfs|securityfs|pstore|bpf|configfs|efivarfs|mqueue|hugetlbfs|binfmt_misc"`
+// them out too). Memory filesystems are asked for: a full tmpfs data
+// mount breaks what writes to it, and the host's own list of mounts, or
+// fleet.Watched as on the probe, picks which count.
+const pseudoFS = `fstype!~"devtmpfs|overlay|squashfs|nsfs|autofs|proc|sysfs|cgroup2?|fuse\\..*|nfsd|rpc_pipefs|tracefs|debugfs|securityfs|pstore|bpf|configfs|efivarfs|mqueue|hugetlbfs|binfmt_misc"`
 
 // Query is the one PromQL expression that reads every host's resources:
 // each series relabelled with its name under tag and joined with or.

@@ -33,6 +33,9 @@ type Source struct {
 	// byKey maps an instance (with and without its port) to a host: its
 	// name, and its address when no other host has that name.
 	byKey map[string]string
+	// mounts are the mounts each host lists (none: those fleet.Watched
+	// picks, as the SSH probe does).
+	mounts map[string]map[string]bool
 
 	first     chan struct{} // closed when the first query has ended
 	firstOnce sync.Once
@@ -53,6 +56,7 @@ func New(cfg fleet.SourceConfig, hosts []fleet.Host) (*Source, error) {
 		cfg: cfg, api: v1.NewAPI(client), where: redact(cfg.URL),
 		query:   Query(cfg.Matchers(), cfg.InstanceLabel, model.Duration(cfg.RateWindow.Duration).String()),
 		byKey:   map[string]string{},
+		mounts:  map[string]map[string]bool{},
 		first:   make(chan struct{}),
 		latest:  map[string]*fleet.Sample{},
 		missing: map[string]string{},
@@ -60,6 +64,12 @@ func New(cfg fleet.SourceConfig, hosts []fleet.Host) (*Source, error) {
 	s.status = fleet.SourceStatus{Name: "prometheus " + s.where}
 	for i := range hosts {
 		s.byKey[hosts[i].Name] = hosts[i].Name
+		if len(hosts[i].Mounts) > 0 {
+			s.mounts[hosts[i].Name] = map[string]bool{}
+			for _, m := range hosts[i].Mounts {
+				s.mounts[hosts[i].Name][m] = true
+			}
+		}
 	}
 	for i := range hosts {
 		if _, taken := s.byKey[hosts[i].Address]; !taken {
@@ -229,13 +239,15 @@ func (s *Source) assemble(vec model.Vector) (map[string]*fleet.Sample, map[strin
 			missing[host] = "no node_load1 in prometheus for it"
 			continue
 		}
-		latest[host] = p.sample(at)
+		latest[host] = p.sample(at, s.mounts[host])
 	}
 	return latest, missing
 }
 
-// sample is one host's resources at at (the scrape's own time, seconds).
-func (p *partial) sample(at float64) *fleet.Sample {
+// sample is one host's resources at at (the scrape's own time, seconds),
+// with the mounts it lists, or those fleet.Watched picks when it lists
+// none.
+func (p *partial) sample(at float64, listed map[string]bool) *fleet.Sample {
 	smp := &fleet.Sample{At: time.Unix(0, int64(at*1e9))}
 	v := p.vals
 	smp.Load1, smp.Load5, smp.Load15 = v["load1"], v["load5"], v["load15"]
@@ -263,8 +275,10 @@ func (p *partial) sample(at float64) *fleet.Sample {
 		smp.MarkUnknown(fleet.MetricUptime, "no node_boot_time_seconds in prometheus")
 	}
 	mounts := make([]string, 0, len(p.disks))
-	for m := range p.disks {
-		mounts = append(mounts, m)
+	for m, d := range p.disks {
+		if listed[m] || (listed == nil && fleet.Watched(d.FSType, m, p.ro[m])) {
+			mounts = append(mounts, m)
+		}
 	}
 	sort.Strings(mounts)
 	for _, m := range mounts {

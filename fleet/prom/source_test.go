@@ -76,3 +76,41 @@ func TestQuery(t *testing.T) {
 		t.Errorf("empty matchers: %s", q)
 	}
 }
+
+// Memory filesystems count as on the SSH probe: a writable tmpfs data
+// mount is watched, /dev/shm, /run/user/* and a read-only tmpfs are not;
+// a host that lists its mounts gets exactly those.
+func TestAssemble_MemoryFilesystems(t *testing.T) {
+	hosts := []fleet.Host{{Name: "web-1"}, {Name: "db-1", Mounts: []string{"/dev/shm"}}}
+	s, err := New(fleet.SourceConfig{Kind: "prometheus", URL: "http://127.0.0.1:9", InstanceLabel: "instance",
+		RateWindow: fleet.Duration{Duration: time.Minute}}, hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vec model.Vector
+	for _, h := range []string{"web-1", "db-1"} {
+		vec = append(vec, sampleOf("up", h, 1), sampleOf("at", h, 1e9))
+		for _, fs := range [][2]string{{"ext4", "/"}, {"tmpfs", "/srv/cache"}, {"tmpfs", "/dev/shm"}, {"tmpfs", "/run/user/1000"}, {"tmpfs", "/srv/ro"}} {
+			vec = append(vec, sampleOf("fs_size", h, 100, "mountpoint", fs[1], "fstype", fs[0]), sampleOf("fs_avail", h, 50, "mountpoint", fs[1], "fstype", fs[0]))
+			ro := 0.0
+			if fs[1] == "/srv/ro" {
+				ro = 1
+			}
+			vec = append(vec, sampleOf("fs_ro", h, ro, "mountpoint", fs[1], "fstype", fs[0]))
+		}
+	}
+	latest, _ := s.assemble(vec)
+	mounts := func(h string) string {
+		var m []string
+		for _, d := range latest[h].Disks {
+			m = append(m, d.Mount)
+		}
+		return strings.Join(m, " ")
+	}
+	if got := mounts("web-1"); got != "/ /srv/cache" {
+		t.Errorf("web-1's watched mounts: %q, want / and the writable tmpfs /srv/cache", got)
+	}
+	if got := mounts("db-1"); got != "/dev/shm" {
+		t.Errorf("db-1 lists /dev/shm: got %q", got)
+	}
+}
