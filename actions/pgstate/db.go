@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -226,10 +227,32 @@ func op() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), opTimeout)
 }
 
-// errDB names the database in an error of what.
+// errDB is an error of what ("" when the caller says it) with the
+// database named after its cause, the cause said short when it is the
+// network's ("database unreachable: connection refused"), so that it
+// fits a status line.
 func (db *DB) errDB(what string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("no answer within %s", opTimeout)
-	}
-	return fmt.Errorf("%s in %s: %w", what, db.where, err)
+	return &dbError{what: what, where: db.where, cause: err}
 }
+
+type dbError struct {
+	what, where string
+	cause       error
+}
+
+func (e *dbError) Error() string {
+	short := e.cause.Error()
+	var errno syscall.Errno
+	switch {
+	case errors.Is(e.cause, context.DeadlineExceeded):
+		short = fmt.Sprintf("no answer within %s", opTimeout)
+	case errors.As(e.cause, &errno):
+		short = "database unreachable: " + errno.Error()
+	}
+	if e.what == "" {
+		return fmt.Sprintf("%s (%s)", short, e.where)
+	}
+	return fmt.Sprintf("%s: %s (%s)", e.what, short, e.where)
+}
+
+func (e *dbError) Unwrap() error { return e.cause }

@@ -199,7 +199,7 @@ func TestWatch_DatabaseDownIsOneError(t *testing.T) {
 	db := open(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
-	errs, recovered := 0, false
+	errs, recovered, said := 0, false, ""
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -208,6 +208,7 @@ func TestWatch_DatabaseDownIsOneError(t *testing.T) {
 			defer mu.Unlock()
 			if err != nil {
 				errs++
+				said = err.Error()
 			}
 			recovered = recovered || c.Recovered
 		})
@@ -229,6 +230,11 @@ func TestWatch_DatabaseDownIsOneError(t *testing.T) {
 	defer mu.Unlock()
 	if errs != 1 {
 		t.Errorf("%d errors for one outage, want 1", errs)
+	}
+	// The cause first (the server's own words here: it was shut down),
+	// then which database, for a status line.
+	if !strings.HasSuffix(said, " ("+db.Where()+")") || strings.HasPrefix(said, "postgres://") {
+		t.Errorf("the outage said %q, want its cause, then (%s)", said, db.Where())
 	}
 }
 

@@ -135,7 +135,7 @@ func (db *DB) since(ctx context.Context, audit, drills *cursor) (Changes, error)
 	rows, err := db.pool.Query(ctx, `SELECT seq, record FROM opsdeck_audit WHERE seq > $1 AND NOT seq = ANY($2) ORDER BY seq LIMIT 1000`,
 		audit.last-lag, audit.seenList())
 	if err != nil {
-		return ch, db.errDB("shared record unreadable", err)
+		return ch, db.errDB("", err)
 	}
 	err = eachSeqJSON(rows, audit, func(e actions.Entry) {
 		db.mu.Lock()
@@ -146,15 +146,15 @@ func (db *DB) since(ctx context.Context, audit, drills *cursor) (Changes, error)
 		}
 	})
 	if err != nil {
-		return ch, db.errDB("shared record unreadable", err)
+		return ch, db.errDB("", err)
 	}
 	rows, err = db.pool.Query(ctx, `SELECT seq, record FROM opsdeck_drills WHERE seq > $1 AND NOT seq = ANY($2) ORDER BY seq LIMIT 1000`,
 		drills.last-lag, drills.seenList())
 	if err != nil {
-		return ch, db.errDB("shared record unreadable", err)
+		return ch, db.errDB("", err)
 	}
 	if err := eachSeqJSON(rows, drills, func(r fleet.DrillRecord) { ch.Drills = append(ch.Drills, r) }); err != nil {
-		return ch, db.errDB("shared record unreadable", err)
+		return ch, db.errDB("", err)
 	}
 	return ch, nil
 }

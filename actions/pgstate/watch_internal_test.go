@@ -1,6 +1,14 @@
 package pgstate
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+)
 
 // A record committed after a later one (two writers) is still news once;
 // a record seen is never news again, and one older than the lag window is
@@ -24,5 +32,34 @@ func TestCursor(t *testing.T) {
 	d.take(101)
 	if c.seen[101] {
 		t.Error("a clone shares its seen set")
+	}
+}
+
+// A database error says its cause first, short when the network's, then
+// the database; the cause stays reachable.
+func TestDBError(t *testing.T) {
+	db := &DB{where: "postgres://ops@db:5432/opsdeck"}
+	refused := fmt.Errorf("failed to connect to `user=ops`: dial error: %w",
+		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
+	for _, c := range []struct {
+		what  string
+		cause error
+		want  string
+	}{
+		{"audit record not written", refused, "audit record not written: database unreachable: connection refused (postgres://ops@db:5432/opsdeck)"},
+		{"", fmt.Errorf("read: %w", context.DeadlineExceeded), "no answer within 10s (postgres://ops@db:5432/opsdeck)"},
+		{"target lock not taken", errors.New("ERROR: permission denied for table opsdeck_locks (SQLSTATE 42501)"),
+			"target lock not taken: ERROR: permission denied for table opsdeck_locks (SQLSTATE 42501) (postgres://ops@db:5432/opsdeck)"},
+	} {
+		err := db.errDB(c.what, c.cause)
+		if err.Error() != c.want {
+			t.Errorf("%q\nwant %q", err, c.want)
+		}
+		if !errors.Is(err, c.cause) {
+			t.Errorf("%q: the cause is lost", err)
+		}
+	}
+	if !errors.Is(db.errDB("x", refused), syscall.ECONNREFUSED) {
+		t.Error("the errno is not reachable")
 	}
 }
