@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -143,7 +144,21 @@ func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 			failed++
 			fmt.Fprintf(out, "FAIL  %s: %s\n", st.Name, st.Err)
 		} else {
-			fmt.Fprintf(out, "ok    %s: %d of %d host(s) found\n", st.Name, src.Covered(), len(c.Hosts))
+			var absent []string
+			for i := range c.Hosts {
+				if h := &c.Hosts[i]; !h.Local() && h.Resources != "ssh" && src.Absent(ctx, h.Name) {
+					absent = append(absent, h.Name)
+				}
+			}
+			fmt.Fprintf(out, "ok    %s: %d of %d host(s) found", st.Name, src.Covered(), len(c.Hosts))
+			if len(absent) > 0 {
+				more := ""
+				if len(absent) > 3 {
+					absent, more = absent[:3], fmt.Sprintf(" and %d more", len(absent)-3)
+				}
+				fmt.Fprintf(out, "; not in it, so polled over SSH: %s%s", strings.Join(absent, ", "), more)
+			}
+			fmt.Fprintln(out)
 		}
 	}
 	store := fleet.NewStore(c.Hosts)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,40 @@ func TestPrometheusSource_FiguresMatchNodeExporter(t *testing.T) {
 	out, errOut, code = opsdeck(t, nil, "config", "check", "-c", cfg)
 	if code != 0 || !strings.Contains(out, "ok    prometheus "+p.URL+": 1 of 1 host(s) found") || !strings.Contains(out, "ok    web-1") {
 		t.Errorf("config check: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// A configured host Prometheus has no series of is polled over SSH, as
+// with no source, not shown blind; config check names it.
+func TestPrometheusSource_HostNotInItIsPolledOverSSH(t *testing.T) {
+	p, _, cfg := promFleet(t, "web-1")
+	b, _ := os.ReadFile(cfg)
+	port := regexp.MustCompile(`port = (\d+)`).FindSubmatch(b)[1]
+	os.WriteFile(cfg, append(b, fmt.Sprintf("[[hosts]]\nname = \"web-9\"\naddress = \"127.0.0.1\"\nport = %s\nmounts = [\"/\"]\n", port)...), 0o644)
+	textfile := filepath.Join(t.TempDir(), "opsdeck.prom")
+	out, errOut, code := opsdeck(t, nil, "check", "--textfile", textfile, "-c", cfg)
+	if code != 0 || strings.Contains(out, "no series") {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	data, _ := os.ReadFile(textfile)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"web-1", "web-9"} {
+		for _, m := range []string{"opsdeck_cpu_percent", "opsdeck_memory_percent"} {
+			if _, ok := gauge(fams, m, map[string]string{"host": h}); !ok {
+				t.Errorf("%s has no %s:\n%s", h, m, data)
+			}
+		}
+	}
+	if _, ok := gauge(fams, "opsdeck_disk_used_percent", map[string]string{"host": "web-9", "mount": "/"}); !ok {
+		t.Errorf("web-9 has no disk figure for /:\n%s", data)
+	}
+	out, errOut, code = opsdeck(t, nil, "config", "check", "-c", cfg)
+	if want := "ok    prometheus " + p.URL + ": 1 of 2 host(s) found; not in it, so polled over SSH: web-9"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("config check: exit %d, want %q\n%s\n%s", code, want, out, errOut)
 	}
 }
 

@@ -117,8 +117,10 @@ func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 	switch {
 	case c.fromProm(h):
 		// Resources from Prometheus; services, backups and security still
-		// over SSH, connected only when there is one of them to read.
-		src = probe.WithChecks(c.prom.For(h), c.client(h), h, opt)
+		// over SSH, connected only when there is one of them to read. A
+		// host Prometheus has no series of is probed over SSH instead.
+		src = &promOrSSH{name: h.Name, prom: c.prom, via: probe.WithChecks(c.prom.For(h), c.client(h), h, opt),
+			newSSH: func() hostChecks { return probe.NewSSHSource(c.client(h), h, opt) }}
 	case h.Local():
 		src = probe.WithChecks(fleet.NewLocalSource(h.Mounts), probe.LocalRunner{}, h, opt)
 	default:

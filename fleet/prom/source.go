@@ -40,10 +40,11 @@ type Source struct {
 	first     chan struct{} // closed when the first query has ended
 	firstOnce sync.Once
 
-	mu      sync.Mutex
-	latest  map[string]*fleet.Sample // host → last sample
-	missing map[string]string        // host → why Prometheus has none
-	status  fleet.SourceStatus
+	mu       sync.Mutex
+	latest   map[string]*fleet.Sample // host → last sample
+	answered bool                     // latest and missing are an answer
+	missing  map[string]string        // host → why Prometheus has none
+	status   fleet.SourceStatus
 }
 
 // New makes the source of cfg for hosts (the configured ones it may cover).
@@ -147,7 +148,22 @@ func (s *Source) Refresh(ctx context.Context) {
 		return
 	}
 	s.status.Err, s.status.Since, s.status.OK = "", time.Time{}, now
-	s.latest, s.missing = latest, missing
+	s.latest, s.missing, s.answered = latest, missing, true
+}
+
+// Absent reports whether Prometheus' last answer had no series of host at
+// all (not a target it fails to scrape: one it does not have). It waits
+// for the first query to end, within ctx; until Prometheus has answered
+// once, no host is absent.
+func (s *Source) Absent(ctx context.Context, host string) bool {
+	select {
+	case <-s.first:
+	case <-ctx.Done():
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answered && s.latest[host] == nil && s.missing[host] == ""
 }
 
 // shorten keeps what an operator needs of an error: "connection
