@@ -55,7 +55,6 @@ func New(cfg fleet.SourceConfig, hosts []fleet.Host) (*Source, error) {
 	}
 	s := &Source{
 		cfg: cfg, api: v1.NewAPI(client), where: redact(cfg.URL),
-		query:   Query(cfg.Matchers(), cfg.InstanceLabel, model.Duration(cfg.RateWindow.Duration).String()),
 		byKey:   map[string]string{},
 		mounts:  map[string]map[string]bool{},
 		first:   make(chan struct{}),
@@ -63,6 +62,18 @@ func New(cfg fleet.SourceConfig, hosts []fleet.Host) (*Source, error) {
 		missing: map[string]string{},
 	}
 	s.status = fleet.SourceStatus{Name: "prometheus " + s.where}
+	var listed []string
+	seen := map[string]bool{}
+	for i := range hosts {
+		for _, m := range hosts[i].Mounts {
+			if !seen[m] {
+				seen[m] = true
+				listed = append(listed, m)
+			}
+		}
+	}
+	sort.Strings(listed)
+	s.query = Query(cfg.Matchers(), cfg.InstanceLabel, model.Duration(cfg.RateWindow.Duration).String(), listed)
 	for i := range hosts {
 		s.byKey[hosts[i].Name] = hosts[i].Name
 		if len(hosts[i].Mounts) > 0 {

@@ -66,14 +66,24 @@ func TestAssemble(t *testing.T) {
 
 // The query applies the selector's matchers to every series.
 func TestQuery(t *testing.T) {
-	q := Query(`job="node"`, "instance", "1m")
+	q := Query(`job="node"`, "instance", "1m", nil)
 	for _, want := range []string{`up{job="node"}`, `node_cpu_seconds_total{job="node",mode="idle"}`, `[1m]`, `count by (instance)`, `node_filesystem_size_bytes{job="node",fstype!~`} {
 		if !strings.Contains(q, want) {
 			t.Errorf("query lacks %s:\n%s", want, q)
 		}
 	}
-	if q := Query("", "instance", "1m"); strings.Contains(q, "{,") {
+	if q := Query("", "instance", "1m", nil); strings.Contains(q, "{,") {
 		t.Errorf("empty matchers: %s", q)
+	}
+	// Memory filesystems only at the mounts the hosts list, each a literal.
+	if strings.Contains(q, "tmpfs|ramfs\",mountpoint") {
+		t.Errorf("memory filesystems asked for with none listed:\n%s", q)
+	}
+	q = Query(`job="node"`, "instance", "1m", []string{"/srv/cache", "/var/a.b"})
+	want := `(node_filesystem_size_bytes{job="node",fstype!~"tmpfs|`
+	memory := `node_filesystem_size_bytes{job="node",fstype=~"tmpfs|ramfs",mountpoint=~"^(?:/srv/cache|/var/a\\.b)$"})`
+	if !strings.Contains(q, want) || !strings.Contains(q, memory) {
+		t.Errorf("query with listed mounts lacks\n%s\nor\n%s:\n%s", want, memory, q)
 	}
 }
 
