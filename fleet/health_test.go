@@ -360,3 +360,18 @@ func TestAssess_DrillHistoryUnknown(t *testing.T) {
 		t.Errorf("once read, the failed drill is the verdict: %+v", c["backup pg"])
 	}
 }
+
+// A drill read twice (at start and by a shared record's watch) is one
+// drill in the history.
+func TestStore_RecordDrillOnce(t *testing.T) {
+	s := NewStore([]Host{{Name: "db-1", Backups: []Backup{{Name: "pg"}}}})
+	now := time.Now()
+	d := DrillRecord{Host: "db-1", Backup: "pg", DrillID: "opsdeck_drill_1", Time: now, Passed: true}
+	s.RecordDrill(d)
+	s.RecordDrill(d)
+	s.RecordDrill(DrillRecord{Host: "db-1", Backup: "pg", DrillID: "opsdeck_drill_2", Time: now.Add(time.Minute), Passed: false})
+	st, _ := s.Status("db-1")
+	if n := len(st.Drills["pg"].Recent); n != 2 {
+		t.Errorf("%d drills in the history, want 2: %+v", n, st.Drills["pg"].Recent)
+	}
+}

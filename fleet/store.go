@@ -132,13 +132,20 @@ func isSlow(err error) bool {
 	return errors.As(err, &s) && s.Slow()
 }
 
-// RecordDrill adds a drill outcome to a host's history.
+// RecordDrill adds a drill outcome to a host's history; a drill it already
+// holds (one read at start and again by a shared record's watch) is not
+// added twice.
 func (s *Store) RecordDrill(d DrillRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.byName[d.Host]
 	if !ok {
 		return
+	}
+	for _, r := range e.status.Drills[d.Backup].Recent {
+		if d.DrillID != "" && r.DrillID == d.DrillID && r.Time.Equal(d.Time) {
+			return
+		}
 	}
 	// Copy-on-write: snapshots handed out earlier keep their map.
 	drills := make(map[string]DrillSummary, len(e.status.Drills)+1)
