@@ -200,6 +200,8 @@ func remedy(c *common, h *fleet.Host, chk fleet.Check) string {
 		return "sshd takes the connection but does not answer: the host is overloaded or sshd is hung; try its console"
 	case name == fleet.HostCheck && strings.Contains(reason, "refused"):
 		return "nothing listens on its SSH port: is sshd running? (from its console: systemctl status ssh)"
+	case name == fleet.HostCheck && chk.State == fleet.Stale && c.banner != "" && !h.Local() && h.Resources != "ssh":
+		return "its figures come from a shared source that is failing (the line under the header): they return with it"
 	case name == fleet.HostCheck && chk.State == fleet.Stale:
 		return "polls stopped arriving: " + k.Refresh.Help().Key + " polls it now"
 	case strings.Contains(reason, "not in prometheus"), strings.Contains(reason, "has no series of it"):

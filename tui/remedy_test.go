@@ -23,9 +23,19 @@ func TestRemedy(t *testing.T) {
 		{fleet.Check{Name: "cpu", State: fleet.Unknown, Reason: "cpu: prometheus cannot scrape its node_exporter (up == 0)"}, "node_exporter running"},
 		{fleet.Check{Name: "backup pg", State: fleet.Unknown, Reason: "backup pg: drill history unknown: database unreachable"}, "no verdict on its drills"},
 		{fleet.Check{Name: "backup pg", State: fleet.Warn, Reason: "backup pg: never restore-tested"}, "runs a restore drill"},
+		{fleet.Check{Name: fleet.HostCheck, State: fleet.Stale, Reason: "no new data for 50s"}, "R polls it now"},
 	} {
 		if got := remedy(c, h, u.check); !strings.Contains(got, u.want) {
 			t.Errorf("%s: %q, want it to say %q", u.check.Reason, got, u.want)
 		}
+	}
+	// STALE while a shared source fails: polling the host does not help.
+	c.banner = "⚠ prometheus http://p:9090 failing for 40s: connection refused"
+	stale := fleet.Check{Name: fleet.HostCheck, State: fleet.Stale, Reason: "no new data for 50s"}
+	if got := remedy(c, h, stale); !strings.Contains(got, "shared source that is failing") {
+		t.Errorf("STALE with the source failing: %q", got)
+	}
+	if got := remedy(c, &fleet.Host{Name: "db-1", Resources: "ssh"}, stale); !strings.Contains(got, "R polls it now") {
+		t.Errorf("STALE of a host on SSH with the source failing: %q", got)
 	}
 }
