@@ -62,10 +62,15 @@ func New(cfg fleet.SourceConfig, hosts []fleet.Host) (*Source, error) {
 		missing: map[string]string{},
 	}
 	s.status = fleet.SourceStatus{Name: "prometheus " + s.where}
-	var listed []string
+	var listed []string // every host's, once
 	seen := map[string]bool{}
 	for i := range hosts {
+		s.byKey[hosts[i].Name] = hosts[i].Name
 		for _, m := range hosts[i].Mounts {
+			if s.mounts[hosts[i].Name] == nil {
+				s.mounts[hosts[i].Name] = map[string]bool{}
+			}
+			s.mounts[hosts[i].Name][m] = true
 			if !seen[m] {
 				seen[m] = true
 				listed = append(listed, m)
@@ -74,15 +79,6 @@ func New(cfg fleet.SourceConfig, hosts []fleet.Host) (*Source, error) {
 	}
 	sort.Strings(listed)
 	s.query = Query(cfg.Matchers(), cfg.InstanceLabel, model.Duration(cfg.RateWindow.Duration).String(), listed)
-	for i := range hosts {
-		s.byKey[hosts[i].Name] = hosts[i].Name
-		if len(hosts[i].Mounts) > 0 {
-			s.mounts[hosts[i].Name] = map[string]bool{}
-			for _, m := range hosts[i].Mounts {
-				s.mounts[hosts[i].Name][m] = true
-			}
-		}
-	}
 	for i := range hosts {
 		if _, taken := s.byKey[hosts[i].Address]; !taken {
 			s.byKey[hosts[i].Address] = hosts[i].Name

@@ -87,9 +87,10 @@ func TestQuery(t *testing.T) {
 	}
 }
 
-// Memory filesystems count as on the SSH probe: a writable tmpfs data
-// mount is watched, /dev/shm, /run/user/* and a read-only tmpfs are not;
-// a host that lists its mounts gets exactly those.
+// Of the filesystems an answer holds, a host that lists none gets those
+// the SSH probe would watch: a writable tmpfs data mount, not /dev/shm,
+// /run/user/* or a read-only tmpfs; a host that lists its mounts gets
+// exactly those.
 func TestAssemble_MemoryFilesystems(t *testing.T) {
 	hosts := []fleet.Host{{Name: "web-1"}, {Name: "db-1", Mounts: []string{"/dev/shm"}}}
 	s, err := New(fleet.SourceConfig{Kind: "prometheus", URL: "http://127.0.0.1:9", InstanceLabel: "instance",
