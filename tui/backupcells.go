@@ -21,9 +21,9 @@ func backupAges(r *hostRow, now time.Time) (oldest, oldestDrill time.Duration, n
 				}
 			}
 		}
-		if p := r.status.Drills[name].LastPass; p != nil {
-			oldestDrill = max(oldestDrill, now.Sub(p.Time))
-		} else if r.status.DrillsUnknown == "" {
+		if sum := r.status.DrillsOf(name); sum.LastPass != nil {
+			oldestDrill = max(oldestDrill, now.Sub(sum.LastPass.Time))
+		} else if sum.Unknown == "" {
 			never = true
 		}
 	}

@@ -206,22 +206,21 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if textfileFailed && code < checkCrit {
 		code = checkUnknown
 	}
-	if (f.notifyURL != "" || f.notifyCmd != "") && recordDown != nil {
-		// What changed since the last run is in the record: without it,
-		// every finding would be news.
-		if code < checkCrit {
-			code = checkUnknown
-		}
-	} else if f.notifyURL != "" || f.notifyCmd != "" {
-		// Notifications get their own deadline, after the pass: a slow pass
-		// never costs the notification.
-		nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
-		defer cancel()
-		if err := notify(nctx, st, rep, f); err != nil {
-			fmt.Fprintln(errOut, "opsdeck check: notification failed:", err)
-			if code < checkCrit {
-				code = checkUnknown
+	if f.notifyURL != "" || f.notifyCmd != "" {
+		// What changed since the last run is in the record: with it down,
+		// every finding would be news, so nothing is sent (said above).
+		err := recordDown
+		if err == nil {
+			// Notifications get their own deadline, after the pass: a slow
+			// pass never costs the notification.
+			nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+			defer cancel()
+			if err = notify(nctx, st, rep, f); err != nil {
+				fmt.Fprintln(errOut, "opsdeck check: notification failed:", err)
 			}
+		}
+		if err != nil && code < checkCrit {
+			code = checkUnknown
 		}
 	}
 	if code != checkOK {

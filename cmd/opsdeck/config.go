@@ -146,7 +146,7 @@ func testConnections(ctx context.Context, out io.Writer, c *fleet.Config) int {
 		} else {
 			var absent []string
 			for i := range c.Hosts {
-				if h := &c.Hosts[i]; !h.Local() && h.Resources != "ssh" && src.Absent(ctx, h.Name) {
+				if h := &c.Hosts[i]; promMayCover(h) && src.Absent(ctx, h.Name) {
 					absent = append(absent, h.Name)
 				}
 			}

@@ -87,9 +87,11 @@ func (c *fleetConn) sources() []fleet.SourceStatus {
 }
 
 // fromProm says whether the Prometheus source gives h's resources.
-func (c *fleetConn) fromProm(h *fleet.Host) bool {
-	return c.prom != nil && !h.Local() && h.Resources != "ssh"
-}
+func (c *fleetConn) fromProm(h *fleet.Host) bool { return c.prom != nil && promMayCover(h) }
+
+// promMayCover says whether a source may give h's resources: a remote
+// host not kept on the SSH probe (resources = "ssh").
+func promMayCover(h *fleet.Host) bool { return !h.Local() && h.Resources != "ssh" }
 
 // Close closes every connection.
 func (c *fleetConn) Close() { c.pool.Close() }
