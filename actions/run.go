@@ -234,8 +234,9 @@ func skipReason(skip func(*Plan) string, p *Plan) string {
 // for a host to be healthy again.
 var RollingProgress = 3 * time.Second
 
-// every calls fn with the time waited, every d, until stop or ctx ends.
-func every(ctx context.Context, d time.Duration, fn func(waited time.Duration)) (stop func()) {
+// Every calls fn with the time waited, every d, until stop or ctx ends;
+// stop returns once fn is no longer running.
+func Every(ctx context.Context, d time.Duration, fn func(waited time.Duration)) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	start := time.Now()
@@ -287,7 +288,7 @@ func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(conte
 		r := m.Run(ctx, p, func(l string) { line(p, l) })
 		if r.Outcome == Succeeded && healthy != nil {
 			line(p, "── waiting until "+p.Target+" runs again")
-			stop := every(ctx, RollingProgress, func(waited time.Duration) {
+			stop := Every(ctx, RollingProgress, func(waited time.Duration) {
 				line(p, fmt.Sprintf("── still waiting for %s (%s)", p.Target, waited.Round(time.Second)))
 			})
 			err := healthy(ctx, p)

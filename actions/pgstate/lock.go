@@ -81,28 +81,15 @@ func (l locker) Lock(host, target, kind, operator string) (func(), error) {
 		conn.Release()
 		return nil, db.errDB("target lock not taken", err)
 	}
-	stop, beating := make(chan struct{}), sync.WaitGroup{}
-	beating.Add(1)
-	go func() {
-		defer beating.Done()
-		tick := time.NewTicker(BeatEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			ctx, cancel := op()
-			_, _ = db.pool.Exec(ctx, `UPDATE opsdeck_locks SET beat = now() WHERE key = $1 AND token = $2`, key, token)
-			cancel()
-		}
-	}()
+	stopBeats := actions.Every(context.Background(), BeatEvery, func(time.Duration) {
+		ctx, cancel := op()
+		defer cancel()
+		_, _ = db.pool.Exec(ctx, `UPDATE opsdeck_locks SET beat = now() WHERE key = $1 AND token = $2`, key, token)
+	})
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			close(stop)
-			beating.Wait()
+			stopBeats()
 			ctx, cancel := op()
 			defer cancel()
 			// The note goes first, through any connection: once the lock
