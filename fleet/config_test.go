@@ -130,6 +130,19 @@ func TestParse_Problems(t *testing.T) {
 			doc:  "[[hosts]]\nname = \"a\"\njump = \"a\"\n",
 			want: []string{`config.toml:3:1: hosts[a].jump: jump cycle: a → a`},
 		},
+		"address read as an option": {
+			doc:  "[[hosts]]\nname = \"web\"\naddress = \"-oProxyCommand=touch /tmp/x\"\n",
+			want: []string{`config.toml:3:1: hosts[web].address: address "-oProxyCommand=touch /tmp/x" must not start with '-' (ssh would read it as an option)`},
+		},
+		"name read as an option, as the address": {
+			doc:  "[[hosts]]\nname = \"-oProxyCommand=x\"\n",
+			want: []string{`config.toml:1:3: hosts[-oProxyCommand=x].address: address "-oProxyCommand=x" must not start with '-'`},
+		},
+		"address with whitespace or control characters": {
+			doc: "[[hosts]]\nname = \"a\"\naddress = \"10.0.0.1 -v\"\n[[hosts]]\nname = \"b\"\naddress = \"b\\u001b]0;x\"\n",
+			want: []string{`config.toml:3:1: hosts[a].address: address "10.0.0.1 -v" must not hold whitespace`,
+				`config.toml:6:1: hosts[b].address: address "b\x1b]0;x" holds the control character U+001B`},
+		},
 		"local host cannot jump": {
 			doc:  "[[hosts]]\nname = \"b\"\n[[hosts]]\nname = \"me\"\naddress = \"local\"\njump = \"b\"\n",
 			want: []string{`config.toml:6:1: hosts[me].jump: a host with address = "local" is this machine`},

@@ -215,6 +215,9 @@ func (v *validator) host(c *Config, i int, global *Limits) {
 	if h.Address == "" {
 		h.Address = h.Name // an alias, as with `ssh NAME`
 	}
+	if why := AddressProblem(h.Address); why != "" {
+		v.add(p+".address", key+".address", "address %q %s", h.Address, why)
+	}
 	v.port(p+".port", key+".port", h.Port)
 	v.interval(p+".poll_interval", key+".poll_interval", h.PollInterval)
 	v.timeout(p+".timeout", key+".timeout", h.Timeout)

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
@@ -75,6 +76,23 @@ func secretIn(s string) string {
 		return "a password in a URL (user:password@)"
 	case secretAssig.MatchString(s), secretFlag.MatchString(s):
 		return "a password or token written into the command"
+	}
+	return ""
+}
+
+// AddressProblem says what makes s unusable as a host's address, "" when
+// nothing does: an address that starts with '-' would reach ssh (the
+// dashboard's s, a ProxyCommand) as an option, and whitespace or a control
+// character is never part of a host name or an IP address.
+func AddressProblem(s string) string {
+	if strings.HasPrefix(s, "-") {
+		return "must not start with '-' (ssh would read it as an option)"
+	}
+	if r, ok := controlChar(s); ok {
+		return fmt.Sprintf("holds the control character %U", r)
+	}
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return "must not hold whitespace"
 	}
 	return ""
 }

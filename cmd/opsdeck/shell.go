@@ -21,7 +21,11 @@ func (c *fleetConn) shell(host string) (tea.ExecCommand, []string, error) {
 		if _, err := exec.LookPath("ssh"); err != nil {
 			return nil, nil, errors.New("the ssh client is not installed (Debian: openssh-client)")
 		}
-		argv = sshx.ShellArgs(*t, sshx.KnownHostsFiles(c.cfg), c.cfg.Defaults.KnownHostsPolicy)
+		a, err := sshx.ShellArgs(*t, sshx.KnownHostsFiles(c.cfg), c.cfg.Defaults.KnownHostsPolicy)
+		if err != nil {
+			return nil, nil, err
+		}
+		argv = a
 	} else {
 		sh := os.Getenv("SHELL")
 		if sh == "" {

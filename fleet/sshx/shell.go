@@ -1,23 +1,39 @@
 package sshx
 
 import (
+	"fmt"
 	"net"
 	"strings"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // ShellArgs is the system ssh command line that reaches t as opsdeck does:
 // the same user, address and port, identity files (and only those), the
 // same known_hosts files and policy, through the same jump hosts, and no
-// password or keyboard-interactive prompt. The remote command, if any, is
+// password or keyboard-interactive prompt. Its options end with "--", so
+// the destination is never read as one; an address (of t or of a jump)
+// that looks like an option, or holds whitespace or a control character,
+// is an error and no command line. The remote command, if any, is
 // appended by the caller.
-func ShellArgs(t Target, knownHosts []string, policy string) []string {
-	return append([]string{"ssh"}, sshOptions(t, knownHosts, policy)...)
+func ShellArgs(t Target, knownHosts []string, policy string) ([]string, error) {
+	args, err := sshOptions(t, knownHosts, policy)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{"ssh"}, args...), nil
 }
 
-func sshOptions(t Target, knownHosts []string, policy string) []string {
+func sshOptions(t Target, knownHosts []string, policy string) ([]string, error) {
 	host, port, err := net.SplitHostPort(t.Addr)
 	if err != nil {
 		host, port = t.Addr, "22"
+	}
+	if why := fleet.AddressProblem(host); why != "" || host == "" {
+		if host == "" {
+			why = "is empty"
+		}
+		return nil, fmt.Errorf("host %s: address %q %s", t.Name, host, why)
 	}
 	strict := "yes"
 	if policy == PolicyAcceptNew {
@@ -44,11 +60,15 @@ func sshOptions(t Target, knownHosts []string, policy string) []string {
 		// and options, which -J would not pass on.
 		// ssh expands % in the whole ProxyCommand: a jump's own
 		// ProxyCommand (a chain) keeps its %h:%p as %%h:%%p.
-		jump := strings.Join(shellQuote(append([]string{"ssh", "-W", "%h:%p"}, sshOptions(*t.Jump, knownHosts, policy)...)), " ")
+		hop, err := sshOptions(*t.Jump, knownHosts, policy)
+		if err != nil {
+			return nil, err
+		}
+		jump := strings.Join(shellQuote(append([]string{"ssh", "-W", "%h:%p"}, hop...)), " ")
 		jump = "ssh -W %h:%p " + strings.ReplaceAll(strings.TrimPrefix(jump, "ssh -W %h:%p "), "%", "%%")
 		args = append(args, "-o", "ProxyCommand="+jump)
 	}
-	return append(args, host)
+	return append(args, "--", host), nil
 }
 
 // quoteEach quotes paths for ssh's own option parser (double quotes;

@@ -21,11 +21,11 @@ import (
 // built-ins. The resolved endpoint is also written to each host for
 // display.
 func Resolve(c *fleet.Config) (map[string]*Target, error) {
-	sc, err := loadSSHConfig(c.Defaults.SSHConfig)
+	sc, path, err := loadSSHConfig(c.Defaults.SSHConfig)
 	if err != nil {
 		return nil, err
 	}
-	r := &resolver{cfg: c, ssh: sc, done: map[string]*Target{}}
+	r := &resolver{cfg: c, ssh: sc, sshPath: path, done: map[string]*Target{}}
 	for i := range c.Hosts {
 		h := &c.Hosts[i]
 		if h.Local() {
@@ -57,7 +57,7 @@ func KnownHostsFiles(c *fleet.Config) []string {
 	return []string{ExpandHome("~/.ssh/known_hosts")}
 }
 
-func loadSSHConfig(path string) (*ssh_config.Config, error) {
+func loadSSHConfig(path string) (*ssh_config.Config, string, error) {
 	explicit := path != ""
 	if !explicit {
 		path = "~/.ssh/config"
@@ -65,22 +65,39 @@ func loadSSHConfig(path string) (*ssh_config.Config, error) {
 	f, err := os.Open(ExpandHome(path))
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
-		return nil, nil
+		return nil, path, nil
 	case err != nil:
-		return nil, fmt.Errorf("ssh_config: %w", err)
+		return nil, path, fmt.Errorf("ssh_config: %w", err)
 	}
 	defer f.Close()
 	sc, err := ssh_config.Decode(f)
 	if err != nil {
-		return nil, fmt.Errorf("ssh_config %s: %w", path, err)
+		return nil, path, fmt.Errorf("ssh_config %s: %w", path, err)
 	}
-	return sc, nil
+	return sc, path, nil
 }
 
 type resolver struct {
-	cfg  *fleet.Config
-	ssh  *ssh_config.Config
-	done map[string]*Target
+	cfg     *fleet.Config
+	ssh     *ssh_config.Config
+	sshPath string // where ssh was read from, for messages
+	done    map[string]*Target
+}
+
+// hostNameAt is where ssh_config gives alias its HostName: path:line, the
+// first matching Host block's, as ssh reads it.
+func (r *resolver) hostNameAt(alias string) string {
+	for _, h := range r.ssh.Hosts {
+		if !h.Matches(alias) {
+			continue
+		}
+		for _, n := range h.Nodes {
+			if kv, ok := n.(*ssh_config.KV); ok && strings.EqualFold(kv.Key, "HostName") {
+				return fmt.Sprintf("%s:%d", r.sshPath, kv.Pos().Line)
+			}
+		}
+	}
+	return r.sshPath
 }
 
 func (r *resolver) get(alias, key string) string {
@@ -152,6 +169,12 @@ func (r *resolver) alias(name, alias string, port int, usr string, files []strin
 		hostname = alias
 	}
 	hostname = strings.ReplaceAll(hostname, "%h", alias)
+	if why := fleet.AddressProblem(hostname); why != "" {
+		if hostname != alias { // from ssh_config: point at its line
+			return nil, fmt.Errorf("%s: HostName %q %s", r.hostNameAt(alias), hostname, why)
+		}
+		return nil, fmt.Errorf("address %q %s", hostname, why)
+	}
 	if port == 0 {
 		if p, err := strconv.Atoi(r.get(alias, "Port")); err == nil {
 			port = p

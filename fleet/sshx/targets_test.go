@@ -3,6 +3,7 @@ package sshx
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -88,5 +89,25 @@ func TestResolve_MissingSSHConfig(t *testing.T) {
 	}
 	if _, err := Resolve(cfg); err == nil {
 		t.Error("a configured ssh_config that does not exist must be an error")
+	}
+}
+
+// A HostName from ssh_config that ssh would read as an option, or that
+// holds whitespace, is refused with the ssh_config line that gave it.
+func TestResolve_SSHConfigHostNameLikeAnOption(t *testing.T) {
+	sc := filepath.Join(t.TempDir(), "ssh_config")
+	os.WriteFile(sc, []byte("Host ok\n  HostName 10.0.0.5\n\nHost web\n  User deploy\n  HostName -oProxyCommand=touch%20/tmp/x\n\nHost spaced\n  HostName \"10.0.0.6 -v\"\n"), 0o600)
+	for alias, want := range map[string]string{
+		"web":    sc + `:6: HostName "-oProxyCommand=touch%20/tmp/x" must not start with '-'`,
+		"spaced": sc + `:9: HostName "10.0.0.6 -v" must not hold whitespace`,
+	} {
+		cfg, err := fleet.Parse("t.toml", []byte("[defaults]\nssh_config = \""+sc+"\"\n[[hosts]]\nname = \"ok-1\"\naddress = \"ok\"\n[[hosts]]\nname = \"h\"\naddress = \""+alias+"\"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Resolve(cfg)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "host h: ") {
+			t.Errorf("%s: %v, want it to say %q", alias, err, want)
+		}
 	}
 }
