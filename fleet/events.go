@@ -79,7 +79,7 @@ func (t *EventTracker) Observe(host string, h Health, now time.Time) []Event {
 			checks[name] = tracked{state: s, since: now, seen: true, changed: true}
 		}
 	}
-	if h.State == Unknown && h.Reason == "no data yet" {
+	if h.Polling {
 		return nil // not polled yet: nothing to compare
 	}
 	see(HostCheck, h.State, h.Reason)

@@ -11,7 +11,7 @@ func TestEventTracker(t *testing.T) {
 	at := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
 	tr := NewEventTracker()
 	ok := Health{State: OK, Checks: []Check{{Name: "disk /", State: OK}, {Name: "backup b", State: Unknown, Pending: true}}}
-	if es := tr.Observe("h", Health{State: Unknown, Reason: "no data yet"}, at); len(es) != 0 {
+	if es := tr.Observe("h", Health{State: Unknown, Reason: "no data yet", Polling: true}, at); len(es) != 0 {
 		t.Errorf("not polled yet: %v", es)
 	}
 	if es := tr.Observe("h", ok, at); len(es) != 0 {

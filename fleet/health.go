@@ -66,6 +66,10 @@ type Health struct {
 	State  State
 	Reason string
 	Checks []Check
+	// Polling: the host was never polled and nothing failed yet, its
+	// first poll is on its way. State is Unknown (no verdict), but nothing
+	// is wrong: it is drawn and counted as such, not as UNKNOWN.
+	Polling bool
 }
 
 // Evaluate turns a sample into checks against the limits. held are the
@@ -192,11 +196,10 @@ func Assess(st *HostStatus, now time.Time) Health {
 		}
 		return Health{State: Down, Reason: reason}
 	case st.Last == nil:
-		reason := "no data yet"
 		if st.Note != "" {
-			reason = st.Note
+			return Health{State: Unknown, Reason: st.Note}
 		}
-		return Health{State: Unknown, Reason: reason}
+		return Health{State: Unknown, Reason: "no data yet", Polling: true}
 	}
 	if age := now.Sub(st.Last.At); age > st.Host.StaleAge() {
 		return Health{State: Stale, Reason: "no new data for " + FormatAge(age)}

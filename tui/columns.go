@@ -103,7 +103,7 @@ func envCell(t *tableModel, r *hostRow) string {
 	return r.status.Host.Env
 }
 
-func stateCell(t *tableModel, r *hostRow) string { return stateLabel(t.c.st, r.health.State) }
+func stateCell(t *tableModel, r *hostRow) string { return hostStateLabel(t.c.st, r.health) }
 
 // metricValue is a host's current value of a metric and its check.
 func metricValue(r *hostRow, metric string) (float64, fleet.Check, bool) {

@@ -128,7 +128,7 @@ func (d *detailModel) content(r *hostRow) string {
 	} else if h.Env != "" {
 		title += " " + st.Detail.Muted.Render(h.Env)
 	}
-	line(title, stateLabel(st, r.health.State), stateStyle(st, r.health.State).Render(r.reason()))
+	line(title, hostStateLabel(st, r.health), stateStyle(st, r.health.State).Render(r.reason()))
 	conn := []string{label("address"), addressOf(h)}
 	if via := h.Resolved.Via; via != "" {
 		conn = append(conn, label("via"), via)

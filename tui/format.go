@@ -44,6 +44,15 @@ func stateStyle(st *themes.Styles, s fleet.State) lipgloss.Style {
 	return st.Status.Unknown
 }
 
+// hostStateLabel is a host's state label; "… POLLING", muted, while its
+// first poll is on its way: no verdict, and nothing wrong either.
+func hostStateLabel(st *themes.Styles, h fleet.Health) string {
+	if h.Polling {
+		return st.Detail.Muted.Render("… POLLING")
+	}
+	return stateLabel(st, h.State)
+}
+
 // stateLabel is "✖ CRIT" in the state's style.
 func stateLabel(st *themes.Styles, s fleet.State) string {
 	return stateStyle(st, s).Render(glyphs[s] + " " + s.String())

@@ -121,11 +121,11 @@ func TestFleetView_States(t *testing.T) {
 	v := m.View()
 	for _, want := range []string{
 		"opsdeck · test fleet",
-		"4 hosts: 1 OK 1 UNKNOWN 1 STALE 1 CRIT",
+		"4 hosts: 1 OK 1 STALE 1 CRIT 1 polling",
 		"data 1s–1m old",
 		"✖ CRIT", "disk /var 97% ≥ 90%",
 		"◌ STALE", "no new data for 1m",
-		"? UNKNOWN", "no data yet",
+		"… POLLING", "no data yet", // not UNKNOWN: nothing failed, its first poll is on its way
 		"PROD",
 	} {
 		if !strings.Contains(v, want) {
@@ -317,7 +317,7 @@ func TestStoreUpdatesReachTheScreen(t *testing.T) {
 }
 
 // The dashboard starts before any poll has answered (the real program's
-// order): hosts are listed at once as UNKNOWN and fill in as data arrives.
+// order): hosts are listed at once as POLLING and fill in as data arrives.
 func TestFirstDataAfterStart(t *testing.T) {
 	c, err := fleet.Parse("t.toml", []byte("[[hosts]]\nname = \"a-1\"\naddress = \"local\"\n[[hosts]]\nname = \"b-1\"\n"))
 	if err != nil {
@@ -332,7 +332,7 @@ func TestFirstDataAfterStart(t *testing.T) {
 	store.Record(fleet.Observation{Host: "a-1", At: now, Sample: sample(now, 95)})
 	send(m, tickMsg(now))
 	v := m.View()
-	if !strings.Contains(v, "disk /var 95% ≥ 90%") || !strings.Contains(v, "1 UNKNOWN 1 CRIT") {
+	if !strings.Contains(v, "disk /var 95% ≥ 90%") || !strings.Contains(v, "0 OK 1 CRIT 1 polling") {
 		t.Errorf("after data:\n%s", v)
 	}
 	if got := hostOrder(m.View()); strings.Join(got, ",") != "a-1,b-1" {

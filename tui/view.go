@@ -146,9 +146,14 @@ func (m *Model) headerView() string {
 		left += " " + st.Status.Warn.Render("▶ "+plural(m.runs.running, "action")+" running")
 	}
 	counts := map[fleet.State]int{}
+	polling := 0
 	var freshest, stalest int64 = -1, -1
 	for i := range c.data.hosts {
-		counts[c.data.hosts[i].health.State]++
+		if c.data.hosts[i].health.Polling {
+			polling++
+		} else {
+			counts[c.data.hosts[i].health.State]++
+		}
 		if s := c.data.hosts[i].status.Last; s != nil {
 			age := int64(c.now.Sub(s.At).Seconds())
 			if freshest < 0 || age < freshest {
@@ -162,6 +167,9 @@ func (m *Model) headerView() string {
 		if n := counts[s]; n > 0 || s == fleet.OK {
 			parts = append(parts, stateStyle(st, s).Render(fmt.Sprintf("%d %s", n, s)))
 		}
+	}
+	if polling > 0 {
+		parts = append(parts, st.Header.Muted.Render(fmt.Sprintf("%d polling", polling)))
 	}
 	data := "no data yet"
 	if freshest >= 0 {
