@@ -59,6 +59,10 @@ type Check struct {
 	// Pending: not checked yet (a heavy check after a host's first poll).
 	// Shown as such; it does not count towards the host's state.
 	Pending bool
+	// NotApplicable: the check does not apply to this host (no sshd runs
+	// here, no package manager is known). Its State is OK, its Reason
+	// says why; it is shown as "n/a" and is never a finding.
+	NotApplicable bool
 }
 
 // Health is the evaluated state of a host with the reason for it.

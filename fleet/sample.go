@@ -214,11 +214,15 @@ type SecurityStatus struct {
 	SSHD       map[string]string
 	SSHDFrom   string // "sshd -T" or "config files"
 	SSHDErr    string
-	PkgManager string // apt, dnf, yum; "" when none was found
-	Pending    int    // -1 when unknown
-	Security   int    // -1 when unknown
-	Reboot     bool
-	UpdatesErr string
+	SSHDAbsent bool // no sshd runs on the host: its settings do not apply
+	// UpdatesRead: the updates check ran; PkgManager "" then means the
+	// host has no package manager opsdeck knows.
+	UpdatesRead bool
+	PkgManager  string // apt, dnf, yum; "" when none was found
+	Pending     int    // -1 when unknown
+	Security    int    // -1 when unknown
+	Reboot      bool
+	UpdatesErr  string
 }
 
 // CertStatus is a TLS endpoint's certificate, checked from the operator's

@@ -36,27 +36,9 @@ func SecurityChecks(h *Host, s *SecurityStatus) []Check {
 	if s.ListenErr != "" {
 		add("listening ports", Unknown, "listening ports: "+s.ListenErr)
 	} else {
-		var public, unexpected []string
-		allowed := map[int]bool{}
-		for _, p := range h.AllowedPorts {
-			allowed[p] = true
-		}
-		seen := map[string]bool{}
-		for _, l := range s.Listeners {
-			where := net.JoinHostPort(strings.Trim(l.Addr, "[]"), fmt.Sprint(l.Port))
-			if db, ok := h.DBPorts[l.Port]; ok && !Loopback(l.Addr) && l.Proto == "tcp" {
-				if !seen["db"+where] {
-					public = append(public, fmt.Sprintf("%s listening on %s", db, where))
-					seen["db"+where] = true
-				}
-			}
-			if len(h.AllowedPorts) > 0 && !allowed[l.Port] && !Loopback(l.Addr) {
-				k := fmt.Sprintf("%s/%d", l.Proto, l.Port)
-				if !seen[k] {
-					unexpected = append(unexpected, k)
-					seen[k] = true
-				}
-			}
+		var public []string
+		for _, l := range PublicDBListeners(h, s) {
+			public = append(public, fmt.Sprintf("%s listening on %s", h.DBPorts[l.Port], net.JoinHostPort(l.Addr, fmt.Sprint(l.Port))))
 		}
 		switch {
 		case len(public) > 0:
@@ -65,23 +47,22 @@ func SecurityChecks(h *Host, s *SecurityStatus) []Check {
 			add("database ports", OK, "no database port open beyond loopback")
 		}
 		if len(h.AllowedPorts) > 0 {
-			sort.Strings(unexpected)
-			if len(unexpected) > 0 {
+			if unexpected := UnexpectedPorts(h, s); len(unexpected) > 0 {
 				add("open ports", Warn, "ports open that allowed_ports does not list: "+strings.Join(unexpected, ", "))
 			} else {
 				add("open ports", OK, "only allowed ports open")
 			}
 		}
 	}
-	if s.SSHDErr != "" {
+	switch {
+	case s.SSHDAbsent:
+		out = append(out, Check{Name: "sshd", State: OK, NotApplicable: true, Reason: "sshd: not running here"})
+	case s.SSHDErr != "":
 		add("sshd", Unknown, "sshd settings: "+s.SSHDErr)
-	} else if s.SSHD != nil {
+	case s.SSHD != nil:
 		var bad []string
-		if strings.EqualFold(s.SSHD["passwordauthentication"], "yes") {
-			bad = append(bad, "PasswordAuthentication yes")
-		}
-		if strings.EqualFold(s.SSHD["permitrootlogin"], "yes") {
-			bad = append(bad, "PermitRootLogin yes")
+		for _, f := range SSHDFindings(s.SSHD) {
+			bad = append(bad, f.Key+" "+f.Have)
 		}
 		if len(bad) > 0 {
 			add("sshd", Warn, "sshd: "+strings.Join(bad, ", ")+" (from "+s.SSHDFrom+")")
@@ -92,6 +73,8 @@ func SecurityChecks(h *Host, s *SecurityStatus) []Check {
 	switch {
 	case s.UpdatesErr != "":
 		add("updates", Unknown, "updates: "+s.UpdatesErr)
+	case s.PkgManager == "" && s.UpdatesRead:
+		out = append(out, Check{Name: "updates", State: OK, NotApplicable: true, Reason: "updates: not checked (no apt/dnf)"})
 	case s.PkgManager == "":
 	case s.Security > 0:
 		add("updates", Warn, fmt.Sprintf("%d security update(s) pending (%d in all)", s.Security, s.Pending))
@@ -102,6 +85,62 @@ func SecurityChecks(h *Host, s *SecurityStatus) []Check {
 	}
 	if s.Reboot {
 		add("reboot", Warn, "reboot required")
+	}
+	return out
+}
+
+// PublicDBListeners are the host's database ports (db_ports) listening on
+// TCP beyond loopback, each address once.
+func PublicDBListeners(h *Host, s *SecurityStatus) []Listener {
+	var out []Listener
+	seen := map[Listener]bool{}
+	for _, l := range s.Listeners {
+		l.Addr = strings.Trim(l.Addr, "[]")
+		if _, db := h.DBPorts[l.Port]; db && l.Proto == "tcp" && !Loopback(l.Addr) && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// UnexpectedPorts are the ports open beyond loopback that the host's
+// allowed_ports does not list, as "tcp/8080", sorted; none when it lists
+// no ports.
+func UnexpectedPorts(h *Host, s *SecurityStatus) []string {
+	if len(h.AllowedPorts) == 0 {
+		return nil
+	}
+	allowed := map[int]bool{}
+	for _, p := range h.AllowedPorts {
+		allowed[p] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range s.Listeners {
+		k := fmt.Sprintf("%s/%d", l.Proto, l.Port)
+		if !allowed[l.Port] && !Loopback(l.Addr) && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SSHDSetting is an sshd setting the checklist wants otherwise: Key as
+// sshd_config spells it, the value the host has and the one to set.
+type SSHDSetting struct{ Key, Have, Want string }
+
+// SSHDFindings are the settings of sshd's effective configuration (keys in
+// lower case, as sshd -T prints them) that let in more than keys.
+func SSHDFindings(kv map[string]string) []SSHDSetting {
+	var out []SSHDSetting
+	if v := kv["passwordauthentication"]; strings.EqualFold(v, "yes") {
+		out = append(out, SSHDSetting{"PasswordAuthentication", v, "no"})
+	}
+	if v := kv["permitrootlogin"]; strings.EqualFold(v, "yes") {
+		out = append(out, SSHDSetting{"PermitRootLogin", v, "prohibit-password"})
 	}
 	return out
 }

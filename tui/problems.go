@@ -179,7 +179,7 @@ func writeProblem(b *strings.Builder, c *common, x problem, width int) {
 		b.WriteString(indent(wrap.Render(st.Status.Warn.Render("→ ")+keyChangeHelp(c, kc)), "    ") + "\n\n")
 		return
 	}
-	if todo := remedy(c, h, x.check); todo != "" {
+	if todo := remedy(c, &x.row.status, x.check); todo != "" {
 		b.WriteString(indent(wrap.Render(st.Status.Warn.Render("→ ")+todo), "    ") + "\n")
 	}
 	b.WriteString("\n")
@@ -187,59 +187,4 @@ func writeProblem(b *strings.Builder, c *common, x problem, width int) {
 
 func indent(s, by string) string {
 	return by + strings.ReplaceAll(s, "\n", "\n"+by)
-}
-
-// remedy says what to do about a failing check, where it is known: the
-// key to press or the command to read it with. Values in it are the
-// host's own names, shown, never run.
-func remedy(c *common, h *fleet.Host, chk fleet.Check) string {
-	k, name, reason := c.keys, chk.Name, chk.Reason
-	field := func(prefix string) string { return strings.TrimPrefix(name, prefix) }
-	switch {
-	case name == fleet.HostCheck && strings.Contains(reason, "banner"):
-		return "sshd takes the connection but does not answer: the host is overloaded or sshd is hung; try its console"
-	case name == fleet.HostCheck && strings.Contains(reason, "refused"):
-		return "nothing listens on its SSH port: is sshd running? (from its console: systemctl status ssh)"
-	case name == fleet.HostCheck && chk.State == fleet.Stale && c.banner != "" && !h.Local() && h.Resources != "ssh":
-		return "its figures come from a shared source that is failing (the line under the header): they return with it"
-	case name == fleet.HostCheck && chk.State == fleet.Stale:
-		return "polls stopped arriving: " + k.Refresh.Help().Key + " polls it now"
-	case strings.Contains(reason, "not in prometheus"), strings.Contains(reason, "has no series of it"):
-		return `Prometheus has no figures of it: resources = "ssh" on the host reads them over SSH instead`
-	case strings.Contains(reason, "up == 0"):
-		return "Prometheus cannot scrape it: is its node_exporter running? (systemctl status prometheus-node-exporter)"
-	case strings.HasPrefix(name, "disk "):
-		return "see what grew: du -xh --max-depth=2 " + fleet.Sanitize(field("disk "), 200) + " | sort -h | tail"
-	case strings.HasPrefix(name, "inodes "):
-		return "many small files: find " + fleet.Sanitize(field("inodes "), 200) + " -xdev -type f | cut -d/ -f1-4 | sort | uniq -c | sort -n | tail"
-	case name == "memory":
-		return "the biggest: ps aux --sort=-rss | head"
-	case name == "cpu", name == "load":
-		return "the busiest: ps aux --sort=-%cpu | head"
-	case strings.HasPrefix(name, "service ") && strings.Contains(reason, "FLAPPING"):
-		return "it keeps dying: " + k.Logs.Help().Key + " in the host's detail follows its log, " + k.Restart.Help().Key + " restarts it"
-	case strings.HasPrefix(name, "service ") && strings.Contains(reason, "not enabled at boot"):
-		return "it would not come back after a reboot: enable it on the host (systemctl enable …)"
-	case strings.HasPrefix(name, "service ") && chk.State == fleet.Crit:
-		return k.Restart.Help().Key + " in the host's detail restarts it (the command is shown first)"
-	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "drill history unknown"):
-		return "no verdict on its drills until their record is read; a shared record is read again as soon as it answers"
-	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "restore-tested"), strings.Contains(reason, "drill") && !strings.Contains(reason, "fail"):
-		return k.Drill.Help().Key + " in the host's detail runs a restore drill of the newest artefact"
-	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "fail"):
-		return "the last drill failed: its output is in the audit log (" + k.Audit.Help().Key + ")"
-	case strings.HasPrefix(name, "backup "):
-		return k.Snapshot.Help().Key + " in the host's detail takes one now; then find why the scheduled job did not"
-	case name == "sshd":
-		return "harden sshd_config (the setting named above), then reload sshd"
-	case name == "updates":
-		return "apply them (apt-get upgrade / dnf upgrade)"
-	case name == "reboot":
-		return "reboot it when its services allow"
-	case strings.HasPrefix(name, "cert "):
-		return "renew the certificate before it expires"
-	case strings.Contains(name, "ports"):
-		return "bind the service to 127.0.0.1 or firewall the port"
-	}
-	return ""
 }

@@ -244,7 +244,11 @@ func (x sections) security(b *strings.Builder) {
 	}
 	b.WriteString(title + "\n")
 	for _, c := range rows {
-		fmt.Fprintf(b, "  %-16s %s %s\n", fit(c.Name, 16), fit(stateLabel(st, c.State), 9), c.Reason)
+		label := stateLabel(st, c.State)
+		if c.NotApplicable { // not a verdict: nothing to judge here
+			label = st.Detail.Muted.Render("– n/a")
+		}
+		fmt.Fprintf(b, "  %-16s %s %s\n", fit(c.Name, 16), fit(label, 9), c.Reason)
 	}
 	b.WriteString("\n")
 }

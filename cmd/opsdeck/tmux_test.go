@@ -25,6 +25,13 @@ type tmuxSession struct {
 
 func startTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxSession {
 	t.Helper()
+	return startTmuxWrapped(t, w, h, env, nil, args...)
+}
+
+// startTmuxWrapped is startTmux with opsdeck run by wrap (a command that
+// ends by running its arguments: unshare, a namespace's shell).
+func startTmuxWrapped(t *testing.T, w, h int, env, wrap []string, args ...string) *tmuxSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: run 'make test' (it installs tmux) or 'apt-get install tmux'")
 	}
@@ -32,7 +39,7 @@ func startTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxSessio
 	home := t.TempDir()
 	shell := []string{"env", "-i", "HOME=" + home, "TERM=xterm-256color", "PATH=" + os.Getenv("PATH"),
 		"XDG_STATE_HOME=" + filepath.Join(home, "state"), "GORACE=atexit_sleep_ms=0"}
-	shell = append(append(append(shell, env...), bin), args...)
+	shell = append(append(append(append(shell, env...), wrap...), bin), args...)
 	s.tmux("-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), strings.Join(quoteAll(shell), " "))
 	s.tmux("set-option", "-g", "remain-on-exit", "on")
 	t.Cleanup(func() {

@@ -233,7 +233,7 @@ func (c *hostChecks) fill(smp *fleet.Sample) {
 	case err != nil:
 		smp.Security.UpdatesErr = "check failed: " + fleet.Sanitize(err.Error(), 200)
 	case ok:
-		smp.Security.PkgManager, smp.Security.Pending, smp.Security.Security, smp.Security.Reboot = u.PkgManager, u.Pending, u.Security, u.Reboot
+		smp.Security.UpdatesRead, smp.Security.PkgManager, smp.Security.Pending, smp.Security.Security, smp.Security.Reboot = true, u.PkgManager, u.Pending, u.Security, u.Reboot
 	}
 }
 

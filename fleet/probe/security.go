@@ -23,9 +23,17 @@ func securitySteps(sudo bool) []Step {
 	}
 	return []Step{
 		{"listen", "if command -v ss >/dev/null 2>&1; then ss -Hltnu; else echo '#proc'; for f in tcp tcp6 udp udp6; do echo \"#$f\"; cat /proc/net/$f 2>/dev/null; done; fi"},
-		{"sshd", "PATH=$PATH:/usr/sbin:/sbin; if ! " + pre + "sshd -T 2>/dev/null; then echo '#files'; cat /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null; fi; true"},
+		{"sshd", sshdRunning + "PATH=$PATH:/usr/sbin:/sbin; if [ -z \"$sshd_up\" ]; then echo '#not-running'; elif ! " + pre + "sshd -T 2>/dev/null; then echo '#files'; cat /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null; fi; true"},
 	}
 }
+
+// sshdRunning sets sshd_up when an sshd serves the host: a process named sshd
+// (the listener, and each session before OpenSSH 9.8) or sshd-session, or
+// a socket-activated ssh.socket that starts one per connection. Its
+// settings only matter then; a workstation without sshd has none to judge.
+const sshdRunning = "sshd_up=; for pf in /proc/[0-9]*/comm; do read -r comm 2>/dev/null <\"$pf\" || continue; " +
+	"case $comm in sshd|sshd-session) sshd_up=1; break;; esac; done; " +
+	"[ -z \"$sshd_up\" ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet ssh.socket sshd.socket 2>/dev/null && sshd_up=1; "
 
 func updatesScript() []byte {
 	return []byte("if command -v apt-get >/dev/null 2>&1; then echo '#apt'; apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | grep '^Inst'; " +
@@ -117,10 +125,17 @@ func procIP(h string) (net.IP, error) {
 	return net.IP(b), nil
 }
 
+// ErrNoSSHD is ParseSSHD's answer on a host where no sshd runs.
+var ErrNoSSHD = errors.New("sshd: not running here")
+
 // ParseSSHD reads `sshd -T` (lower-case "key value" lines), or the config
 // files after a "#files" line, where the first value of a keyword wins and
-// Match blocks are ignored — as sshd itself reads them.
+// Match blocks are ignored — as sshd itself reads them. A "#not-running"
+// line (no sshd serves the host) is ErrNoSSHD.
 func ParseSSHD(lines []string) (map[string]string, string, error) {
+	if len(lines) > 0 && lines[0] == "#not-running" {
+		return nil, "", ErrNoSSHD
+	}
 	from := "sshd -T"
 	if len(lines) > 0 && lines[0] == "#files" {
 		from, lines = "config files", lines[1:]
@@ -207,7 +222,7 @@ func checkUpdates(ctx context.Context, run Runner) (*fleet.SecurityStatus, error
 	if err != nil {
 		return nil, errors.New(fleet.Sanitize(err.Error(), 200))
 	}
-	return &fleet.SecurityStatus{CheckedAt: time.Now(), PkgManager: mgr, Pending: p, Security: sec, Reboot: reboot}, nil
+	return &fleet.SecurityStatus{CheckedAt: time.Now(), UpdatesRead: true, PkgManager: mgr, Pending: p, Security: sec, Reboot: reboot}, nil
 }
 
 // securityStatus parses the listening ports and sshd sections.
@@ -222,7 +237,9 @@ func securityStatus(secs map[string]*Section, at time.Time) *fleet.SecurityStatu
 	}
 	if lines, err := usableAny(secs, "sshd"); err != nil {
 		s.SSHDErr = err.Error()
-	} else if kv, from, err := ParseSSHD(lines); err != nil {
+	} else if kv, from, err := ParseSSHD(lines); errors.Is(err, ErrNoSSHD) {
+		s.SSHDAbsent = true
+	} else if err != nil {
 		s.SSHDErr = fleet.Sanitize(err.Error(), 200)
 	} else {
 		s.SSHD, s.SSHDFrom = kv, from

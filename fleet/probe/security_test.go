@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
 )
@@ -149,4 +150,29 @@ func FuzzParseUpdates(f *testing.F) {
 			t.Fatalf("%d %d", p, sec)
 		}
 	})
+}
+
+func TestParseSSHD_NotRunning(t *testing.T) {
+	if _, _, err := ParseSSHD([]string{"#not-running"}); err != ErrNoSSHD {
+		t.Fatalf("%v, want ErrNoSSHD", err)
+	}
+	s := securityStatus(map[string]*Section{"listen": {Complete: true}, "sshd": {Complete: true, Lines: []string{"#not-running"}}}, time.Now())
+	if !s.SSHDAbsent || s.SSHDErr != "" {
+		t.Fatalf("%+v", s)
+	}
+	for _, c := range fleet.SecurityChecks(&fleet.Host{}, s) {
+		if c.Name == "sshd" && (!c.NotApplicable || c.State != fleet.OK || c.Reason != "sshd: not running here") {
+			t.Errorf("sshd: %+v", c)
+		}
+	}
+	// Updates read on a host without apt or dnf: said, no finding.
+	var updates *fleet.Check
+	for _, c := range fleet.SecurityChecks(&fleet.Host{}, &fleet.SecurityStatus{ListenErr: "x", UpdatesRead: true, Pending: -1, Security: -1}) {
+		if c.Name == "updates" {
+			updates = &c
+		}
+	}
+	if updates == nil || !updates.NotApplicable || updates.State != fleet.OK || updates.Reason != "updates: not checked (no apt/dnf)" {
+		t.Errorf("updates: %+v", updates)
+	}
 }
