@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -37,7 +39,7 @@ func (f *fakeExec) Exec(ctx context.Context, h *fleet.Host, cmd string, out io.W
 
 func hosts(t *testing.T) []fleet.Host {
 	t.Helper()
-	c, err := fleet.Parse("t.toml", []byte(`
+	c, err := config.Parse("t.toml", []byte(`
 [[hosts]]
 name = "web-1"
 env = "staging"
@@ -259,7 +261,7 @@ func TestRolling_StopsAtFirstFailure(t *testing.T) {
 }
 
 func TestPlanDrill(t *testing.T) {
-	c, err := fleet.Parse("t.toml", []byte(`
+	c, err := config.Parse("t.toml", []byte(`
 [[hosts]]
 name = "db-1"
 env = "prod"

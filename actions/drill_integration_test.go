@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
@@ -34,7 +36,7 @@ type drillRig struct {
 func newDrillRig(t *testing.T, backups string) *drillRig {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
 name = "db-2"
 address = "127.0.0.1"
 port = %d

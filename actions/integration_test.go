@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 )
@@ -19,7 +20,7 @@ func TestIntegration_RestartSupervisorProgram(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
 name = "web-1"
 address = "127.0.0.1"
 port = %d
@@ -96,7 +97,7 @@ func TestIntegration_SudoNeedsPassword(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	user := fleettest.User(t)
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf(`%s[[hosts]]
 name = "web-1"
 address = "127.0.0.1"
 port = %d

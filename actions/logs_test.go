@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
@@ -27,7 +29,7 @@ func TestIntegration_TailSupervisorProgram(t *testing.T) {
 		// ended by a write to a closed session either.
 		"worker": fmt.Sprintf(`sh -c 'while :; do if [ -f %s ]; then echo "after $(cat %s)"; exec sleep 100000; fi; echo tick; sleep 0.2; done'`, flag, flag),
 	})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = \"127.0.0.1\"\nport = %d\n"+
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = \"127.0.0.1\"\nport = %d\n"+
 		"[[hosts.services]]\nname = \"worker\"\nkind = \"supervisor\"\nprogram = \"worker\"\nconf = %q\n", f.Defaults(), h.Port, sup.Conf)))
 	if err != nil {
 		t.Fatal(err)

@@ -1,16 +1,12 @@
 package fleet
 
 import (
-	_ "embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 )
-
-//go:embed default.toml
-var defaultConfig []byte
 
 // ConfigEnv names the environment variable that points at a config file.
 const ConfigEnv = "OPSDECK_CONFIG"
@@ -50,27 +46,6 @@ func Locate(flag string) (Located, error) {
 		return Located{}, fmt.Errorf("config file %s: %w", p, err)
 	}
 	return Located{From: FromEmbedded}, nil
-}
-
-// LoadLocated loads what Locate chose.
-func LoadLocated(l Located) (*Config, error) {
-	if l.Path == "" {
-		return Default(), nil
-	}
-	return Load(l.Path)
-}
-
-// Default is the embedded configuration: a fleet of one, this machine,
-// named after its hostname.
-func Default() *Config {
-	c, err := Parse("(embedded default)", defaultConfig)
-	if err != nil {
-		panic("embedded default config is invalid: " + err.Error())
-	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		c.Hosts[0].Name = h
-	}
-	return c
 }
 
 // ConfigDir is $XDG_CONFIG_HOME/opsdeck, or ~/.config/opsdeck.

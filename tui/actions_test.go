@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -55,7 +57,7 @@ drill_every = "168h"
 `
 
 func actionModel(t *testing.T, readOnly bool) (*Model, *recExec, *actions.Manager) {
-	c, err := fleet.Parse("t.toml", []byte(svcTOML))
+	c, err := config.Parse("t.toml", []byte(svcTOML))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/opsdeck/opsdeck/actions"
@@ -27,7 +29,7 @@ func TestIntegration_RestartFromTheDashboard(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%spoll_interval = "1s"
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf(`%spoll_interval = "1s"
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"
@@ -104,7 +106,7 @@ func TestIntegration_SnapshotFromTheDashboard(t *testing.T) {
 	os.WriteFile(old, []byte("one"), 0o644)
 	twoHours := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(old, twoHours, twoHours)
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf(`%spoll_interval = "1s"
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf(`%spoll_interval = "1s"
 [[hosts]]
 name = "web-1"
 address = "127.0.0.1"
@@ -205,7 +207,7 @@ func waitStatus(t *testing.T, store *fleet.Store, host string, ok func(fleet.Hos
 func TestIntegration_TrustNewHostKey(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%spoll_interval = \"1s\"\ntimeout = \"3s\"\n[[hosts]]\nname = \"web-1\"\naddress = \"127.0.0.1\"\nport = %d\n",
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf("%spoll_interval = \"1s\"\ntimeout = \"3s\"\n[[hosts]]\nname = \"web-1\"\naddress = \"127.0.0.1\"\nport = %d\n",
 		f.Defaults(), h.Port)))
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // KeyMap holds every binding of the dashboard. Its fields are filled from
@@ -155,7 +156,7 @@ func (k *KeyMap) Rebind(cfg map[string][]string) error {
 		switch {
 		case !ok:
 			msg := fmt.Sprintf("unknown action %q", name)
-			if s := fleet.Suggest(name, KeyActions()); s != "" {
+			if s := config.Suggest(name, KeyActions()); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
 				msg += "; actions are " + strings.Join(KeyActions(), ", ")

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -66,7 +68,7 @@ func sample(at time.Time, diskVar float64) *fleet.Sample {
 // fixture is a fleet with one CRIT prod host, one STALE host, one OK host
 // and one never polled.
 func fixture(t testing.TB) (*Model, *fleet.Store, *[]string) {
-	c, err := fleet.Parse("test.toml", []byte(fleetTOML))
+	c, err := config.Parse("test.toml", []byte(fleetTOML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +321,7 @@ func TestStoreUpdatesReachTheScreen(t *testing.T) {
 // The dashboard starts before any poll has answered (the real program's
 // order): hosts are listed at once as POLLING and fill in as data arrives.
 func TestFirstDataAfterStart(t *testing.T) {
-	c, err := fleet.Parse("t.toml", []byte("[[hosts]]\nname = \"a-1\"\naddress = \"local\"\n[[hosts]]\nname = \"b-1\"\n"))
+	c, err := config.Parse("t.toml", []byte("[[hosts]]\nname = \"a-1\"\naddress = \"local\"\n[[hosts]]\nname = \"b-1\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -81,7 +83,7 @@ allowed_ports = [22, 443]
 // remedy that names what to change (the setting and its value, the
 // command, the port), or none: never "the setting named above".
 func TestRemedy_EveryProblemNamesWhatToChange(t *testing.T) {
-	cfg, err := fleet.Parse("t.toml", []byte(remedyTOML))
+	cfg, err := config.Parse("t.toml", []byte(remedyTOML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +240,7 @@ func namedIn(h *fleet.Host, st *fleet.HostStatus, p fleet.Check) []string {
 // Checks that do not apply to a host say so, are shown as n/a and are
 // never a finding: a workstation without sshd or a package manager is OK.
 func TestSecurity_NotApplicableIsNoFinding(t *testing.T) {
-	cfg, err := fleet.Parse("t.toml", []byte("[[hosts]]\nname = \"laptop\"\naddress = \"local\"\n"))
+	cfg, err := config.Parse("t.toml", []byte("[[hosts]]\nname = \"laptop\"\naddress = \"local\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

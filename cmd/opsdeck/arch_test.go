@@ -18,7 +18,7 @@ func TestImportRules(t *testing.T) {
 		deps    []string // forbidden anywhere in the dependency graph
 		imports []string // forbidden as direct imports
 	}{
-		"fleet": {deps: []string{mod + "tui", mod + "themes", mod + "actions", mod + "cmd",
+		"fleet": {deps: []string{mod + "tui", mod + "themes", mod + "actions", mod + "cmd", mod + "fleet/config",
 			"github.com/charmbracelet/bubbletea", "github.com/charmbracelet/bubbles", "github.com/charmbracelet/lipgloss"}},
 		"actions": {deps: []string{mod + "tui", mod + "themes", mod + "cmd",
 			"github.com/charmbracelet/bubbletea", "github.com/charmbracelet/lipgloss"}},
@@ -52,6 +52,37 @@ func TestImportRules_ActionsOnlyFleet(t *testing.T) {
 	for _, d := range goList(t, "{{join .Imports \"\\n\"}}", "../../actions") {
 		if strings.HasPrefix(d, mod) && d != mod+"fleet" && !strings.HasPrefix(d, mod+"fleet/") {
 			t.Errorf("actions imports %s", d)
+		}
+	}
+}
+
+// fleet/config, what the fleet is, imports of this module only fleet's
+// types: never the pollers, the transport or anything above.
+func TestImportRules_ConfigOnlyFleet(t *testing.T) {
+	const mod = "github.com/opsdeck/opsdeck/"
+	for _, d := range goList(t, "{{join .Imports \"\\n\"}}", "../../fleet/config") {
+		if strings.HasPrefix(d, mod) && d != mod+"fleet" {
+			t.Errorf("fleet/config imports %s", d)
+		}
+	}
+}
+
+// fleet/config keeps one concern per file: none over 400 lines.
+func TestLayout_ConfigFilesSmall(t *testing.T) {
+	files, err := filepath.Glob("../../fleet/config/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fleet/config files: %v", err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(data, []byte("\n")); n > 400 {
+			t.Errorf("%s: %d lines (split it: one concern per file)", f, n)
 		}
 	}
 }

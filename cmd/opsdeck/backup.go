@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
@@ -111,7 +113,7 @@ func (hl *headless) host(name string) (*fleet.Host, error) {
 		names[i] = hl.cfg.Hosts[i].Name
 	}
 	msg := fmt.Sprintf("no host %q in %s", name, describe(hl.loc))
-	if s := fleet.Suggest(name, names); s != "" {
+	if s := config.Suggest(name, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return nil, withCode(exitConfig, errors.New(msg))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/tui"
 	"github.com/spf13/cobra"
@@ -99,7 +101,7 @@ func configOf(g *globals) (fleet.Located, *fleet.Config, tui.KeyMap, error) {
 
 func loadConfig(loc fleet.Located) (*fleet.Config, tui.KeyMap, error) {
 	keys := tui.DefaultKeyMap()
-	c, err := fleet.LoadLocated(loc)
+	c, err := config.LoadLocated(loc)
 	var ps fleet.Problems
 	if err != nil && (c == nil || !errors.As(err, &ps)) {
 		return nil, keys, err // unreadable or undecodable

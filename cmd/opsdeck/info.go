@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/pgstate"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -43,7 +45,7 @@ func runInfo(w io.Writer, g *globals) error {
 		how += " (from " + loc.From + ")"
 	}
 	row("config", how)
-	cfg, err := fleet.LoadLocated(loc)
+	cfg, err := config.LoadLocated(loc)
 	shared := false // the record is in a database, not the files below
 	if err != nil {
 		row("config problems", "yes: run 'opsdeck config check' for file:line and what")

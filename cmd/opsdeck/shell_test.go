@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
@@ -39,7 +41,7 @@ func TestShell_SystemSSH(t *testing.T) {
 // closed at the end of the test.
 func connectTest(t *testing.T, toml string) (*fleet.Config, *fleetConn) {
 	t.Helper()
-	cfg, err := fleet.Load(writeFile(t, "fleet.toml", toml))
+	cfg, err := config.Load(writeFile(t, "fleet.toml", toml))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/pgstate"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -35,7 +37,7 @@ type teamState struct {
 // the files.
 func stateURL(cfg *fleet.Config) (string, error) {
 	if u := os.Getenv(databaseEnv); u != "" {
-		if why := fleet.StateURLProblem(u); why != "" {
+		if why := config.StateURLProblem(u); why != "" {
 			return "", fmt.Errorf("$%s: %s", databaseEnv, why)
 		}
 		return u, nil

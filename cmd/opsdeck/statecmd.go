@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/pgstate"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -120,9 +122,9 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 	switch {
 	case to == "":
 		return withCode(exitConfig, fmt.Errorf("--to: no database: give --to postgres://…, [state] url or $%s", databaseEnv))
-	case fleet.StateURLProblem(to) != "":
-		return withCode(exitConfig, fmt.Errorf("--to: %s", fleet.StateURLProblem(to)))
-	case fleet.URLHasPassword(to):
+	case config.StateURLProblem(to) != "":
+		return withCode(exitConfig, fmt.Errorf("--to: %s", config.StateURLProblem(to)))
+	case config.URLHasPassword(to):
 		return withCode(exitConfig, errors.New("--to holds a password, which every user sees in ps: give it in $PGPASSWORD, ~/.pgpass or [state] password_file"))
 	case fleet.StateDir() == "":
 		return withCode(exitRuntime, fleet.ErrNoStateDir)

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/opsdeck/opsdeck/fleet/probe"
@@ -152,7 +154,7 @@ func benchFleet(b *testing.B, n int, addr, kh, key string) (*fleet.Config, *sshx
 			"[[hosts.services]]\nname = \"api\"\nkind = \"supervisor\"\nprogram = \"api\"\n"+
 			"[[hosts.backups]]\nname = \"db\"\nkind = \"files\"\npath = \"/var/backups/db-*.dump\"\nmax_age = \"26h\"\n", i, host, port)
 	}
-	cfg, err := fleet.Parse("bench.toml", []byte(sb.String()))
+	cfg, err := config.Parse("bench.toml", []byte(sb.String()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -311,7 +313,7 @@ func BenchmarkHostCost(b *testing.B) {
 	f := fleettest.StartFleet(b, 1)
 	h := f.Hosts[0]
 	sup := fleettest.StartSupervisor(b, map[string]string{"app": "sleep 100000"})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"h\"\naddress = %q\nport = %d\nuser = %q\n"+
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"h\"\naddress = %q\nport = %d\nuser = %q\n"+
 		"[[hosts.services]]\nname = \"app\"\nkind = \"supervisor\"\nprogram = \"app\"\nconf = %q\n",
 		f.Defaults(), h.Listen, h.Port, h.User, sup.Conf)))
 	if err != nil {

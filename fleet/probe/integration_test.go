@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/opsdeck/opsdeck/fleet/probe"
@@ -42,7 +44,7 @@ timeout = "10s"
 ssh_config = "/dev/null"
 security = false
 %s%s`, f.ClientKey.Path, f.KnownHosts, policy, fleettest.Hermetic, hostsTOML)
-	cfg, err := fleet.Parse("test.toml", []byte(doc))
+	cfg, err := config.Parse("test.toml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +412,7 @@ name = "db-1"
 address = "127.0.0.1"
 port = %d
 `, f.ClientKey.Path, f.KnownHosts, pg.Port, h.Port)
-	cfg, err := fleet.Parse("t.toml", []byte(doc))
+	cfg, err := config.Parse("t.toml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +467,7 @@ func TestIntegration_SecurityPublicListenerInNetns(t *testing.T) {
 	target := f.Add(t, "ns-host", fleettest.SSHDOptions{Listen: ns.NSIP, Netns: ns})
 	// Something listening on every address of the namespace, on PostgreSQL's port.
 	fleettest.StartSSHD(t, "public-5432", fleettest.SSHDOptions{Listen: "0.0.0.0", Port: 5432, Netns: ns})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"db-9\"\naddress = %q\nport = %d\nsecurity = true\n",
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"db-9\"\naddress = %q\nport = %d\nsecurity = true\n",
 		f.Defaults(), target.Listen, target.Port)))
 	if err != nil {
 		t.Fatal(err)

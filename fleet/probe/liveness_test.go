@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
@@ -60,7 +62,7 @@ func TestIntegration_LivenessSkipsTheFullStatus(t *testing.T) {
 	f := fleettest.StartFleet(t, 1)
 	h := f.Hosts[0]
 	sup := fleettest.StartSupervisor(t, map[string]string{"worker": "sleep 100000"})
-	cfg, err := fleet.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\nuser = %q\n"+
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\nuser = %q\n"+
 		"[[hosts.services]]\nname = \"worker\"\nkind = \"supervisor\"\nprogram = \"worker\"\nconf = %q\n", f.Defaults(), h.Listen, h.Port, h.User, sup.Conf)))
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/config"
 )
 
 // ShellArgs is the system ssh command line that reaches t as opsdeck does:
@@ -29,7 +29,7 @@ func sshOptions(t Target, knownHosts []string, policy string) ([]string, error) 
 	if err != nil {
 		host, port = t.Addr, "22"
 	}
-	if why := fleet.AddressProblem(host); why != "" || host == "" {
+	if why := config.AddressProblem(host); why != "" || host == "" {
 		if host == "" {
 			why = "is empty"
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opsdeck/opsdeck/fleet/config"
+
 	"github.com/kevinburke/ssh_config"
 	"github.com/opsdeck/opsdeck/fleet"
 )
@@ -169,7 +171,7 @@ func (r *resolver) alias(name, alias string, port int, usr string, files []strin
 		hostname = alias
 	}
 	hostname = strings.ReplaceAll(hostname, "%h", alias)
-	if why := fleet.AddressProblem(hostname); why != "" {
+	if why := config.AddressProblem(hostname); why != "" {
 		if hostname != alias { // from ssh_config: point at its line
 			return nil, fmt.Errorf("%s: HostName %q %s", r.hostNameAt(alias), hostname, why)
 		}

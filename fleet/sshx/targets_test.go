@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/config"
 )
 
 func TestResolve_SSHConfig(t *testing.T) {
@@ -29,7 +29,7 @@ Host db
   User dbuser
   Port 2201
 `), 0o600)
-	cfg, err := fleet.Parse("t.toml", []byte(`
+	cfg, err := config.Parse("t.toml", []byte(`
 [defaults]
 user = "ops"
 port = 2222
@@ -83,7 +83,7 @@ address = "local"
 }
 
 func TestResolve_MissingSSHConfig(t *testing.T) {
-	cfg, err := fleet.Parse("t.toml", []byte("[defaults]\nssh_config = \"/nonexistent/ssh_config\"\n[[hosts]]\nname = \"a\"\n"))
+	cfg, err := config.Parse("t.toml", []byte("[defaults]\nssh_config = \"/nonexistent/ssh_config\"\n[[hosts]]\nname = \"a\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestResolve_SSHConfigHostNameLikeAnOption(t *testing.T) {
 		"web":    sc + `:6: HostName "-oProxyCommand=touch%20/tmp/x" must not start with '-'`,
 		"spaced": sc + `:9: HostName "10.0.0.6 -v" must not hold whitespace`,
 	} {
-		cfg, err := fleet.Parse("t.toml", []byte("[defaults]\nssh_config = \""+sc+"\"\n[[hosts]]\nname = \"ok-1\"\naddress = \"ok\"\n[[hosts]]\nname = \"h\"\naddress = \""+alias+"\"\n"))
+		cfg, err := config.Parse("t.toml", []byte("[defaults]\nssh_config = \""+sc+"\"\n[[hosts]]\nname = \"ok-1\"\naddress = \"ok\"\n[[hosts]]\nname = \"h\"\naddress = \""+alias+"\"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,8 @@
-package fleet
+package config
 
 import (
 	"bytes"
+	_ "embed"
 	"errors"
 	"fmt"
 	"os"
@@ -10,13 +11,39 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/opsdeck/opsdeck/fleet"
+
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
+//go:embed default.toml
+var defaultConfig []byte
+
+// LoadLocated loads what Locate chose.
+func LoadLocated(l fleet.Located) (*fleet.Config, error) {
+	if l.Path == "" {
+		return Default(), nil
+	}
+	return Load(l.Path)
+}
+
+// Default is the embedded configuration: a fleet of one, this machine,
+// named after its hostname.
+func Default() *fleet.Config {
+	c, err := Parse("(embedded default)", defaultConfig)
+	if err != nil {
+		panic("embedded default config is invalid: " + err.Error())
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		c.Hosts[0].Name = h
+	}
+	return c
+}
+
 // Load reads, decodes and validates the configuration file at path. Any
 // error is a Problems listing everything found, each with file:line:col.
-func Load(path string) (*Config, error) {
+func Load(path string) (*fleet.Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -30,16 +57,16 @@ func Load(path string) (*Config, error) {
 // broken references), Parse returns the config together with the Problems,
 // so a caller can add its own (key bindings) and report everything at once.
 // The config must not be used when err is non-nil.
-func Parse(file string, data []byte) (*Config, error) {
+func Parse(file string, data []byte) (*fleet.Config, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as some editors write
-	src := &Origin{File: file, pos: indexPositions(data)}
+	src := fleet.NewOrigin(file, indexPositions(data))
 	if ps := checkValueKinds(src, data); len(ps) > 0 {
 		return nil, ps
 	}
-	var c Config
+	var c fleet.Config
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var ps Problems
+	var ps fleet.Problems
 	if err := dec.Decode(&c); err != nil {
 		var strict *toml.StrictMissingError
 		if !errors.As(err, &strict) {
@@ -48,7 +75,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		ps = decodeProblems(file, err) // unknown keys: the rest decoded, keep checking
 	}
 	c.Origin = src
-	ps = append(ps, c.validate()...)
+	ps = append(ps, validate(&c)...)
 	if len(ps) > 0 {
 		ps.Sort()
 		return &c, ps
@@ -57,14 +84,14 @@ func Parse(file string, data []byte) (*Config, error) {
 }
 
 var (
-	durationType = reflect.TypeOf(Duration{})
-	sizeType     = reflect.TypeOf(Size(0))
+	durationType = reflect.TypeOf(fleet.Duration{})
+	sizeType     = reflect.TypeOf(fleet.Size(0))
 )
 
 // checkValueKinds catches what the decoder reports without a position: a
 // number written where a duration or a size string belongs.
-func checkValueKinds(src *Origin, data []byte) Problems {
-	var ps Problems
+func checkValueKinds(src *fleet.Origin, data []byte) fleet.Problems {
+	var ps fleet.Problems
 	var p unstable.Parser
 	p.Reset(data)
 	var table []string
@@ -75,7 +102,7 @@ func checkValueKinds(src *Origin, data []byte) Problems {
 			table = keyParts(e.Key())
 		case unstable.KeyValue:
 			parts := append(append([]string{}, table...), keyParts(e.Key())...)
-			t := fieldType(reflect.TypeOf(Config{}), parts)
+			t := fieldType(reflect.TypeOf(fleet.Config{}), parts)
 			v := e.Value()
 			if t == nil || v == nil || v.Kind == unstable.String {
 				continue
@@ -90,7 +117,7 @@ func checkValueKinds(src *Origin, data []byte) Problems {
 				continue
 			}
 			sh := p.Shape(v.Raw)
-			ps = append(ps, Problem{File: src.File, Position: Position{sh.Start.Line, sh.Start.Column},
+			ps = append(ps, fleet.Problem{File: src.File, Position: fleet.Position{Line: sh.Start.Line, Col: sh.Start.Column},
 				Key: strings.Join(parts, "."), Msg: fmt.Sprintf("wrong type: expected %s, got %s %s", want, kindName(v.Kind), p.Raw(v.Raw))})
 		}
 	}
@@ -168,14 +195,14 @@ func fieldNames(t reflect.Type) []string {
 var typeErrRE = regexp.MustCompile(`cannot decode TOML (\w+) into .* of type (\S+)`)
 
 // decodeProblems turns go-toml errors into located, readable problems.
-func decodeProblems(file string, err error) Problems {
+func decodeProblems(file string, err error) fleet.Problems {
 	var strict *toml.StrictMissingError
 	if errors.As(err, &strict) {
-		ps := make(Problems, 0, len(strict.Errors))
+		ps := make(fleet.Problems, 0, len(strict.Errors))
 		for i := range strict.Errors {
 			e := &strict.Errors[i]
 			line, col := e.Position()
-			ps = append(ps, Problem{File: file, Position: Position{line, col}, Msg: unknownKeyMsg(e.Key())})
+			ps = append(ps, fleet.Problem{File: file, Position: fleet.Position{Line: line, Col: col}, Msg: unknownKeyMsg(e.Key())})
 		}
 		return ps
 	}
@@ -186,9 +213,9 @@ func decodeProblems(file string, err error) Problems {
 		if m := typeErrRE.FindStringSubmatch(msg); m != nil {
 			msg = fmt.Sprintf("wrong type: expected %s, got %s", goTypeName(m[2]), strings.ToLower(m[1]))
 		}
-		return Problems{{File: file, Position: Position{line, col}, Key: strings.Join(de.Key(), "."), Msg: msg}}
+		return fleet.Problems{{File: file, Position: fleet.Position{Line: line, Col: col}, Key: strings.Join(de.Key(), "."), Msg: msg}}
 	}
-	return Problems{{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}}
+	return fleet.Problems{{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}}
 }
 
 func goTypeName(t string) string {
@@ -216,7 +243,7 @@ func unknownKeyMsg(key toml.Key) string {
 	}
 	name, parent := key[len(key)-1], key[:len(key)-1]
 	where := "at top level"
-	t := reflect.TypeOf(Config{})
+	t := reflect.TypeOf(fleet.Config{})
 	if len(parent) > 0 {
 		ft := fieldType(t, parent)
 		open, close := "[", "]"

@@ -1,4 +1,4 @@
-package fleet
+package config
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 func TestParse_Problems(t *testing.T) {
@@ -212,7 +214,7 @@ func TestParse_Problems(t *testing.T) {
 	for name, u := range uu {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("config.toml", []byte(u.doc))
-			var ps Problems
+			var ps fleet.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("want Problems, got %T %v", err, err)
 			}
@@ -261,25 +263,25 @@ min_size = "2GiB"
 		t.Fatal(err)
 	}
 	a, b := c.Hosts[0], c.Hosts[1]
-	if a.Address != "a" || a.Port != 0 || a.User != "" || a.Interval() != 7*time.Second || !*a.Sudo || a.Timeout.Duration != DefaultTimeout {
+	if a.Address != "a" || a.Port != 0 || a.User != "" || a.Interval() != 7*time.Second || !*a.Sudo || a.Timeout.Duration != fleet.DefaultTimeout {
 		t.Errorf("host a did not inherit defaults: %+v", a)
 	}
 	if b.Port != 22 || b.User != "root" || b.Interval() != time.Minute || *b.Sudo {
 		t.Errorf("host b values were overridden: %+v", b)
 	}
-	if a.Limits.Disk != (Pair{Warn: 70, Crit: 80}) || a.Limits.CPU != DefaultLimits.CPU {
+	if a.Limits.Disk != (fleet.Pair{Warn: 70, Crit: 80}) || a.Limits.CPU != fleet.DefaultLimits.CPU {
 		t.Errorf("host a limits = %+v", a.Limits)
 	}
-	if b.Limits.Disk != (Pair{Warn: 70, Crit: 99}) {
+	if b.Limits.Disk != (fleet.Pair{Warn: 70, Crit: 99}) {
 		t.Errorf("host b disk limits = %+v, want warn from [thresholds], crit from host", b.Limits.Disk)
 	}
-	if bk := b.Backups[0]; bk.MinSize != 2<<30 || bk.MaxAge.Duration != DefaultMaxAge {
+	if bk := b.Backups[0]; bk.MinSize != 2<<30 || bk.MaxAge.Duration != fleet.DefaultMaxAge {
 		t.Errorf("backup = %+v", bk)
 	}
 }
 
 func TestExampleConfigIsValid(t *testing.T) {
-	c, err := Load(filepath.Join("..", "config.example.toml"))
+	c, err := Load(filepath.Join("..", "..", "config.example.toml"))
 	if err != nil {
 		t.Fatalf("config.example.toml must pass validation:\n%v", err)
 	}
@@ -317,30 +319,30 @@ func TestDefaultConfig(t *testing.T) {
 func TestLocate(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
-	t.Setenv(ConfigEnv, "")
-	if l, err := Locate(""); err != nil || l.From != FromEmbedded {
+	t.Setenv(fleet.ConfigEnv, "")
+	if l, err := fleet.Locate(""); err != nil || l.From != fleet.FromEmbedded {
 		t.Fatalf("no file anywhere: got %+v %v, want embedded default", l, err)
 	}
 	xdg := filepath.Join(dir, "opsdeck", "config.toml")
 	os.MkdirAll(filepath.Dir(xdg), 0o755)
 	os.WriteFile(xdg, []byte("[[hosts]]\nname='a'\n"), 0o644)
-	if l, _ := Locate(""); l.Path != xdg || l.From != FromXDG {
+	if l, _ := fleet.Locate(""); l.Path != xdg || l.From != fleet.FromXDG {
 		t.Errorf("XDG file: got %+v", l)
 	}
 	env := filepath.Join(dir, "env.toml")
 	os.WriteFile(env, []byte("[[hosts]]\nname='b'\n"), 0o644)
-	t.Setenv(ConfigEnv, env)
-	if l, _ := Locate(""); l.Path != env || l.From != FromEnv {
+	t.Setenv(fleet.ConfigEnv, env)
+	if l, _ := fleet.Locate(""); l.Path != env || l.From != fleet.FromEnv {
 		t.Errorf("env: got %+v", l)
 	}
-	if l, _ := Locate(xdg); l.Path != xdg || l.From != FromFlag {
+	if l, _ := fleet.Locate(xdg); l.Path != xdg || l.From != fleet.FromFlag {
 		t.Errorf("flag beats env: got %+v", l)
 	}
-	if _, err := Locate(filepath.Join(dir, "missing.toml")); err == nil || !strings.Contains(err.Error(), "missing.toml (from --config)") {
+	if _, err := fleet.Locate(filepath.Join(dir, "missing.toml")); err == nil || !strings.Contains(err.Error(), "missing.toml (from --config)") {
 		t.Errorf("missing flag file: err = %v", err)
 	}
-	t.Setenv(ConfigEnv, filepath.Join(dir, "gone.toml"))
-	if _, err := Locate(""); err == nil || !strings.Contains(err.Error(), "$OPSDECK_CONFIG") {
+	t.Setenv(fleet.ConfigEnv, filepath.Join(dir, "gone.toml"))
+	if _, err := fleet.Locate(""); err == nil || !strings.Contains(err.Error(), "$OPSDECK_CONFIG") {
 		t.Errorf("missing env file: err = %v", err)
 	}
 }
@@ -348,7 +350,7 @@ func TestLocate(t *testing.T) {
 func TestParseSize(t *testing.T) {
 	uu := map[string]struct {
 		in   string
-		want Size
+		want fleet.Size
 		err  bool
 	}{
 		"bytes":   {"1024", 1024, false},
@@ -363,7 +365,7 @@ func TestParseSize(t *testing.T) {
 	}
 	for name, u := range uu {
 		t.Run(name, func(t *testing.T) {
-			got, err := ParseSize(u.in)
+			got, err := fleet.ParseSize(u.in)
 			if (err != nil) != u.err || got != u.want {
 				t.Errorf("ParseSize(%q) = %d, %v; want %d, err=%v", u.in, got, err, u.want, u.err)
 			}
