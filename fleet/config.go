@@ -24,6 +24,12 @@ type Config struct {
 	// Sources are where hosts' resources come from instead of the SSH
 	// probe: a Prometheus that already scrapes their node_exporter.
 	Sources []SourceConfig `toml:"sources"`
+	// Roles are what hosts share (services, backups, thresholds, tags,
+	// connection settings), by name; a host takes them with roles = [...].
+	Roles map[string]Role `toml:"roles"`
+	// Inventories add hosts from what the team already keeps: an Ansible
+	// inventory, an ssh_config, Prometheus file_sd targets.
+	Inventories []Inventory `toml:"inventory"`
 
 	// Origin records where the configuration came from and where each key
 	// was written, so later checks (the key map, connections) can point at
@@ -110,8 +116,11 @@ type Thresholds struct {
 
 // Host is one server of the fleet.
 type Host struct {
-	Name          string      `toml:"name"`
-	Address       string      `toml:"address"`
+	Name    string `toml:"name"`
+	Address string `toml:"address"`
+	// Roles are the [roles.NAME] the host takes, in order: its own keys
+	// win, then each role's in turn, then [defaults].
+	Roles         []string    `toml:"roles"`
 	Port          int         `toml:"port"`
 	User          string      `toml:"user"`
 	Jump          string      `toml:"jump"`
@@ -132,6 +141,9 @@ type Host struct {
 	// source is configured.
 	Resources string `toml:"resources"`
 
+	// From is where the host was defined, for people: "config.toml:12",
+	// or "inventory prod (ansible, group web)" (set by Load).
+	From string `toml:"-"`
 	// Effective values after defaults are applied (set by Load).
 	Limits Limits `toml:"-"`
 	// DBPorts are the database ports that must not listen publicly
@@ -140,6 +152,53 @@ type Host struct {
 	// Resolved is how the transport reaches the host after ~/.ssh/config
 	// and [defaults] are applied (set when the fleet is wired up).
 	Resolved Endpoint `toml:"-"`
+}
+
+// Role is what hosts share: every key of a host but its name, address
+// and roles. Lists (services, backups, certs) join the host's by name;
+// tags, mounts and allowed_ports are unions; any other value is taken
+// when the host (or an earlier role) leaves it unset.
+type Role struct {
+	Env           string      `toml:"env"`
+	Tags          []string    `toml:"tags"`
+	Port          int         `toml:"port"`
+	User          string      `toml:"user"`
+	Jump          string      `toml:"jump"`
+	IdentityFiles []string    `toml:"identity_files"`
+	PollInterval  Duration    `toml:"poll_interval"`
+	Timeout       Duration    `toml:"timeout"`
+	Sudo          *bool       `toml:"sudo"`
+	Mounts        []string    `toml:"mounts"`
+	Thresholds    *Thresholds `toml:"thresholds"`
+	Services      []Service   `toml:"services"`
+	Backups       []Backup    `toml:"backups"`
+	AllowedPorts  []int       `toml:"allowed_ports"`
+	Security      *bool       `toml:"security"`
+	Certs         []Cert      `toml:"certs"`
+	Resources     string      `toml:"resources"`
+}
+
+// Inventory is one [[inventory]] table: where more hosts come from.
+type Inventory struct {
+	Name string `toml:"name"` // how messages and `config hosts` name it; default: its kind and path
+	Kind string `toml:"kind"` // "ansible", "ssh_config", "file_sd"
+	// Path is the file to read (ansible: the JSON of ansible-inventory
+	// --list; ssh_config: default ~/.ssh/config; file_sd: JSON or YAML).
+	Path string `toml:"path"`
+	// Command (ansible) prints the inventory's JSON: an argv, run without
+	// a shell, as ansible-inventory and dynamic inventories are.
+	Command []string `toml:"command"`
+	// Match narrows an ssh_config's Host entries (a glob: "web-*").
+	Match   string   `toml:"match"`
+	Timeout Duration `toml:"timeout"` // default 30s
+	Refresh Duration `toml:"refresh"` // default 5m
+	// MaxOutput caps what is read from the file or the command (default
+	// 64 MiB): more is an error, the last good list is kept.
+	MaxOutput Size `toml:"max_output"`
+	// Roles are given to every host of the inventory, before its own.
+	Roles []string `toml:"roles"`
+	// Filter keeps only the hosts with one of these tags (groups, labels).
+	Filter []string `toml:"filter"`
 }
 
 // Endpoint is a resolved SSH destination.

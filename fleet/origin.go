@@ -14,6 +14,51 @@ type Position struct{ Line, Col int }
 type Origin struct {
 	File string
 	pos  map[string]Position
+	// alias maps the key paths of the expanded fleet (hosts.7.port) to
+	// where their values were written (hosts.2.port of a range, or
+	// roles.web.port), in this file or another source (an inventory).
+	alias map[string]Written
+}
+
+// Written is where a value of the expanded fleet was written: a key path
+// of the file, or of another source (File set: an inventory, by name and
+// group, which has no lines).
+type Written struct {
+	File string // "" for the configuration file itself
+	Path string
+}
+
+// Alias records that the values under the key path from (of the expanded
+// fleet) were written at to; the longest aliased prefix of a path wins.
+func (s *Origin) Alias(from string, to Written) {
+	if s.alias == nil {
+		s.alias = map[string]Written{}
+	}
+	s.alias[from] = to
+}
+
+// Where is the source of the key at path and its position: through the
+// longest aliased prefix of path, then the nearest written ancestor.
+func (s *Origin) Where(path string) (file string, pos Position) {
+	if s == nil {
+		return "", Position{}
+	}
+	file = s.File
+	for p := path; p != "" && s.alias != nil; {
+		if to, ok := s.alias[p]; ok {
+			if to.File != "" {
+				return to.File, Position{}
+			}
+			path = to.Path + path[len(p):]
+			break
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return file, s.written(path)
 }
 
 // NewOrigin is the origin of a document named file whose keys are written
@@ -26,9 +71,29 @@ func NewOrigin(file string, pos map[string]Position) *Origin {
 // ancestor when the key itself is absent (a missing field is reported at its
 // table).
 func (s *Origin) Pos(path string) Position {
+	_, p := s.Where(path)
+	return p
+}
+
+// At is the position of the key at path as written in the file itself
+// (no alias), or of its nearest written ancestor.
+func (s *Origin) At(path string) Position {
 	if s == nil {
 		return Position{}
 	}
+	return s.written(path)
+}
+
+// Has says whether the key at path is written in the file itself (no
+// alias, no ancestor).
+func (s *Origin) Has(path string) bool {
+	_, ok := s.pos[path]
+	return s != nil && ok
+}
+
+// written is the position of the key at path as written in the file, or
+// of its nearest written ancestor.
+func (s *Origin) written(path string) Position {
 	for path != "" {
 		if p, ok := s.pos[path]; ok {
 			return p
@@ -91,9 +156,6 @@ func (ps Problems) Sort() {
 
 // Problem builds a Problem located at the key path (see Origin.Pos).
 func (s *Origin) Problem(path, key, format string, args ...any) Problem {
-	file := ""
-	if s != nil {
-		file = s.File
-	}
-	return Problem{File: file, Position: s.Pos(path), Key: key, Msg: fmt.Sprintf(format, args...)}
+	file, pos := s.Where(path)
+	return Problem{File: file, Position: pos, Key: key, Msg: fmt.Sprintf(format, args...)}
 }

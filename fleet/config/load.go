@@ -75,12 +75,25 @@ func Parse(file string, data []byte) (*fleet.Config, error) {
 		ps = decodeProblems(file, err) // unknown keys: the rest decoded, keep checking
 	}
 	c.Origin = src
+	hostSrc, eps := expandHosts(&c)
+	ps = append(ps, eps...)
+	ps = append(ps, applyRoles(&c, hostSrc)...)
+	setFrom(&c, hostSrc)
 	ps = append(ps, validate(&c)...)
 	if len(ps) > 0 {
 		ps.Sort()
 		return &c, ps
 	}
 	return &c, nil
+}
+
+// setFrom writes where each host was defined, for people: file:line.
+func setFrom(c *fleet.Config, src []string) {
+	for i := range c.Hosts {
+		if c.Hosts[i].From == "" {
+			c.Hosts[i].From = fmt.Sprintf("%s:%d", c.Origin.File, c.Origin.At(src[i]).Line)
+		}
+	}
 }
 
 var (

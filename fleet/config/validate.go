@@ -10,12 +10,39 @@ import (
 
 // validator collects every problem of a decoded config, located by key path.
 type validator struct {
-	src *fleet.Origin
-	ps  fleet.Problems
+	src  *fleet.Origin
+	ps   fleet.Problems
+	seen map[string]int // a problem written once (in a role, a range) is said once: its index in ps
+	more []int          // how many more hosts share problem i
 }
 
+// add records a problem. One written in a role or a range shows on every
+// host that takes it: it is said once, with how many more hosts share it.
 func (v *validator) add(path, key, format string, args ...any) {
-	v.ps = append(v.ps, v.src.Problem(path, key, format, args...))
+	p := v.src.Problem(path, key, format, args...)
+	if p.Line > 0 {
+		k := fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
+		if v.seen == nil {
+			v.seen = map[string]int{}
+		}
+		if i, dup := v.seen[k]; dup {
+			v.more[i]++
+			return
+		}
+		v.seen[k] = len(v.ps)
+	}
+	v.ps = append(v.ps, p)
+	v.more = append(v.more, 0)
+}
+
+// problems are the problems found, each shared one saying so.
+func (v *validator) problems() fleet.Problems {
+	for i, n := range v.more {
+		if n > 0 {
+			v.ps[i].Msg += fmt.Sprintf(" (and %d more host(s) with the same line)", n)
+		}
+	}
+	return v.ps
 }
 
 // validate checks what the decoder cannot (meaning, references, ranges) and
@@ -74,7 +101,7 @@ func validate(c *fleet.Config) fleet.Problems {
 		}
 	}
 	pollAtSource(c, ownInterval)
-	return v.ps
+	return v.problems()
 }
 
 // state checks [state]: a PostgreSQL URL with no password in it.
