@@ -31,7 +31,13 @@ func TestShell_SystemSSH(t *testing.T) {
 		}
 	}
 	c := cmd.(*execCommand)
-	c.Args = append(c.Args, "-o", "BatchMode=yes", "true")
+	// Options go before the "--" that ends them; after the host is the
+	// remote command.
+	n := len(c.Args)
+	if n < 2 || c.Args[n-2] != "--" || c.Args[n-1] != h.Listen {
+		t.Fatalf("argv does not end with -- %s: %q", h.Listen, c.Args)
+	}
+	c.Args = append(append(c.Args[:n-2:n-2], "-o", "BatchMode=yes", "--", h.Listen), "true")
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Errorf("ssh … true: %v\n%s", err, out)
 	}
