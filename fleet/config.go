@@ -30,6 +30,10 @@ type Config struct {
 	// Inventories add hosts from what the team already keeps: an Ansible
 	// inventory, an ssh_config, Prometheus file_sd targets.
 	Inventories []Inventory `toml:"inventory"`
+	// Notes are what went wrong in loading that did not stop it: an
+	// inventory that failed (its last good list kept), a host defined
+	// twice (the first kept). Said once: status line, config check, log.
+	Notes []string `toml:"-"`
 
 	// Origin records where the configuration came from and where each key
 	// was written, so later checks (the key map, connections) can point at

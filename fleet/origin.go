@@ -37,6 +37,33 @@ func (s *Origin) Alias(from string, to Written) {
 	s.alias[from] = to
 }
 
+// Exact is where the key at path itself was written, through its
+// aliases: the file and the key path as written there (roles.web.port);
+// ok is false when it was not written (a default applies), and for a key
+// of another source (an inventory), whose file comes back without a path.
+func (s *Origin) Exact(path string) (file, raw string, pos Position, ok bool) {
+	if s == nil {
+		return "", "", Position{}, false
+	}
+	file, raw = s.File, path
+	for p := path; p != "" && s.alias != nil; {
+		if to, found := s.alias[p]; found {
+			if to.File != "" {
+				return to.File, "", Position{}, false
+			}
+			raw = to.Path + path[len(p):]
+			break
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	pos, ok = s.pos[raw]
+	return file, raw, pos, ok
+}
+
 // Where is the source of the key at path and its position: through the
 // longest aliased prefix of path, then the nearest written ancestor.
 func (s *Origin) Where(path string) (file string, pos Position) {

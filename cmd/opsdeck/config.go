@@ -20,7 +20,9 @@ func newConfigCmd(g *globals) *cobra.Command {
 		Use:   "config",
 		Short: "Work with the configuration file",
 		Example: `  opsdeck config check
-  opsdeck config check --config fleet.toml`,
+  opsdeck config check --config fleet.toml
+  opsdeck config hosts --json
+  opsdeck config show web07`,
 	}
 	var offline bool
 	check := &cobra.Command{
@@ -58,6 +60,13 @@ Exits 1 when there is any problem.`,
 				}
 				return withCode(exitRuntime, err)
 			}
+			for _, n := range c.Notes {
+				fmt.Fprintf(out, "%s: %s\n", describe(loc), n)
+			}
+			if len(c.Notes) > 0 {
+				fmt.Fprintf(out, "%s: %d inventory problem(s)\n", describe(loc), len(c.Notes))
+				return withCode(exitRuntime, errSilent)
+			}
 			local := 0
 			for i := range c.Hosts {
 				if c.Hosts[i].Local() {
@@ -76,7 +85,7 @@ Exits 1 when there is any problem.`,
 		},
 	}
 	check.Flags().BoolVar(&offline, "offline", false, "validate only; do not connect to the hosts")
-	cfg.AddCommand(check)
+	cfg.AddCommand(check, newConfigHostsCmd(g), newConfigShowCmd(g))
 	return cfg
 }
 

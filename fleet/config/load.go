@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -39,52 +38,6 @@ func Default() *fleet.Config {
 		c.Hosts[0].Name = h
 	}
 	return c
-}
-
-// Load reads, decodes and validates the configuration file at path. Any
-// error is a Problems listing everything found, each with file:line:col.
-func Load(path string) (*fleet.Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	return Parse(path, data)
-}
-
-// Parse decodes and validates a configuration; file names it in messages.
-//
-// When the document decodes but has problems (unknown keys, bad values,
-// broken references), Parse returns the config together with the Problems,
-// so a caller can add its own (key bindings) and report everything at once.
-// The config must not be used when err is non-nil.
-func Parse(file string, data []byte) (*fleet.Config, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as some editors write
-	src := fleet.NewOrigin(file, indexPositions(data))
-	if ps := checkValueKinds(src, data); len(ps) > 0 {
-		return nil, ps
-	}
-	var c fleet.Config
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var ps fleet.Problems
-	if err := dec.Decode(&c); err != nil {
-		var strict *toml.StrictMissingError
-		if !errors.As(err, &strict) {
-			return nil, decodeProblems(file, err) // undecodable: nothing more to check
-		}
-		ps = decodeProblems(file, err) // unknown keys: the rest decoded, keep checking
-	}
-	c.Origin = src
-	hostSrc, eps := expandHosts(&c)
-	ps = append(ps, eps...)
-	ps = append(ps, applyRoles(&c, hostSrc)...)
-	setFrom(&c, hostSrc)
-	ps = append(ps, validate(&c)...)
-	if len(ps) > 0 {
-		ps.Sort()
-		return &c, ps
-	}
-	return &c, nil
 }
 
 // setFrom writes where each host was defined, for people: file:line.

@@ -68,7 +68,7 @@ func validate(c *fleet.Config) fleet.Problems {
 	global := fleet.DefaultLimits
 	v.limits("thresholds", "thresholds", &c.Thresholds, &global)
 
-	if len(c.Hosts) == 0 {
+	if len(c.Hosts) == 0 && len(c.Inventories) == 0 { // an inventory may be empty until it answers
 		v.add("", "hosts", "no hosts: add at least one [[hosts]] table")
 	}
 	byName := map[string]int{}

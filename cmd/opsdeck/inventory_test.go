@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// An INI inventory with a range, nested children, group vars and host vars.
+const ansibleINI = `[web]
+web[01:20] ansible_user=deploy
+
+[web:vars]
+ansible_port=2222
+
+[db]
+db1 ansible_host=10.0.2.1 ansible_port=2201 ansible_user=postgres
+db2 ansible_host=10.0.2.2
+
+[eu:children]
+web
+
+[prod:children]
+eu
+db
+
+[prod:vars]
+opsdeck_env=prod
+
+[lonely]
+solo ansible_host=127.0.0.9
+`
+
+// The real ansible-inventory over an INI inventory: opsdeck config hosts
+// --json lists exactly the hosts Ansible knows, each with the address,
+// port, user and groups Ansible itself reports (asked through ansible's
+// debug module, so both sides read the inventory on their own).
+func TestConfigHosts_AnsibleInventory(t *testing.T) {
+	for _, tool := range []string{"ansible-inventory", "ansible"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed: run 'make test' (it installs Debian's ansible-core) or 'apt-get install ansible-core'", tool)
+		}
+	}
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "hosts.ini")
+	if err := os.WriteFile(ini, []byte(ansibleINI), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, "fleet.toml", fmt.Sprintf(`[defaults]
+user = "ops"
+port = 22
+ssh_config = "/dev/null"
+[roles.db]
+[[roles.db.services]]
+name = "postgres"
+kind = "systemd"
+unit = "postgresql.service"
+[[inventory]]
+name = "prod"
+kind = "ansible"
+command = ["ansible-inventory", "-i", %q, "--list"]
+timeout = "60s"
+`, ini))
+	home := t.TempDir() // ansible writes ~/.ansible
+	out, stderr, code := opsdeck(t, []string{"HOME=" + home}, "config", "hosts", "--json", "-c", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	var got []hostLine
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ours := map[string]hostLine{}
+	for _, h := range got {
+		ours[h.Name] = h
+	}
+	theirs := ansibleView(t, ini, home)
+	if len(theirs) != 23 || len(got) != len(theirs) {
+		t.Errorf("ansible knows %d hosts, opsdeck lists %d", len(theirs), len(got))
+	}
+	for name, a := range theirs {
+		o, ok := ours[name]
+		if !ok {
+			t.Errorf("%s: not in opsdeck's list", name)
+			continue
+		}
+		port, user := a.Port, a.User
+		if port == 0 {
+			port = 22 // [defaults], as ssh would
+		}
+		if user == "" {
+			user = "ops"
+		}
+		tags := append([]string(nil), o.Tags...)
+		sort.Strings(tags)
+		if o.Address != a.Address || o.Port != port || o.User != user || strings.Join(tags, ",") != strings.Join(a.Tags, ",") {
+			t.Errorf("%s: opsdeck %s:%d as %s in %v; ansible %s:%d as %s in %v", name, o.Address, o.Port, o.User, tags, a.Address, port, user, a.Tags)
+		}
+		if wantRole := strings.Contains(strings.Join(a.Tags, ","), "db"); wantRole != (strings.Join(o.Roles, ",") == "db") || o.Env != a.Env {
+			t.Errorf("%s: roles %v env %q (ansible groups %v, opsdeck_env %q)", name, o.Roles, o.Env, a.Tags, a.Env)
+		}
+		if !strings.HasPrefix(o.Source, "inventory prod (ansible, ") {
+			t.Errorf("%s: source %q", name, o.Source)
+		}
+	}
+}
+
+// ansibleView is each host as Ansible resolves it: address, port, user,
+// groups and opsdeck_env.
+func ansibleView(t *testing.T, ini, home string) map[string]hostLine {
+	t.Helper()
+	cmd := exec.Command("ansible", "all", "-i", ini, "-m", "debug", "-a",
+		`msg=opsdeck|{{inventory_hostname}}|{{ansible_host|default(inventory_hostname)}}|{{ansible_port|default("")}}|{{ansible_user|default("")}}|{{group_names|join(",")}}|{{opsdeck_env|default("")}}|`)
+	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORKS=4")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ansible: %v\n%s", err, out)
+	}
+	view := map[string]hostLine{}
+	for _, l := range strings.Split(string(out), "\n") {
+		i := strings.Index(l, `"msg": "opsdeck|`)
+		if i < 0 {
+			continue
+		}
+		f := strings.Split(l[i+len(`"msg": "opsdeck|`):], "|")
+		if len(f) < 6 {
+			t.Fatalf("ansible printed %q", l)
+		}
+		port, _ := strconv.Atoi(f[2])
+		h := hostLine{Name: f[0], Address: f[1], Port: port, User: f[3], Env: f[5]}
+		if f[4] != "" {
+			h.Tags = strings.Split(f[4], ",")
+			sort.Strings(h.Tags)
+		}
+		view[h.Name] = h
+	}
+	return view
+}

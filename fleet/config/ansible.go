@@ -1,0 +1,174 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// ansibleGroup is a group of `ansible-inventory --list` (and of every
+// dynamic inventory's --list): its hosts, child groups and variables.
+type ansibleGroup struct {
+	Hosts    []string       `json:"hosts"`
+	Children []string       `json:"children"`
+	Vars     map[string]any `json:"vars"`
+}
+
+// parseAnsible reads the JSON of an Ansible inventory: every host of every
+// group, with the vars of its groups (parents first) under its own host
+// vars; each group it is in, children resolved, is a tag ("all" and
+// "ungrouped" are not).
+func parseAnsible(data []byte) ([]invHost, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("not an Ansible inventory's JSON: %w", jsonProblem(data, err))
+	}
+	var meta struct {
+		HostVars map[string]map[string]any `json:"hostvars"`
+	}
+	groups := map[string]*ansibleGroup{}
+	for name, msg := range raw {
+		if name == "_meta" {
+			if err := json.Unmarshal(msg, &meta); err != nil {
+				return nil, fmt.Errorf("_meta: %w", jsonProblem(msg, err))
+			}
+			continue
+		}
+		var g ansibleGroup
+		if err := json.Unmarshal(msg, &g); err != nil {
+			// an old script's group may be a bare list of hosts
+			if err2 := json.Unmarshal(msg, &g.Hosts); err2 != nil {
+				return nil, fmt.Errorf("group %q: %w", name, jsonProblem(msg, err))
+			}
+		}
+		groups[name] = &g
+	}
+	// Each group's ancestors, nearest last: parents' vars first.
+	parents := map[string][]string{}
+	for name, g := range groups {
+		for _, ch := range g.Children {
+			parents[ch] = append(parents[ch], name)
+		}
+	}
+	hostGroups := map[string][]string{} // host → groups it is directly in
+	for name, g := range groups {
+		for _, h := range g.Hosts {
+			hostGroups[h] = append(hostGroups[h], name)
+		}
+	}
+	for h := range meta.HostVars {
+		if _, ok := hostGroups[h]; !ok {
+			hostGroups[h] = []string{"ungrouped"}
+		}
+	}
+	names := make([]string, 0, len(hostGroups))
+	for h := range hostGroups {
+		names = append(names, h)
+	}
+	sort.Strings(names)
+	out := make([]invHost, 0, len(names))
+	for _, name := range names {
+		direct := hostGroups[name]
+		sort.Strings(direct)
+		all := ancestry(direct, parents)
+		vars := map[string]any{}
+		for _, g := range all {
+			if gr := groups[g]; gr != nil {
+				for k, v := range gr.Vars {
+					vars[k] = v
+				}
+			}
+		}
+		for k, v := range meta.HostVars[name] {
+			vars[k] = v
+		}
+		h := invHost{Name: name, Address: str(vars["ansible_host"]), User: str(vars["ansible_user"]),
+			Identity: expandHome(str(vars["ansible_ssh_private_key_file"])), Env: str(vars["opsdeck_env"]), Group: direct[0]}
+		if p, ok := vars["ansible_port"]; ok {
+			n, err := strconv.Atoi(str(p))
+			if err != nil {
+				return nil, fmt.Errorf("host %q: ansible_port %v is not a number", name, p)
+			}
+			h.Port = n
+		}
+		for _, g := range all {
+			if g != "all" && g != "ungrouped" {
+				h.Tags = append(h.Tags, g)
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// ancestry is the groups a host is in through children: the roots first,
+// then down to its own groups (the order Ansible applies group vars).
+func ancestry(direct []string, parents map[string][]string) []string {
+	depth := map[string]int{}
+	var walk func(g string, d int)
+	walk = func(g string, d int) {
+		if old, seen := depth[g]; seen && old >= d {
+			return
+		}
+		depth[g] = d
+		if d > 64 {
+			return // a cycle in a broken inventory
+		}
+		for _, p := range parents[g] {
+			walk(p, d+1)
+		}
+	}
+	for _, g := range direct {
+		walk(g, 0)
+	}
+	out := make([]string, 0, len(depth))
+	for g := range depth {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if depth[out[a]] != depth[out[b]] {
+			return depth[out[a]] > depth[out[b]]
+		}
+		return out[a] < out[b]
+	})
+	return out
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// jsonProblem says where JSON went wrong: line and column, and what.
+func jsonProblem(data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	off := int64(-1)
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 {
+		return err
+	}
+	line, col := 1, 1
+	for _, c := range data[:min(int(off), len(data))] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
