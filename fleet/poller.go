@@ -45,38 +45,102 @@ type SourceFor func(h *Host) (Source, string)
 // would let hung hosts hold the slots of healthy ones.
 type Poller struct {
 	store *Store
+	clock func() time.Time
+	wg    sync.WaitGroup
+
+	mu    sync.Mutex
 	hosts []*Host
 	srcs  map[string]Source
 	now   map[string]chan struct{}
-	wg    sync.WaitGroup
-	clock func() time.Time
+	stop  map[string]context.CancelFunc // each running loop's (Start, Apply)
+	ctx   context.Context               // Start's: loops added later run under it
 }
 
 // NewPoller prepares pollers for the configured hosts. Hosts without a
 // source get their reason recorded in the store at once.
 func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
 	p := &Poller{store: store, srcs: map[string]Source{},
-		now: map[string]chan struct{}{}, clock: time.Now}
+		now: map[string]chan struct{}{}, stop: map[string]context.CancelFunc{}, clock: time.Now}
 	for i := range c.Hosts {
-		h := &c.Hosts[i]
-		src, why := sourceFor(h)
-		if src == nil {
-			store.SetNote(h.Name, why)
-			continue
-		}
-		p.hosts = append(p.hosts, h)
-		p.srcs[h.Name] = src
-		p.now[h.Name] = make(chan struct{}, 1)
+		p.add(&c.Hosts[i], sourceFor)
 	}
 	return p
+}
+
+// add prepares a host's poller; p.mu is held (or p not yet shared).
+func (p *Poller) add(h *Host, sourceFor SourceFor) {
+	src, why := sourceFor(h)
+	if src == nil {
+		p.store.SetNote(h.Name, why)
+		return
+	}
+	p.hosts = append(p.hosts, h)
+	p.srcs[h.Name] = src
+	p.now[h.Name] = make(chan struct{}, 1)
 }
 
 // Start launches the pollers; they stop when ctx ends. Wait for them with
 // Wait.
 func (p *Poller) Start(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ctx = ctx
 	for _, h := range p.hosts {
-		p.wg.Add(1)
-		go p.loop(ctx, h, p.srcs[h.Name], p.now[h.Name])
+		p.startLoop(h)
+	}
+}
+
+// startLoop runs host h's loop under a context of its own; p.mu is held.
+func (p *Poller) startLoop(h *Host) {
+	ctx, cancel := context.WithCancel(p.ctx)
+	p.stop[h.Name] = cancel
+	p.wg.Add(1)
+	go p.loop(ctx, h, p.srcs[h.Name], p.now[h.Name])
+}
+
+// Apply makes the pollers those of a reloaded fleet: a removed host's
+// loop stops (its source closes: its connection with it, unless an action
+// still uses it), a new host's starts, a host listed in changed restarts
+// with a new source, and every other host's loop goes on untouched, its
+// timing and connection with it. On a poller not started, Apply only
+// prepares.
+func (p *Poller) Apply(hosts []*Host, changed map[string]bool, sourceFor SourceFor) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keep := map[string]bool{}
+	for _, h := range hosts {
+		keep[h.Name] = true
+	}
+	drop := func(name string) {
+		if cancel, ok := p.stop[name]; ok {
+			cancel() // the loop closes its source as it ends
+			delete(p.stop, name)
+		} else if c, ok := p.srcs[name].(interface{ Close() }); ok {
+			c.Close()
+		}
+		delete(p.srcs, name)
+		delete(p.now, name)
+	}
+	for name := range p.srcs {
+		if !keep[name] || changed[name] {
+			drop(name)
+		}
+	}
+	old := p.hosts
+	p.hosts = nil
+	for _, h := range hosts {
+		if _, running := p.srcs[h.Name]; running {
+			for _, o := range old {
+				if o.Name == h.Name {
+					p.hosts = append(p.hosts, o) // its loop keeps the host it started with
+				}
+			}
+			continue
+		}
+		p.add(h, sourceFor)
+		if _, ok := p.srcs[h.Name]; ok && p.ctx != nil {
+			p.startLoop(h)
+		}
 	}
 }
 
@@ -86,7 +150,10 @@ func (p *Poller) Wait() { p.wg.Wait() }
 // PollNow asks for an immediate poll of a host; a poll already requested or
 // running absorbs the request.
 func (p *Poller) PollNow(host string) {
-	if ch, ok := p.now[host]; ok {
+	p.mu.Lock()
+	ch, ok := p.now[host]
+	p.mu.Unlock()
+	if ok {
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -198,11 +265,17 @@ const (
 func (p *Poller) Once(ctx context.Context, d Depth) {
 	start := p.clock()
 	var wg sync.WaitGroup
-	for _, h := range p.hosts {
+	p.mu.Lock()
+	hosts, srcs := append([]*Host(nil), p.hosts...), make(map[string]Source, len(p.srcs))
+	for k, v := range p.srcs {
+		srcs[k] = v
+	}
+	p.mu.Unlock()
+	for _, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if recorded, _ := p.pollOnce(ctx, h, p.srcs[h.Name], d == Full); recorded {
+			if recorded, _ := p.pollOnce(ctx, h, srcs[h.Name], d == Full); recorded {
 				return
 			}
 			at := p.clock()
@@ -234,6 +307,8 @@ func cause(ctx context.Context) string {
 // Close ends the background work of every source (a Start-ed poller does
 // it when it stops; a caller of Once does it when done).
 func (p *Poller) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, src := range p.srcs {
 		if c, ok := src.(interface{ Close() }); ok {
 			c.Close()

@@ -71,6 +71,34 @@ func NewStore(hosts []Host) *Store {
 	return s
 }
 
+// Apply makes the store's hosts those of a reloaded fleet, in its order:
+// a host that stays (by name) keeps its data, history, alarms and drills
+// and takes its new settings; a new host starts with none; a removed one
+// is dropped.
+func (s *Store) Apply(hosts []Host) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version++
+	unknown := ""
+	if len(s.hosts) > 0 {
+		unknown = s.hosts[0].status.DrillsUnknown
+	}
+	next := make([]*entry, 0, len(hosts))
+	byName := make(map[string]*entry, len(hosts))
+	for i := range hosts {
+		e, ok := s.byName[hosts[i].Name]
+		if !ok { // its drills are read by the caller (RecordDrill)
+			e = &entry{cpu: newRing(HistoryLen), mem: newRing(HistoryLen)}
+			e.status.DrillsUnknown = unknown
+		}
+		e.status.Host = &hosts[i]
+		e.ver = s.version
+		next = append(next, e)
+		byName[hosts[i].Name] = e
+	}
+	s.hosts, s.byName = next, byName
+}
+
 // Record stores an observation. Errors are sanitised: they may carry text
 // from the host.
 func (s *Store) Record(o Observation) {

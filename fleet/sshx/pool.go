@@ -51,6 +51,7 @@ type Pool struct {
 	mu      sync.Mutex
 	clients map[string]*Client
 	closed  bool
+	done    chan struct{}  // closed by Close
 	wg      sync.WaitGroup // keepalives and clean-up goroutines
 }
 
@@ -94,6 +95,7 @@ func NewPool(opt Options) *Pool {
 		ring:    newKeyring(sock),
 		shake:   make(chan struct{}, opt.MaxHandshakes),
 		clients: map[string]*Client{},
+		done:    make(chan struct{}),
 	}
 }
 
@@ -125,9 +127,36 @@ func (p *Pool) Client(t Target) *Client {
 	return c
 }
 
+// Forget drops the client of a host that left the fleet, or whose
+// connection settings changed (the next Client makes a new one): its
+// connection closes once no session uses it, so an action still running
+// on it runs to its end.
+func (p *Pool) Forget(name string) {
+	p.mu.Lock()
+	c, ok := p.clients[name]
+	delete(p.clients, name)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	p.async(func() {
+		defer c.Close()
+		for range MaxSessions { // every session slot: the sessions in flight have ended
+			select {
+			case c.sessions <- struct{}{}:
+			case <-p.done: // closing: no more waiting
+				return
+			}
+		}
+	})
+}
+
 // Close closes every connection and waits for the keepalive goroutines.
 func (p *Pool) Close() {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.done)
+	}
 	p.closed = true
 	clients := make([]*Client, 0, len(p.clients))
 	for _, c := range p.clients {

@@ -2,7 +2,9 @@ package sshx
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,4 +58,50 @@ func TestRealSSHD_SeveralHostKeyTypes(t *testing.T) {
 	if _, err := c.Run(ctx, "sh", []byte("true"), 10); err != nil {
 		t.Fatalf("a host known by its ed25519 key was refused: %v", err)
 	}
+}
+
+// A host forgotten by a reload (removed, or reached differently): a
+// command still running on its connection runs to its end, then the
+// connection closes and the real sshd sees it go; the next Client for the
+// name is a new one.
+func TestRealSSHD_ForgetClosesWhenIdle(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	h := f.Hosts[0]
+	p := NewPool(Options{KnownHosts: []string{f.KnownHosts}, NoAgent: true})
+	defer p.Close()
+	tgt := Target{Name: h.Name, Addr: h.Addr(), User: h.User, IdentityFiles: []string{f.ClientKey.Path}}
+	c := p.Client(tgt)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	release := filepath.Join(t.TempDir(), "release")
+	done := make(chan error, 1)
+	started := make(chan struct{})
+	go func() {
+		var out strings.Builder
+		close(started)
+		code, err := c.Exec(ctx, "while [ ! -e "+release+" ]; do sleep 0.05; done; echo finished", &out)
+		if err == nil && (code != 0 || !strings.Contains(out.String(), "finished")) {
+			err = fmt.Errorf("exit %d, output %q", code, out.String())
+		}
+		done <- err
+	}()
+	<-started
+	fleettest.Eventually(t, 10*time.Second, "the command running, as sshd sees it", func() bool { return strings.Contains(h.Log(), "Starting session: command") })
+	p.Forget(h.Name)
+	if p.Client(tgt) == c {
+		t.Error("a forgotten name gives back the old client")
+	}
+	if !c.Connected() {
+		t.Fatal("Forget closed a connection a command was still using")
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the running command: %v", err)
+	}
+	fleettest.Eventually(t, 10*time.Second, "the connection closed once idle, as sshd sees it", func() bool {
+		l := h.Log()
+		return !c.Connected() && (strings.Contains(l, "Connection closed by") || strings.Contains(l, "Disconnected from"))
+	})
 }
