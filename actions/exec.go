@@ -17,6 +17,9 @@ import (
 type FleetExecutor struct {
 	Pool    *sshx.Pool
 	Targets map[string]*sshx.Target
+	// TargetOf, when set, is asked instead of Targets: the fleet may be
+	// reloaded while the executor runs.
+	TargetOf func(host string) (*sshx.Target, bool)
 }
 
 // Exec implements Executor.
@@ -34,6 +37,9 @@ func (e *FleetExecutor) Exec(ctx context.Context, h *fleet.Host, cmd string, out
 // client is the persistent SSH client of a host.
 func (e *FleetExecutor) client(h *fleet.Host) (*sshx.Client, error) {
 	t, ok := e.Targets[h.Name]
+	if e.TargetOf != nil {
+		t, ok = e.TargetOf(h.Name)
+	}
 	if !ok {
 		return nil, fmt.Errorf("no SSH target for host %s", h.Name)
 	}

@@ -85,6 +85,8 @@ type common struct {
 	sized bool
 	// banner is a failing source's line under the header, "" when none.
 	banner string
+	// reloaded is the last reload's time and summary, for the header.
+	reloaded string
 }
 
 func (c *common) push(x component) {

@@ -128,6 +128,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = updateShell(c, msg)
 	case TeamMsg:
 		cmd = teamNews(c, msg)
+	case ReloadMsg:
+		m.reloaded(msg)
 	case trustedMsg:
 		if msg.err != nil {
 			c.fail("the new key of %s was not trusted: %v", msg.host, msg.err)

@@ -179,6 +179,9 @@ func (m *Model) headerView() string {
 		}
 	}
 	states := strings.Join(parts, " ")
+	if c.reloaded != "" {
+		left += " " + st.Header.Muted.Render(c.reloaded)
+	}
 	clock := c.now.Format("15:04:05")
 	// Narrow terminals lose the clock, then the fleet's name, never the
 	// counts or the data's age.

@@ -109,8 +109,14 @@ func configOf(g *globals) (fleet.Located, *fleet.Config, tui.KeyMap, error) {
 }
 
 func loadConfig(loc fleet.Located) (*fleet.Config, tui.KeyMap, error) {
+	return loadConfigWith(new(config.Loader), loc)
+}
+
+// loadConfigWith is loadConfig through a loader that a reload uses again
+// (it keeps the inventories' last good lists).
+func loadConfigWith(l *config.Loader, loc fleet.Located) (*fleet.Config, tui.KeyMap, error) {
 	keys := tui.DefaultKeyMap()
-	c, err := config.LoadLocated(loc)
+	c, err := l.LoadLocated(loc)
 	var ps fleet.Problems
 	if err != nil && (c == nil || !errors.As(err, &ps)) {
 		return nil, keys, err // unreadable or undecodable

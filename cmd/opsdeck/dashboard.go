@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/config"
 	"github.com/opsdeck/opsdeck/themes"
 	"github.com/opsdeck/opsdeck/tui"
 )
@@ -27,7 +28,12 @@ func runDashboard(ctx context.Context, g *globals) error {
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
-	loc, cfg, keys, err := configOf(g)
+	loc, err := fleet.Locate(g.config)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	loader := &config.Loader{Context: ctx}
+	cfg, keys, err := loadConfigWith(loader, loc)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
@@ -36,7 +42,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	}
 	logger, closeLog := openLog()
 	defer closeLog()
-	logger.Info("start", "version", buildVersion(), "config", describe(loc), "hosts", len(cfg.Hosts))
+	logger.Info("start", "version", buildVersion(), "config", describe(loc), "hosts", len(cfg.Hosts), "notes", cfg.Notes)
 
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -89,6 +95,13 @@ func runDashboard(ctx context.Context, g *globals) error {
 	})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
 	team := watchTeam(ctx, st, cfg, store, conn, func(m tui.TeamMsg) { p.Send(m) }, logger)
+	rl := &reloader{path: loc.Path, loader: loader, conn: conn, store: store, poller: poller, drills: st.drills,
+		logger: logger, cfg: cfg, notes: cfg.Notes, news: func(m tui.ReloadMsg) { p.Send(m) }}
+	reloads := make(chan struct{})
+	go func() { defer close(reloads); rl.run(ctx) }()
+	if len(cfg.Notes) > 0 {
+		go p.Send(tui.ReloadMsg{Notes: cfg.Notes, At: time.Now()}) // said once, on the status line
+	}
 	_, runErr := p.Run()
 	interrupted := parent.Err() != nil // SIGINT/SIGTERM, not a key
 	cancel()
@@ -96,6 +109,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	waitFor(sources, shutdownWait, logger)
 	waitFor(events.Wait, shutdownWait, logger)
 	waitFor(team.Wait, shutdownWait, logger)
+	waitFor(func() { <-reloads }, shutdownWait, logger)
 	waitFor(mgr.Wait, shutdownWait, logger) // cancelled actions are still audited
 	logger.Info("stop", "err", runErr, "interrupted", interrupted)
 	switch {

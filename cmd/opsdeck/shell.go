@@ -17,11 +17,12 @@ import (
 // the operator's own shell.
 func (c *fleetConn) shell(host string) (tea.ExecCommand, []string, error) {
 	var argv []string
-	if t, ok := c.targets[host]; ok {
+	if t, ok := c.target(host); ok {
 		if _, err := exec.LookPath("ssh"); err != nil {
 			return nil, nil, errors.New("the ssh client is not installed (Debian: openssh-client)")
 		}
-		a, err := sshx.ShellArgs(*t, sshx.KnownHostsFiles(c.cfg), c.cfg.Defaults.KnownHostsPolicy)
+		cfg := c.config()
+		a, err := sshx.ShellArgs(*t, sshx.KnownHostsFiles(cfg), cfg.Defaults.KnownHostsPolicy)
 		if err != nil {
 			return nil, nil, err
 		}

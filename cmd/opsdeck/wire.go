@@ -97,7 +97,25 @@ func promMayCover(h *fleet.Host) bool { return !h.Local() && h.Resources != "ssh
 func (c *fleetConn) Close() { c.pool.Close() }
 
 // client is the persistent SSH client of a host.
-func (c *fleetConn) client(h *fleet.Host) *sshx.Client { return c.pool.Client(*c.targets[h.Name]) }
+func (c *fleetConn) client(h *fleet.Host) *sshx.Client {
+	t, _ := c.target(h.Name)
+	return c.pool.Client(*t)
+}
+
+// config is the fleet as it now stands (a reload replaces it).
+func (c *fleetConn) config() *fleet.Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg
+}
+
+// target is how a host is reached, as the fleet now stands.
+func (c *fleetConn) target(host string) (*sshx.Target, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.targets[host]
+	return t, ok
+}
 
 // checks samples a host — gopsutil for this machine, the probe over SSH for
 // the others — with its services, backups and security checklist. Its
@@ -105,7 +123,7 @@ func (c *fleetConn) client(h *fleet.Host) *sshx.Client { return c.pool.Client(*c
 func (c *fleetConn) checks(h *fleet.Host) fleet.Source {
 	var src hostChecks
 	name := h.Name
-	opt := probe.Options{Updates: c.updates, Fleet: len(c.cfg.Hosts), Checked: func() {
+	opt := probe.Options{Updates: c.updates, Fleet: len(c.config().Hosts), Checked: func() {
 		c.mu.Lock()
 		poll := c.pollNow
 		c.mu.Unlock()
@@ -166,7 +184,7 @@ func (c *fleetConn) recheck(host string) {
 
 // executor runs commands on the hosts over the same connections.
 func (c *fleetConn) executor() *actions.FleetExecutor {
-	return &actions.FleetExecutor{Pool: c.pool, Targets: c.targets}
+	return &actions.FleetExecutor{Pool: c.pool, TargetOf: c.target}
 }
 
 // actions is the action manager, running over the same connections and

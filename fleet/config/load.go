@@ -20,11 +20,15 @@ import (
 var defaultConfig []byte
 
 // LoadLocated loads what Locate chose.
-func LoadLocated(l fleet.Located) (*fleet.Config, error) {
+func LoadLocated(l fleet.Located) (*fleet.Config, error) { return new(Loader).LoadLocated(l) }
+
+// LoadLocated loads what Locate chose, keeping the inventories' last good
+// lists for the next load.
+func (ld *Loader) LoadLocated(l fleet.Located) (*fleet.Config, error) {
 	if l.Path == "" {
 		return Default(), nil
 	}
-	return Load(l.Path)
+	return ld.Load(l.Path)
 }
 
 // Default is the embedded configuration: a fleet of one, this machine,

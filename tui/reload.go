@@ -1,0 +1,63 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// ReloadMsg says the fleet was reloaded (Config set: the store already
+// holds its hosts), or that a reload was refused (Err set: the running
+// fleet stays as it was). Notes are what the load said without failing
+// (an inventory that kept its last good list).
+type ReloadMsg struct {
+	Config  *fleet.Config
+	Summary string // "+3 −1 ~2"
+	At      time.Time
+	Err     error
+	Notes   []string
+}
+
+// reloaded takes a reload's news: the table shows the new fleet (every
+// other host's row as it was, the cursor on the same host) and the header
+// says when and what changed; a refused reload says why on the status
+// line, with file:line.
+func (m *Model) reloaded(msg ReloadMsg) {
+	c := m.c
+	if msg.Err != nil {
+		c.fail("config not reloaded, the fleet runs as it was: %s", firstProblem(msg.Err))
+		return
+	}
+	if msg.Config != nil {
+		c.opt.Config = msg.Config
+		fresh := newFleetData(msg.Config, c.opt.Store)
+		c.data.anyServices, c.data.anyBackups, c.data.anySecurity = fresh.anyServices, fresh.anyBackups, fresh.anySecurity
+		c.data.refresh(c.now, true)
+		m.table.arrange()
+		c.sized = false
+		c.reloaded = "reloaded " + msg.At.In(c.opt.Location).Format("15:04:05") + ": " + msg.Summary
+	}
+	if len(msg.Notes) > 0 {
+		more := ""
+		if len(msg.Notes) > 1 {
+			more = fmt.Sprintf(" (+%d more: opsdeck config check)", len(msg.Notes)-1)
+		}
+		c.fail("%s%s", fleet.Sanitize(msg.Notes[0], 300), more)
+	}
+}
+
+// firstProblem is the first line of a load's error, with how many more.
+func firstProblem(err error) string {
+	var ps fleet.Problems
+	if errors.As(err, &ps) && len(ps) > 0 {
+		if len(ps) == 1 {
+			return ps[0].Error()
+		}
+		return fmt.Sprintf("%s (+%d more: opsdeck config check)", ps[0].Error(), len(ps)-1)
+	}
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	return first
+}
