@@ -132,6 +132,12 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if err != nil {
 		return withCode(checkUnknown, err)
 	}
+	// Inventories are read on each run; one that fails (or a host named
+	// twice) is said, and the run is UNKNOWN at best: some hosts may be
+	// missing from it.
+	for _, n := range cfg.Notes {
+		fmt.Fprintln(errOut, "opsdeck check:", n)
+	}
 	conn, err := connect(cfg)
 	if err != nil {
 		return withCode(checkUnknown, err)
@@ -203,7 +209,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		return withCode(exitCanceled, errSilent)
 	}
 	code := exitFor(worst)
-	if textfileFailed && code < checkCrit {
+	if (textfileFailed || len(cfg.Notes) > 0) && code < checkCrit {
 		code = checkUnknown
 	}
 	if f.notifyURL != "" || f.notifyCmd != "" {

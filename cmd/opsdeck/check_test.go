@@ -160,3 +160,18 @@ func TestCheck_WebhookRedirectAndToken(t *testing.T) {
 		t.Errorf("unreachable webhook: stderr %q (the URL's path must not be shown)", errOut)
 	}
 }
+
+// check reads the inventories on each run: one that fails is said on
+// stderr and makes the run UNKNOWN at best (hosts may be missing), while
+// the hosts it has are checked.
+func TestCheck_FailingInventory(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	cfg := checkConfig(t, f, nil, false)
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(data, []byte("[[inventory]]\nname = \"cmdb\"\nkind = \"ansible\"\ncommand = [\"sh\", \"-c\", \"echo cmdb unreachable >&2; exit 4\"]\n")...), 0o644)
+	out, errOut, code := opsdeck(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "check", "-c", cfg)
+	if code != 3 || !strings.Contains(errOut, "inventory cmdb: command sh exited 4: cmdb unreachable; none of its hosts are watched") ||
+		!strings.Contains(out, "1 host(s): 1 OK") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -328,6 +329,23 @@ func TestServeMetrics(t *testing.T) {
 	})
 	f.Hosts[1].Start()
 	fleettest.Eventually(t, 30*time.Second, "host-2 back to 0 once its sshd runs", func() bool { return state("host-2") == 0 })
+	// SIGHUP reloads: host-2 taken out of the file leaves /metrics; a
+	// broken file changes nothing and says why.
+	data, _ = os.ReadFile(cfg)
+	h2 := fmt.Sprintf("[[hosts]]\nname = %q\naddress = %q\nport = %d\n", f.Hosts[1].Name, f.Hosts[1].Listen, f.Hosts[1].Port)
+	os.WriteFile(cfg, []byte(strings.Replace(string(data), h2, "", 1)), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	fleettest.Eventually(t, 20*time.Second, "host-2 gone from /metrics after SIGHUP", func() bool { return state("host-2") == -1 && state("host-1") == 0 })
+	os.WriteFile(cfg, []byte("[[hosts]]\nname = 7\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	fleettest.Eventually(t, 20*time.Second, "the broken reload logged with file:line", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(errOut.String(), "config not reloaded") && strings.Contains(errOut.String(), cfg+":2:")
+	})
+	if state("host-1") != 0 {
+		t.Errorf("host-1 after a broken reload: %v", state("host-1"))
+	}
 	// host-1 stops answering: its figures go once they are stale, instead
 	// of old ones served as current.
 	f.Hosts[0].Stop()

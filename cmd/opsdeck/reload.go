@@ -34,14 +34,17 @@ const watchEvery = 2 * time.Second
 // differently reconnect, and every other host keeps its connection, data,
 // history and timers.
 type reloader struct {
-	path   string // the config file; "" (the embedded default) never reloads
-	loader *config.Loader
-	conn   *fleetConn
-	store  *fleet.Store
-	poller *fleet.Poller
-	drills actions.DrillHistory
-	logger *slog.Logger
-	news   func(tui.ReloadMsg) // the dashboard's status line and header
+	path string // the config file; "" (the embedded default) never reloads
+	// signalOnly: reload on SIGHUP (and inventory refresh) only, not on a
+	// change of the file — a server's way (serve-metrics, as Prometheus).
+	signalOnly bool
+	loader     *config.Loader
+	conn       *fleetConn
+	store      *fleet.Store
+	poller     *fleet.Poller
+	drills     actions.DrillHistory
+	logger     *slog.Logger
+	news       func(tui.ReloadMsg) // the dashboard's status line and header; nil: the log only
 
 	mu    sync.Mutex
 	cfg   *fleet.Config // the running fleet's
@@ -76,7 +79,7 @@ func (r *reloader) run(ctx context.Context) {
 			r.reload("SIGHUP")
 			seen, refreshed = r.stamps(), time.Now()
 		case now := <-tick.C:
-			if cur := r.stamps(); !maps2Equal(cur, seen) {
+			if cur := r.stamps(); !r.signalOnly && !maps2Equal(cur, seen) {
 				r.reload("file changed")
 				seen, refreshed = r.stamps(), now
 			} else if every := r.refreshEvery(); every > 0 && now.Sub(refreshed) >= every {
@@ -134,6 +137,9 @@ func (r *reloader) refreshEvery() time.Duration {
 
 // reload loads the config again and applies the difference.
 func (r *reloader) reload(why string) {
+	if r.news == nil {
+		r.news = func(tui.ReloadMsg) {}
+	}
 	start := time.Now()
 	c, err := r.load()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/config"
 	"github.com/opsdeck/opsdeck/tui"
 	"github.com/spf13/cobra"
 )
@@ -27,7 +28,10 @@ and cadences) and serve the results on http://ADDRESS/metrics in
 Prometheus' text format: the metrics of 'opsdeck check --textfile', judged
 at each scrape, so a host that stops answering turns STALE and then DOWN
 (2) there as on the screen. ADDRESS defaults to ` + defaultMetricsAddr + `
-(loopback); ":9469" listens on every interface. SIGINT or SIGTERM stops it.`,
+(loopback); ":9469" listens on every interface. SIGHUP reloads the config
+(and its inventories, also read again at their refresh) as the dashboard
+does: a bad config keeps the running fleet and logs why. SIGINT or SIGTERM
+stops it.`,
 		Example: `  opsdeck serve-metrics
   opsdeck serve-metrics :9469 --config /etc/opsdeck/config.toml`,
 		Args: cobra.MaximumNArgs(1),
@@ -42,9 +46,17 @@ at each scrape, so a host that stops answering turns STALE and then DOWN
 }
 
 func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer) error {
-	_, cfg, _, err := configOf(g)
+	loc, err := fleet.Locate(g.config)
 	if err != nil {
 		return withCode(exitConfig, err)
+	}
+	loader := &config.Loader{Context: ctx}
+	cfg, _, err := loadConfigWith(loader, loc)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	for _, n := range cfg.Notes {
+		fmt.Fprintln(errOut, "opsdeck:", n)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -76,6 +88,11 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	poller.Start(pollCtx)
 	team := watchTeam(pollCtx, st, cfg, store, conn, func(tui.TeamMsg) {}, logger)
 	defer team.Wait()
+	rl := &reloader{path: loc.Path, signalOnly: true, loader: loader, conn: conn, store: store, poller: poller,
+		drills: st.drills, logger: logger, cfg: cfg, notes: cfg.Notes}
+	reloads := make(chan struct{})
+	go func() { defer close(reloads); rl.run(pollCtx) }()
+	defer func() { <-reloads }()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
