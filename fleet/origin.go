@@ -18,6 +18,9 @@ type Origin struct {
 	// where their values were written (hosts.2.port of a range, or
 	// roles.web.port), in this file or another source (an inventory).
 	alias map[string]Written
+	// under holds, per host (hosts.7), the aliases of its keys by suffix
+	// (port, services.0): the hosts of one range share one table.
+	under map[string]map[string]Written
 }
 
 // Written is where a value of the expanded fleet was written: a key path
@@ -34,7 +37,54 @@ func (s *Origin) Alias(from string, to Written) {
 	if s.alias == nil {
 		s.alias = map[string]Written{}
 	}
+	if host, key, ok := hostKeyPath(from); ok {
+		if s.under == nil {
+			s.under = map[string]map[string]Written{}
+		}
+		t := s.under[host]
+		if t == nil {
+			t = map[string]Written{}
+			s.under[host] = t
+		}
+		t[key] = to
+		return
+	}
 	s.alias[from] = to
+}
+
+// ShareAliases gives host to the key aliases of host from (a range's
+// hosts, merged alike); later aliases of either apply to both.
+func (s *Origin) ShareAliases(from, to string) {
+	if t := s.under[from]; t != nil {
+		s.under[to] = t
+	}
+}
+
+// hostKeyPath splits hosts.7.port into hosts.7 and port.
+func hostKeyPath(p string) (host, key string, ok bool) {
+	rest, ok := strings.CutPrefix(p, "hosts.")
+	if !ok {
+		return "", "", false
+	}
+	i := strings.IndexByte(rest, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	return p[:len("hosts.")+i], rest[i+1:], true
+}
+
+// lookup is the alias of the key path p, if any.
+func (s *Origin) lookup(p string) (Written, bool) {
+	if host, key, ok := hostKeyPath(p); ok {
+		if t := s.under[host]; t != nil {
+			if w, ok := t[key]; ok {
+				return w, true
+			}
+		}
+		return Written{}, false
+	}
+	w, ok := s.alias[p]
+	return w, ok
 }
 
 // Exact is where the key at path itself was written, through its
@@ -46,8 +96,8 @@ func (s *Origin) Exact(path string) (file, raw string, pos Position, ok bool) {
 		return "", "", Position{}, false
 	}
 	file, raw = s.File, path
-	for p := path; p != "" && s.alias != nil; {
-		if to, found := s.alias[p]; found {
+	for p := path; p != "" && (s.alias != nil || s.under != nil); {
+		if to, found := s.lookup(p); found {
 			if to.File != "" {
 				return to.File, "", Position{}, false
 			}
@@ -71,8 +121,8 @@ func (s *Origin) Where(path string) (file string, pos Position) {
 		return "", Position{}
 	}
 	file = s.File
-	for p := path; p != "" && s.alias != nil; {
-		if to, ok := s.alias[p]; ok {
+	for p := path; p != "" && (s.alias != nil || s.under != nil); {
+		if to, ok := s.lookup(p); ok {
 			if to.File != "" {
 				return to.File, Position{}
 			}

@@ -126,15 +126,14 @@ func (p *Poller) Apply(hosts []*Host, changed map[string]bool, sourceFor SourceF
 			drop(name)
 		}
 	}
-	old := p.hosts
-	p.hosts = nil
+	old := make(map[string]*Host, len(p.hosts))
+	for _, o := range p.hosts {
+		old[o.Name] = o
+	}
+	p.hosts = make([]*Host, 0, len(hosts))
 	for _, h := range hosts {
 		if _, running := p.srcs[h.Name]; running {
-			for _, o := range old {
-				if o.Name == h.Name {
-					p.hosts = append(p.hosts, o) // its loop keeps the host it started with
-				}
-			}
+			p.hosts = append(p.hosts, old[h.Name]) // its loop keeps the host it started with
 			continue
 		}
 		p.add(h, sourceFor)

@@ -91,6 +91,9 @@ func (l *Loader) Parse(file string, data []byte) (*fleet.Config, error) {
 func (l *Loader) inventories(c *fleet.Config, dir string) (fleet.Problems, []string) {
 	var ps fleet.Problems
 	var src []string
+	if len(c.Inventories) == 0 {
+		return nil, nil
+	}
 	ctx := l.Context
 	if ctx == nil {
 		ctx = context.Background()

@@ -101,11 +101,17 @@ func rangeValues(s string) ([]string, error) {
 // Every expanded host's keys point at the entry it came from; src[i] is
 // that entry's key path.
 func expandHosts(c *fleet.Config) (src []string, ps fleet.Problems) {
-	var out []fleet.Host
+	out := make([]fleet.Host, 0, len(c.Hosts))
+	src = make([]string, 0, len(c.Hosts))
 	ranged := false
 	for k := range c.Hosts {
 		h := &c.Hosts[k]
 		at := fmt.Sprintf("hosts.%d", k)
+		if !strings.Contains(h.Name, "[") && !strings.Contains(h.Name, "]") && !strings.Contains(h.Address, "[") && !strings.Contains(h.Address, "{name}") {
+			out = append(out, *h) // one host, as written: nothing to copy
+			src = append(src, at)
+			continue
+		}
 		names, err := ExpandRange(h.Name)
 		if err != nil {
 			ps = append(ps, c.Origin.Problem(at+".name", hostKey(h, k)+".name", "host range %q: %v", h.Name, err))

@@ -27,6 +27,7 @@ func applyRoles(c *fleet.Config, src []string) fleet.Problems {
 			ps = append(ps, c.Origin.Problem("roles."+r, "roles."+r, "role name %q must not be empty or hold spaces or control characters", r))
 		}
 	}
+	merged := map[string]int{} // a range's entry and roles → its first host, merged
 	for i := range c.Hosts {
 		h := &c.Hosts[i]
 		var roles []string
@@ -45,9 +46,21 @@ func applyRoles(c *fleet.Config, src []string) fleet.Problems {
 				roles = append(roles, r)
 			}
 		}
-		if len(roles) > 0 {
-			mergeRoles(c, i, src[i], roles)
+		if len(roles) == 0 {
+			continue
 		}
+		// The hosts of one range entry merge alike: the first is merged,
+		// the others take its result and where each value came from.
+		key := src[i] + "|" + strings.Join(roles, ",")
+		if j, ok := merged[key]; ok && src[i] != "inventory" {
+			name, addr, from := h.Name, h.Address, h.From
+			*h = cloneHost(&c.Hosts[j])
+			h.Name, h.Address, h.From = name, addr, from
+			c.Origin.ShareAliases(fmt.Sprintf("hosts.%d", j), fmt.Sprintf("hosts.%d", i))
+			continue
+		}
+		merged[key] = i
+		mergeRoles(c, i, src[i], roles)
 	}
 	return ps
 }
