@@ -37,7 +37,11 @@ func showHost(w io.Writer, c *fleet.Config, i int) {
 	line("env", h.Env)
 	line("roles", strings.Join(h.Roles, ", "))
 	line("tags", strings.Join(h.Tags, ", "))
-	line("identity_files", strings.Join(h.IdentityFiles, ", "), "defaults.identity_files")
+	ids := h.IdentityFiles
+	if len(ids) == 0 {
+		ids = c.Defaults.IdentityFiles
+	}
+	line("identity_files", strings.Join(ids, ", "), "defaults.identity_files")
 	line("poll_interval", h.PollInterval.String(), "defaults.poll_interval")
 	line("timeout", h.Timeout.String(), "defaults.timeout")
 	line("sudo", fmt.Sprint(h.Sudo != nil && *h.Sudo), "defaults.sudo")

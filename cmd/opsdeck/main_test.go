@@ -114,7 +114,7 @@ quit = ["o"]
 	}{
 		"example passes": {
 			args: []string{"config", "check", "--config", example, "--offline"}, wantCode: 0,
-			wantOut: []string{"config.example.toml: OK — 5 host(s): 1 local, 4 over SSH"},
+			wantOut: []string{"config.example.toml: OK — 8 host(s): 1 local, 7 over SSH"},
 		},
 		"global flag after the subcommand or before it": {
 			args: []string{"--config", example, "config", "check", "--offline"}, wantCode: 0,
