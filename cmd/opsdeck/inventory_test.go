@@ -142,3 +142,22 @@ func ansibleView(t *testing.T, ini, home string) map[string]hostLine {
 	}
 	return view
 }
+
+// config show names where each effective value was written: the range's
+// entry, the role, [defaults]; an unknown host gets a suggestion.
+func TestConfigShow(t *testing.T) {
+	example, _ := filepath.Abs("../../config.example.toml")
+	out, stderr, code := opsdeck(t, nil, "config", "show", "web-3", "-c", example)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"# web-3, defined at " + example + ":", "address            = 10.0.1.12 ", "(role web)", "([defaults])",
+		"services[nginx]", "jump               = bastion"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if _, stderr, code := opsdeck(t, nil, "config", "show", "web-33", "-c", example); code != 2 || !strings.Contains(stderr, `no host "web-33" in the fleet (did you mean "web-3"?)`) {
+		t.Errorf("unknown host: exit %d: %s", code, stderr)
+	}
+}

@@ -67,10 +67,11 @@ func readInventory(ctx context.Context, inv *fleet.Inventory, dir string) ([]inv
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var data []byte
+	var stderr string
 	var err error
 	switch {
 	case len(inv.Command) > 0:
-		data, err = runInventory(ctx, inv.Command, dir, limit)
+		data, stderr, err = runInventory(ctx, inv.Command, dir, limit)
 	default:
 		path := inv.Path
 		if path == "" && inv.Kind == "ssh_config" {
@@ -92,6 +93,14 @@ func readInventory(ctx context.Context, inv *fleet.Inventory, dir string) ([]inv
 	default:
 		err = fmt.Errorf("unknown kind %q", inv.Kind)
 	}
+	if err == nil && len(hosts) == 0 {
+		// ansible-inventory prints an empty inventory, exit 0, for a source
+		// it cannot parse or find: never an emptied fleet.
+		err = errors.New("no hosts in it")
+		if first, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n"); first != "" {
+			err = fmt.Errorf("no hosts in it (it said: %s)", fleet.Sanitize(first, 200))
+		}
+	}
 	if err != nil { // say whose output it was
 		if len(inv.Command) > 0 {
 			return nil, fmt.Errorf("output of %s: %w", strings.Join(inv.Command, " "), err)
@@ -104,7 +113,7 @@ func readInventory(ctx context.Context, inv *fleet.Inventory, dir string) ([]inv
 // runInventory runs argv (no shell) in dir, keeping at most limit bytes of
 // its output: more is an error. The command's process group is killed at
 // ctx's end, so a hung dynamic inventory never holds a reload.
-func runInventory(ctx context.Context, argv []string, dir string, limit int64) ([]byte, error) {
+func runInventory(ctx context.Context, argv []string, dir string, limit int64) ([]byte, string, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -112,10 +121,10 @@ func runInventory(ctx context.Context, argv []string, dir string, limit int64) (
 	cmd.Stderr = &capped{b: &errOut, n: 4096}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("command %s: %w", argv[0], err)
+		return nil, "", fmt.Errorf("command %s: %w", argv[0], err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -134,20 +143,20 @@ func runInventory(ctx context.Context, argv []string, dir string, limit int64) (
 	close(done)
 	switch {
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("command %s did not finish within its timeout; killed", argv[0])
+		return nil, "", fmt.Errorf("command %s did not finish within its timeout; killed", argv[0])
 	case over:
-		return nil, fmt.Errorf("command %s printed more than %s; cut off", argv[0], fleet.FormatBytes(uint64(limit)))
+		return nil, "", fmt.Errorf("command %s printed more than %s; cut off", argv[0], fleet.FormatBytes(uint64(limit)))
 	case readErr != nil:
-		return nil, fmt.Errorf("command %s: %w", argv[0], readErr)
+		return nil, "", fmt.Errorf("command %s: %w", argv[0], readErr)
 	case waitErr != nil:
 		msg := strings.TrimSpace(fleet.Sanitize(errOut.String(), 200))
 		var ee *exec.ExitError
 		if errors.As(waitErr, &ee) {
-			return nil, fmt.Errorf("command %s exited %d: %s", argv[0], ee.ExitCode(), msg)
+			return nil, "", fmt.Errorf("command %s exited %d: %s", argv[0], ee.ExitCode(), msg)
 		}
-		return nil, fmt.Errorf("command %s: %w", argv[0], waitErr)
+		return nil, "", fmt.Errorf("command %s: %w", argv[0], waitErr)
 	}
-	return data, nil
+	return data, errOut.String(), nil
 }
 
 // capped keeps the first n bytes written to it.

@@ -89,6 +89,7 @@ hang) exec sleep 60;;
 flood) exec head -c 104857600 /dev/zero;;
 garbage) echo '{"web": {"hosts": ["a",]}}';;
 fail) echo 'inventory source unreachable' >&2; exit 3;;
+empty) echo '[WARNING]: Unable to parse hosts.ini as an inventory source' >&2; echo '{"_meta": {"hostvars": {}}, "all": {"children": ["ungrouped"]}}'; exit 0;;
 esac
 cat inv.json`,
 	})
@@ -115,6 +116,8 @@ cat inv.json`,
 		"flood":   "inventory prod: command sh printed more than 64.0 MiB; cut off; keeping its last good list",
 		"garbage": `inventory prod: output of sh inv.sh: not an Ansible inventory's JSON: line 1, column 25: invalid character ']'`,
 		"fail":    "inventory prod: command sh exited 3: inventory source unreachable; keeping its last good list",
+		// ansible-inventory's answer to a source it cannot parse: empty, exit 0.
+		"empty": "inventory prod: output of sh inv.sh: no hosts in it (it said: [WARNING]: Unable to parse hosts.ini as an inventory source); keeping its last good list",
 	} {
 		os.WriteFile(filepath.Join(dir, "mode"), []byte(mode), 0o600)
 		timeout = map[bool]string{true: "120s", false: "2s"}[mode == "flood"]
