@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -95,15 +96,17 @@ func runDashboard(ctx context.Context, g *globals) error {
 	})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen())
 	team := watchTeam(ctx, st, cfg, store, conn, func(m tui.TeamMsg) { p.Send(m) }, logger)
+	var hungUp atomic.Bool
 	rl := &reloader{path: loc.Path, loader: loader, conn: conn, store: store, poller: poller, drills: st.drills,
-		logger: logger, cfg: cfg, notes: cfg.Notes, news: func(m tui.ReloadMsg) { p.Send(m) }}
+		logger: logger, cfg: cfg, notes: cfg.Notes, news: func(m tui.ReloadMsg) { p.Send(m) },
+		terminalGone: ttyGone(os.Stdout.Fd()), hangUp: func() { hungUp.Store(true); p.Kill() }}
 	reloads := make(chan struct{})
 	go func() { defer close(reloads); rl.run(ctx) }()
 	if len(cfg.Notes) > 0 {
 		go p.Send(tui.ReloadMsg{Notes: cfg.Notes, At: time.Now()}) // said once, on the status line
 	}
 	_, runErr := p.Run()
-	interrupted := parent.Err() != nil // SIGINT/SIGTERM, not a key
+	interrupted := parent.Err() != nil || hungUp.Load() // SIGINT/SIGTERM/SIGHUP of a closed terminal, not a key
 	cancel()
 	waitFor(poller.Wait, shutdownWait, logger)
 	waitFor(sources, shutdownWait, logger)

@@ -18,6 +18,7 @@ import (
 	"github.com/opsdeck/opsdeck/fleet/config"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/opsdeck/opsdeck/tui"
+	"golang.org/x/sys/unix"
 )
 
 // watchEvery is how often the config file and the inventory files are
@@ -45,6 +46,11 @@ type reloader struct {
 	drills     actions.DrillHistory
 	logger     *slog.Logger
 	news       func(tui.ReloadMsg) // the dashboard's status line and header; nil: the log only
+	// terminalGone says whether a SIGHUP is the terminal going away (its
+	// first meaning): then hangUp is called instead of a reload, and the
+	// program ends as it did before SIGHUP meant reload. nil: never.
+	terminalGone func() bool
+	hangUp       func()
 
 	mu    sync.Mutex
 	cfg   *fleet.Config // the running fleet's
@@ -76,6 +82,11 @@ func (r *reloader) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-hup:
+			if r.terminalGone != nil && r.terminalGone() {
+				r.logger.Info("SIGHUP with the terminal gone: stopping")
+				r.hangUp()
+				return
+			}
 			r.reload("SIGHUP")
 			seen, refreshed = r.stamps(), time.Now()
 		case now := <-tick.C:
@@ -117,6 +128,16 @@ func (r *reloader) stamps() map[string]string {
 }
 
 func maps2Equal(a, b map[string]string) bool { return reflect.DeepEqual(a, b) }
+
+// ttyGone is a reloader's terminalGone for a program on a terminal: the
+// terminal of fd was hung up (closed window, ended tmux session, lost
+// SSH connection) when asking its size fails.
+func ttyGone(fd uintptr) func() bool {
+	return func() bool {
+		_, err := unix.IoctlGetWinsize(int(fd), unix.TIOCGWINSZ)
+		return err != nil
+	}
+}
 
 // refreshEvery is the shortest refresh of the inventories, 0 without any.
 func (r *reloader) refreshEvery() time.Duration {

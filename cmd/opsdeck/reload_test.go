@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,4 +92,34 @@ func TestTmux_LiveReload(t *testing.T) {
 	if code := s.waitExit(); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
+}
+
+// SIGHUP means reload only while the dashboard's terminal is there: sent
+// with the terminal alive the dashboard runs on; when the terminal goes
+// away (the tmux server killed: a closed window), it ends, as it did
+// before SIGHUP meant reload, instead of polling on as an orphan.
+func TestTmux_HangupEndsTheDashboard(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	path := writeFile(t, "fleet.toml", fmt.Sprintf("%spoll_interval = \"1s\"\n[[hosts]]\nname = %q\naddress = %q\nport = %d\n",
+		f.Defaults(), f.Hosts[0].Name, f.Hosts[0].Listen, f.Hosts[0].Port))
+	s := startTmux(t, 80, 24, nil, "--config", path)
+	s.waitScreen("1 host: 1 OK")
+	pid, err := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "#{pane_pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	before := s.screen()
+	fleettest.Eventually(t, 10*time.Second, "the screen still updating after a SIGHUP", func() bool {
+		scr := s.screen()
+		return scr != before && strings.Contains(scr, "1 host: 1 OK")
+	})
+	s.tmux("kill-server")
+	fleettest.Eventually(t, 15*time.Second, "opsdeck ended with its terminal", func() bool {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Gone, or a zombie nobody reaps (PID 1 of a container may not).
+		return err != nil || strings.Contains(string(stat), ") Z ")
+	})
 }

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/config"
 	"github.com/opsdeck/opsdeck/tui"
@@ -46,6 +48,8 @@ stops it.`,
 }
 
 func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	loc, err := fleet.Locate(g.config)
 	if err != nil {
 		return withCode(exitConfig, err)
@@ -90,6 +94,10 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	defer team.Wait()
 	rl := &reloader{path: loc.Path, signalOnly: true, loader: loader, conn: conn, store: store, poller: poller,
 		drills: st.drills, logger: logger, cfg: cfg, notes: cfg.Notes}
+	if isatty.IsTerminal(os.Stdin.Fd()) { // run from a terminal: its hangup still ends it
+		rl.terminalGone = ttyGone(os.Stdin.Fd())
+		rl.hangUp = func() { stop(errors.New("SIGHUP: its terminal is gone")) }
+	}
 	reloads := make(chan struct{})
 	go func() { defer close(reloads); rl.run(pollCtx) }()
 	defer func() { <-reloads }()
