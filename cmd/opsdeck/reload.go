@@ -55,6 +55,9 @@ type reloader struct {
 	mu    sync.Mutex
 	cfg   *fleet.Config // the running fleet's
 	notes []string      // what the last load said, so an unchanged refresh says nothing
+	// refused is the last refused reload's error: a refresh refused the
+	// same way is not said again.
+	refused string
 }
 
 // run reloads until ctx ends.
@@ -90,7 +93,7 @@ func (r *reloader) run(ctx context.Context) {
 			r.reload("SIGHUP")
 			seen, refreshed = r.stamps(), time.Now()
 		case now := <-tick.C:
-			if cur := r.stamps(); !r.signalOnly && !maps2Equal(cur, seen) {
+			if cur := r.stamps(); !r.signalOnly && !sameStamps(cur, seen) {
 				r.reload("file changed")
 				seen, refreshed = r.stamps(), now
 			} else if every := r.refreshEvery(); every > 0 && now.Sub(refreshed) >= every {
@@ -127,7 +130,7 @@ func (r *reloader) stamps() map[string]string {
 	return out
 }
 
-func maps2Equal(a, b map[string]string) bool { return reflect.DeepEqual(a, b) }
+func sameStamps(a, b map[string]string) bool { return reflect.DeepEqual(a, b) }
 
 // ttyGone is a reloader's terminalGone for a program on a terminal: the
 // terminal of fd was hung up (closed window, ended tmux session, lost
@@ -164,8 +167,7 @@ func (r *reloader) reload(why string) {
 	start := time.Now()
 	c, err := r.load()
 	if err != nil {
-		r.logger.Warn("config not reloaded: the fleet runs as it was", "why", why, "err", err)
-		r.news(tui.ReloadMsg{Err: err, At: start})
+		r.refuse(why, err, start)
 		return
 	}
 	r.mu.Lock()
@@ -174,8 +176,7 @@ func (r *reloader) reload(why string) {
 	diff := config.DiffHosts(old.Hosts, c.Hosts)
 	reconnect, err := r.conn.apply(c, diff)
 	if err != nil { // ~/.ssh/config: the transport could not resolve a host
-		r.logger.Warn("config not reloaded: the fleet runs as it was", "why", why, "err", err)
-		r.news(tui.ReloadMsg{Err: err, At: start})
+		r.refuse(why, err, start)
 		return
 	}
 	restart := diff.Restart()
@@ -189,7 +190,7 @@ func (r *reloader) reload(why string) {
 	notes := append(append([]string(nil), c.Notes...), restartNeeded(old, c)...)
 	r.mu.Lock()
 	same := diff.Empty() && slices.Equal(notes, r.notes)
-	r.notes = notes
+	r.notes, r.refused = notes, ""
 	r.mu.Unlock()
 	if same {
 		return // an inventory refresh that changed nothing
@@ -209,6 +210,19 @@ func (r *reloader) reload(why string) {
 	r.logger.Info("config reloaded", "why", why, "added", diff.Added, "removed", diff.Removed,
 		"reconnect", diff.Reconnect, "changed", diff.Changed, "notes", notes, "took", time.Since(start))
 	r.news(tui.ReloadMsg{Config: c, Summary: diff.String(), At: start, Notes: notes})
+}
+
+// refuse says a reload was refused, once for a refresh refused alike.
+func (r *reloader) refuse(why string, err error, at time.Time) {
+	r.mu.Lock()
+	again := why == "inventory refresh" && r.refused == err.Error()
+	r.refused = err.Error()
+	r.mu.Unlock()
+	if again {
+		return
+	}
+	r.logger.Warn("config not reloaded: the fleet runs as it was", "why", why, "err", err)
+	r.news(tui.ReloadMsg{Err: err, At: at})
 }
 
 // load reads the config with its inventories and checks its key map, as
