@@ -87,6 +87,25 @@ func (s *Origin) lookup(p string) (Written, bool) {
 	return w, ok
 }
 
+// resolve follows path's longest aliased prefix: the key path as written
+// in the file, or the other source (an inventory) it came from.
+func (s *Origin) resolve(path string) (raw, other string) {
+	for p := path; p != "" && (s.alias != nil || s.under != nil); {
+		if to, found := s.lookup(p); found {
+			if to.File != "" {
+				return "", to.File
+			}
+			return to.Path + path[len(p):], ""
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return path, ""
+}
+
 // Exact is where the key at path itself was written, through its
 // aliases: the file and the key path as written there (roles.web.port);
 // ok is false when it was not written (a default applies), and for a key
@@ -95,23 +114,12 @@ func (s *Origin) Exact(path string) (file, raw string, pos Position, ok bool) {
 	if s == nil {
 		return "", "", Position{}, false
 	}
-	file, raw = s.File, path
-	for p := path; p != "" && (s.alias != nil || s.under != nil); {
-		if to, found := s.lookup(p); found {
-			if to.File != "" {
-				return to.File, "", Position{}, false
-			}
-			raw = to.Path + path[len(p):]
-			break
-		}
-		i := strings.LastIndexByte(p, '.')
-		if i < 0 {
-			break
-		}
-		p = p[:i]
+	raw, other := s.resolve(path)
+	if other != "" {
+		return other, "", Position{}, false
 	}
 	pos, ok = s.pos[raw]
-	return file, raw, pos, ok
+	return s.File, raw, pos, ok
 }
 
 // Where is the source of the key at path and its position: through the
@@ -120,22 +128,11 @@ func (s *Origin) Where(path string) (file string, pos Position) {
 	if s == nil {
 		return "", Position{}
 	}
-	file = s.File
-	for p := path; p != "" && (s.alias != nil || s.under != nil); {
-		if to, ok := s.lookup(p); ok {
-			if to.File != "" {
-				return to.File, Position{}
-			}
-			path = to.Path + path[len(p):]
-			break
-		}
-		i := strings.LastIndexByte(p, '.')
-		if i < 0 {
-			break
-		}
-		p = p[:i]
+	raw, other := s.resolve(path)
+	if other != "" {
+		return other, Position{}
 	}
-	return file, s.written(path)
+	return s.File, s.written(raw)
 }
 
 // NewOrigin is the origin of a document named file whose keys are written
