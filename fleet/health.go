@@ -50,12 +50,18 @@ func Worse(a, b State) State { return max(a, b) }
 
 // Check is one evaluated measurement: "disk /var 93% ≥ 90%".
 type Check struct {
-	Name   string // cpu, memory, swap, load, disk /var
-	State  State
-	Value  float64
-	Limit  Pair
-	Unit   string // "%" or "" (load per core)
-	Reason string
+	// Kind, Subject and Cause are what the check is and why it is in its
+	// state: code decides on them (Key names it); Name and Reason are for
+	// people.
+	Kind    CheckKind
+	Subject string
+	Cause   Cause
+	Name    string // cpu, memory, swap, load, disk /var
+	State   State
+	Value   float64
+	Limit   Pair
+	Unit    string // "%" or "" (load per core)
+	Reason  string
 	// Pending: not checked yet (a heavy check after a host's first poll).
 	// Shown as such; it does not count towards the host's state.
 	Pending bool
@@ -74,6 +80,9 @@ type Health struct {
 	// first poll is on its way. State is Unknown (no verdict), but nothing
 	// is wrong: it is drawn and counted as such, not as UNKNOWN.
 	Polling bool
+	// Cause is why the host as a whole is in its state when no check
+	// says it (DOWN, STALE, SLOW, HOSTKEY, not polled): CauseNone else.
+	Cause Cause
 }
 
 // Evaluate turns a sample into checks against the limits. held are the
@@ -83,35 +92,36 @@ func Evaluate(s *Sample, l Limits, held Alarms) []Check {
 	checks := make([]Check, 0, 4+len(s.Disks))
 	for _, m := range []struct {
 		m    Metric
+		kind CheckKind
 		name string
 		v    float64
 		p    Pair
 		unit string
 	}{
-		{MetricCPU, "cpu", s.CPU, l.CPU, "%"},
-		{MetricMemory, "memory", s.MemPercent(), l.Memory, "%"},
-		{MetricLoad, "load", s.LoadPerCore(), l.Load, "/core"},
+		{MetricCPU, KindCPU, "cpu", s.CPU, l.CPU, "%"},
+		{MetricMemory, KindMemory, "memory", s.MemPercent(), l.Memory, "%"},
+		{MetricLoad, KindLoad, "load", s.LoadPerCore(), l.Load, "/core"},
 	} {
 		if !m.p.Off {
-			checks = append(checks, metricCheck(s, m.m, m.name, m.v, m.p, m.unit, held))
+			checks = append(checks, identify(metricCheck(s, m.m, m.name, m.v, m.p, m.unit, held), m.kind, "", s.UnknownCause[m.m]))
 		}
 	}
 	if !s.Known(MetricDisk) && !l.Disk.Off {
-		checks = append(checks, Check{Name: "disk", State: Unknown, Reason: "disk: " + s.Unknown[MetricDisk]})
+		checks = append(checks, identify(Check{Name: "disk", State: Unknown, Reason: "disk: " + s.Unknown[MetricDisk]}, KindDisk, "", s.UnknownCause[MetricDisk]))
 	}
 	for _, d := range s.Disks {
 		name := "disk " + d.Mount
 		switch {
 		case l.Disk.Off:
 		case d.Err != "":
-			checks = append(checks, Check{Name: name, State: Unknown, Reason: name + ": " + d.Err})
+			checks = append(checks, identify(Check{Name: name, State: Unknown, Reason: name + ": " + d.Err}, KindDisk, d.Mount, d.ErrCause))
 		default:
 			h, ok := held.Get("disk", d.Mount)
-			checks = append(checks, threshold(name, d.UsedPercent(), l.Disk, "%", s.At, h, ok))
+			checks = append(checks, identify(threshold(name, d.UsedPercent(), l.Disk, "%", s.At, h, ok), KindDisk, d.Mount, CauseNone))
 		}
 		if d.Err == "" && d.Inodes > 0 && !l.Inodes.Off { // 0: the filesystem has no fixed inode table (btrfs, vfat)
 			h, ok := held.Get("inodes", d.Mount)
-			checks = append(checks, threshold("inodes "+d.Mount, d.InodePercent(), l.Inodes, "%", s.At, h, ok))
+			checks = append(checks, identify(threshold("inodes "+d.Mount, d.InodePercent(), l.Inodes, "%", s.At, h, ok), KindInodes, d.Mount, CauseNone))
 		}
 	}
 	for i := range s.Services {
@@ -123,25 +133,25 @@ func Evaluate(s *Sample, l Limits, held Alarms) []Check {
 // ServiceCheck evaluates a service: CRIT when not running, WARN when it is
 // flapping, not started at boot or not restarted when it dies.
 func ServiceCheck(sv *ServiceStatus) Check {
-	c := Check{Name: "service " + sv.Name, State: OK}
+	c := Check{Kind: KindService, Subject: sv.Name, Name: "service " + sv.Name, State: OK}
 	state := sv.State
 	if state == "" {
 		state = "UNKNOWN"
 	}
 	switch {
 	case sv.Err != "":
-		c.State, c.Reason = Unknown, "service "+sv.Name+": "+sv.Err
+		c.State, c.Cause, c.Reason = Unknown, CauseUnreadable, "service "+sv.Name+": "+sv.Err
 	case !sv.Running:
-		c.State, c.Reason = Crit, "service "+sv.Name+" "+state
+		c.State, c.Cause, c.Reason = Crit, CauseNotRunning, "service "+sv.Name+" "+state
 		if sv.Detail != "" {
 			c.Reason += " (" + sv.Detail + ")"
 		}
 	case sv.Recent >= FlapRestarts:
-		c.State, c.Reason = Warn, fmt.Sprintf("service %s FLAPPING: restarted %d× in %d min", sv.Name, sv.Recent, int(FlapWindow.Minutes()))
+		c.State, c.Cause, c.Reason = Warn, CauseFlapping, fmt.Sprintf("service %s FLAPPING: restarted %d× in %d min", sv.Name, sv.Recent, int(FlapWindow.Minutes()))
 	case sv.Enabled != nil && !*sv.Enabled:
-		c.State, c.Reason = Warn, "service "+sv.Name+" is not enabled at boot"
+		c.State, c.Cause, c.Reason = Warn, CauseNotEnabled, "service "+sv.Name+" is not enabled at boot"
 	case sv.AutoRestart != nil && !*sv.AutoRestart:
-		c.State, c.Reason = Warn, "service "+sv.Name+" is not restarted when it dies"
+		c.State, c.Cause, c.Reason = Warn, CauseNoAutoRestart, "service "+sv.Name+" is not restarted when it dies"
 	default:
 		c.Reason = "service " + sv.Name + " " + state
 	}
@@ -157,6 +167,22 @@ func metricCheck(s *Sample, m Metric, name string, v float64, p Pair, unit strin
 	}
 	h, ok := held.Get(name, "")
 	return threshold(name, v, p, unit, s.At, h, ok)
+}
+
+// identify gives a resource check its kind and subject, and its cause: an
+// UNKNOWN one's (unknown: the sample's, else unreadable), CauseOver for a
+// WARN or CRIT one.
+func identify(c Check, k CheckKind, subject string, unknown Cause) Check {
+	c.Kind, c.Subject = k, subject
+	switch {
+	case c.State == Unknown && unknown != CauseNone:
+		c.Cause = unknown
+	case c.State == Unknown:
+		c.Cause = CauseUnreadable
+	case c.State != OK:
+		c.Cause = CauseOver
+	}
+	return c
 }
 
 // threshold judges v against p with the metric's alarm over time h, or on
@@ -192,21 +218,25 @@ func Assess(st *HostStatus, now time.Time) Health {
 			reason += "; last data " + FormatAge(now.Sub(st.Last.At)) + " ago"
 		}
 		if st.Slow {
-			return Health{State: Slow, Reason: "answers, but too late: " + reason}
+			return Health{State: Slow, Cause: CauseSlow, Reason: "answers, but too late: " + reason}
 		}
 		if k := st.KeyChange; k != nil {
-			return Health{State: HostKey, Reason: "host key changed (possible man-in-the-middle): now " + k.New + ", known_hosts holds " +
+			return Health{State: HostKey, Cause: CauseKeyChanged, Reason: "host key changed (possible man-in-the-middle): now " + k.New + ", known_hosts holds " +
 				k.Old + " at " + k.File + ":" + fmt.Sprint(k.Line)}
 		}
-		return Health{State: Down, Reason: reason}
+		cause := st.ErrCause
+		if cause == CauseNone {
+			cause = CauseDown
+		}
+		return Health{State: Down, Cause: cause, Reason: reason}
 	case st.Last == nil:
 		if st.Note != "" {
-			return Health{State: Unknown, Reason: st.Note}
+			return Health{State: Unknown, Cause: CauseNotPolled, Reason: st.Note}
 		}
-		return Health{State: Unknown, Reason: "no data yet", Polling: true}
+		return Health{State: Unknown, Cause: CausePolling, Reason: "no data yet", Polling: true}
 	}
 	if age := now.Sub(st.Last.At); age > st.Host.StaleAge() {
-		return Health{State: Stale, Reason: "no new data for " + FormatAge(age)}
+		return Health{State: Stale, Cause: CauseStale, Reason: "no new data for " + FormatAge(age)}
 	}
 	checks := Evaluate(st.Last, st.Host.Limits, st.Held)
 	checks = append(checks, backupChecks(st, now)...)
@@ -246,60 +276,60 @@ func FormatAge(d time.Duration) string {
 // drill history that could not be read makes a drilled backup UNKNOWN.
 func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time) Check {
 	name := "backup " + b.Name
-	c := Check{Name: name, State: OK}
+	c := Check{Kind: KindBackup, Subject: b.Name, Name: name, State: OK}
 	switch {
 	case st == nil:
-		c.State, c.Reason, c.Pending = Unknown, name+": not checked yet", true
+		c.State, c.Reason, c.Pending, c.Cause = Unknown, name+": not checked yet", true, CauseUnreadable
 		return c
 	case st.Err != "":
-		c.State, c.Reason = Unknown, name+": "+st.Err
+		c.State, c.Cause, c.Reason = Unknown, CauseUnreadable, name+": "+st.Err
 		return c
 	case st.NewestAt.IsZero():
-		c.State, c.Reason = Crit, name+": no backup found"
+		c.State, c.Cause, c.Reason = Crit, CauseNoBackup, name+": no backup found"
 		return c
 	}
 	age := now.Sub(st.NewestAt)
 	c.Reason = fmt.Sprintf("%s %s old", name, FormatAge(age))
-	worse := func(s State, reason string) {
+	worse := func(s State, cause Cause, reason string) {
 		if s > c.State {
-			c.State, c.Reason = s, reason
+			c.State, c.Cause, c.Reason = s, cause, reason
 		}
 	}
 	if max := b.MaxAge.Duration; max > 0 {
 		switch {
 		case age > 2*max:
-			worse(Crit, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
+			worse(Crit, CauseTooOld, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
 		case age > max:
-			worse(Warn, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
+			worse(Warn, CauseTooOld, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
 		}
 	}
 	if st.Size >= 0 {
 		switch {
 		case st.Size == 0:
-			worse(Crit, name+" too small: the newest artefact is empty (0 B)")
+			worse(Crit, CauseTooSmall, name+" too small: the newest artefact is empty (0 B)")
 		case b.MinSize > 0 && st.Size < int64(b.MinSize):
-			worse(Crit, fmt.Sprintf("%s too small: %s < %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(b.MinSize))))
+			worse(Crit, CauseTooSmall, fmt.Sprintf("%s too small: %s < %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(b.MinSize))))
 		case st.PrevSize > 0 && st.Size < st.PrevSize/2:
-			worse(Crit, fmt.Sprintf("%s too small: %s, previous %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(st.PrevSize))))
+			worse(Crit, CauseTooSmall, fmt.Sprintf("%s too small: %s, previous %s", name, FormatBytes(uint64(st.Size)), FormatBytes(uint64(st.PrevSize))))
 		}
 	}
 	if drills.Unknown != "" {
 		// No verdict on what could not be read: neither "never tested"
 		// nor the last drill's result, which another may have bettered.
 		if b.DrillEvery.Duration > 0 || b.Restore != "" {
-			worse(Unknown, name+": drill history unknown: "+drills.Unknown)
+			worse(Unknown, CauseDrillsUnknown, name+": drill history unknown: "+drills.Unknown)
 		}
 		return c
 	}
 	if d := drills.Last; d != nil && !d.Passed {
-		worse(Crit, fmt.Sprintf("%s: last restore drill FAILED %s ago", name, FormatAge(now.Sub(d.Time))))
+		worse(Crit, CauseDrillFailed, fmt.Sprintf("%s: last restore drill FAILED %s ago", name, FormatAge(now.Sub(d.Time))))
 	}
 	if every := b.DrillEvery.Duration; every > 0 {
 		switch p := drills.LastPass; {
 		case p == nil:
-			worse(Warn, name+": never restore-tested")
+			worse(Warn, CauseNeverDrilled, name+": never restore-tested")
 		case now.Sub(p.Time) > every:
-			worse(Warn, fmt.Sprintf("%s: last passing drill %s ago (every %s)", name, FormatAge(now.Sub(p.Time)), FormatAge(every)))
+			worse(Warn, CauseDrillOverdue, fmt.Sprintf("%s: last passing drill %s ago (every %s)", name, FormatAge(now.Sub(p.Time)), FormatAge(every)))
 		}
 	}
 	return c

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -373,5 +374,87 @@ func TestStore_RecordDrillOnce(t *testing.T) {
 	st, _ := s.Status("db-1")
 	if n := len(st.Drills["pg"].Recent); n != 2 {
 		t.Errorf("%d drills in the history, want 2: %+v", n, st.Drills["pg"].Recent)
+	}
+}
+
+// Every check says what it is and why, in types: its key and cause are
+// what code decides on, whatever the words of its reason.
+func TestAssess_KeysAndCauses(t *testing.T) {
+	h := testHost("db-1")
+	h.Backups = []Backup{{Name: "pg", MaxAge: Duration{time.Hour}, DrillEvery: Duration{24 * time.Hour}}}
+	h.Certs = []Cert{{Endpoint: "db-1:443", WarnDays: 14, CritDays: 3}}
+	h.DBPorts = DefaultDBPorts
+	no := false
+	s := okSample(t0)
+	s.Disks[1] = Disk{Mount: "/var", Used: 97, Free: 3, Inodes: 100, IUsed: 95}
+	s.Disks = append(s.Disks, Disk{Mount: "/srv", Err: "not in prometheus", ErrCause: CauseNotInSource})
+	s.MarkUnknownAs(MetricCPU, CauseNotScraped, "up == 0")
+	s.Services = []ServiceStatus{{Name: "pg", State: "FAILED"}, {Name: "cron", Running: true, Enabled: &no}}
+	s.Backups = []BackupStatus{{Name: "pg", NewestAt: t0.Add(-3 * time.Hour), Size: 10}}
+	s.Security = &SecurityStatus{SSHD: map[string]string{"permitrootlogin": "yes"}, SSHDFrom: "sshd -T",
+		Listeners: []Listener{{Proto: "tcp", Addr: "0.0.0.0", Port: 5432}}, UpdatesRead: true, Pending: -1, Security: -1}
+	s.Certs = []CertStatus{{Endpoint: "db-1:443", NotAfter: t0.Add(24 * time.Hour)}}
+	got := map[string]Cause{}
+	for _, c := range Assess(&HostStatus{Host: h, Last: s}, t0).Checks {
+		if c.State != OK || c.NotApplicable {
+			got[c.Key()] = c.Cause
+		}
+	}
+	want := map[string]Cause{
+		"cpu": CauseNotScraped, "disk:/var": CauseOver, "inodes:/var": CauseOver, "disk:/srv": CauseNotInSource,
+		"service:pg": CauseNotRunning, "service:cron": CauseNotEnabled, "backup:pg": CauseTooOld,
+		"security:sshd": CauseLoginSetting, "security:database ports": CausePublicDB, "security:updates": CauseNotApplicable,
+		"cert:db-1:443": CauseExpiring,
+	}
+	for k, c := range want {
+		if got[k] != c {
+			t.Errorf("%s: cause %d, want %d", k, got[k], c)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("checks not OK: %v, want %v", got, want)
+	}
+	// The host's own causes: refused (the transport says so), stale, polling.
+	st := HostStatus{Host: h, Err: "refused", ErrAt: t0, ErrCause: CauseRefused}
+	if hl := Assess(&st, t0); hl.State != Down || hl.Cause != CauseRefused {
+		t.Errorf("refused: %s %d", hl.State, hl.Cause)
+	}
+	if hl := Assess(&HostStatus{Host: h, Last: okSample(t0.Add(-time.Hour))}, t0); hl.Cause != CauseStale {
+		t.Errorf("stale: %d", hl.Cause)
+	}
+	if hl := Assess(&HostStatus{Host: h}, t0); !hl.Polling || hl.Cause != CausePolling {
+		t.Errorf("polling: %+v", hl)
+	}
+}
+
+// causeErr is a failed poll as the transport reports it (sshx.Error).
+type causeErr struct {
+	error
+	cause Cause
+}
+
+func (e causeErr) HostCause() Cause { return e.cause }
+
+// The store keeps what a failed poll means when the transport says it,
+// wrapped or not; an error that does not say is a plain DOWN.
+func TestStore_ErrCause(t *testing.T) {
+	h := testHost("h")
+	s := NewStore([]Host{*h})
+	for _, u := range []struct {
+		err  error
+		want Cause
+	}{
+		{causeErr{errors.New("refused"), CauseRefused}, CauseRefused},
+		{fmt.Errorf("poll: %w", causeErr{errors.New("no banner"), CauseNoBanner}), CauseNoBanner},
+		{errors.New("something else"), CauseNone},
+	} {
+		s.Record(Observation{Host: "h", At: t0, Err: u.err})
+		st, _ := s.Status("h")
+		if st.ErrCause != u.want {
+			t.Errorf("%v: cause %d, want %d", u.err, st.ErrCause, u.want)
+		}
+		if hl := Assess(&st, t0); u.want == CauseNone && hl.Cause != CauseDown {
+			t.Errorf("%v: host cause %d, want CauseDown", u.err, hl.Cause)
+		}
 	}
 }

@@ -45,6 +45,9 @@ type Sample struct {
 	Certs    []CertStatus
 
 	Unknown map[Metric]string
+	// UnknownCause says, for some of them, what that means (a shared
+	// source without the figure); the others are CauseUnreadable.
+	UnknownCause map[Metric]Cause
 }
 
 // Disk is the usage of one mounted filesystem.
@@ -55,6 +58,7 @@ type Disk struct {
 	// filesystem has none of fixed size (btrfs, vfat) or it was not read.
 	Inodes, IUsed uint64
 	Err           string // why this mount could not be read
+	ErrCause      Cause  // and what that means (CauseNotInSource…); CauseNone: unreadable
 }
 
 // InodePercent is the share of the inode table in use.
@@ -110,6 +114,16 @@ func (s *Sample) MarkUnknown(m Metric, reason string) {
 		s.Unknown = map[Metric]string{}
 	}
 	s.Unknown[m] = reason
+}
+
+// MarkUnknownAs records why metric m could not be read, and what that
+// means for code (a shared source without it: CauseNotInSource…).
+func (s *Sample) MarkUnknownAs(m Metric, cause Cause, reason string) {
+	s.MarkUnknown(m, reason)
+	if s.UnknownCause == nil {
+		s.UnknownCause = map[Metric]Cause{}
+	}
+	s.UnknownCause[m] = cause
 }
 
 // WorstDisk is the mount with the highest use, or nil when none was read.

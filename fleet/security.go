@@ -30,11 +30,14 @@ func SecurityChecks(h *Host, s *SecurityStatus) []Check {
 		return nil
 	}
 	var out []Check
-	add := func(name string, st State, reason string) {
-		out = append(out, Check{Name: name, State: st, Reason: reason})
+	add := func(name string, st State, cause Cause, reason string) {
+		if st == OK {
+			cause = CauseNone
+		}
+		out = append(out, Check{Kind: KindSecurity, Subject: name, Cause: cause, Name: name, State: st, Reason: reason})
 	}
 	if s.ListenErr != "" {
-		add("listening ports", Unknown, "listening ports: "+s.ListenErr)
+		add(SecListening, Unknown, CauseUnreadable, "listening ports: "+s.ListenErr)
 	} else {
 		var public []string
 		for _, l := range PublicDBListeners(h, s) {
@@ -42,49 +45,49 @@ func SecurityChecks(h *Host, s *SecurityStatus) []Check {
 		}
 		switch {
 		case len(public) > 0:
-			add("database ports", Crit, strings.Join(public, "; "))
+			add(SecDBPorts, Crit, CausePublicDB, strings.Join(public, "; "))
 		default:
-			add("database ports", OK, "no database port open beyond loopback")
+			add(SecDBPorts, OK, CauseNone, "no database port open beyond loopback")
 		}
 		if len(h.AllowedPorts) > 0 {
 			if unexpected := UnexpectedPorts(h, s); len(unexpected) > 0 {
-				add("open ports", Warn, "ports open that allowed_ports does not list: "+strings.Join(unexpected, ", "))
+				add(SecOpenPorts, Warn, CauseUnexpectedPort, "ports open that allowed_ports does not list: "+strings.Join(unexpected, ", "))
 			} else {
-				add("open ports", OK, "only allowed ports open")
+				add(SecOpenPorts, OK, CauseNone, "only allowed ports open")
 			}
 		}
 	}
 	switch {
 	case s.SSHDAbsent:
-		out = append(out, Check{Name: "sshd", State: OK, NotApplicable: true, Reason: "sshd: not running here"})
+		out = append(out, Check{Kind: KindSecurity, Subject: SecSSHD, Cause: CauseNotApplicable, Name: SecSSHD, State: OK, NotApplicable: true, Reason: "sshd: not running here"})
 	case s.SSHDErr != "":
-		add("sshd", Unknown, "sshd settings: "+s.SSHDErr)
+		add(SecSSHD, Unknown, CauseUnreadable, "sshd settings: "+s.SSHDErr)
 	case s.SSHD != nil:
 		var bad []string
 		for _, f := range SSHDFindings(s.SSHD) {
 			bad = append(bad, f.Key+" "+f.Have)
 		}
 		if len(bad) > 0 {
-			add("sshd", Warn, "sshd: "+strings.Join(bad, ", ")+" (from "+s.SSHDFrom+")")
+			add(SecSSHD, Warn, CauseLoginSetting, "sshd: "+strings.Join(bad, ", ")+" (from "+s.SSHDFrom+")")
 		} else {
-			add("sshd", OK, "sshd: keys only (from "+s.SSHDFrom+")")
+			add(SecSSHD, OK, CauseNone, "sshd: keys only (from "+s.SSHDFrom+")")
 		}
 	}
 	switch {
 	case s.UpdatesErr != "":
-		add("updates", Unknown, "updates: "+s.UpdatesErr)
+		add(SecUpdates, Unknown, CauseUnreadable, "updates: "+s.UpdatesErr)
 	case s.PkgManager == "" && s.UpdatesRead:
-		out = append(out, Check{Name: "updates", State: OK, NotApplicable: true, Reason: "updates: not checked (no apt/dnf)"})
+		out = append(out, Check{Kind: KindSecurity, Subject: SecUpdates, Cause: CauseNotApplicable, Name: SecUpdates, State: OK, NotApplicable: true, Reason: "updates: not checked (no apt/dnf)"})
 	case s.PkgManager == "":
 	case s.Security > 0:
-		add("updates", Warn, fmt.Sprintf("%d security update(s) pending (%d in all)", s.Security, s.Pending))
+		add(SecUpdates, Warn, CauseUpdates, fmt.Sprintf("%d security update(s) pending (%d in all)", s.Security, s.Pending))
 	case s.Pending > 0:
-		add("updates", Warn, fmt.Sprintf("%d update(s) pending", s.Pending))
+		add(SecUpdates, Warn, CauseUpdates, fmt.Sprintf("%d update(s) pending", s.Pending))
 	default:
-		add("updates", OK, "up to date")
+		add(SecUpdates, OK, CauseNone, "up to date")
 	}
 	if s.Reboot {
-		add("reboot", Warn, "reboot required")
+		add(SecReboot, Warn, CauseReboot, "reboot required")
 	}
 	return out
 }
@@ -150,26 +153,31 @@ func SSHDFindings(kv map[string]string) []SSHDSetting {
 // is WARN, within crit_days CRIT. The reason shows the expiry date.
 func CertCheck(c *Cert, st *CertStatus, now time.Time) Check {
 	name := "cert " + c.Endpoint
+	check := func(state State, cause Cause, reason string) Check {
+		return Check{Kind: KindCert, Subject: c.Endpoint, Cause: cause, Name: name, State: state, Reason: reason}
+	}
 	switch {
 	case st == nil:
-		return Check{Name: name, State: Unknown, Reason: name + ": not checked yet", Pending: true}
+		k := check(Unknown, CauseUnreadable, name+": not checked yet")
+		k.Pending = true
+		return k
 	case st.Err != "":
-		return Check{Name: name, State: Crit, Reason: name + ": " + st.Err}
+		return check(Crit, CauseCertInvalid, name+": "+st.Err)
 	}
 	expiry := st.NotAfter.UTC().Format("2006-01-02")
 	left := st.NotAfter.Sub(now)
 	days := int(left.Hours() / 24)
 	switch {
 	case left <= 0:
-		return Check{Name: name, State: Crit, Reason: fmt.Sprintf("%s expired on %s", name, expiry)}
+		return check(Crit, CauseCertInvalid, fmt.Sprintf("%s expired on %s", name, expiry))
 	case st.NameErr != "":
-		return Check{Name: name, State: Crit, Reason: fmt.Sprintf("%s: %s (expires %s)", name, st.NameErr, expiry)}
+		return check(Crit, CauseCertInvalid, fmt.Sprintf("%s: %s (expires %s)", name, st.NameErr, expiry))
 	case st.TrustErr != "":
-		return Check{Name: name, State: Crit, Reason: fmt.Sprintf("%s: not trusted: %s (expires %s)", name, st.TrustErr, expiry)}
+		return check(Crit, CauseCertInvalid, fmt.Sprintf("%s: not trusted: %s (expires %s)", name, st.TrustErr, expiry))
 	case left < time.Duration(c.CritDays)*24*time.Hour:
-		return Check{Name: name, State: Crit, Reason: fmt.Sprintf("%s expires on %s, in %d day(s)", name, expiry, days)}
+		return check(Crit, CauseExpiring, fmt.Sprintf("%s expires on %s, in %d day(s)", name, expiry, days))
 	case left < time.Duration(c.WarnDays)*24*time.Hour:
-		return Check{Name: name, State: Warn, Reason: fmt.Sprintf("%s expires on %s, in %d day(s)", name, expiry, days)}
+		return check(Warn, CauseExpiring, fmt.Sprintf("%s expires on %s, in %d day(s)", name, expiry, days))
 	}
-	return Check{Name: name, State: OK, Reason: fmt.Sprintf("%s valid until %s (%s)", name, expiry, st.Issuer)}
+	return check(OK, CauseNone, fmt.Sprintf("%s valid until %s (%s)", name, expiry, st.Issuer))
 }

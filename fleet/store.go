@@ -18,15 +18,18 @@ type Observation struct {
 // HostStatus is what the store knows about a host. Values returned by
 // Snapshot are copies; Last points to an immutable sample.
 type HostStatus struct {
-	Host  *Host
-	Last  *Sample   // last good sample, nil if none yet
-	Err   string    // last poll error, sanitised; "" after a success
-	ErrAt time.Time // when Err happened
-	Slow  bool      // Err is a poll that started on the host and ran out of time
-	Note  string    // why there is no data (e.g. unsupported), shown as UNKNOWN
-	Polls int       // polls attempted
-	Fails int       // polls failed in a row
-	RTT   time.Duration
+	Host *Host
+	Last *Sample // last good sample, nil if none yet
+	Err  string  // last poll error, sanitised; "" after a success
+	// ErrCause is what Err means when the transport says (refused, no
+	// SSH banner); CauseNone else.
+	ErrCause Cause
+	ErrAt    time.Time // when Err happened
+	Slow     bool      // Err is a poll that started on the host and ran out of time
+	Note     string    // why there is no data (e.g. unsupported), shown as UNKNOWN
+	Polls    int       // polls attempted
+	Fails    int       // polls failed in a row
+	RTT      time.Duration
 	// Drills summarises the restore drills of each backup, by name.
 	Drills map[string]DrillSummary
 	// DrillsUnknown says why the drill history is not known ("" once
@@ -117,6 +120,10 @@ func (s *Store) Record(o Observation) {
 			msg = Sanitize(o.Err.Error(), MaxText)
 		}
 		st.Err, st.ErrAt, st.Slow = msg, o.At, isSlow(o.Err)
+		st.ErrCause = CauseNone
+		if c := Causer(nil); errors.As(o.Err, &c) {
+			st.ErrCause = c.HostCause()
+		}
 		st.KeyChange = keyChangeOf(o.Err)
 		st.Fails++
 	} else {

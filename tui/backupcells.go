@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"strings"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -34,7 +33,7 @@ func backupAges(r *hostRow, now time.Time) (oldest, oldestDrill time.Duration, n
 func backupState(r *hostRow) fleet.State {
 	worst := fleet.OK
 	for _, c := range r.health.Checks {
-		if strings.HasPrefix(c.Name, "backup ") {
+		if c.Kind == fleet.KindBackup {
 			worst = fleet.Worse(worst, c.State)
 		}
 	}

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -126,7 +125,7 @@ func metricValue(r *hostRow, metric string) (float64, fleet.Check, bool) {
 	if d == nil {
 		return 0, fleet.Check{}, false
 	}
-	c, _ := checkFor(r.health, "disk "+d.Mount)
+	c, _ := checkFor(r.health, fleet.CheckKey(fleet.KindDisk, d.Mount))
 	return d.UsedPercent(), c, true
 }
 
@@ -212,7 +211,7 @@ func ageKey(r *hostRow, now time.Time) (float64, bool) {
 func securityCell(t *tableModel, r *hostRow) string {
 	seen, worst := false, fleet.OK
 	for _, c := range r.health.Checks {
-		if securityCheck(c.Name) {
+		if securityCheck(c) {
 			seen = true
 			worst = fleet.Worse(worst, c.State)
 		}
@@ -223,19 +222,16 @@ func securityCell(t *tableModel, r *hostRow) string {
 	return stateStyle(t.c.st, worst).Render(worst.String())
 }
 
-// securityCheck reports whether a check belongs to the security checklist.
-func securityCheck(name string) bool {
-	switch name {
-	case "database ports", "open ports", "sshd", "updates", "reboot", "listening ports":
-		return true
-	}
-	return strings.HasPrefix(name, "cert ")
+// securityCheck reports whether a check belongs to the security checklist
+// (certificates included).
+func securityCheck(c fleet.Check) bool {
+	return c.Kind == fleet.KindSecurity || c.Kind == fleet.KindCert
 }
 
-// checkFor finds the evaluated check of a metric, if any.
-func checkFor(h fleet.Health, name string) (fleet.Check, bool) {
+// checkFor finds an evaluated check by its key (fleet.CheckKey), if any.
+func checkFor(h fleet.Health, key string) (fleet.Check, bool) {
 	for _, c := range h.Checks {
-		if c.Name == name {
+		if c.Key() == key {
 			return c, true
 		}
 	}

@@ -154,7 +154,7 @@ func hostProblems(r *hostRow) []fleet.Check {
 		if r.health.State == fleet.Unknown && r.status.Last == nil && r.status.Err == "" {
 			return nil // not polled yet
 		}
-		return []fleet.Check{{Name: fleet.HostCheck, State: r.health.State, Reason: r.health.Reason}}
+		return []fleet.Check{{Kind: fleet.KindHost, Cause: r.health.Cause, Name: fleet.HostCheck, State: r.health.State, Reason: r.health.Reason}}
 	}
 	return r.problems()
 }

@@ -12,53 +12,66 @@ import (
 // to give it — named, never "the setting above"; "" when nothing concrete
 // is known. Values in it are the host's own names, shown, never run.
 func remedy(c *common, st *fleet.HostStatus, chk fleet.Check) string {
-	k, h, name, reason := c.keys, st.Host, chk.Name, chk.Reason
-	field := func(prefix string) string { return fleet.Sanitize(strings.TrimPrefix(name, prefix), 200) }
-	switch {
-	case name == fleet.HostCheck && strings.Contains(reason, "banner"):
+	k, h := c.keys, st.Host
+	subject := fleet.Sanitize(chk.Subject, 200)
+	switch chk.Cause { // what the cause says whatever the kind
+	case fleet.CauseNoBanner:
 		return "sshd takes the connection but does not answer: the host is overloaded or sshd is hung; try its console"
-	case name == fleet.HostCheck && strings.Contains(reason, "refused"):
+	case fleet.CauseRefused:
 		return "nothing listens on its SSH port: is sshd running? (from its console: systemctl status ssh)"
-	case name == fleet.HostCheck && chk.State == fleet.Stale && c.banner != "" && !h.Local() && h.Resources != "ssh":
-		return "its figures come from a shared source that is failing (the line under the header): they return with it"
-	case name == fleet.HostCheck && chk.State == fleet.Stale:
+	case fleet.CauseStale:
+		if c.banner != "" && !h.Local() && h.Resources != "ssh" {
+			return "its figures come from a shared source that is failing (the line under the header): they return with it"
+		}
 		return "polls stopped arriving: " + k.Refresh.Help().Key + " polls it now"
-	case strings.Contains(reason, "not in prometheus"), strings.Contains(reason, "has no series of it"):
+	case fleet.CauseNotInSource:
 		return `Prometheus has no figures of it: resources = "ssh" on the host reads them over SSH instead`
-	case strings.Contains(reason, "up == 0"):
+	case fleet.CauseNotScraped:
 		return "Prometheus cannot scrape it: is its node_exporter running? (systemctl status prometheus-node-exporter)"
-	case strings.HasPrefix(name, "disk "):
-		return "see what grew: du -xh --max-depth=2 " + field("disk ") + " | sort -h | tail"
-	case strings.HasPrefix(name, "inodes "):
-		return "many small files: find " + field("inodes ") + " -xdev -type f | cut -d/ -f1-4 | sort | uniq -c | sort -n | tail"
-	case name == "memory":
+	}
+	switch {
+	case chk.Kind == fleet.KindDisk && chk.Cause == fleet.CauseOver:
+		return "see what grew: du -xh --max-depth=2 " + subject + " | sort -h | tail"
+	case chk.Kind == fleet.KindInodes && chk.Cause == fleet.CauseOver:
+		return "many small files: find " + subject + " -xdev -type f | cut -d/ -f1-4 | sort | uniq -c | sort -n | tail"
+	case chk.Kind == fleet.KindMemory && chk.Cause == fleet.CauseOver:
 		return "the biggest: ps aux --sort=-rss | head"
-	case name == "cpu", name == "load":
+	case (chk.Kind == fleet.KindCPU || chk.Kind == fleet.KindLoad) && chk.Cause == fleet.CauseOver:
 		return "the busiest: ps aux --sort=-%cpu | head"
-	case strings.HasPrefix(name, "service "):
-		return serviceRemedy(c, h, field("service "), chk)
-	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "drill history unknown"):
+	case chk.Kind == fleet.KindService:
+		return serviceRemedy(c, h, chk.Subject, chk)
+	case chk.Kind == fleet.KindBackup:
+		return backupRemedy(c, chk)
+	case chk.Kind == fleet.KindCert && chk.State != fleet.Unknown:
+		return "renew or replace the certificate served at " + subject
+	case chk.Kind == fleet.KindSecurity && st.Last != nil && st.Last.Security != nil:
+		return securityRemedy(h, st.Last.Security, chk)
+	}
+	return ""
+}
+
+// backupRemedy is what to do about a backup: take one, drill it, read why
+// its drill failed.
+func backupRemedy(c *common, chk fleet.Check) string {
+	k := c.keys
+	switch chk.Cause {
+	case fleet.CauseDrillsUnknown:
 		return "no verdict on its drills until their record is read; a shared record is read again as soon as it answers"
-	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "restore-tested"), strings.Contains(reason, "drill") && !strings.Contains(reason, "fail"):
+	case fleet.CauseNeverDrilled, fleet.CauseDrillOverdue:
 		return k.Drill.Help().Key + " in the host's detail runs a restore drill of the newest artefact"
-	case strings.HasPrefix(name, "backup ") && strings.Contains(reason, "fail"):
+	case fleet.CauseDrillFailed:
 		return "the last drill failed: its output is in the audit log (" + k.Audit.Help().Key + ")"
-	case strings.HasPrefix(name, "backup "):
+	case fleet.CauseNoBackup, fleet.CauseTooOld, fleet.CauseTooSmall:
 		return k.Snapshot.Help().Key + " in the host's detail takes one now; then find why the scheduled job did not"
-	case strings.HasPrefix(name, "cert "):
-		return "renew or replace the certificate served at " + field("cert ")
 	}
-	if st.Last == nil || st.Last.Security == nil {
-		return ""
-	}
-	return securityRemedy(h, st.Last.Security, chk)
+	return ""
 }
 
 // serviceRemedy is what to do about a service that is down, flapping, or
 // would not come back after a reboot or a crash: the command or setting
 // of its kind.
 func serviceRemedy(c *common, h *fleet.Host, name string, chk fleet.Check) string {
-	k, reason := c.keys, chk.Reason
+	k := c.keys
 	var svc *fleet.Service
 	for i := range h.Services {
 		if h.Services[i].Name == name {
@@ -66,20 +79,20 @@ func serviceRemedy(c *common, h *fleet.Host, name string, chk fleet.Check) strin
 		}
 	}
 	switch {
-	case strings.Contains(reason, "FLAPPING"):
+	case chk.Cause == fleet.CauseFlapping:
 		return "it keeps dying: " + k.Logs.Help().Key + " in the host's detail follows its log, " + k.Restart.Help().Key + " restarts it"
-	case chk.State == fleet.Crit:
+	case chk.Cause == fleet.CauseNotRunning:
 		return k.Restart.Help().Key + " in the host's detail restarts it; its dialog shows what will run before it runs"
 	case svc == nil:
 		return ""
-	case strings.Contains(reason, "not enabled at boot"):
+	case chk.Cause == fleet.CauseNotEnabled:
 		switch svc.Kind {
 		case "systemd":
 			return "it would not come back after a reboot: systemctl enable " + fleet.Sanitize(svc.Unit, 200)
 		case "docker":
 			return "it would not come back after a reboot: docker update --restart unless-stopped " + fleet.Sanitize(svc.Container, 200)
 		}
-	case strings.Contains(reason, "not restarted when it dies"):
+	case chk.Cause == fleet.CauseNoAutoRestart:
 		switch svc.Kind {
 		case "systemd":
 			return "set Restart=on-failure in its unit's [Service] (systemctl edit " + fleet.Sanitize(svc.Unit, 200) + "), then systemctl daemon-reload"
@@ -95,9 +108,9 @@ func serviceRemedy(c *common, h *fleet.Host, name string, chk fleet.Check) strin
 // securityRemedy names what to change for a finding of the security
 // checklist: the settings and their values, the ports, the command.
 func securityRemedy(h *fleet.Host, s *fleet.SecurityStatus, chk fleet.Check) string {
-	switch chk.Name {
-	case "sshd":
-		if chk.State == fleet.Unknown {
+	switch chk.Subject {
+	case fleet.SecSSHD:
+		if chk.Cause == fleet.CauseUnreadable {
 			if h.Sudo == nil || !*h.Sudo {
 				return "read them on the host as root: sshd -T; or sudo = true on the host lets opsdeck run sudo -n sshd -T"
 			}
@@ -111,7 +124,7 @@ func securityRemedy(h *fleet.Host, s *fleet.SecurityStatus, chk fleet.Check) str
 			return ""
 		}
 		return "set " + strings.Join(set, " and ") + " in /etc/ssh/sshd_config (above any Match block), then reload sshd: systemctl reload ssh (sshd on Red Hat)"
-	case "updates":
+	case fleet.SecUpdates:
 		switch s.PkgManager {
 		case "apt":
 			return "apply them: apt-get update && apt-get upgrade"
@@ -120,9 +133,9 @@ func securityRemedy(h *fleet.Host, s *fleet.SecurityStatus, chk fleet.Check) str
 		case "yum":
 			return "apply them: yum update"
 		}
-	case "reboot":
+	case fleet.SecReboot:
 		return "reboot it when its services allow (a kernel or library update waits for it)"
-	case "database ports":
+	case fleet.SecDBPorts:
 		var where []string
 		for _, l := range fleet.PublicDBListeners(h, s) {
 			where = append(where, fmt.Sprintf("%s (port %d)", h.DBPorts[l.Port], l.Port))
@@ -131,7 +144,7 @@ func securityRemedy(h *fleet.Host, s *fleet.SecurityStatus, chk fleet.Check) str
 			return ""
 		}
 		return "bind " + strings.Join(where, ", ") + " to 127.0.0.1, or firewall it from everyone but its clients"
-	case "open ports":
+	case fleet.SecOpenPorts:
 		ports := fleet.UnexpectedPorts(h, s)
 		if len(ports) == 0 {
 			return ""

@@ -13,34 +13,79 @@ import (
 )
 
 // What to do is said for what failed, not for its check's name alone: a
-// disk Prometheus has no figures of is not a disk that grew.
+// disk Prometheus has no figures of is not a disk that grew. Every check
+// here comes from the real evaluation of a sample as a probe or the
+// Prometheus source reports it, and is found by its key.
 func TestRemedy(t *testing.T) {
+	cfg, err := config.Parse("t.toml", []byte(remedyTOML))
+	if err != nil {
+		t.Fatal(err)
+	}
 	k := DefaultKeyMap()
-	c := &common{keys: &k}
-	st := &fleet.HostStatus{Host: &fleet.Host{Name: "web-1"}}
 	for _, u := range []struct {
-		check fleet.Check
-		want  string
+		name, key, want string
+		sample          func(*fleet.Sample)
+		status          func(*fleet.HostStatus)
+		banner          string
 	}{
-		{fleet.Check{Name: "disk /var", State: fleet.Crit, Reason: "disk /var 97% ≥ 90%"}, "du -xh --max-depth=2 /var"},
-		{fleet.Check{Name: "disk /srv", State: fleet.Unknown, Reason: "disk /srv: not in prometheus"}, `resources = "ssh"`},
-		{fleet.Check{Name: "cpu", State: fleet.Unknown, Reason: "cpu: prometheus http://p:9090 has no series of it: no instance=\"web-1\""}, `resources = "ssh"`},
-		{fleet.Check{Name: "cpu", State: fleet.Unknown, Reason: "cpu: prometheus cannot scrape its node_exporter (up == 0)"}, "node_exporter running"},
-		{fleet.Check{Name: "backup pg", State: fleet.Unknown, Reason: "backup pg: drill history unknown: database unreachable"}, "no verdict on its drills"},
-		{fleet.Check{Name: "backup pg", State: fleet.Warn, Reason: "backup pg: never restore-tested"}, "runs a restore drill"},
-		{fleet.Check{Name: fleet.HostCheck, State: fleet.Stale, Reason: "no new data for 50s"}, "R polls it now"},
+		{name: "disk over", key: "disk:/var", want: "du -xh --max-depth=2 /var",
+			sample: func(s *fleet.Sample) { s.Disks[1].Used, s.Disks[1].Free = 97<<30, 3<<30 }},
+		{name: "disk Prometheus lacks", key: "disk:/var", want: `resources = "ssh"`,
+			sample: func(s *fleet.Sample) {
+				s.Disks[1] = fleet.Disk{Mount: "/var", Err: "not in prometheus", ErrCause: fleet.CauseNotInSource}
+			}},
+		{name: "cpu Prometheus has no series of", key: "cpu", want: `resources = "ssh"`,
+			sample: func(s *fleet.Sample) {
+				s.MarkUnknownAs(fleet.MetricCPU, fleet.CauseNotInSource, "prometheus http://p:9090 has no series of it")
+			}},
+		{name: "cpu of a target Prometheus cannot scrape", key: "cpu", want: "node_exporter running",
+			sample: func(s *fleet.Sample) {
+				s.MarkUnknownAs(fleet.MetricCPU, fleet.CauseNotScraped, "prometheus cannot scrape its node_exporter (up == 0)")
+			}},
+		{name: "drills unknown", key: "backup:pg", want: "no verdict on its drills",
+			sample: func(s *fleet.Sample) {
+				s.Backups = []fleet.BackupStatus{{Name: "pg", NewestAt: s.At.Add(-time.Hour), Size: 1 << 20}}
+			},
+			status: func(st *fleet.HostStatus) { st.DrillsUnknown = "database unreachable" }},
+		{name: "never drilled", key: "backup:pg", want: "runs a restore drill",
+			sample: func(s *fleet.Sample) {
+				s.Backups = []fleet.BackupStatus{{Name: "pg", NewestAt: s.At.Add(-time.Hour), Size: 1 << 20}}
+			}},
+		{name: "stale", key: "host", want: "R polls it now",
+			status: func(st *fleet.HostStatus) { st.Last.At = now.Add(-time.Hour) }},
+		{name: "stale while a shared source fails", key: "host", want: "shared source that is failing",
+			status: func(st *fleet.HostStatus) { st.Last.At = now.Add(-time.Hour) }, banner: "⚠ prometheus http://p:9090 failing"},
 	} {
-		if got := remedy(c, st, u.check); !strings.Contains(got, u.want) {
-			t.Errorf("%s: %q, want it to say %q", u.check.Reason, got, u.want)
+		s := sample(now, 50)
+		if u.sample != nil {
+			u.sample(s)
+		}
+		st := fleet.HostStatus{Host: &cfg.Hosts[0], Last: s}
+		if u.status != nil {
+			u.status(&st)
+		}
+		c := &common{keys: &k, banner: u.banner}
+		row := &hostRow{status: st, health: fleet.Assess(&st, now)}
+		found := false
+		for _, p := range hostProblems(row) {
+			if p.Key() != u.key {
+				continue
+			}
+			found = true
+			if got := remedy(c, &row.status, p); !strings.Contains(got, u.want) {
+				t.Errorf("%s: %s: remedy %q, want it to say %q", u.name, p.Reason, got, u.want)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no problem %s among %v", u.name, u.key, hostProblems(row))
 		}
 	}
-	// STALE while a shared source fails: polling the host does not help.
-	c.banner = "⚠ prometheus http://p:9090 failing for 40s: connection refused"
-	stale := fleet.Check{Name: fleet.HostCheck, State: fleet.Stale, Reason: "no new data for 50s"}
-	if got := remedy(c, st, stale); !strings.Contains(got, "shared source that is failing") {
-		t.Errorf("STALE with the source failing: %q", got)
-	}
-	if got := remedy(c, &fleet.HostStatus{Host: &fleet.Host{Name: "db-1", Resources: "ssh"}}, stale); !strings.Contains(got, "R polls it now") {
+	// A host kept on SSH: its STALE is not the shared source's doing.
+	ssh := cfg.Hosts[0]
+	ssh.Resources = "ssh"
+	st := fleet.HostStatus{Host: &ssh, Last: sample(now.Add(-time.Hour), 50)}
+	row := &hostRow{status: st, health: fleet.Assess(&st, now)}
+	if got := remedy(&common{keys: &k, banner: "⚠ failing"}, &st, hostProblems(row)[0]); !strings.Contains(got, "R polls it now") {
 		t.Errorf("STALE of a host on SSH with the source failing: %q", got)
 	}
 }

@@ -109,7 +109,7 @@ func (x sections) disks(b *strings.Builder) {
 	}
 	b.WriteString(st.Table.Header.Render(fmt.Sprintf("%-*s %-6s %22s %5s %6s %6s %6s  %s", w, "mount", "fs", "used / size", "use", "warn", "crit", "inodes", "state")) + "\n")
 	for _, d := range s.Disks {
-		c, ok := checkFor(x.r.health, "disk "+d.Mount)
+		c, ok := checkFor(x.r.health, fleet.CheckKey(fleet.KindDisk, d.Mount))
 		if d.Err != "" {
 			fmt.Fprintf(b, "%s %s %s\n", fit(d.Mount, w), stateLabel(st, fleet.Unknown), st.Detail.Muted.Render(fleet.Sanitize(d.Err, 120)))
 			continue
@@ -121,7 +121,7 @@ func (x sections) disks(b *strings.Builder) {
 			inodes = pct(d.InodePercent())
 		}
 		// The row's verdict is the worse of its space and its inodes.
-		ic, iok := checkFor(x.r.health, "inodes "+d.Mount)
+		ic, iok := checkFor(x.r.health, fleet.CheckKey(fleet.KindInodes, d.Mount))
 		verdict := c
 		if iok && ic.State > c.State {
 			verdict = ic
@@ -231,7 +231,7 @@ func (x sections) security(b *strings.Builder) {
 	st := x.c.st
 	var rows []fleet.Check
 	for _, c := range x.r.health.Checks {
-		if securityCheck(c.Name) {
+		if securityCheck(c) {
 			rows = append(rows, c)
 		}
 	}

@@ -24,7 +24,7 @@ func runes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: [
 
 // withDown makes new-1 DOWN (its poll failed) on top of the fixture.
 func withDown(m *Model) {
-	m.c.data.store.Record(fleet.Observation{Host: "new-1", At: now, Err: errors.New("dial tcp 10.0.0.4:22: connect: connection refused")})
+	m.c.data.store.Record(fleet.Observation{Host: "new-1", At: now, Err: causeErr{errors.New("dial tcp 10.0.0.4:22: connect: connection refused"), fleet.CauseRefused}})
 	m.c.data.refresh(now, true)
 	m.table.arrange()
 }
@@ -254,6 +254,15 @@ func hostByName(m *Model, name string) *fleet.Host {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// causeErr is a failed poll as the transport reports it: its message, and
+// what it means for the host (sshx.Error's HostCause).
+type causeErr struct {
+	error
+	cause fleet.Cause
+}
+
+func (e causeErr) HostCause() fleet.Cause { return e.cause }
 
 // p lists every failing check of the fleet, worst first, with what to do;
 // in a host's detail, that host's. H lists the recorded changes.

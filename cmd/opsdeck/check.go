@@ -76,7 +76,10 @@ the exit status, and is retried on the next run.`,
 
 // Finding is one check of one host in the report.
 type Finding struct {
-	Check  string `json:"check"`
+	Check string `json:"check"`
+	// Key names the check for code and matchers: "disk:/var",
+	// "service:nginx", "backup:pg-nightly", "security:sshd", "host".
+	Key    string `json:"key"`
 	State  string `json:"state"`
 	Reason string `json:"reason"`
 }
@@ -262,11 +265,11 @@ func judgedReport(store *fleet.Store, verbose bool, at func(*fleet.HostStatus) t
 		}
 		for _, c := range hl.Checks {
 			if c.State != fleet.OK || verbose {
-				hr.Findings = append(hr.Findings, Finding{Check: c.Name, State: c.State.String(), Reason: c.Reason})
+				hr.Findings = append(hr.Findings, Finding{Check: c.Name, Key: c.Key(), State: c.State.String(), Reason: c.Reason})
 			}
 		}
 		if len(hl.Checks) == 0 && hl.State != fleet.OK {
-			hr.Findings = append(hr.Findings, Finding{Check: "host", State: hl.State.String(), Reason: hl.Reason})
+			hr.Findings = append(hr.Findings, Finding{Check: fleet.HostCheck, Key: fleet.CheckKey(fleet.KindHost, ""), State: hl.State.String(), Reason: hl.Reason})
 		}
 		rep.Hosts = append(rep.Hosts, hr)
 	}

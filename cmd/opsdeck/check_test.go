@@ -50,7 +50,7 @@ func TestCheck_JSON(t *testing.T) {
 	if h := states["host-1"]; h.State != "OK" || len(h.Findings) != 0 {
 		t.Errorf("host-1 %+v", h)
 	}
-	if h := states["host-2"]; h.State != "CRIT" || len(h.Findings) != 1 || h.Findings[0].Check != "disk /" || !strings.Contains(h.Findings[0].Reason, "≥ 2%") {
+	if h := states["host-2"]; h.State != "CRIT" || len(h.Findings) != 1 || h.Findings[0].Check != "disk /" || h.Findings[0].Key != "disk:/" || !strings.Contains(h.Findings[0].Reason, "≥ 2%") {
 		t.Errorf("host-2 %+v", h)
 	}
 	if h := states["host-3"]; h.State != "DOWN" || !strings.Contains(h.Reason, "refused") {

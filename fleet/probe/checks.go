@@ -179,6 +179,7 @@ func (c *hostChecks) guardCPU(smp *fleet.Sample) {
 	if smp.Unknown[fleet.MetricCPU] == cpuTooSoon {
 		if c.prevCPU != nil { // the window continues from the last reading
 			delete(smp.Unknown, fleet.MetricCPU)
+			delete(smp.UnknownCause, fleet.MetricCPU)
 			smp.CPU, smp.PerCore, smp.CPUCarried = c.prevCPU.CPU, c.prevCPU.PerCore, true
 		}
 		return

@@ -254,7 +254,7 @@ func (s *Source) assemble(vec model.Vector) (map[string]*fleet.Sample, map[strin
 	latest, missing := map[string]*fleet.Sample{}, map[string]string{}
 	for host, p := range byHost {
 		if up, ok := p.vals["up"]; ok && up == 0 {
-			missing[host] = "prometheus cannot scrape its node_exporter (up == 0)"
+			missing[host] = upZero
 			continue
 		}
 		at, ok := p.vals["at"]
@@ -267,6 +267,9 @@ func (s *Source) assemble(vec model.Vector) (map[string]*fleet.Sample, map[strin
 	return latest, missing
 }
 
+// upZero is why a host has no figures when Prometheus cannot scrape it.
+const upZero = "prometheus cannot scrape its node_exporter (up == 0)"
+
 // sample is one host's resources at at (the scrape's own time, seconds),
 // with the mounts it lists, or those fleet.Watched picks when it lists
 // none.
@@ -276,7 +279,7 @@ func (p *partial) sample(at float64, listed map[string]bool) *fleet.Sample {
 	smp.Load1, smp.Load5, smp.Load15 = v["load1"], v["load5"], v["load15"]
 	smp.Cores = int(v["cores"])
 	if smp.Cores == 0 {
-		smp.MarkUnknown(fleet.MetricLoad, "no node_cpu_seconds_total in prometheus")
+		smp.MarkUnknownAs(fleet.MetricLoad, fleet.CauseNotInSource, "no node_cpu_seconds_total in prometheus")
 	}
 	if idle, ok := v["idle"]; ok && smp.Cores > 0 {
 		smp.CPU = math.Max(0, math.Min(100, 100*(1-idle)))
@@ -289,13 +292,13 @@ func (p *partial) sample(at float64, listed map[string]bool) *fleet.Sample {
 		smp.SwapTotal = uint64(v["swap_total"])
 		smp.SwapUsed = smp.SwapTotal - min(smp.SwapTotal, uint64(v["swap_free"]))
 	} else {
-		smp.MarkUnknown(fleet.MetricMemory, "no node_memory_MemTotal_bytes in prometheus")
+		smp.MarkUnknownAs(fleet.MetricMemory, fleet.CauseNotInSource, "no node_memory_MemTotal_bytes in prometheus")
 	}
 	if boot, ok := v["boot"]; ok && boot > 0 {
 		smp.BootTime = time.Unix(int64(boot), 0)
 		smp.Uptime = smp.At.Sub(smp.BootTime)
 	} else {
-		smp.MarkUnknown(fleet.MetricUptime, "no node_boot_time_seconds in prometheus")
+		smp.MarkUnknownAs(fleet.MetricUptime, fleet.CauseNotInSource, "no node_boot_time_seconds in prometheus")
 	}
 	mounts := make([]string, 0, len(p.disks))
 	for m, d := range p.disks {
@@ -314,7 +317,7 @@ func (p *partial) sample(at float64, listed map[string]bool) *fleet.Sample {
 		smp.Disks = append(smp.Disks, d)
 	}
 	if len(smp.Disks) == 0 {
-		smp.MarkUnknown(fleet.MetricDisk, "no node_filesystem series in prometheus")
+		smp.MarkUnknownAs(fleet.MetricDisk, fleet.CauseNotInSource, "no node_filesystem series in prometheus")
 	}
 	return smp
 }
@@ -342,14 +345,17 @@ func (hs hostSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		// Nothing to show: say why on each metric, never as a DOWN host
 		// (the host may be fine; its figures are what is missing).
 		smp := &fleet.Sample{At: time.Now()}
+		cause := fleet.CauseNotInSource
 		switch {
 		case status.Err != "":
-			why = status.Name + ": " + status.Err
+			why, cause = status.Name+": "+status.Err, fleet.CauseSourceFailed
 		case why == "":
 			why = fmt.Sprintf("%s has no series of it: no %s=%q (or its address) in %s", status.Name, s.cfg.InstanceLabel, hs.host.Name, s.cfg.Hosts)
+		case why == upZero:
+			cause = fleet.CauseNotScraped
 		}
 		for _, m := range []fleet.Metric{fleet.MetricCPU, fleet.MetricMemory, fleet.MetricLoad, fleet.MetricDisk, fleet.MetricUptime} {
-			smp.MarkUnknown(m, why)
+			smp.MarkUnknownAs(m, cause, why)
 		}
 		return smp, nil
 	}
@@ -359,6 +365,10 @@ func (hs hostSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		cp.Unknown = make(map[fleet.Metric]string, len(last.Unknown))
 		for k, v := range last.Unknown {
 			cp.Unknown[k] = v
+		}
+		cp.UnknownCause = make(map[fleet.Metric]fleet.Cause, len(last.UnknownCause))
+		for k, v := range last.UnknownCause {
+			cp.UnknownCause[k] = v
 		}
 	}
 	return &cp, nil
@@ -378,7 +388,7 @@ func filterMounts(ds []fleet.Disk, mounts []string) []fleet.Disk {
 			}
 		}
 		if !found {
-			out = append(out, fleet.Disk{Mount: m, Err: "not in prometheus"})
+			out = append(out, fleet.Disk{Mount: m, Err: "not in prometheus", ErrCause: fleet.CauseNotInSource})
 		}
 	}
 	return out

@@ -218,7 +218,7 @@ func (c *Client) reach(ctx context.Context, jc *ssh.Client, limit time.Duration)
 	_, err := io.ReadFull(nc, first)
 	if !stop() {
 		nc.Close()
-		return nil, &Error{KindTimeout, fmt.Sprintf("no SSH handshake from %s within %s: it accepts the connection but sends no SSH banner", t.Addr, limit.Round(time.Millisecond)), rctx.Err()}
+		return nil, &Error{KindNoBanner, fmt.Sprintf("no SSH handshake from %s within %s: it accepts the connection but sends no SSH banner", t.Addr, limit.Round(time.Millisecond)), rctx.Err()}
 	}
 	if err != nil {
 		nc.Close()

@@ -33,12 +33,15 @@ const (
 	// KindSlow: the host answers (the command started) but the command did
 	// not finish in time. The host is alive; its data is late.
 	KindSlow
+	// KindNoBanner: the port takes the connection but no SSH banner comes
+	// (an overloaded host, a hung sshd). Said as a timeout.
+	KindNoBanner
 )
 
 var kindNames = map[Kind]string{
 	KindOther: "error", KindRefused: "refused", KindTimeout: "timeout", KindDNS: "DNS",
 	KindUnreachable: "unreachable", KindAuth: "auth failed", KindHostKeyUnknown: "host key unknown",
-	KindHostKeyChanged: "KEY CHANGED", KindJumpDown: "jump host down", KindCommand: "command failed", KindSlow: "slow",
+	KindHostKeyChanged: "KEY CHANGED", KindJumpDown: "jump host down", KindCommand: "command failed", KindSlow: "slow", KindNoBanner: "timeout",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -69,6 +72,22 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// HostCause is what the failure means for the host (fleet.Causer): the
+// dashboard's remedies decide on it, never on the message's words.
+func (e *Error) HostCause() fleet.Cause {
+	switch e.Kind {
+	case KindRefused:
+		return fleet.CauseRefused
+	case KindNoBanner:
+		return fleet.CauseNoBanner
+	case KindSlow:
+		return fleet.CauseSlow
+	case KindHostKeyChanged:
+		return fleet.CauseKeyChanged
+	}
+	return fleet.CauseDown
+}
 
 // Slow reports whether the host answered but too late: the fleet shows it
 // as SLOW, not DOWN.

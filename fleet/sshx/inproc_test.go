@@ -62,7 +62,7 @@ func TestRun_SilentPeerGivesUpAtDeadline(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := c.Run(ctx, "sh", nil, 10)
-	if KindOf(err) != KindTimeout || !strings.Contains(err.Error(), "no SSH handshake") {
+	if KindOf(err) != KindNoBanner || !strings.Contains(err.Error(), "no SSH handshake") {
 		t.Fatalf("err = %v", err)
 	}
 	if took := time.Since(start); took > 5*time.Second {
