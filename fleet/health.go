@@ -3,6 +3,7 @@ package fleet
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,27 @@ func (s State) String() string {
 		return stateNames[s]
 	}
 	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// ParseState is the state a name is of ("CRIT", "crit"); an error for
+// none: a state kept as text (a record, a report) reads back as itself.
+func ParseState(name string) (State, error) {
+	for i, n := range stateNames {
+		if strings.EqualFold(n, name) {
+			return State(i), nil
+		}
+	}
+	return Unknown, fmt.Errorf("no state %q", name)
+}
+
+// MarshalText writes a state as its name, in JSON and every record.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state's name.
+func (s *State) UnmarshalText(b []byte) error {
+	st, err := ParseState(string(b))
+	*s = st
+	return err
 }
 
 // AllStates lists every state, mildest first.

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -456,5 +457,21 @@ func TestStore_ErrCause(t *testing.T) {
 		if hl := Assess(&st, t0); u.want == CauseNone && hl.Cause != CauseDown {
 			t.Errorf("%v: host cause %d, want CauseDown", u.err, hl.Cause)
 		}
+	}
+}
+
+// A state reads back from its name in any case, and is written as its
+// name in JSON; a name it does not know is an error, read as UNKNOWN.
+func TestState_Text(t *testing.T) {
+	for _, s := range AllStates {
+		got, err := ParseState(strings.ToLower(s.String()))
+		b, _ := json.Marshal(map[string]State{"s": s})
+		var back map[string]State
+		if err != nil || got != s || string(b) != `{"s":"`+s.String()+`"}` || json.Unmarshal(b, &back) != nil || back["s"] != s {
+			t.Errorf("%s: parsed %s %v, JSON %s, read back %v", s, got, err, b, back)
+		}
+	}
+	if s, err := ParseState("PURPLE"); err == nil || s != Unknown {
+		t.Errorf("PURPLE: %s %v", s, err)
 	}
 }

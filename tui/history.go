@@ -91,19 +91,10 @@ func (h *historyModel) View() string {
 		if !e.Since.IsZero() {
 			held = st.Detail.Muted.Render(" after " + fleet.FormatAge(e.Time.Sub(e.Since)))
 		}
-		to := stateStyle(st, stateNamed(e.To)).Render(e.To)
+		state, _ := fleet.ParseState(e.To) // a name this version does not know: UNKNOWN
+		to := stateStyle(st, state).Render(e.To)
 		b.WriteString(fmt.Sprintf("%s%s %-12s %-18s %s → %s%s %s\n", cursor, e.Time.In(h.c.opt.Location).Format("01-02 15:04:05"),
 			fit(e.Host, 12), fit(e.Check, 18), from, to, held, st.Detail.Muted.Render(fleet.Sanitize(e.Reason, 200))))
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// stateNamed is the state a name is of (UNKNOWN for none).
-func stateNamed(name string) fleet.State {
-	for _, s := range fleet.AllStates {
-		if s.String() == name {
-			return s
-		}
-	}
-	return fleet.Unknown
 }

@@ -83,10 +83,8 @@ func parseFilter(q string) hostFilter {
 			fw.not, w = true, w[1:]
 		}
 		fw.text = w
-		for _, s := range fleet.AllStates {
-			if strings.ToLower(s.String()) == w {
-				fw.state, fw.isSt = s, true
-			}
+		if s, err := fleet.ParseState(w); err == nil {
+			fw.state, fw.isSt = s, true
 		}
 		f = append(f, fw)
 	}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // alert is one alert of Alertmanager's v2 API (POST /api/v2/alerts).
@@ -36,15 +38,15 @@ func alertsFor(rep Report, prev, cur checkState, now, last time.Time) []alert {
 	}
 	for _, h := range rep.Hosts {
 		for _, f := range h.Findings {
-			code := exitFor(parseState(f.State))
+			code := exitFor(f.State)
 			if code == checkOK {
 				continue
 			}
 			firing[h.Name+"/"+f.Check] = true
 			out = append(out, alert{
 				Labels: map[string]string{"alertname": "opsdeck", "host": h.Name, "check": f.Check,
-					"severity": severities[code], "state": f.State},
-				Annotations: map[string]string{"summary": h.Name + " " + f.State + " " + f.Check + ": " + f.Reason},
+					"severity": severities[code], "state": f.State.String()},
+				Annotations: map[string]string{"summary": h.Name + " " + f.State.String() + " " + f.Check + ": " + f.Reason},
 				StartsAt:    now, EndsAt: now.Add(ttl),
 			})
 		}
@@ -56,11 +58,11 @@ func alertsFor(rep Report, prev, cur checkState, now, last time.Time) []alert {
 	sort.Strings(keys)
 	for _, k := range keys {
 		state := prev[k]
-		code := exitFor(parseState(state))
+		code := exitFor(recordedState(state))
 		if code == checkOK || firing[k] {
 			continue
 		}
-		if now, ok := cur[k]; ok && exitFor(parseState(now)) != checkOK {
+		if now, ok := cur[k]; ok && exitFor(recordedState(now)) != checkOK {
 			continue // still not OK (a host's summary line, not a finding)
 		}
 		host, check, _ := strings.Cut(k, "/")
@@ -88,9 +90,16 @@ func postAlerts(ctx context.Context, base string, alerts []alert) error {
 
 // postNtfy publishes text to an ntfy topic URL, with a title and a
 // priority by the worst state.
-func postNtfy(ctx context.Context, topic, worst, text string) error {
-	prio := map[int]string{checkOK: "default", checkWarn: "high", checkCrit: "urgent", checkUnknown: "high"}[exitFor(parseState(worst))]
+func postNtfy(ctx context.Context, topic string, worst fleet.State, text string) error {
+	prio := map[int]string{checkOK: "default", checkWarn: "high", checkCrit: "urgent", checkUnknown: "high"}[exitFor(worst)]
 	return post(ctx, "ntfy", topic, []byte(text), map[string]string{
-		"Content-Type": "text/plain; charset=utf-8", "Title": "opsdeck: worst " + worst, "Priority": prio, "Tags": "opsdeck",
+		"Content-Type": "text/plain; charset=utf-8", "Title": "opsdeck: worst " + worst.String(), "Priority": prio, "Tags": "opsdeck",
 	})
+}
+
+// recordedState reads a state kept as text in the check record; a name
+// it does not know (a newer version's) is UNKNOWN.
+func recordedState(name string) fleet.State {
+	s, _ := fleet.ParseState(name)
+	return s
 }

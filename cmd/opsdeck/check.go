@@ -79,23 +79,23 @@ type Finding struct {
 	Check string `json:"check"`
 	// Key names the check for code and matchers: "disk:/var",
 	// "service:nginx", "backup:pg-nightly", "security:sshd", "host".
-	Key    string `json:"key"`
-	State  string `json:"state"`
-	Reason string `json:"reason"`
+	Key    string      `json:"key"`
+	State  fleet.State `json:"state"`
+	Reason string      `json:"reason"`
 }
 
 // HostReport is one host in the report.
 type HostReport struct {
-	Name     string    `json:"name"`
-	State    string    `json:"state"`
-	Reason   string    `json:"reason,omitempty"`
-	Findings []Finding `json:"findings"`
+	Name     string      `json:"name"`
+	State    fleet.State `json:"state"`
+	Reason   string      `json:"reason,omitempty"`
+	Findings []Finding   `json:"findings"`
 }
 
 // Report is what opsdeck check prints with --json.
 type Report struct {
 	Time  time.Time    `json:"time"`
-	Worst string       `json:"worst"`
+	Worst fleet.State  `json:"worst"`
 	Hosts []HostReport `json:"hosts"`
 }
 
@@ -178,9 +178,9 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	rep := buildReport(store, f.verbose)
 	worst := fleet.OK
 	for _, h := range rep.Hosts {
-		worst = fleet.Worse(worst, parseState(h.State))
+		worst = fleet.Worse(worst, h.State)
 	}
-	rep.Worst = worst.String()
+	rep.Worst = worst
 	now := time.Now()
 	var points []point // the figures, for the formats that carry them
 	if f.format == "nagios" || f.textfile != "" {
@@ -238,15 +238,6 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	return nil
 }
 
-func parseState(s string) fleet.State {
-	for _, st := range fleet.AllStates {
-		if st.String() == s {
-			return st
-		}
-	}
-	return fleet.Unknown
-}
-
 func buildReport(store *fleet.Store, verbose bool) Report {
 	// Judged as of the host's own answer in this pass: a long pass never
 	// makes its early answers look stale.
@@ -259,17 +250,17 @@ func judgedReport(store *fleet.Store, verbose bool, at func(*fleet.HostStatus) t
 	rep := Report{Time: time.Now().UTC()}
 	for i := range snap {
 		hl := fleet.Assess(&snap[i], at(&snap[i]))
-		hr := HostReport{Name: snap[i].Host.Name, State: hl.State.String(), Findings: []Finding{}}
+		hr := HostReport{Name: snap[i].Host.Name, State: hl.State, Findings: []Finding{}}
 		if hl.State != fleet.OK {
 			hr.Reason = hl.Reason
 		}
 		for _, c := range hl.Checks {
 			if c.State != fleet.OK || verbose {
-				hr.Findings = append(hr.Findings, Finding{Check: c.Name, Key: c.Key(), State: c.State.String(), Reason: c.Reason})
+				hr.Findings = append(hr.Findings, Finding{Check: c.Name, Key: c.Key(), State: c.State, Reason: c.Reason})
 			}
 		}
 		if len(hl.Checks) == 0 && hl.State != fleet.OK {
-			hr.Findings = append(hr.Findings, Finding{Check: fleet.HostCheck, Key: fleet.CheckKey(fleet.KindHost, ""), State: hl.State.String(), Reason: hl.Reason})
+			hr.Findings = append(hr.Findings, Finding{Check: fleet.HostCheck, Key: fleet.CheckKey(fleet.KindHost, ""), State: hl.State, Reason: hl.Reason})
 		}
 		rep.Hosts = append(rep.Hosts, hr)
 	}
@@ -289,7 +280,7 @@ func answeredAt(st *fleet.HostStatus, now time.Time) time.Time {
 }
 
 func printReport(out io.Writer, rep Report) {
-	counts := map[string]int{}
+	counts := map[fleet.State]int{}
 	lines := 0
 	for _, h := range rep.Hosts {
 		counts[h.State]++
@@ -300,7 +291,7 @@ func printReport(out io.Writer, rep Report) {
 	}
 	var parts []string
 	for _, s := range fleet.AllStates {
-		if n := counts[s.String()]; n > 0 {
+		if n := counts[s]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
@@ -47,16 +48,16 @@ func TestCheck_JSON(t *testing.T) {
 	for _, h := range rep.Hosts {
 		states[h.Name] = h
 	}
-	if h := states["host-1"]; h.State != "OK" || len(h.Findings) != 0 {
+	if h := states["host-1"]; h.State != fleet.OK || len(h.Findings) != 0 {
 		t.Errorf("host-1 %+v", h)
 	}
-	if h := states["host-2"]; h.State != "CRIT" || len(h.Findings) != 1 || h.Findings[0].Check != "disk /" || h.Findings[0].Key != "disk:/" || !strings.Contains(h.Findings[0].Reason, "≥ 2%") {
+	if h := states["host-2"]; h.State != fleet.Crit || len(h.Findings) != 1 || h.Findings[0].Check != "disk /" || h.Findings[0].Key != "disk:/" || !strings.Contains(h.Findings[0].Reason, "≥ 2%") {
 		t.Errorf("host-2 %+v", h)
 	}
-	if h := states["host-3"]; h.State != "DOWN" || !strings.Contains(h.Reason, "refused") {
+	if h := states["host-3"]; h.State != fleet.Down || !strings.Contains(h.Reason, "refused") {
 		t.Errorf("host-3 %+v", h)
 	}
-	if rep.Worst != "DOWN" {
+	if rep.Worst != fleet.Down {
 		t.Errorf("worst %s", rep.Worst)
 	}
 	// The plain report lists the same findings.

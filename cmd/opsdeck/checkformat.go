@@ -94,17 +94,17 @@ var nagiosStatus = map[int]string{checkOK: "OK", checkWarn: "WARNING", checkCrit
 // line with the fleet's counts as perfdata, then a line per finding (the
 // long text), then every host's figures as more perfdata, one per line.
 func writeNagios(out io.Writer, rep Report, points []point) {
-	counts := map[string]int{}
+	counts := map[fleet.State]int{}
 	var problems []string
 	for _, h := range rep.Hosts {
 		counts[h.State]++
-		if h.State != fleet.OK.String() {
+		if h.State != fleet.OK {
 			problems = append(problems, h.Name)
 		}
 	}
 	summary := fmt.Sprintf("%d host(s)", len(rep.Hosts))
 	for _, s := range fleet.AllStates {
-		if n := counts[s.String()]; n > 0 {
+		if n := counts[s]; n > 0 {
 			summary += fmt.Sprintf(", %d %s", n, s)
 		}
 	}
@@ -117,9 +117,9 @@ func writeNagios(out io.Writer, rep Report, points []point) {
 	total := float64(len(rep.Hosts))
 	var perf []string
 	for _, s := range []fleet.State{fleet.OK, fleet.Warn, fleet.Crit, fleet.Down, fleet.Unknown} {
-		perf = append(perf, perfItem("hosts "+strings.ToLower(s.String()), float64(counts[s.String()]), "", none, none, 0, total))
+		perf = append(perf, perfItem("hosts "+strings.ToLower(s.String()), float64(counts[s]), "", none, none, 0, total))
 	}
-	fmt.Fprintf(out, "OPSDECK %s - %s | %s\n", nagiosStatus[exitFor(parseState(rep.Worst))], noPipe(summary), strings.Join(perf, " "))
+	fmt.Fprintf(out, "OPSDECK %s - %s | %s\n", nagiosStatus[exitFor(rep.Worst)], noPipe(summary), strings.Join(perf, " "))
 	for _, h := range rep.Hosts {
 		for _, f := range h.Findings {
 			fmt.Fprintf(out, "%s %s %s: %s\n", noPipe(h.Name), f.State, noPipe(f.Check), noPipe(f.Reason))
@@ -179,12 +179,12 @@ func renderMetrics(rep Report, points []point, at time.Time) string {
 	stateHelp := "0 OK, 1 WARN, 2 CRIT (DOWN, SLOW, STALE and HOSTKEY too), 3 UNKNOWN: opsdeck check's exit-code scale."
 	help("opsdeck_host_state", "gauge", "The host's worst state: "+stateHelp)
 	for _, h := range rep.Hosts {
-		fmt.Fprintf(&b, "opsdeck_host_state{host=%s} %d\n", quoteLabel(h.Name), exitFor(parseState(h.State)))
+		fmt.Fprintf(&b, "opsdeck_host_state{host=%s} %d\n", quoteLabel(h.Name), exitFor(h.State))
 	}
 	help("opsdeck_check_state", "gauge", "Each check's state: "+stateHelp)
 	for _, h := range rep.Hosts {
 		for _, f := range h.Findings {
-			fmt.Fprintf(&b, "opsdeck_check_state{host=%s,check=%s} %d\n", quoteLabel(h.Name), quoteLabel(f.Check), exitFor(parseState(f.State)))
+			fmt.Fprintf(&b, "opsdeck_check_state{host=%s,check=%s} %d\n", quoteLabel(h.Name), quoteLabel(f.Check), exitFor(f.State))
 		}
 	}
 	helps := map[string]string{

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
@@ -84,12 +85,12 @@ func TestCheck_HungHostsWithinTimeout(t *testing.T) {
 	for _, h := range rep.Hosts {
 		switch {
 		case strings.HasPrefix(h.Name, "host-"):
-			if h.State != "OK" {
+			if h.State != fleet.OK {
 				t.Errorf("healthy %s: %s %s", h.Name, h.State, h.Reason)
 			}
 		default: // hung after the session opened, or mute (its 10s handshake deadline is past the pass's)
 
-			if h.State != "DOWN" || !strings.Contains(h.Reason, "no answer within 4s") {
+			if h.State != fleet.Down || !strings.Contains(h.Reason, "no answer within 4s") {
 				t.Errorf("%s: %s %q", h.Name, h.State, h.Reason)
 			}
 		}

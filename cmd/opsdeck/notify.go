@@ -39,9 +39,9 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 	ours := map[string]bool{}
 	for _, h := range rep.Hosts {
 		ours[h.Name] = true
-		cur[h.Name+"/host"] = h.State
+		cur[h.Name+"/host"] = h.State.String() // kept as text in the record
 		for _, fd := range h.Findings {
-			cur[h.Name+"/"+fd.Check] = fd.State
+			cur[h.Name+"/"+fd.Check] = fd.State.String()
 		}
 	}
 	// The state may be shared (a team's database, two configs on one
