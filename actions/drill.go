@@ -124,9 +124,9 @@ func PlanDrill(h *fleet.Host, backup string, newest *fleet.BackupStatus, hosts [
 // drill script sets.
 func Substitute(cmd, drillID, artifact string) string {
 	return strings.NewReplacer(
-		"{artifact}", probe.Quote(artifact),
-		"{drill_id}", probe.Quote(drillID),
-		"{scratch}", `"$scratch"`,
+		fleet.PlaceholderArtifact, probe.Quote(artifact),
+		fleet.PlaceholderDrillID, probe.Quote(drillID),
+		fleet.PlaceholderScratch, `"$scratch"`,
 	).Replace(cmd)
 }
 

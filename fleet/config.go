@@ -331,6 +331,17 @@ type Backup struct {
 	DrillHost    string   `toml:"drill_host"`
 }
 
+// The placeholders of a backup's restore, verify and cleanup commands:
+// each is replaced by a shell-quoted value when a drill runs.
+const (
+	PlaceholderArtifact = "{artifact}" // the newest artefact
+	PlaceholderScratch  = "{scratch}"  // the drill's scratch directory
+	PlaceholderDrillID  = "{drill_id}" // the drill's unique id
+)
+
+// DrillPlaceholders are every placeholder of a drill's commands.
+var DrillPlaceholders = []string{PlaceholderArtifact, PlaceholderScratch, PlaceholderDrillID}
+
 // Built-in defaults for values the file leaves out.
 const (
 	DefaultPollInterval = 5 * time.Second

@@ -213,7 +213,7 @@ func WatchEvents(ctx context.Context, s *Store, t *EventTracker, every time.Dura
 			st := &changed[i]
 			events = append(events, t.Observe(st.Host.Name, Assess(st, now), now)...)
 			if st.Last != nil {
-				stale[st.Host.Name] = st.Last.At.Add(st.Host.StaleAge())
+				stale[st.Host.Name] = st.Last.StaleAt(st.Host)
 			}
 		}
 		for name, at := range stale {

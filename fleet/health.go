@@ -257,8 +257,8 @@ func Assess(st *HostStatus, now time.Time) Health {
 		}
 		return Health{State: Unknown, Cause: CausePolling, Reason: "no data yet", Polling: true}
 	}
-	if age := now.Sub(st.Last.At); age > st.Host.StaleAge() {
-		return Health{State: Stale, Cause: CauseStale, Reason: "no new data for " + FormatAge(age)}
+	if st.Stale(now) {
+		return Health{State: Stale, Cause: CauseStale, Reason: "no new data for " + FormatAge(now.Sub(st.Last.At))}
 	}
 	checks := Evaluate(st.Last, st.Host.Limits, st.Held)
 	checks = append(checks, backupChecks(st, now)...)
@@ -275,6 +275,19 @@ func Assess(st *HostStatus, now time.Time) Health {
 	}
 	return h
 }
+
+// Stale says whether the host's data is too old to be shown as current
+// at now (see Host.StaleAge); false without data. The one test of it: the
+// screen, the events, check's figures and the assessment all ask here.
+func (st *HostStatus) Stale(now time.Time) bool {
+	return st.Last != nil && st.Last.Stale(st.Host, now)
+}
+
+// Stale says whether a sample of h is too old to show as current at now.
+func (s *Sample) Stale(h *Host, now time.Time) bool { return now.After(s.StaleAt(h)) }
+
+// StaleAt is when a sample of h turns too old to show as current.
+func (s *Sample) StaleAt(h *Host) time.Time { return s.At.Add(h.StaleAge()) }
 
 // FormatAge renders a duration the way an operator reads it at a glance:
 // "4s", "3m", "2h", "9d".
@@ -317,12 +330,12 @@ func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time
 			c.State, c.Cause, c.Reason = s, cause, reason
 		}
 	}
-	if max := b.MaxAge.Duration; max > 0 {
+	if warn, crit := b.AgeLimits(); warn > 0 {
 		switch {
-		case age > 2*max:
-			worse(Crit, CauseTooOld, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
-		case age > max:
-			worse(Warn, CauseTooOld, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(max)))
+		case age > crit:
+			worse(Crit, CauseTooOld, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(warn)))
+		case age > warn:
+			worse(Warn, CauseTooOld, fmt.Sprintf("%s is %s old (max %s)", name, FormatAge(age), FormatAge(warn)))
 		}
 	}
 	if st.Size >= 0 {
@@ -355,6 +368,12 @@ func BackupCheck(b *Backup, st *BackupStatus, drills DrillSummary, now time.Time
 		}
 	}
 	return c
+}
+
+// AgeLimits are the ages at which a backup is WARN (past max_age) and
+// CRIT (past twice that); 0 when it has no max_age.
+func (b *Backup) AgeLimits() (warn, crit time.Duration) {
+	return b.MaxAge.Duration, 2 * b.MaxAge.Duration
 }
 
 // backupChecks evaluates the host's configured backups against the

@@ -105,7 +105,7 @@ func clockSensitive(r *hostRow, now time.Time) bool {
 	if r.health.State == fleet.Down || r.health.State == fleet.Slow {
 		return true
 	}
-	stale := now.Sub(r.status.Last.At) > r.status.Host.StaleAge()
+	stale := r.status.Stale(now)
 	return stale != (r.health.State == fleet.Stale) || r.health.State == fleet.Stale
 }
 

@@ -35,7 +35,7 @@ func fleetPoints(store *fleet.Store, now time.Time) []point {
 	for i := range snap {
 		st := &snap[i]
 		s, h := st.Last, st.Host
-		if s == nil || now.Sub(s.At) > h.StaleAge() {
+		if s == nil || s.Stale(h, now) {
 			continue // no figures rather than old ones shown as current
 		}
 		lim := h.Limits
@@ -74,14 +74,14 @@ func fleetPoints(store *fleet.Store, now time.Time) []point {
 			if b.Err != "" || b.NewestAt.IsZero() {
 				continue
 			}
-			maxAge := fleet.DefaultMaxAge
+			warn, crit := fleet.DefaultMaxAge, 2*fleet.DefaultMaxAge
 			for _, cb := range h.Backups {
 				if cb.Name == b.Name && cb.MaxAge.Duration > 0 {
-					maxAge = cb.MaxAge.Duration
+					warn, crit = cb.AgeLimits()
 				}
 			}
 			add(point{Name: "backup " + b.Name + " age", Metric: "opsdeck_backup_age_seconds", Label: "backup", LabelValue: b.Name,
-				Value: math.Max(0, now.Sub(b.NewestAt).Seconds()), Unit: "s", Warn: maxAge.Seconds(), Crit: 2 * maxAge.Seconds(), Min: 0, Max: none})
+				Value: math.Max(0, now.Sub(b.NewestAt).Seconds()), Unit: "s", Warn: warn.Seconds(), Crit: crit.Seconds(), Min: 0, Max: none})
 		}
 	}
 	return out

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // Checks on configured values that reach a remote shell or the screen.
@@ -41,7 +43,7 @@ func quotedPlaceholder(cmd string) string {
 			quote = c
 		}
 		if quote != 0 && c == '{' {
-			for _, p := range []string{"{artifact}", "{scratch}", "{drill_id}"} {
+			for _, p := range fleet.DrillPlaceholders {
 				if strings.HasPrefix(cmd[i:], p) {
 					return p
 				}
