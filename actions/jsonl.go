@@ -1,10 +1,8 @@
 package actions
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 
@@ -49,10 +47,6 @@ func (l *jsonLines) append(what, path string, v any) error {
 	return f.Close()
 }
 
-// maxLine bounds one record; a longer line is damaged or hostile and is
-// skipped, never read into memory whole.
-const maxLine = 1 << 20
-
 // readLines decodes every line of path that parses as T, oldest first,
 // keeping at most keep of the newest (all when keep <= 0). A missing file
 // is empty; a damaged or overlong line is skipped rather than hiding the
@@ -72,42 +66,8 @@ func readLines[T any](path string, keep int, valid func(*T) bool) ([]T, error) {
 }
 
 // eachLine hands fn every line of path that parses as T, oldest first,
-// holding one line in memory at a time.
+// holding one line in memory at a time (fleet.EachJSONLine).
 func eachLine[T any](path string, valid func(*T) bool, fn func(T)) error {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64*1024)
-	var line []byte
-	long := false
-	for {
-		chunk, err := r.ReadSlice('\n')
-		switch {
-		case err == bufio.ErrBufferFull:
-			if !long && len(line)+len(chunk) <= maxLine {
-				line = append(line, chunk...)
-			} else {
-				long, line = true, line[:0]
-			}
-			continue
-		case err != nil && err != io.EOF:
-			return err
-		}
-		if !long && len(line)+len(chunk) <= maxLine {
-			line = append(line, chunk...)
-			var v T
-			if json.Unmarshal(line, &v) == nil && (valid == nil || valid(&v)) {
-				fn(v)
-			}
-		}
-		line, long = line[:0], false
-		if err == io.EOF {
-			return nil
-		}
-	}
+	_, err := fleet.EachJSONLine(path, valid, fn)
+	return err
 }

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -169,24 +167,7 @@ func (l *EventLog) Read(keep func(*Event) bool) ([]Event, error) {
 	defer l.mu.Unlock()
 	var out []Event
 	for _, p := range []string{l.Path + ".1", l.Path} {
-		f, err := os.Open(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return out, err
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var e Event
-			if json.Unmarshal(sc.Bytes(), &e) == nil && (keep == nil || keep(&e)) {
-				out = append(out, e)
-			}
-		}
-		err = sc.Err()
-		f.Close()
-		if err != nil {
+		if _, err := EachJSONLine(p, keep, func(e Event) { out = append(out, e) }); err != nil {
 			return out, err
 		}
 	}
