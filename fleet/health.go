@@ -112,38 +112,30 @@ type Health struct {
 // judged on this sample alone.
 func Evaluate(s *Sample, l Limits, held Alarms) []Check {
 	checks := make([]Check, 0, 4+len(s.Disks))
-	for _, m := range []struct {
-		m    Metric
-		kind CheckKind
-		name string
-		v    float64
-		p    Pair
-		unit string
-	}{
-		{MetricCPU, KindCPU, "cpu", s.CPU, l.CPU, "%"},
-		{MetricMemory, KindMemory, "memory", s.MemPercent(), l.Memory, "%"},
-		{MetricLoad, KindLoad, "load", s.LoadPerCore(), l.Load, "/core"},
-	} {
-		if !m.p.Off {
-			checks = append(checks, identify(metricCheck(s, m.m, m.name, m.v, m.p, m.unit, held), m.kind, "", s.UnknownCause[m.m]))
+	for i := range Resources { // host-wide: cpu, memory, load
+		r := &Resources[i]
+		if p := *r.Limit(&l); r.Value != nil && !p.Off {
+			v, _ := r.Value(s)
+			checks = append(checks, identify(metricCheck(s, r.Metric, r.Name, v, p, r.Unit, held), r.Kind, "", s.UnknownCause[r.Metric]))
 		}
 	}
 	if !s.Known(MetricDisk) && !l.Disk.Off {
 		checks = append(checks, identify(Check{Name: "disk", State: Unknown, Reason: "disk: " + s.Unknown[MetricDisk]}, KindDisk, "", s.UnknownCause[MetricDisk]))
 	}
 	for _, d := range s.Disks {
-		name := "disk " + d.Mount
-		switch {
-		case l.Disk.Off:
-		case d.Err != "":
-			checks = append(checks, identify(Check{Name: name, State: Unknown, Reason: name + ": " + d.Err}, KindDisk, d.Mount, d.ErrCause))
-		default:
-			h, ok := held.Get("disk", d.Mount)
-			checks = append(checks, identify(threshold(name, d.UsedPercent(), l.Disk, "%", s.At, h, ok), KindDisk, d.Mount, CauseNone))
-		}
-		if d.Err == "" && d.Inodes > 0 && !l.Inodes.Off { // 0: the filesystem has no fixed inode table (btrfs, vfat)
-			h, ok := held.Get("inodes", d.Mount)
-			checks = append(checks, identify(threshold("inodes "+d.Mount, d.InodePercent(), l.Inodes, "%", s.At, h, ok), KindInodes, d.Mount, CauseNone))
+		for i := range Resources { // per mount: disk, inodes
+			r := &Resources[i]
+			p := *r.Limit(&l)
+			if r.Mount == nil || p.Off {
+				continue
+			}
+			name := r.Name + " " + d.Mount
+			if v, ok := r.Mount(d); ok {
+				h, kept := held.Get(r.Name, d.Mount)
+				checks = append(checks, identify(threshold(name, v, p, r.Unit, s.At, h, kept), r.Kind, d.Mount, CauseNone))
+			} else if d.Err != "" && r.Kind == KindDisk { // said once, on its space
+				checks = append(checks, identify(Check{Name: name, State: Unknown, Reason: name + ": " + d.Err}, r.Kind, d.Mount, d.ErrCause))
+			}
 		}
 	}
 	for i := range s.Services {

@@ -116,21 +116,27 @@ func hold(prev Alarms, s *Sample, h *Host) Alarms {
 		held, _ := prev.Get(metric, mount)
 		out = append(out, Alarm{metric, mount, held.Next(v, s.At, p, gap)})
 	}
-	if s.Known(MetricCPU) && !s.CPUCarried {
-		feed("cpu", "", s.CPU, l.CPU)
-	}
-	if s.Known(MetricMemory) {
-		feed("memory", "", s.MemPercent(), l.Memory)
-	}
-	if s.Known(MetricLoad) {
-		feed("load", "", s.LoadPerCore(), l.Load)
+	for i := range Resources { // host-wide
+		r := &Resources[i]
+		if r.Kind == KindCPU && s.CPUCarried {
+			continue // our own checks' CPU is no alarm of the host's
+		}
+		if r.Value == nil {
+			continue
+		}
+		if v, ok := r.Value(s); ok {
+			feed(r.Name, "", v, *r.Limit(&l))
+		}
 	}
 	for _, d := range s.Disks {
-		if d.Err == "" {
-			feed("disk", d.Mount, d.UsedPercent(), l.Disk)
-		}
-		if d.Err == "" && d.Inodes > 0 {
-			feed("inodes", d.Mount, d.InodePercent(), l.Inodes)
+		for i := range Resources { // per mount
+			r := &Resources[i]
+			if r.Mount == nil {
+				continue
+			}
+			if v, ok := r.Mount(d); ok {
+				feed(r.Name, d.Mount, v, *r.Limit(&l))
+			}
 		}
 	}
 	fed := len(out)

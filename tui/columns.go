@@ -110,16 +110,10 @@ func metricValue(r *hostRow, metric string) (float64, fleet.Check, bool) {
 	if s == nil {
 		return 0, fleet.Check{}, false
 	}
-	switch metric {
-	case "cpu":
-		c, _ := checkFor(r.health, "cpu")
-		return s.CPU, c, s.Known(fleet.MetricCPU)
-	case "memory":
-		c, _ := checkFor(r.health, "memory")
-		return s.MemPercent(), c, s.Known(fleet.MetricMemory)
-	case "load":
-		c, _ := checkFor(r.health, "load")
-		return s.LoadPerCore(), c, s.Known(fleet.MetricLoad) && s.Cores > 0
+	if res := fleet.ResourceNamed(metric); res != nil && res.Value != nil { // cpu, memory, load
+		c, _ := checkFor(r.health, fleet.CheckKey(res.Kind, ""))
+		v, ok := res.Value(s)
+		return v, c, ok
 	}
 	d := s.WorstDisk()
 	if d == nil {

@@ -49,24 +49,25 @@ func fleetPoints(store *fleet.Store, now time.Time) []point {
 			}
 			return p.Warn, p.Crit
 		}
-		if s.Known(fleet.MetricCPU) {
-			w, c := pair(lim.CPU)
-			add(point{Name: "cpu", Metric: "opsdeck_cpu_percent", Value: s.CPU, Unit: "%", Warn: w, Crit: c, Min: 0, Max: 100})
-		}
-		if s.Known(fleet.MetricMemory) {
-			w, c := pair(lim.Memory)
-			add(point{Name: "memory", Metric: "opsdeck_memory_percent", Value: s.MemPercent(), Unit: "%", Warn: w, Crit: c, Min: 0, Max: 100})
-		}
-		if s.Known(fleet.MetricLoad) && s.Cores > 0 {
-			w, c := pair(lim.Load)
-			add(point{Name: "load1 per core", Metric: "opsdeck_load1_per_core", Value: s.LoadPerCore(), Warn: w, Crit: c, Min: 0, Max: none})
-		}
-		if s.Known(fleet.MetricDisk) {
-			w, c := pair(lim.Disk)
+		for _, r := range fleet.Resources {
+			if r.Export == "" || !s.Known(r.Metric) {
+				continue
+			}
+			w, c := pair(*r.Limit(&lim))
+			unit, most := "", none
+			if r.Percent {
+				unit, most = "%", 100
+			}
+			if r.Value != nil {
+				if v, ok := r.Value(s); ok {
+					add(point{Name: r.Label, Metric: r.Export, Value: v, Unit: unit, Warn: w, Crit: c, Min: 0, Max: most})
+				}
+				continue
+			}
 			for _, d := range s.Disks {
-				if d.Err == "" && d.Total > 0 {
-					add(point{Name: "disk " + d.Mount, Metric: "opsdeck_disk_used_percent", Label: "mount", LabelValue: d.Mount,
-						Value: d.UsedPercent(), Unit: "%", Warn: w, Crit: c, Min: 0, Max: 100})
+				if v, ok := r.Mount(d); ok && d.Total > 0 { // a size: a figure
+					add(point{Name: r.Label + " " + d.Mount, Metric: r.Export, Label: "mount", LabelValue: d.Mount,
+						Value: v, Unit: unit, Warn: w, Crit: c, Min: 0, Max: most})
 				}
 			}
 		}

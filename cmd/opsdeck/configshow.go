@@ -48,12 +48,9 @@ func showHost(w io.Writer, c *fleet.Config, i int) {
 	line("security", fmt.Sprint(h.SecurityOn()), "defaults.security")
 	line("mounts", strings.Join(h.Mounts, ", "))
 	line("resources", h.Resources)
-	for _, m := range []struct {
-		name string
-		p    fleet.Pair
-	}{{"cpu", h.Limits.CPU}, {"memory", h.Limits.Memory}, {"disk", h.Limits.Disk}, {"inodes", h.Limits.Inodes}, {"load", h.Limits.Load}} {
-		key := "thresholds." + m.name
-		fmt.Fprintf(tw, "%s\t= warn %g, crit %g\t# %s\n", key, m.p.Warn, m.p.Crit,
+	for _, r := range fleet.Resources {
+		key, lim := "thresholds."+r.Name, *r.Limit(&h.Limits)
+		fmt.Fprintf(tw, "%s\t= warn %g, crit %g\t# %s\n", key, lim.Warn, lim.Crit,
 			whence(c, p+"."+key+".warn", p+"."+key+".crit", p+"."+key, key+".warn", key+".crit", key))
 	}
 	for j, s := range h.Services {

@@ -11,18 +11,13 @@ import (
 )
 
 func (v *validator) limits(p, key string, t *fleet.Thresholds, out *fleet.Limits) {
-	for _, m := range []struct {
-		name    string
-		l       fleet.Level
-		dst     *fleet.Pair
-		percent bool
-	}{
-		{"cpu", t.CPU, &out.CPU, true},
-		{"memory", t.Memory, &out.Memory, true},
-		{"disk", t.Disk, &out.Disk, true},
-		{"inodes", t.Inodes, &out.Inodes, true},
-		{"load", t.Load, &out.Load, false},
-	} {
+	for _, r := range fleet.Resources {
+		m := struct {
+			name    string
+			l       fleet.Level
+			dst     *fleet.Pair
+			percent bool
+		}{r.Name, *r.Level(t), r.Limit(out), r.Percent}
 		mp, mk := p+"."+m.name, key+"."+m.name
 		for _, x := range []struct {
 			name string
