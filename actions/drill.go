@@ -24,10 +24,7 @@ func PlanSnapshot(h *fleet.Host, backup string) (*Plan, error) {
 	if strings.TrimSpace(b.Snapshot) == "" {
 		return nil, fmt.Errorf("backup %s on %s has no snapshot command (set snapshot = \"…\")", b.Name, h.Name)
 	}
-	cmd := b.Snapshot
-	if h.Sudo != nil && *h.Sudo {
-		cmd = "sudo -n sh -c " + probe.Quote(cmd)
-	}
+	cmd := fleet.SudoScript(h.Sudo != nil && *h.Sudo, b.Snapshot)
 	return &Plan{Kind: "snapshot", Host: h, Target: b.Name, Command: cmd, Timeout: time.Hour}, nil
 }
 
@@ -106,9 +103,7 @@ func PlanDrill(h *fleet.Host, backup string, newest *fleet.BackupStatus, hosts [
 	}
 	d := &Drill{Source: h, Backup: b, ID: NewDrillID(now), Artifact: newest.Newest, At: newest.NewestAt, Size: newest.Size}
 	script := DrillScript(d.ID, d.Artifact, restore, verify, b.Cleanup)
-	if runOn.Sudo != nil && *runOn.Sudo {
-		script = "sudo -n sh -c " + probe.Quote(script)
-	}
+	script = fleet.SudoScript(runOn.Sudo != nil && *runOn.Sudo, script)
 	d.Plan = &Plan{Kind: "drill", Host: runOn, Target: b.Name, Command: script, Timeout: time.Hour,
 		Steps: []string{"restore " + d.Artifact + " into a scratch workspace:", "  " + Substitute(restore, d.ID, d.Artifact),
 			"verify:", "  " + Substitute(verify, d.ID, d.Artifact)}}

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/opsdeck/opsdeck/fleet"
-	"github.com/opsdeck/opsdeck/fleet/probe"
 )
 
 // LogLines is how many lines a log tail asks for before it follows, and
@@ -25,17 +24,11 @@ var ErrNoLog = errors.New("no log command configured")
 // service's log and follows it, from the service's kind and names (every
 // value quoted); for kind process the configured log command.
 func LogCommand(s *fleet.Service) (string, error) {
-	n := fmt.Sprint(LogLines)
-	return serviceCommand(s, s.Log, "log", ErrNoLog, func() string {
-		switch s.Kind {
-		case "systemd":
-			return "journalctl --no-pager -n " + n + " -f -u " + probe.Quote(s.Unit)
-		case "supervisor":
-			return supervisorctl(s) + " tail -f " + probe.Quote(s.Program)
-		case "docker":
-			return "docker logs --tail " + n + " -f " + probe.Quote(s.Container)
+	return serviceCommand(s, s.Log, "log", ErrNoLog, func(k *fleet.ServiceKind) func() string {
+		if k.Log == nil {
+			return nil
 		}
-		return "pm2 logs --lines " + n + " --raw " + probe.Quote(s.Program)
+		return func() string { return k.Log(s, LogLines) }
 	})
 }
 

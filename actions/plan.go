@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
-	"github.com/opsdeck/opsdeck/fleet/probe"
 )
 
 // DefaultTimeout bounds an action that sets none.
@@ -37,52 +36,37 @@ type Plan struct {
 // ErrNoRestart is returned for a process service without a restart command.
 var ErrNoRestart = errors.New("no restart command configured")
 
-// RestartCommand is the command that restarts a service, built from its
-// kind and its configured names, every value quoted.
+// RestartCommand is the command that restarts a service: its kind's
+// (fleet.ServiceKinds), every value quoted, or for kind process the
+// configured restart command.
 func RestartCommand(s *fleet.Service) (string, error) {
-	return serviceCommand(s, s.Restart, "restart", ErrNoRestart, func() string {
-		switch s.Kind {
-		case "systemd":
-			return "systemctl restart -- " + probe.Quote(s.Unit)
-		case "supervisor":
-			return supervisorctl(s) + " restart " + probe.Quote(s.Program)
-		case "docker":
-			return "docker restart -- " + probe.Quote(s.Container)
+	return serviceCommand(s, s.Restart, "restart", ErrNoRestart, func(k *fleet.ServiceKind) func() string {
+		if k.Restart == nil {
+			return nil
 		}
-		return "pm2 restart " + probe.Quote(s.Program)
+		return func() string { return k.Restart(s) }
 	})
 }
 
-// serviceCommand is a command for a service: kindCmd's for the kinds
-// opsdeck knows, for kind process the operator's own from the config
-// (own, the config field named field; none when it is not set), with
-// sudo -n in front when the service wants it.
-func serviceCommand(s *fleet.Service, own, field string, none error, kindCmd func() string) (string, error) {
-	var cmd string
-	switch s.Kind {
-	case "process":
-		if strings.TrimSpace(own) == "" {
-			return "", fmt.Errorf("service %s: %w (set %s = \"…\" for kind process)", s.Name, none, field)
-		}
-		cmd = own // written by the operator in the config, run as written
-	case "systemd", "supervisor", "docker", "pm2":
-		cmd = kindCmd()
-	default:
+// serviceCommand is a command for a service: its kind's (kindCmd gives it,
+// nil for a kind that runs the service's own), else own, the config field
+// named field (none when it is not set), with sudo -n when the service
+// wants it.
+func serviceCommand(s *fleet.Service, own, field string, none error, kindCmd func(*fleet.ServiceKind) func() string) (string, error) {
+	k := fleet.ServiceKindNamed(s.Kind)
+	if k == nil {
 		return "", fmt.Errorf("service %s: unknown kind %q", s.Name, s.Kind)
 	}
-	if s.Sudo != nil && *s.Sudo {
-		cmd = "sudo -n " + cmd
+	var cmd string
+	if f := kindCmd(k); f != nil {
+		cmd = f()
+	} else {
+		if strings.TrimSpace(own) == "" {
+			return "", fmt.Errorf("service %s: %w (set %s = \"…\" for kind %s)", s.Name, none, field, s.Kind)
+		}
+		cmd = own // written by the operator in the config, run as written
 	}
-	return cmd, nil
-}
-
-// supervisorctl is the supervisorctl command of a supervisor service, with
-// its conf when set.
-func supervisorctl(s *fleet.Service) string {
-	if s.Conf != "" {
-		return "supervisorctl -c " + probe.Quote(s.Conf)
-	}
-	return "supervisorctl"
+	return fleet.WithSudo(s.Sudoed(), cmd), nil
 }
 
 // PlanRestart plans the restart of a configured service of h.

@@ -83,24 +83,17 @@ func serviceRemedy(c *common, h *fleet.Host, name string, chk fleet.Check) strin
 		return "it keeps dying: " + k.Logs.Help().Key + " in the host's detail follows its log, " + k.Restart.Help().Key + " restarts it"
 	case chk.Cause == fleet.CauseNotRunning:
 		return k.Restart.Help().Key + " in the host's detail restarts it; its dialog shows what will run before it runs"
-	case svc == nil:
-		return ""
-	case chk.Cause == fleet.CauseNotEnabled:
-		switch svc.Kind {
-		case "systemd":
-			return "it would not come back after a reboot: systemctl enable " + fleet.Sanitize(svc.Unit, 200)
-		case "docker":
-			return "it would not come back after a reboot: docker update --restart unless-stopped " + fleet.Sanitize(svc.Container, 200)
-		}
-	case chk.Cause == fleet.CauseNoAutoRestart:
-		switch svc.Kind {
-		case "systemd":
-			return "set Restart=on-failure in its unit's [Service] (systemctl edit " + fleet.Sanitize(svc.Unit, 200) + "), then systemctl daemon-reload"
-		case "docker":
-			return "docker update --restart unless-stopped " + fleet.Sanitize(svc.Container, 200)
-		case "pm2":
-			return "start " + fleet.Sanitize(svc.Program, 200) + " with autorestart: true in its pm2 ecosystem file (not --no-autorestart), then pm2 save"
-		}
+	}
+	kind := (*fleet.ServiceKind)(nil)
+	if svc != nil {
+		kind = fleet.ServiceKindNamed(svc.Kind)
+	}
+	switch {
+	case kind == nil:
+	case chk.Cause == fleet.CauseNotEnabled && kind.Enable != nil:
+		return "it would not come back after a reboot: " + fleet.Sanitize(kind.Enable(svc), 300)
+	case chk.Cause == fleet.CauseNoAutoRestart && kind.AutoRestart != nil:
+		return fleet.Sanitize(kind.AutoRestart(svc), 300)
 	}
 	return ""
 }

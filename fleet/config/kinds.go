@@ -1,26 +1,12 @@
 package config
 
-// Service and backup kinds, with the fields each one needs.
+import "github.com/opsdeck/opsdeck/fleet"
+
+// Service and backup kinds, with the fields each one needs. The service
+// kinds are fleet.ServiceKinds'.
 var (
-	serviceKinds = map[string][]string{
-		"systemd":    {"unit"},
-		"supervisor": {"program"},
-		"docker":     {"container"},
-		"pm2":        {"program"},
-		"process":    {"pattern"},
-	}
-	// serviceFields lists the kind-specific fields; one that the kind does
-	// not use is an error, since it would be silently ignored.
-	serviceFields = map[string][]string{
-		"unit":      {"systemd"},
-		"program":   {"supervisor", "pm2"},
-		"container": {"docker"},
-		"pattern":   {"process"},
-		"conf":      {"supervisor"},
-		"restart":   {"process"},
-		"log":       {"process"},
-	}
-	backupKinds = map[string][]string{
+	serviceKinds, serviceFields = kindTables()
+	backupKinds                 = map[string][]string{
 		"files":   {"path"},
 		"restic":  {"repo", "password_file"},
 		"command": {"command"},
@@ -32,3 +18,17 @@ var (
 		"command":       {"command"},
 	}
 )
+
+// kindTables are the fields each service kind needs, and the kinds each
+// kind-specific field is for (one that the kind does not use is an error,
+// since it would be silently ignored).
+func kindTables() (needs, fields map[string][]string) {
+	needs, fields = map[string][]string{}, map[string][]string{}
+	for _, k := range fleet.ServiceKinds {
+		needs[k.Name] = k.Needs
+		for _, f := range k.Uses {
+			fields[f] = append(fields[f], k.Name)
+		}
+	}
+	return needs, fields
+}

@@ -26,10 +26,7 @@ func BackupCommand(b *fleet.Backup, sudo bool) string {
 	default:
 		return "false"
 	}
-	if sudo {
-		cmd = "sudo -n sh -c " + Quote(cmd)
-	}
-	return cmd + " 2>&1"
+	return fleet.SudoScript(sudo, cmd) + " 2>&1"
 }
 
 // FindCommand lists the files matching a glob with their mtime and size.

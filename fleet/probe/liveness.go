@@ -36,7 +36,8 @@ type knownService struct {
 // for the service ("process" services are matched by pattern: pgrep is
 // their status, and as cheap).
 func cheap(kind string) bool {
-	return kind == "supervisor" || kind == "systemd" || kind == "docker" || kind == "pm2"
+	k := fleet.ServiceKindNamed(kind)
+	return k != nil && k.Cheap
 }
 
 // command is the status step of a service: the process check when the

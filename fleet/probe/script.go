@@ -19,11 +19,8 @@ import (
 // memory.
 const MaxOutput = 1 << 20
 
-// Quote makes s a single shell word: it reaches the command as one literal
-// argument whatever it contains.
-func Quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// Quote makes s one literal word for the shell (fleet.Quote).
+func Quote(s string) string { return fleet.Quote(s) }
 
 // Script builds the probe: resources, then each service's status. nonce
 // makes the section markers impossible for the host's data to imitate.

@@ -17,13 +17,10 @@ import (
 // /proc/net when ss is absent), sshd's effective settings (sshd -T, or the
 // config files when it cannot run), pending updates and a needed reboot.
 func securitySteps(sudo bool) []Step {
-	pre := ""
-	if sudo {
-		pre = "sudo -n "
-	}
+	sshdT := fleet.WithSudo(sudo, "sshd -T")
 	return []Step{
 		{"listen", "if command -v ss >/dev/null 2>&1; then ss -Hltnu; else echo '#proc'; for f in tcp tcp6 udp udp6; do echo \"#$f\"; cat /proc/net/$f 2>/dev/null; done; fi"},
-		{"sshd", sshdRunning + "PATH=$PATH:/usr/sbin:/sbin; if [ -z \"$sshd_up\" ]; then echo '#not-running'; elif ! " + pre + "sshd -T 2>/dev/null; then echo '#files'; cat /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null; fi; true"},
+		{"sshd", sshdRunning + "PATH=$PATH:/usr/sbin:/sbin; if [ -z \"$sshd_up\" ]; then echo '#not-running'; elif ! " + sshdT + " 2>/dev/null; then echo '#files'; cat /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null; fi; true"},
 	}
 }
 

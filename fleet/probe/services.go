@@ -12,34 +12,14 @@ import (
 )
 
 // StatusCommand is the shell command that reports a service's status,
-// every configured value quoted.
+// every configured value quoted (its kind's, fleet.ServiceKinds).
 func StatusCommand(s *fleet.Service) string {
-	var cmd string
-	switch s.Kind {
-	case "systemd":
-		cmd = "systemctl show --no-pager -p Id,LoadState,ActiveState,SubState,MainPID,NRestarts,UnitFileState,Restart,ActiveEnterTimestampMonotonic -- " + Quote(s.Unit)
-	case "supervisor":
-		cmd = "supervisorctl"
-		if s.Conf != "" {
-			cmd += " -c " + Quote(s.Conf)
-		}
-		cmd += " status " + Quote(s.Program)
-	case "docker":
-		cmd = "docker inspect --format " + Quote(dockerFormat) + " -- " + Quote(s.Container)
-	case "pm2":
-		cmd = "pm2 jlist"
-	case "process":
-		cmd = "pgrep -f -- " + Quote(s.Pattern)
-	default:
+	k := fleet.ServiceKindNamed(s.Kind)
+	if k == nil {
 		return "false"
 	}
-	if s.Sudo != nil && *s.Sudo {
-		cmd = "sudo -n " + cmd
-	}
-	return cmd + " 2>&1"
+	return fleet.WithSudo(s.Sudoed(), k.Status(s)) + " 2>&1"
 }
-
-const dockerFormat = `{{.State.Status}}|{{.State.Running}}|{{.State.Pid}}|{{.State.StartedAt}}|{{.RestartCount}}|{{.HostConfig.RestartPolicy.Name}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}`
 
 // ParseService reads one service's status section. uptime is the host's
 // uptime from the same probe (systemd reports monotonic timestamps); at is

@@ -286,3 +286,13 @@ func TestRestarts_OwnRestartNotCounted(t *testing.T) {
 		t.Errorf("counter kinds: %d recent, want 1 (2 steps, 1 ours)", b.Recent)
 	}
 }
+
+// Every service kind of the table has its status parser.
+func TestParseService_EveryKind(t *testing.T) {
+	for _, k := range fleet.ServiceKinds {
+		st := ParseService(&fleet.Service{Name: "x", Kind: k.Name}, &Section{Complete: true, Lines: []string{"garbage"}}, time.Hour, time.Now())
+		if strings.Contains(st.Err, "unknown kind") {
+			t.Errorf("%s: no parser: %s", k.Name, st.Err)
+		}
+	}
+}
