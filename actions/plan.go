@@ -1,5 +1,5 @@
 // Package actions is what an operator can do to the fleet: restart a
-// service (and, later, take a snapshot or run a restore drill). Every action
+// service, take a snapshot, run a restore drill. Every action
 // is planned first — host, target, the exact command, whether it disrupts —
 // then confirmed in proportion to its blast radius, refused in read-only
 // mode, run with a timeout and a cancel, and appended to the audit log. It

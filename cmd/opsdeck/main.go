@@ -15,8 +15,8 @@ import (
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 )
 
-// Exit codes of opsdeck (opsdeck check will follow the monitoring-plugin
-// convention instead).
+// Exit codes of opsdeck; opsdeck check follows the monitoring-plugin
+// convention instead (checkOK … checkUnknown).
 const (
 	exitOK       = 0
 	exitRuntime  = 1
