@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet/config"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
 
 	"github.com/opsdeck/opsdeck/fleet"
 )
@@ -188,19 +189,11 @@ func TestRun_OnePerTargetCancelAndTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan Result)
 	go func() { done <- m.Run(ctx, p, nil) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	fleettest.Eventually(t, 5*time.Second, "the action to start", func() bool {
 		ex.mu.Lock()
-		n := len(ex.ran)
-		ex.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("action never started")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer ex.mu.Unlock()
+		return len(ex.ran) == 1
+	})
 	if r := m.Run(context.Background(), p, nil); r.Outcome != Refused || !errors.Is(r.Err, ErrBusy) {
 		t.Errorf("second action on the same target: %+v", r)
 	}

@@ -63,13 +63,8 @@ func TestIntegration_TailSupervisorProgram(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the tail did not end after Close")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for tailers(sup.Conf) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("supervisorctl tail still runs on the host after the tail was closed")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	fleettest.Eventually(t, 10*time.Second, "supervisorctl tail to end on the host after the tail was closed",
+		func() bool { return tailers(sup.Conf) == 0 })
 	if ended, why := tail.Ended(); !ended || why != "ended" {
 		t.Errorf("closed by the operator: ended=%v %q", ended, why)
 	}

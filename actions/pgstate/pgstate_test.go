@@ -27,16 +27,10 @@ func open(t *testing.T, url string) *pgstate.DB {
 	return db
 }
 
-func startDB(t *testing.T) (*fleettest.Postgres, string) {
-	pg := fleettest.StartPostgres(t)
-	pg.SQL("postgres", "CREATE DATABASE opsdeck")
-	return pg, pg.URL("opsdeck")
-}
-
 // Two dashboards on one database: each sees what the other records within
 // its watch interval, and not what it wrote itself.
 func TestWatch_SeesTheOthersRecords(t *testing.T) {
-	_, url := startDB(t)
+	_, url := fleettest.StartPostgresDB(t, "opsdeck")
 	maya := open(t, url)
 	if err := maya.Audit().Append(actions.Entry{ID: "old", Time: time.Now(), Operator: "maya@x", Host: "db-1", Kind: "restart", Target: "x", Outcome: actions.Succeeded}); err != nil {
 		t.Fatal(err)
@@ -97,7 +91,7 @@ func TestWatch_SeesTheOthersRecords(t *testing.T) {
 
 // A target's advisory lock is held across connections until released.
 func TestLocks_OneHolderAtATime(t *testing.T) {
-	_, url := startDB(t)
+	_, url := fleettest.StartPostgresDB(t, "opsdeck")
 	a, b := open(t, url), open(t, url)
 	release, err := a.Locks().Lock("db-1", "postgres", "restart", "maya@x")
 	if err != nil {
@@ -124,7 +118,7 @@ func TestLocks_OneHolderAtATime(t *testing.T) {
 // A database migrated by a newer opsdeck is refused; the migrations apply
 // once however many processes start together.
 func TestOpen_Schema(t *testing.T) {
-	pg, url := startDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
@@ -152,7 +146,7 @@ func TestOpen_Schema(t *testing.T) {
 // A database an older opsdeck made (schema 1: no beat on the lock notes)
 // is migrated on open, its records kept.
 func TestOpen_MigratesAnOlderSchema(t *testing.T) {
-	pg, url := startDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	first, err := os.ReadFile("migrations/001_record.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +189,7 @@ func TestOpen_Secrets(t *testing.T) {
 // A database that goes away is one error, however long it stays away;
 // when it answers again the watch says so and goes on.
 func TestWatch_DatabaseDownIsOneError(t *testing.T) {
-	pg, url := startDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	db := open(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
@@ -248,7 +242,7 @@ func holdersBackends(pg *fleettest.Postgres) string {
 // is released the target is free; a holder that died (no more beats)
 // frees it a lease after its last beat.
 func TestLocks_HeldAcrossALostConnection(t *testing.T) {
-	pg, url := startDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	defer func(lease, every time.Duration) { pgstate.Lease, pgstate.BeatEvery = lease, every }(pgstate.Lease, pgstate.BeatEvery)
 	pgstate.Lease, pgstate.BeatEvery = 3*time.Second, 200*time.Millisecond
 	a, b := open(t, url), open(t, url)

@@ -21,14 +21,6 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// stateDB is a real PostgreSQL with an empty database "opsdeck".
-func stateDB(t *testing.T) (*fleettest.Postgres, string) {
-	t.Helper()
-	pg := fleettest.StartPostgres(t)
-	pg.SQL("postgres", "CREATE DATABASE opsdeck")
-	return pg, pg.URL("opsdeck")
-}
-
 // teamHost is supervisedHost's host (worker, slow) with a files backup
 // "site" that drills.
 func teamHost(t *testing.T) (cfg, release string) {
@@ -71,7 +63,7 @@ func jsonLines[T any](t *testing.T, out string) []T {
 // What one process records in the database another reads, each with its
 // own state directory: the files are not how they meet.
 func TestState_Postgres_ProcessesShareOneRecord(t *testing.T) {
-	_, url := stateDB(t)
+	_, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg, _ := teamHost(t)
 	maya := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir(), "USER=maya"}
 	tom := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
@@ -116,7 +108,7 @@ func TestState_Postgres_ProcessesShareOneRecord(t *testing.T) {
 // unrecorded, and the intent is still there once the database is back.
 // With the database down before an action, nothing runs.
 func TestState_Postgres_IntentCommittedBeforeTheCommand(t *testing.T) {
-	pg, url := stateDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	dir := t.TempDir()
 	seen, release, ran := filepath.Join(dir, "seen"), filepath.Join(dir, "release"), filepath.Join(dir, "ran")
 	f := fleettest.StartFleet(t, 1)
@@ -167,7 +159,7 @@ restart = "touch %s; %s -h 127.0.0.1 -p %d -U postgres -d opsdeck -tAc \"SELECT 
 // Two processes on two state directories restart one target at once: the
 // database's advisory lock lets one run and refuses the other, naming it.
 func TestState_Postgres_TwoAtOnceOneRefused(t *testing.T) {
-	pg, url := stateDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg, release := teamHost(t)
 	first := startOpsdeck(t, []string{"OPSDECK_DATABASE_URL=" + url}, "restart", "web-1", "slow", "--yes", "-c", cfg)
 	fleettest.Eventually(t, 30*time.Second, "the first restart's intent in the database", func() bool {
@@ -200,7 +192,7 @@ func TestState_Postgres_TwoAtOnceOneRefused(t *testing.T) {
 // state migrate copies every local record, once: a second run copies
 // nothing again, and another process reads them all from the database.
 func TestState_MigrateCopiesEveryRecord(t *testing.T) {
-	pg, url := stateDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg, _ := teamHost(t)
 	state := t.TempDir()
 	files := []string{"XDG_STATE_HOME=" + state}
@@ -273,7 +265,7 @@ func TestState_MigrateCopiesEveryRecord(t *testing.T) {
 // the other's running dashboard within its poll interval, on the status
 // line, in the audit panel and in the DRILL column.
 func TestTmux_TeamSeesEachOther(t *testing.T) {
-	_, url := stateDB(t)
+	_, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg, _ := teamHost(t)
 	b, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, bytes.Replace(b, []byte("[[hosts]]"), []byte("poll_interval = \"1s\"\n[[hosts]]"), 1), 0o644)
@@ -310,7 +302,7 @@ func TestTmux_TeamSeesEachOther(t *testing.T) {
 // the other's hosts for changes, and neither drops them from the saved
 // state; a run of the same hosts from another machine sees no change.
 func TestState_Postgres_CheckStateShared(t *testing.T) {
-	pg, url := stateDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	f := fleettest.StartFleet(t, 1)
 	mail := filepath.Join(t.TempDir(), "mail")
 	run := func(cfg string) int {
@@ -356,7 +348,7 @@ func TestInfo_SharedRecordAndSource(t *testing.T) {
 // same, actions are refused while their intent cannot be recorded, and
 // once the database answers the dashboard says so and follows the team.
 func TestTmux_DatabaseDownAtStart(t *testing.T) {
-	pg, url := stateDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg, _ := teamHost(t)
 	b, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, bytes.Replace(b, []byte("[[hosts]]"), []byte("poll_interval = \"1s\"\n[[hosts]]"), 1), 0o644)
@@ -438,7 +430,7 @@ verify = "grep -q 'site backup' {scratch}/restored"
 // not "never restore-tested"), and no notification goes out, nor is a
 // local state written in the record's place.
 func TestState_Postgres_CheckWithDatabaseDown(t *testing.T) {
-	pg, url := stateDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg := drilledHost(t, url)
 	mail := filepath.Join(t.TempDir(), "mail")
 	state := t.TempDir()
@@ -468,7 +460,7 @@ func TestState_Postgres_CheckWithDatabaseDown(t *testing.T) {
 // drilled backup is UNKNOWN (3) until the record answers, then its drill
 // is read and it is OK (0).
 func TestState_Postgres_ServeMetricsWithDatabaseDown(t *testing.T) {
-	pg, url := stateDB(t)
+	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg := drilledHost(t, url)
 	pg.Stop()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

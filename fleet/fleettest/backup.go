@@ -64,6 +64,15 @@ type Postgres struct {
 // need no durability across a machine crash).
 func StartPostgres(tb testing.TB) *Postgres { return startPostgres(tb, false) }
 
+// StartPostgresDB is StartPostgres with an empty database of that name,
+// and its URL: what opsdeck's shared record is tested on.
+func StartPostgresDB(tb testing.TB, name string) (*Postgres, string) {
+	tb.Helper()
+	pg := StartPostgres(tb)
+	pg.SQL("postgres", "CREATE DATABASE "+name)
+	return pg, pg.URL(name)
+}
+
 // StartDurablePostgres is StartPostgres with fsync on, as in production:
 // for benchmarks of commit latency.
 func StartDurablePostgres(tb testing.TB) *Postgres { return startPostgres(tb, true) }

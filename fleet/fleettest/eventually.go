@@ -1,6 +1,7 @@
 package fleettest
 
 import (
+	"syscall"
 	"testing"
 	"time"
 )
@@ -19,4 +20,12 @@ func Eventually(tb testing.TB, within time.Duration, what string, cond func() bo
 		}
 		<-tick.C
 	}
+}
+
+// ProcessCPU is the CPU time (user and system) this process has used:
+// benchmarks report the client's side of a poll with it.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,7 +1,15 @@
-// Package fleettest provides test hosts for opsdeck: real OpenSSH sshd
-// processes on 127.0.0.1 (integration tests), and an in-process SSH server
-// for unit tests and benchmarks. Everything it starts is stopped by PID at
-// test cleanup.
+// Package fleettest is what opsdeck's tests share; everything it starts
+// is stopped by PID at test cleanup:
+//   - hosts: real OpenSSH sshd processes on 127.0.0.1 and 127.0.0.2
+//     (StartSSHD, StartFleet with its keys and known_hosts), inside network
+//     namespaces it creates (NewNetns); an in-process SSH server for unit
+//     tests and benchmarks (StartServer, SilentListener);
+//   - the parts around them: real supervisord (StartSupervisor),
+//     PostgreSQL (StartPostgres, StartPostgresDB), Prometheus with
+//     node_exporter, Alertmanager;
+//   - waiting: Eventually (a condition within a deadline, never a sleep);
+//   - measuring: ProcessCPU, and a host process tree's CPU (SSHD.CPU,
+//     TreeCPU).
 package fleettest
 
 import (

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -136,12 +135,6 @@ func startServerProcess(b *testing.B, n int) (addr, knownHosts, clientKey string
 	return addr, knownHosts, client.Path
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // benchFleet is n simulated hosts on the server at addr, each with a
 // supervisor program and a files backup (the security checklist, every 5
 // minutes in a session of its own, is left out), and their sources.
@@ -219,14 +212,14 @@ func BenchmarkPollCycle(b *testing.B) {
 			var ms1 runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms1)
-			cpu0 := cpuTime()
+			cpu0 := fleettest.ProcessCPU()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				cycle()
 			}
 			b.StopTimer()
-			cpu := cpuTime() - cpu0
+			cpu := fleettest.ProcessCPU() - cpu0
 			var ms2 runtime.MemStats
 			runtime.ReadMemStats(&ms2)
 			polls := float64(b.N * n)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -84,13 +83,13 @@ func BenchmarkRefresh1000(b *testing.B) {
 		return known == n
 	})
 	b.ReportAllocs()
-	cpu0, prom0, t0 := selfCPU(), fleettest.TreeCPU(p.PID()), time.Now()
+	cpu0, prom0, t0 := fleettest.ProcessCPU(), fleettest.TreeCPU(p.PID()), time.Now()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		s.Refresh(ctx)
 	}
 	b.StopTimer()
-	cpu1, prom1, busy := selfCPU(), fleettest.TreeCPU(p.PID()), time.Since(t0)
+	cpu1, prom1, busy := fleettest.ProcessCPU(), fleettest.TreeCPU(p.PID()), time.Since(t0)
 	if st := s.Status(); st.Err != "" {
 		b.Fatal(st.Err)
 	}
@@ -120,12 +119,6 @@ func debianTmpfs() string {
 		}
 	}
 	return b.String()
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func freePort(b *testing.B) int {
