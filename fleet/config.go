@@ -159,28 +159,11 @@ type Host struct {
 }
 
 // Role is what hosts share: every key of a host but its name, address
-// and roles. Lists (services, backups, certs) join the host's by name;
-// tags, mounts and allowed_ports are unions; any other value is taken
-// when the host (or an earlier role) leaves it unset.
-type Role struct {
-	Env           string      `toml:"env"`
-	Tags          []string    `toml:"tags"`
-	Port          int         `toml:"port"`
-	User          string      `toml:"user"`
-	Jump          string      `toml:"jump"`
-	IdentityFiles []string    `toml:"identity_files"`
-	PollInterval  Duration    `toml:"poll_interval"`
-	Timeout       Duration    `toml:"timeout"`
-	Sudo          *bool       `toml:"sudo"`
-	Mounts        []string    `toml:"mounts"`
-	Thresholds    *Thresholds `toml:"thresholds"`
-	Services      []Service   `toml:"services"`
-	Backups       []Backup    `toml:"backups"`
-	AllowedPorts  []int       `toml:"allowed_ports"`
-	Security      *bool       `toml:"security"`
-	Certs         []Cert      `toml:"certs"`
-	Resources     string      `toml:"resources"`
-}
+// and roles (a role that sets one of them is refused at load). Lists
+// (services, backups, certs) join the host's by name; tags, mounts and
+// allowed_ports are unions; any other value is taken when the host (or
+// an earlier role) leaves it unset.
+type Role = Host
 
 // Inventory is one [[inventory]] table: where more hosts come from.
 type Inventory struct {

@@ -26,6 +26,12 @@ func applyRoles(c *fleet.Config, src []string) fleet.Problems {
 		if r == "" || strings.ContainsFunc(r, func(x rune) bool { return x <= ' ' || x == 0x7f }) {
 			ps = append(ps, c.Origin.Problem("roles."+r, "roles."+r, "role name %q must not be empty or hold spaces or control characters", r))
 		}
+		role := c.Roles[r]
+		for key, set := range map[string]bool{"name": role.Name != "", "address": role.Address != "", "roles": len(role.Roles) > 0} {
+			if set {
+				ps = append(ps, c.Origin.Problem("roles."+r+"."+key, "roles."+r+"."+key, "a role has no %s: it is a host's own", key))
+			}
+		}
 	}
 	merged := map[string]int{} // a range's entry and roles → its first host, merged
 	for i := range c.Hosts {
@@ -76,6 +82,7 @@ func mergeRoles(c *fleet.Config, i int, at string, roles []string) {
 		tag, _, _ := strings.Cut(field.Tag.Get("toml"), ",")
 		dst := hv.FieldByName(field.Name)
 		switch tag {
+		case "-", "name", "address", "roles": // not a role's (set by load, or the host's own)
 		case "services", "backups", "certs":
 			joinByName(c, hp, at, tag, dst, roles, field.Name)
 		case "tags", "mounts", "allowed_ports":

@@ -142,6 +142,9 @@ func TestParse_RolesAndRangesProblems(t *testing.T) {
 		"role value of the wrong type": {
 			"[roles.web]\npoll_interval = 5\n[[hosts]]\nname = \"a\"\n",
 			`config.toml:2:`},
+		"a role with a host's own key": {
+			"[roles.web]\naddress = \"10.0.0.1\"\n[[hosts]]\nname = \"a\"\n",
+			`config.toml:2:1: roles.web.address: a role has no address: it is a host's own`},
 		"role's bad threshold": {
 			"[roles.web]\nthresholds = { disk = { warn = 95, crit = 90 } }\n[[hosts]]\nname = \"a\"\nroles = [\"web\"]\n",
 			`config.toml:2:16: hosts[a].thresholds.disk: warn (95) must be below crit (90)`},
