@@ -346,3 +346,41 @@ func TestFirstDataAfterStart(t *testing.T) {
 		t.Errorf("a new DOWN host must move up in worst-first order: %v", got)
 	}
 }
+
+// A reload shows the new fleet: a new host's row, no row of a removed
+// one, the cursor on the same host, a mark of a removed host dropped, and
+// the header says when and what changed; a refused reload keeps it all
+// and says why.
+func TestReload_Fleet(t *testing.T) {
+	m, store, _ := fixture(t)
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	send(m, runes("G"), runes(" ")) // the last row, worst first: an OK host the reload removes, marked
+	marked := m.table.selectedHosts()
+	if len(marked) != 1 {
+		t.Fatalf("marked %v", marked)
+	}
+	next, err := config.Parse("t.toml", []byte("[[hosts]]\nname = \"web-1\"\naddress = \"10.0.0.1\"\n[[hosts]]\nname = \"db-1\"\naddress = \"10.0.0.2\"\n[[hosts]]\nname = \"cache-1\"\naddress = \"10.0.0.9\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Apply(next.Hosts)
+	send(m, ReloadMsg{Config: next, Summary: "+1 −2 ~0", At: now})
+	v := m.View()
+	for _, want := range []string{"reloaded 03:12:00: +1 −2 ~0", "3 hosts:", "cache-1", "web-1", "db-1"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	for _, gone := range []string{"app-1", "new-1"} {
+		if strings.Contains(v, gone) {
+			t.Errorf("%s still shown:\n%s", gone, v)
+		}
+	}
+	if gone := marked[0].Name == "app-1" || marked[0].Name == "new-1"; !gone || len(m.table.marked) != 0 {
+		t.Errorf("marked %s (removed: %v), marks after the reload: %v; want a removed host marked, and no mark left", marked[0].Name, gone, m.table.marked)
+	}
+	send(m, ReloadMsg{Err: fleet.Problems{{File: "t.toml", Position: fleet.Position{Line: 4, Col: 8}, Key: "hosts.port", Msg: "wrong type"}}, At: now})
+	if v := m.View(); !strings.Contains(v, "config not reloaded, the fleet runs as it was: t.toml:4:8: hosts.port: wrong type") || !strings.Contains(v, "cache-1") {
+		t.Errorf("refused reload:\n%s", v)
+	}
+}

@@ -36,6 +36,7 @@ func (m *Model) reloaded(msg ReloadMsg) {
 		fresh := newFleetData(msg.Config, c.opt.Store)
 		c.data.anyServices, c.data.anyBackups, c.data.anySecurity = fresh.anyServices, fresh.anyBackups, fresh.anySecurity
 		c.data.refresh(c.now, true)
+		m.table.refleet()
 		m.table.arrange()
 		c.sized = false
 		c.reloaded = "reloaded " + msg.At.In(c.opt.Location).Format("15:04:05") + ": " + msg.Summary
@@ -60,4 +61,22 @@ func firstProblem(err error) string {
 	}
 	first, _, _ := strings.Cut(err.Error(), "\n")
 	return first
+}
+
+// refleet fits the table to a reloaded fleet: marks of hosts that left are
+// dropped, and the sort orders are those of the new fleet's columns (the
+// same order kept by name, else the first).
+func (t *tableModel) refleet() {
+	for name := range t.marked {
+		if _, ok := t.c.data.row(name); !ok {
+			delete(t.marked, name)
+		}
+	}
+	current := t.orders[t.sortBy].name
+	t.orders, t.sortBy = sortOrders(t.c.data), 0
+	for i, o := range t.orders {
+		if o.name == current {
+			t.sortBy = i
+		}
+	}
 }
