@@ -111,7 +111,7 @@ func metricValue(r *hostRow, metric string) (float64, fleet.Check, bool) {
 		return 0, fleet.Check{}, false
 	}
 	if res := fleet.ResourceNamed(metric); res != nil && res.Value != nil { // cpu, memory, load
-		c, _ := checkFor(r.health, fleet.CheckKey(res.Kind, ""))
+		c, _ := checkFor(r.health, res.Kind, "")
 		v, ok := res.Value(s)
 		return v, c, ok
 	}
@@ -119,7 +119,7 @@ func metricValue(r *hostRow, metric string) (float64, fleet.Check, bool) {
 	if d == nil {
 		return 0, fleet.Check{}, false
 	}
-	c, _ := checkFor(r.health, fleet.CheckKey(fleet.KindDisk, d.Mount))
+	c, _ := checkFor(r.health, fleet.KindDisk, d.Mount)
 	return d.UsedPercent(), c, true
 }
 
@@ -222,10 +222,11 @@ func securityCheck(c fleet.Check) bool {
 	return c.Kind == fleet.KindSecurity || c.Kind == fleet.KindCert
 }
 
-// checkFor finds an evaluated check by its key (fleet.CheckKey), if any.
-func checkFor(h fleet.Health, key string) (fleet.Check, bool) {
+// checkFor finds an evaluated check by its kind and subject (its key's
+// parts, compared without building the key: rows are drawn every frame).
+func checkFor(h fleet.Health, kind fleet.CheckKind, subject string) (fleet.Check, bool) {
 	for _, c := range h.Checks {
-		if c.Key() == key {
+		if c.Kind == kind && c.Subject == subject {
 			return c, true
 		}
 	}

@@ -56,8 +56,8 @@ func (x sections) resources(b *strings.Builder) {
 	st, s, l := x.c.st, x.r.status.Last, x.r.status.Host.Limits
 	b.WriteString(st.Detail.Section.Render("Resources") + "\n")
 	b.WriteString(st.Table.Header.Render(fmt.Sprintf("%-9s %-26s %6s %6s %6s  %s", "", "", "value", "warn", "crit", "state")) + "\n")
-	metric := func(name, detail, check string, known bool, v float64, p fleet.Pair, unit string) {
-		c, ok := checkFor(x.r.health, check)
+	metric := func(name, detail string, check fleet.CheckKind, known bool, v float64, p fleet.Pair, unit string) {
+		c, ok := checkFor(x.r.health, check, "")
 		p = limit(c, ok, p)
 		val := "-"
 		if known && (x.old || c.State != fleet.Unknown) {
@@ -73,8 +73,8 @@ func (x sections) resources(b *strings.Builder) {
 		}
 		b.WriteString(x.text("%-9s %-26s %6s %6s %6s", name, detail, val, fleet.FormatValue(p.Warn, unit), fleet.FormatValue(p.Crit, unit)) + "  " + state + "\n")
 	}
-	metric("cpu", fmt.Sprintf("%d cores", s.Cores), "cpu", s.Known(fleet.MetricCPU), s.CPU, l.CPU, "%")
-	metric("memory", fmt.Sprintf("%s / %s", fleet.FormatBytes(s.MemUsed), fleet.FormatBytes(s.MemTotal)), "memory",
+	metric("cpu", fmt.Sprintf("%d cores", s.Cores), fleet.KindCPU, s.Known(fleet.MetricCPU), s.CPU, l.CPU, "%")
+	metric("memory", fmt.Sprintf("%s / %s", fleet.FormatBytes(s.MemUsed), fleet.FormatBytes(s.MemTotal)), fleet.KindMemory,
 		s.Known(fleet.MetricMemory), s.MemPercent(), l.Memory, "%")
 	swap := "none"
 	if s.SwapTotal > 0 {
@@ -85,7 +85,7 @@ func (x sections) resources(b *strings.Builder) {
 	if s.Known(fleet.MetricLoad) {
 		loadDetail = fmt.Sprintf("%.2f %.2f %.2f (1/5/15 min)", s.Load1, s.Load5, s.Load15)
 	}
-	metric("load/core", loadDetail, "load", s.Known(fleet.MetricLoad) && s.Cores > 0, s.LoadPerCore(), l.Load, "")
+	metric("load/core", loadDetail, fleet.KindLoad, s.Known(fleet.MetricLoad) && s.Cores > 0, s.LoadPerCore(), l.Load, "")
 	if len(s.PerCore) > 0 && s.Known(fleet.MetricCPU) {
 		cores := make([]string, len(s.PerCore))
 		for i, v := range s.PerCore {
@@ -109,7 +109,7 @@ func (x sections) disks(b *strings.Builder) {
 	}
 	b.WriteString(st.Table.Header.Render(fmt.Sprintf("%-*s %-6s %22s %5s %6s %6s %6s  %s", w, "mount", "fs", "used / size", "use", "warn", "crit", "inodes", "state")) + "\n")
 	for _, d := range s.Disks {
-		c, ok := checkFor(x.r.health, fleet.CheckKey(fleet.KindDisk, d.Mount))
+		c, ok := checkFor(x.r.health, fleet.KindDisk, d.Mount)
 		if d.Err != "" {
 			fmt.Fprintf(b, "%s %s %s\n", fit(d.Mount, w), stateLabel(st, fleet.Unknown), st.Detail.Muted.Render(fleet.Sanitize(d.Err, 120)))
 			continue
@@ -121,7 +121,7 @@ func (x sections) disks(b *strings.Builder) {
 			inodes = pct(d.InodePercent())
 		}
 		// The row's verdict is the worse of its space and its inodes.
-		ic, iok := checkFor(x.r.health, fleet.CheckKey(fleet.KindInodes, d.Mount))
+		ic, iok := checkFor(x.r.health, fleet.KindInodes, d.Mount)
 		verdict := c
 		if iok && ic.State > c.State {
 			verdict = ic
