@@ -11,7 +11,7 @@ import (
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/opsdeck/opsdeck/themes"
@@ -62,7 +62,7 @@ func runInfo(w io.Writer, g *globals) error {
 		row("known_hosts", strings.Join(files, ", ")+" (policy "+policy+")")
 		if u, err := stateURL(cfg); err == nil && u != "" {
 			shared = true
-			row("shared record", pgstate.Redact(u)+" (audit, drills, events, check state; not opened here)")
+			row("shared record", pg.Redact(u)+" (audit, drills, events, check state; not opened here)")
 		}
 		for _, s := range cfg.Sources {
 			row("resources from", s.Kind+" "+s.URL+" "+s.Hosts)

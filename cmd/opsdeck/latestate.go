@@ -8,7 +8,7 @@ import (
 	"syscall"
 
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -20,16 +20,16 @@ type lateDB struct {
 	url, passwordFile, where string
 
 	mu  sync.Mutex
-	db  *pgstate.DB
+	db  *pg.DB
 	err error // why it is not open yet
 }
 
 // openLate tries once to open the database.
-func (l *lateDB) openLate(ctx context.Context) (*pgstate.DB, error) {
+func (l *lateDB) openLate(ctx context.Context) (*pg.DB, error) {
 	if db, err := l.get(); err == nil {
 		return db, nil
 	}
-	db, err := pgstate.Open(ctx, l.url, l.passwordFile)
+	db, err := pg.Open(ctx, l.url, l.passwordFile)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
@@ -40,7 +40,7 @@ func (l *lateDB) openLate(ctx context.Context) (*pgstate.DB, error) {
 	return db, nil
 }
 
-func (l *lateDB) get() (*pgstate.DB, error) {
+func (l *lateDB) get() (*pg.DB, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.db == nil {
@@ -139,6 +139,6 @@ func openStateLate(ctx context.Context, cfg *fleet.Config) (*teamState, error) {
 	if uerr != nil || url == "" {
 		return nil, err // not a database that may come back: a mistake
 	}
-	l := &lateDB{url: url, passwordFile: cfg.State.PasswordFile, where: pgstate.Redact(url), err: err}
+	l := &lateDB{url: url, passwordFile: cfg.State.PasswordFile, where: pg.Redact(url), err: err}
 	return &teamState{audit: lateAudit{l}, drills: lateDrills{l}, events: lateEvents{l}, locks: lateLocks{l}, late: l}, err
 }

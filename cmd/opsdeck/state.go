@@ -13,7 +13,7 @@ import (
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/tui"
 	"github.com/spf13/cobra"
@@ -29,7 +29,7 @@ type teamState struct {
 	drills actions.DrillHistory
 	events fleet.EventStore
 	locks  actions.Locker // nil: lock files beside the audit log
-	db     *pgstate.DB    // nil: the files, or a database not open yet
+	db     *pg.DB         // nil: the files, or a database not open yet
 	late   *lateDB        // a database that did not answer at start
 }
 
@@ -55,7 +55,7 @@ func openState(ctx context.Context, cfg *fleet.Config) (*teamState, error) {
 	if url == "" {
 		return filesState(), nil
 	}
-	db, err := pgstate.Open(ctx, url, cfg.State.PasswordFile)
+	db, err := pg.Open(ctx, url, cfg.State.PasswordFile)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (s *teamState) Close() {
 // database is the shared record's database: nil for the files, an error
 // while a database that did not answer at start is not open yet (never
 // the files in its place).
-func (s *teamState) database() (*pgstate.DB, error) {
+func (s *teamState) database() (*pg.DB, error) {
 	if s.late != nil {
 		db, err := s.late.get()
 		if err != nil {
@@ -185,7 +185,7 @@ func watchTeam(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 				return
 			}
 		}
-		db.Watch(ctx, every, func(ch pgstate.Changes, err error) {
+		db.Watch(ctx, every, func(ch pg.Changes, err error) {
 			if err != nil {
 				logger.Warn("shared record unreadable", "where", db.Where(), "err", err)
 				send(tui.TeamMsg{Err: err})
@@ -213,7 +213,7 @@ func watchTeam(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 // interval, until it opens (then its drills go into the store and the
 // dashboard hears it answers) or ctx ends (nil).
 func openLater(ctx context.Context, st *teamState, every time.Duration, store *fleet.Store,
-	send func(tui.TeamMsg), logger *slog.Logger) *pgstate.DB {
+	send func(tui.TeamMsg), logger *slog.Logger) *pg.DB {
 	_, err := st.late.get()
 	send(tui.TeamMsg{Err: err})
 	tick := time.NewTicker(every)

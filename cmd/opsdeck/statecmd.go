@@ -13,7 +13,7 @@ import (
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
 )
@@ -133,7 +133,7 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
-	db, err := pgstate.Open(ctx, to, cfg.State.PasswordFile)
+	db, err := pg.Open(ctx, to, cfg.State.PasswordFile)
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
@@ -153,9 +153,9 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 }
 
 // readFiles reads the whole local history.
-func readFiles() (pgstate.Records, error) {
+func readFiles() (pg.Records, error) {
 	local := filesState()
-	var recs pgstate.Records
+	var recs pg.Records
 	audit := local.audit.(*actions.Audit)
 	if err := audit.Each(func(e actions.Entry) { recs.Audit = append(recs.Audit, e) }); err != nil {
 		return recs, fmt.Errorf("read %s: %w", audit.Path, err)
@@ -176,7 +176,7 @@ func readFiles() (pgstate.Records, error) {
 		if fi, err := os.Stat(statePath()); err == nil {
 			at = fi.ModTime()
 		}
-		recs.Values = map[string]pgstate.Value{checkStateName: {JSON: b, At: at}}
+		recs.Values = map[string]pg.Value{checkStateName: {JSON: b, At: at}}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return recs, fmt.Errorf("read %s: %w", statePath(), err)
 	}

@@ -1,8 +1,8 @@
-// Package pgstate keeps opsdeck's shared record in PostgreSQL: the audit
+// Package pg keeps opsdeck's shared record in PostgreSQL: the audit
 // log, the drill history, the event history, the check command's state and
 // the per-target action locks (advisory locks). A team's dashboards and
 // cron jobs on one database see one record.
-package pgstate
+package pg
 
 import (
 	"context"

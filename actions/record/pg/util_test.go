@@ -1,4 +1,4 @@
-package pgstate_test
+package pg_test
 
 import "os"
 

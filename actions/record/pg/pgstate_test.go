@@ -1,4 +1,4 @@
-package pgstate_test
+package pg_test
 
 import (
 	"context"
@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
-func open(t *testing.T, url string) *pgstate.DB {
+func open(t *testing.T, url string) *pg.DB {
 	t.Helper()
-	db, err := pgstate.Open(context.Background(), url, "")
+	db, err := pg.Open(context.Background(), url, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +38,12 @@ func TestWatch_SeesTheOthersRecords(t *testing.T) {
 	tom := open(t, url) // "old" is history to him, not news
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
-	var seen pgstate.Changes
+	var seen pg.Changes
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		tom.Watch(ctx, 100*time.Millisecond, func(c pgstate.Changes, err error) {
+		tom.Watch(ctx, 100*time.Millisecond, func(c pg.Changes, err error) {
 			if err != nil {
 				t.Errorf("watch: %v", err)
 				return
@@ -118,13 +118,13 @@ func TestLocks_OneHolderAtATime(t *testing.T) {
 // A database migrated by a newer opsdeck is refused; the migrations apply
 // once however many processes start together.
 func TestOpen_Schema(t *testing.T) {
-	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
+	srv, url := fleettest.StartPostgresDB(t, "opsdeck")
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := pgstate.Open(context.Background(), url, "")
+			db, err := pg.Open(context.Background(), url, "")
 			if err != nil {
 				t.Error(err)
 				return
@@ -134,11 +134,11 @@ func TestOpen_Schema(t *testing.T) {
 	}
 	wg.Wait()
 	files, _ := filepath.Glob("migrations/*.sql")
-	if got := pg.SQL("opsdeck", "SELECT count(DISTINCT version) || ' ' || count(*) FROM opsdeck_schema"); got != fmt.Sprintf("%d %d", len(files), len(files)) {
+	if got := srv.SQL("opsdeck", "SELECT count(DISTINCT version) || ' ' || count(*) FROM opsdeck_schema"); got != fmt.Sprintf("%d %d", len(files), len(files)) {
 		t.Errorf("schema versions recorded (distinct, all): %s, want each of the %d migrations once", got, len(files))
 	}
-	pg.SQL("opsdeck", "INSERT INTO opsdeck_schema (version) VALUES (999)")
-	if _, err := pgstate.Open(context.Background(), url, ""); err == nil || !strings.Contains(err.Error(), "newer than this opsdeck knows") {
+	srv.SQL("opsdeck", "INSERT INTO opsdeck_schema (version) VALUES (999)")
+	if _, err := pg.Open(context.Background(), url, ""); err == nil || !strings.Contains(err.Error(), "newer than this opsdeck knows") {
 		t.Errorf("newer schema: %v", err)
 	}
 }
@@ -146,20 +146,20 @@ func TestOpen_Schema(t *testing.T) {
 // A database an older opsdeck made (schema 1: no beat on the lock notes)
 // is migrated on open, its records kept.
 func TestOpen_MigratesAnOlderSchema(t *testing.T) {
-	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
+	srv, url := fleettest.StartPostgresDB(t, "opsdeck")
 	first, err := os.ReadFile("migrations/001_record.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg.SQL("opsdeck", string(first))
-	pg.SQL("opsdeck", `CREATE TABLE opsdeck_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+	srv.SQL("opsdeck", string(first))
+	srv.SQL("opsdeck", `CREATE TABLE opsdeck_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
 		INSERT INTO opsdeck_schema (version) VALUES (1);
 		INSERT INTO opsdeck_locks (key, host, target, kind, operator, pid, since) VALUES (7, 'db-1', 'old', 'restart', 'ann@z', 1, now())`)
 	db := open(t, url)
-	if got := pg.SQL("opsdeck", "SELECT max(version) FROM opsdeck_schema"); got == "1" {
+	if got := srv.SQL("opsdeck", "SELECT max(version) FROM opsdeck_schema"); got == "1" {
 		t.Fatalf("schema still at version %s after open", got)
 	}
-	if got := pg.SQL("opsdeck", "SELECT operator || ' ' || (beat IS NOT NULL) FROM opsdeck_locks WHERE key = 7"); got != "ann@z true" {
+	if got := srv.SQL("opsdeck", "SELECT operator || ' ' || (beat IS NOT NULL) FROM opsdeck_locks WHERE key = 7"); got != "ann@z true" {
 		t.Errorf("the older schema's lock note after the migration: %q", got)
 	}
 	rel, err := db.Locks().Lock("db-1", "postgres", "restart", "maya@x")
@@ -172,7 +172,7 @@ func TestOpen_MigratesAnOlderSchema(t *testing.T) {
 // Errors name the database without its password, and a password file
 // others can read is refused.
 func TestOpen_Secrets(t *testing.T) {
-	_, err := pgstate.Open(context.Background(), "postgres://ops:s3cret@127.0.0.1:1/opsdeck?connect_timeout=2", "")
+	_, err := pg.Open(context.Background(), "postgres://ops:s3cret@127.0.0.1:1/opsdeck?connect_timeout=2", "")
 	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "postgres://ops@127.0.0.1:1/opsdeck") {
 		t.Errorf("unreachable: %v", err)
 	}
@@ -180,7 +180,7 @@ func TestOpen_Secrets(t *testing.T) {
 	if err := writeMode(pw, "s3cret\n", 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = pgstate.Open(context.Background(), "postgres://ops@127.0.0.1:1/opsdeck", pw)
+	_, err = pg.Open(context.Background(), "postgres://ops@127.0.0.1:1/opsdeck", pw)
 	if err == nil || !strings.Contains(err.Error(), "readable by others") {
 		t.Errorf("open password file: %v", err)
 	}
@@ -189,7 +189,7 @@ func TestOpen_Secrets(t *testing.T) {
 // A database that goes away is one error, however long it stays away;
 // when it answers again the watch says so and goes on.
 func TestWatch_DatabaseDownIsOneError(t *testing.T) {
-	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
+	srv, url := fleettest.StartPostgresDB(t, "opsdeck")
 	db := open(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
@@ -197,7 +197,7 @@ func TestWatch_DatabaseDownIsOneError(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		db.Watch(ctx, 50*time.Millisecond, func(c pgstate.Changes, err error) {
+		db.Watch(ctx, 50*time.Millisecond, func(c pg.Changes, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -208,13 +208,13 @@ func TestWatch_DatabaseDownIsOneError(t *testing.T) {
 		})
 	}()
 	defer func() { cancel(); <-done }()
-	pg.Stop()
+	srv.Stop()
 	fleettest.Eventually(t, 20*time.Second, "the watch to report the database gone", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return errs > 0
 	})
-	pg.Start()
+	srv.Start()
 	fleettest.Eventually(t, 30*time.Second, "the watch to report it back", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -233,8 +233,8 @@ func TestWatch_DatabaseDownIsOneError(t *testing.T) {
 }
 
 // holdersBackends are the server pids holding an advisory lock.
-func holdersBackends(pg *fleettest.Postgres) string {
-	return pg.SQL("opsdeck", "SELECT string_agg(pid::text, ',') FROM pg_locks WHERE locktype = 'advisory' AND granted")
+func holdersBackends(srv *fleettest.Postgres) string {
+	return srv.SQL("opsdeck", "SELECT string_agg(pid::text, ',') FROM pg_locks WHERE locktype = 'advisory' AND granted")
 }
 
 // A holder whose lock's connection is lost while its action goes on still
@@ -242,22 +242,22 @@ func holdersBackends(pg *fleettest.Postgres) string {
 // is released the target is free; a holder that died (no more beats)
 // frees it a lease after its last beat.
 func TestLocks_HeldAcrossALostConnection(t *testing.T) {
-	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
-	defer func(lease, every time.Duration) { pgstate.Lease, pgstate.BeatEvery = lease, every }(pgstate.Lease, pgstate.BeatEvery)
-	pgstate.Lease, pgstate.BeatEvery = 3*time.Second, 200*time.Millisecond
+	srv, url := fleettest.StartPostgresDB(t, "opsdeck")
+	defer func(lease, every time.Duration) { pg.Lease, pg.BeatEvery = lease, every }(pg.Lease, pg.BeatEvery)
+	pg.Lease, pg.BeatEvery = 3*time.Second, 200*time.Millisecond
 	a, b := open(t, url), open(t, url)
 	release, err := a.Locks().Lock("db-1", "postgres", "restart", "maya@x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pids := holdersBackends(pg)
+	pids := holdersBackends(srv)
 	if pids == "" {
 		t.Fatal("no advisory lock granted after Lock")
 	}
-	pg.SQL("opsdeck", "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
-	fleettest.Eventually(t, 10*time.Second, "the holder's backend gone", func() bool { return holdersBackends(pg) == "" })
+	srv.SQL("opsdeck", "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+	fleettest.Eventually(t, 10*time.Second, "the holder's backend gone", func() bool { return holdersBackends(srv) == "" })
 	// Past a whole lease: the beats, not the first note, keep it held.
-	deadline := time.Now().Add(2 * pgstate.Lease)
+	deadline := time.Now().Add(2 * pg.Lease)
 	for time.Now().Before(deadline) {
 		rel, err := b.Locks().Lock("db-1", "postgres", "restart", "tom@y")
 		if err == nil {
@@ -267,7 +267,7 @@ func TestLocks_HeldAcrossALostConnection(t *testing.T) {
 			t.Fatalf("lock while the holder acts with its lock's connection lost: %v", err)
 		}
 		fleettest.Eventually(t, 5*time.Second, "a beat", func() bool {
-			return pg.SQL("opsdeck", "SELECT count(*) FROM opsdeck_locks WHERE beat > now() - interval '500 milliseconds'") == "1"
+			return srv.SQL("opsdeck", "SELECT count(*) FROM opsdeck_locks WHERE beat > now() - interval '500 milliseconds'") == "1"
 		})
 	}
 	release()
@@ -284,15 +284,15 @@ func TestLocks_HeldAcrossALostConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg.SQL("opsdeck", "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
-	fleettest.Eventually(t, 10*time.Second, "the dead holder's backend gone", func() bool { return holdersBackends(pg) == "" })
-	pg.SQL("opsdeck", "UPDATE opsdeck_locks SET token = 'no beats', beat = now() - interval '1 hour' WHERE operator = 'ann@z'")
+	srv.SQL("opsdeck", "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+	fleettest.Eventually(t, 10*time.Second, "the dead holder's backend gone", func() bool { return holdersBackends(srv) == "" })
+	srv.SQL("opsdeck", "UPDATE opsdeck_locks SET token = 'no beats', beat = now() - interval '1 hour' WHERE operator = 'ann@z'")
 	rel, err := a.Locks().Lock("db-1", "dead", "restart", "maya@x")
 	if err != nil {
 		t.Fatalf("a note whose last beat is past the lease refused the target: %v", err)
 	}
 	relDead()
-	if n := pg.SQL("opsdeck", "SELECT count(*) FROM opsdeck_locks WHERE operator = 'maya@x'"); n != "1" {
+	if n := srv.SQL("opsdeck", "SELECT count(*) FROM opsdeck_locks WHERE operator = 'maya@x'"); n != "1" {
 		t.Errorf("maya's note after the dead holder's release: %s rows", n)
 	}
 	rel()

@@ -1,4 +1,4 @@
-package pgstate_test
+package pg_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/actions/pgstate"
+	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
@@ -19,15 +19,15 @@ import (
 // watch's look every poll interval, and the dashboard's start reading
 // 10,000 drills. "server-ms/op" is the CPU the PostgreSQL processes used.
 
-func durableDB(b *testing.B) (*fleettest.Postgres, *pgstate.DB) {
-	pg := fleettest.StartDurablePostgres(b)
-	pg.SQL("postgres", "CREATE DATABASE opsdeck")
-	db, err := pgstate.Open(context.Background(), pg.URL("opsdeck"), "")
+func durableDB(b *testing.B) (*fleettest.Postgres, *pg.DB) {
+	srv := fleettest.StartDurablePostgres(b)
+	srv.SQL("postgres", "CREATE DATABASE opsdeck")
+	db, err := pg.Open(context.Background(), srv.URL("opsdeck"), "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(db.Close)
-	return pg, db
+	return srv, db
 }
 
 func entry(i int) actions.Entry {
@@ -35,12 +35,12 @@ func entry(i int) actions.Entry {
 		Kind: "restart", Target: "app", Command: "supervisorctl restart app", Outcome: actions.Started}
 }
 
-func serverCPU(b *testing.B, pg *fleettest.Postgres, fn func()) {
-	before := fleettest.TreeCPU(pg.PID())
+func serverCPU(b *testing.B, srv *fleettest.Postgres, fn func()) {
+	before := fleettest.TreeCPU(srv.PID())
 	b.ResetTimer()
 	fn()
 	b.StopTimer()
-	b.ReportMetric(float64(fleettest.TreeCPU(pg.PID())-before)/float64(time.Millisecond)/float64(b.N), "server-ms/op")
+	b.ReportMetric(float64(fleettest.TreeCPU(srv.PID())-before)/float64(time.Millisecond)/float64(b.N), "server-ms/op")
 }
 
 func BenchmarkAuditAppend(b *testing.B) {
@@ -53,9 +53,9 @@ func BenchmarkAuditAppend(b *testing.B) {
 		}
 	})
 	b.Run("postgres", func(b *testing.B) {
-		pg, db := durableDB(b)
+		srv, db := durableDB(b)
 		a := db.Audit()
-		serverCPU(b, pg, func() {
+		serverCPU(b, srv, func() {
 			for i := 0; i < b.N; i++ {
 				if err := a.Append(entry(i)); err != nil {
 					b.Fatal(err)
@@ -84,9 +84,9 @@ func BenchmarkEventStorm1000(b *testing.B) {
 		}
 	})
 	b.Run("postgres", func(b *testing.B) {
-		pg, db := durableDB(b)
+		srv, db := durableDB(b)
 		l := db.Events()
-		serverCPU(b, pg, func() {
+		serverCPU(b, srv, func() {
 			for i := 0; i < b.N; i++ {
 				es := storm(1000)
 				for j := range es {
@@ -103,16 +103,16 @@ func BenchmarkEventStorm1000(b *testing.B) {
 // BenchmarkWatchLook is what each dashboard asks the database every poll
 // interval when nobody else acted: two indexed range reads.
 func BenchmarkWatchLook(b *testing.B) {
-	pg, first := durableDB(b)
+	srv, first := durableDB(b)
 	for i := 0; i < 1000; i++ {
 		first.Audit().Append(entry(i))
 	}
-	db, err := pgstate.Open(context.Background(), pg.URL("opsdeck"), "") // opened after: the 1,000 are history
+	db, err := pg.Open(context.Background(), srv.URL("opsdeck"), "") // opened after: the 1,000 are history
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	serverCPU(b, pg, func() {
+	serverCPU(b, srv, func() {
 		for i := 0; i < b.N; i++ {
 			if _, err := db.LookOnce(context.Background()); err != nil {
 				b.Fatal(err)
@@ -141,11 +141,11 @@ func BenchmarkDrillsLoad10k(b *testing.B) {
 		}
 	})
 	b.Run("postgres", func(b *testing.B) {
-		pg, db := durableDB(b)
-		if _, err := db.Import(context.Background(), pgstate.Records{Drills: recs}); err != nil {
+		srv, db := durableDB(b)
+		if _, err := db.Import(context.Background(), pg.Records{Drills: recs}); err != nil {
 			b.Fatal(err)
 		}
-		serverCPU(b, pg, func() {
+		serverCPU(b, srv, func() {
 			for i := 0; i < b.N; i++ {
 				n := 0
 				if err := db.Drills().Each(func(fleet.DrillRecord) { n++ }); err != nil || n != len(recs) {
