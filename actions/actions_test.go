@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -115,8 +114,34 @@ func TestConfirmation(t *testing.T) {
 
 func manager(t *testing.T, ex Executor) (*Manager, string) {
 	path := filepath.Join(t.TempDir(), "state", "audit.jsonl")
-	return &Manager{Exec: ex, Audit: &Audit{Path: path}, Operator: "maya@laptop"}, path
+	return &Manager{Exec: ex, Audit: &memAudit{}, LockDir: t.TempDir(), Operator: "maya@laptop"}, path
 }
+
+// memAudit is an audit log in memory (the file and database ones are
+// actions/record's, tested there); err makes every Append fail.
+type memAudit struct {
+	mu  sync.Mutex
+	es  []Entry
+	err error
+}
+
+func (a *memAudit) Append(e Entry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return a.err
+	}
+	a.es = append(a.es, SanitizeEntry(e))
+	return nil
+}
+
+func (a *memAudit) Recent(n int) ([]Entry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return LastActions(append([]Entry(nil), a.es...), n), nil
+}
+
+func (a *memAudit) Where() string { return "memory" }
 
 func TestRun_AuditsEveryOutcome(t *testing.T) {
 	hs := hosts(t)
@@ -172,9 +197,7 @@ func TestRun_RefusesUnrecorded(t *testing.T) {
 	hs := hosts(t)
 	p, _ := PlanRestart(&hs[0], "api")
 	ex := &fakeExec{}
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "state"), []byte("a file, not a directory"), 0o600)
-	m := &Manager{Exec: ex, Audit: &Audit{Path: filepath.Join(dir, "state", "audit.jsonl")}, LockDir: t.TempDir()}
+	m := &Manager{Exec: ex, Audit: &memAudit{err: errors.New("audit log: not a directory")}, LockDir: t.TempDir()}
 	r := m.Run(context.Background(), p, nil)
 	if r.Outcome != Refused || !strings.Contains(r.Err.Error(), "refusing to act unrecorded") || len(ex.ran) != 0 {
 		t.Errorf("%+v ran %v", r, ex.ran)

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"os"
 	"os/user"
-	"path/filepath"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -42,16 +41,6 @@ type Entry struct {
 	Output     []string  `json:"output_tail,omitempty"`
 }
 
-// Audit is the append-only audit log: one JSON line per attempted action,
-// fsynced before the action is reported.
-type Audit struct {
-	Path  string
-	lines jsonLines
-}
-
-// DefaultAuditPath is $XDG_STATE_HOME/opsdeck/audit.jsonl.
-func DefaultAuditPath() string { return filepath.Join(fleet.StateDir(), "audit.jsonl") }
-
 // Operator names who acts: local user@hostname.
 func Operator() string {
 	name := "unknown"
@@ -62,12 +51,6 @@ func Operator() string {
 	return name + "@" + host
 }
 
-// Append writes e as one line and fsyncs it. Text is sanitised: output and
-// errors come from hosts.
-func (a *Audit) Append(e Entry) error {
-	return a.lines.append("audit log", a.Path, SanitizeEntry(e))
-}
-
 // SanitizeEntry bounds and cleans the text of e that came from a host (its
 // reason and output) before any store keeps it.
 func SanitizeEntry(e Entry) Entry {
@@ -76,15 +59,6 @@ func SanitizeEntry(e Entry) Entry {
 		e.Output[i] = fleet.Sanitize(e.Output[i], fleet.MaxText)
 	}
 	return e
-}
-
-// Recent returns the last n actions, newest last: each one's result, or its
-// intent (Outcome Started) when no result was recorded. Lines that do not
-// parse are skipped: the log is for reading, a damaged line must not hide
-// the rest.
-func (a *Audit) Recent(n int) ([]Entry, error) {
-	es, err := readLines[Entry](a.Path, RecentWindow(n), nil)
-	return LastActions(es, n), err
 }
 
 // RecentWindow is how many records, newest first, hold the last n
@@ -116,7 +90,3 @@ func newAuditID() string {
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
-
-// Each hands fn every record of the log, intents and results, oldest
-// first; damaged lines are skipped.
-func (a *Audit) Each(fn func(Entry)) error { return eachLine(a.Path, nil, fn) }

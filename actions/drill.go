@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
@@ -230,22 +229,6 @@ func (m *Manager) RunDrill(ctx context.Context, d *Drill, hist DrillHistory, onL
 	return r, rec
 }
 
-// DrillLog is the drill history: one JSON line per drill in
-// $XDG_STATE_HOME/opsdeck/drills.jsonl. It can be lost without harm to the
-// fleet; the dashboard then shows the backups as never drilled.
-type DrillLog struct {
-	Path  string
-	lines jsonLines
-}
-
-// DefaultDrillPath is $XDG_STATE_HOME/opsdeck/drills.jsonl.
-func DefaultDrillPath() string { return filepath.Join(fleet.StateDir(), "drills.jsonl") }
-
-// Append records a drill, fsynced.
-func (l *DrillLog) Append(rec fleet.DrillRecord) error {
-	return l.lines.append("drill history", l.Path, SanitizeDrill(rec))
-}
-
 // SanitizeDrill bounds and cleans a drill record's output before any store
 // keeps it.
 func SanitizeDrill(rec fleet.DrillRecord) fleet.DrillRecord {
@@ -253,15 +236,4 @@ func SanitizeDrill(rec fleet.DrillRecord) fleet.DrillRecord {
 		rec.Output[i] = fleet.Sanitize(rec.Output[i], fleet.MaxText)
 	}
 	return rec
-}
-
-// Each hands fn every recorded drill, oldest first, one at a time (the
-// history may be large); damaged lines are skipped.
-func (l *DrillLog) Each(fn func(fleet.DrillRecord)) error {
-	return eachLine(l.Path, func(r *fleet.DrillRecord) bool { return r.Host != "" }, fn)
-}
-
-// Load reads every recorded drill, oldest first; damaged lines are skipped.
-func (l *DrillLog) Load() ([]fleet.DrillRecord, error) {
-	return readLines(l.Path, 0, func(r *fleet.DrillRecord) bool { return r.Host != "" })
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
@@ -30,7 +32,7 @@ type drillRig struct {
 	pool *sshx.Pool
 	src  *probe.SSHSource
 	mgr  *actions.Manager
-	hist *actions.DrillLog
+	hist *files.DrillLog
 }
 
 func newDrillRig(t *testing.T, backups string) *drillRig {
@@ -54,8 +56,8 @@ port = %d
 	return &drillRig{t: t, cfg: cfg, pool: pool,
 		src: probe.NewSSHSource(pool.Client(*targets["db-2"]), &cfg.Hosts[0], probe.Options{OneShot: true}),
 		mgr: &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
-			Audit: &actions.Audit{Path: filepath.Join(state, "audit.jsonl")}, Operator: "tom@ops"},
-		hist: &actions.DrillLog{Path: filepath.Join(state, "drills.jsonl")}}
+			Audit: &files.Audit{Path: filepath.Join(state, "audit.jsonl")}, Operator: "tom@ops"},
+		hist: &files.DrillLog{Path: filepath.Join(state, "drills.jsonl")}}
 }
 
 // backup reads the backup's status with a real probe.

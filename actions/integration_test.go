@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
@@ -46,7 +48,7 @@ conf = %q
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
 	defer pool.Close()
 	m := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
-		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops"}
+		Audit: &files.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops"}
 	host := &cfg.Hosts[0]
 
 	before := sup.PID("worker")
@@ -115,7 +117,7 @@ unit = "nginx.service"
 	pool := sshx.NewPool(sshx.Options{KnownHosts: sshx.KnownHostsFiles(cfg), NoAgent: true})
 	defer pool.Close()
 	m := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
-		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops"}
+		Audit: &files.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops"}
 	p, err := actions.PlanRestart(&cfg.Hosts[0], "nginx")
 	if err != nil || !strings.HasPrefix(p.Command, "sudo -n systemctl restart") {
 		t.Fatalf("%+v %v", p, err)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +35,7 @@ func (f *floodExec) Exec(ctx context.Context, h *fleet.Host, _ string, out io.Wr
 func TestStart_OutputNobodyReadsNeverBlocks(t *testing.T) {
 	hs := hosts(t)
 	ex := &floodExec{n: 5 * RunLines, release: make(chan struct{})}
-	m := &Manager{Exec: ex, Audit: &Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "t@x"}
+	m := &Manager{Exec: ex, Audit: &memAudit{}, LockDir: t.TempDir(), Operator: "t@x"}
 	p1, _ := PlanRestart(&hs[0], "api")
 	p2, _ := PlanRestart(&hs[1], "pg")
 	r1 := m.Start(context.Background(), Request{Plans: []*Plan{p1}})
@@ -78,10 +75,10 @@ func TestStart_OutputNobodyReadsNeverBlocks(t *testing.T) {
 func TestRun_IntentBeforeTheCommand(t *testing.T) {
 	hs := hosts(t)
 	p, _ := PlanRestart(&hs[0], "api")
-	audit := &Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}
+	audit := &memAudit{}
 	var seen []Entry
 	ex := execFunc(func() { seen, _ = audit.Recent(5) })
-	m := &Manager{Exec: ex, Audit: audit, Operator: "t@x"}
+	m := &Manager{Exec: ex, Audit: audit, LockDir: t.TempDir(), Operator: "t@x"}
 	if r := m.Run(context.Background(), p, nil); r.Outcome != Succeeded {
 		t.Fatalf("%+v", r)
 	}
@@ -99,19 +96,4 @@ type execFunc func()
 func (f execFunc) Exec(context.Context, *fleet.Host, string, io.Writer) (int, error) {
 	f()
 	return 0, nil
-}
-
-// One overlong line (a damaged or hostile record) hides nothing after it.
-func TestDrillLog_OverlongLineSkipped(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "drills.jsonl")
-	l := &DrillLog{Path: path}
-	l.Append(fleet.DrillRecord{Host: "a", Backup: "b", DrillID: "1", Passed: true})
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"host":"` + strings.Repeat("x", 3<<20) + "\"}\n")
-	f.Close()
-	l.Append(fleet.DrillRecord{Host: "a", Backup: "b", DrillID: "2", Passed: false})
-	recs, err := l.Load()
-	if err != nil || len(recs) != 2 || recs[1].DrillID != "2" {
-		t.Errorf("%d records, err %v", len(recs), err)
-	}
 }

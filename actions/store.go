@@ -6,8 +6,9 @@ import (
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
-// AuditLog is where attempted actions are recorded: *Audit (a JSON-lines
-// file, the default) or a shared database. Append returns only once the
+// AuditLog is where attempted actions are recorded: a JSON-lines file
+// (actions/record/files, the default) or a shared database
+// (actions/record/pg). Append returns only once the
 // record is durable: the write-ahead rule rests on it.
 type AuditLog interface {
 	Append(Entry) error
@@ -18,8 +19,8 @@ type AuditLog interface {
 	Where() string
 }
 
-// DrillHistory is where restore drills are recorded: *DrillLog (a
-// JSON-lines file) or a shared database.
+// DrillHistory is where restore drills are recorded: a JSON-lines file
+// or a shared database (actions/record).
 type DrillHistory interface {
 	Append(fleet.DrillRecord) error
 	// Each hands fn every recorded drill, oldest first.
@@ -47,12 +48,6 @@ func (l FileLocks) Lock(host, target, kind, operator string) (func(), error) {
 	return lk.release, nil
 }
 
-// Where is the audit file's path.
-func (a *Audit) Where() string { return a.Path }
-
-// Where is the drill history's path.
-func (l *DrillLog) Where() string { return l.Path }
-
 // locks is the manager's Locker: Locks, or lock files in LockDir, or in
 // "locks" beside a file audit log, or in the state directory.
 func (m *Manager) locks() Locker {
@@ -61,8 +56,8 @@ func (m *Manager) locks() Locker {
 	}
 	dir := m.LockDir
 	if dir == "" {
-		if a, ok := m.Audit.(*Audit); ok {
-			dir = filepath.Join(filepath.Dir(a.Path), "locks")
+		if a, ok := m.Audit.(interface{ Dir() string }); ok { // a file audit log
+			dir = filepath.Join(a.Dir(), "locks")
 		} else {
 			dir = filepath.Join(fleet.StateDir(), "locks")
 		}

@@ -1,10 +1,7 @@
 package fleet
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"os"
 	"sync"
 	"time"
 )
@@ -99,79 +96,13 @@ func (t *EventTracker) Since(host, check string) (at time.Time, changed bool) {
 	return c.since, c.changed
 }
 
-// EventStore keeps the history of events: *EventLog (a JSON-lines file)
-// or a shared database.
+// EventStore keeps the history of events: a JSON-lines file
+// (actions/record/files) or a shared database (actions/record/pg).
 type EventStore interface {
 	Append([]Event) error
 	// Read returns the events keep keeps, oldest first.
 	Read(keep func(*Event) bool) ([]Event, error)
 	Where() string
-}
-
-// Where is the event log's path.
-func (l *EventLog) Where() string { return l.Path }
-
-// EventLog keeps events in a JSON-lines file, bounded: past MaxBytes the
-// file becomes Path+".1" (the one before is dropped) and a new one starts.
-type EventLog struct {
-	Path     string
-	MaxBytes int64 // 0: DefaultEventBytes
-	mu       sync.Mutex
-}
-
-// DefaultEventBytes bounds the event file (twice that with the rotated
-// one): about 40,000 events.
-const DefaultEventBytes = 8 << 20
-
-// Append writes events at the end of the log.
-func (l *EventLog) Append(events []Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	max := l.MaxBytes
-	if max <= 0 {
-		max = DefaultEventBytes
-	}
-	if fi, err := os.Stat(l.Path); err == nil && fi.Size() >= max {
-		if err := os.Rename(l.Path, l.Path+".1"); err != nil {
-			return err
-		}
-	}
-	f, err := OpenPrivate(l.Path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for i := range events {
-		e := events[i]
-		e.Reason = Sanitize(e.Reason, 300)
-		if err := enc.Encode(&e); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// Read returns the logged events, oldest first, that keep says to keep. A
-// damaged line is skipped; a missing log is no events.
-func (l *EventLog) Read(keep func(*Event) bool) ([]Event, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []Event
-	for _, p := range []string{l.Path + ".1", l.Path} {
-		if _, err := EachJSONLine(p, keep, func(e Event) { out = append(out, e) }); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
 }
 
 // WatchEvents evaluates the hosts whose status changed, and once a second

@@ -8,8 +8,8 @@ import (
 )
 
 // One reader for every JSON-lines file: a damaged or over-long line is
-// skipped and counted, never hiding the lines after it; the event log
-// reads through it (before, a line over 1 MiB ended its read).
+// skipped and counted, never hiding the lines after it (the event log
+// reads through it: before, a line over 1 MiB ended its read).
 func TestEachJSONLine_SkipsAndCounts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	doc := `{"host":"a","check":"host","to":"DOWN"}` + "\n" +
@@ -23,10 +23,6 @@ func TestEachJSONLine_SkipsAndCounts(t *testing.T) {
 	skipped, err := EachJSONLine(path, nil, func(e Event) { hosts = append(hosts, e.Host) })
 	if err != nil || skipped != 2 || strings.Join(hosts, ",") != "a,b" {
 		t.Errorf("hosts %v, skipped %d, err %v: want a,b and 2 skipped", hosts, skipped, err)
-	}
-	es, err := (&EventLog{Path: path}).Read(nil)
-	if err != nil || len(es) != 2 || es[1].Host != "b" {
-		t.Errorf("event log: %v %v", es, err)
 	}
 	if n, err := EachJSONLine(filepath.Join(t.TempDir(), "none"), nil, func(Event) {}); n != 0 || err != nil {
 		t.Errorf("a missing file: %d %v", n, err)

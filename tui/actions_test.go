@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -63,7 +65,7 @@ func actionModel(t *testing.T, readOnly bool) (*Model, *recExec, *actions.Manage
 	}
 	store := fleet.NewStore(c.Hosts)
 	ex := &recExec{}
-	mgr := &actions.Manager{Exec: ex, Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, ReadOnly: readOnly, Operator: "t@x"}
+	mgr := &actions.Manager{Exec: ex, Audit: &files.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, ReadOnly: readOnly, Operator: "t@x"}
 	t.Cleanup(mgr.Wait) // before the temporary directory goes: a run may still write its result
 	m := New(Options{Config: c, Store: store, Styles: asciiStyles(t), Keys: DefaultKeyMap(), Actions: mgr, ReadOnly: readOnly,
 		Now: func() time.Time { return now }})

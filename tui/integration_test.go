@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -48,7 +50,7 @@ conf = %q
 	pool, targets, store, poller, ctx := r.pool, r.targets, r.store, r.poller, r.ctx
 	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
-		Audit: &actions.Audit{Path: auditPath}, Operator: "maya@laptop", After: poller.PollNow}
+		Audit: &files.Audit{Path: auditPath}, Operator: "maya@laptop", After: poller.PollNow}
 	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t),
 		Keys: DefaultKeyMap(), Actions: mgr, Context: ctx})
 
@@ -129,7 +131,7 @@ snapshot = "echo two > %s/site-2.tar"
 	})
 	pool, targets, store, poller, ctx := r.pool, r.targets, r.store, r.poller, r.ctx
 	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
-		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops",
+		Audit: &files.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "tom@ops",
 		After: func(host string) { src.Recheck(); poller.PollNow(host) }}
 	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t),
 		Keys: DefaultKeyMap(), Actions: mgr, Context: ctx})
@@ -215,7 +217,7 @@ func TestIntegration_TrustNewHostKey(t *testing.T) {
 	r := startPolled(t, cfg, nil)
 	pool, targets, store, poller, ctx := r.pool, r.targets, r.store, r.poller, r.ctx
 	mgr := &actions.Manager{Exec: &actions.FleetExecutor{Pool: pool, Targets: targets},
-		Audit: &actions.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "maya@laptop"}
+		Audit: &files.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "maya@laptop"}
 	m := New(Options{Config: cfg, Store: store, PollNow: poller.PollNow, Styles: asciiStyles(t), Keys: DefaultKeyMap(), Actions: mgr,
 		Context: ctx, TrustKey: pool.TrustKey})
 	waitStatus(t, store, "web-1", func(st fleet.HostStatus) bool { return st.Last != nil })

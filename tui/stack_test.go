@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
@@ -269,7 +271,7 @@ func (e causeErr) HostCause() fleet.Cause { return e.cause }
 func TestProblemsAndHistory(t *testing.T) {
 	m, _, _ := fixture(t)
 	withDown(m)
-	log := &fleet.EventLog{Path: filepath.Join(t.TempDir(), "events.jsonl")}
+	log := &files.EventLog{Path: filepath.Join(t.TempDir(), "events.jsonl")}
 	if err := log.Append([]fleet.Event{
 		{Time: now.Add(-time.Hour), Host: "new-1", Check: fleet.HostCheck, From: "OK", To: "DOWN", Reason: "refused"},
 		{Time: now.Add(-time.Minute), Host: "new-1", Check: fleet.HostCheck, From: "DOWN", To: "OK", Since: now.Add(-time.Hour)},

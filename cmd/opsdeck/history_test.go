@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
@@ -32,7 +33,7 @@ func TestHistory_DownThenOK(t *testing.T) {
 	poller := fleet.NewPoller(cfg, store, conn.source)
 	ctx, cancel := context.WithCancel(context.Background())
 	poller.Start(ctx)
-	hist := startHistory(ctx, store, &fleet.EventLog{Path: path}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hist := startHistory(ctx, store, &files.EventLog{Path: path}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer func() { cancel(); poller.Wait(); hist.Wait() }()
 
 	waitState(t, store, "web-1", fleet.OK)
@@ -98,7 +99,7 @@ func waitState(t *testing.T, store *fleet.Store, host string, want fleet.State) 
 // a failed drill with its own error.
 func TestDrills_Listed(t *testing.T) {
 	state := t.TempDir()
-	log := &actions.DrillLog{Path: filepath.Join(state, "opsdeck", "drills.jsonl")}
+	log := &files.DrillLog{Path: filepath.Join(state, "opsdeck", "drills.jsonl")}
 	now := time.Now().UTC()
 	for _, r := range []fleet.DrillRecord{
 		{Time: now.Add(-48 * time.Hour), Host: "db-1", Backup: "pg", Passed: true, Duration: 3 * time.Second, Artifact: "/b/pg-1.gz", ArtifactAge: 5 * time.Hour, Operator: "maya@x"},

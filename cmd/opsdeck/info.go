@@ -8,9 +8,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet/config"
 
-	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
@@ -55,11 +56,11 @@ func runInfo(w io.Writer, g *globals) error {
 		if policy == "" {
 			policy = sshx.PolicyStrict
 		}
-		var files []string
+		var khs []string
 		for _, f := range sshx.KnownHostsFiles(cfg) {
-			files = append(files, f+found(f))
+			khs = append(khs, f+found(f))
 		}
-		row("known_hosts", strings.Join(files, ", ")+" (policy "+policy+")")
+		row("known_hosts", strings.Join(khs, ", ")+" (policy "+policy+")")
 		if u, err := stateURL(cfg); err == nil && u != "" {
 			shared = true
 			row("shared record", pg.Redact(u)+" (audit, drills, events, check state; not opened here)")
@@ -73,15 +74,15 @@ func runInfo(w io.Writer, g *globals) error {
 		row("state directory", "none: no HOME and not root; actions are refused, nothing is kept")
 	} else {
 		row("state directory", state+found(state))
-		files := []struct{ what, path string }{
-			{"audit log", actions.DefaultAuditPath()}, {"drill history", actions.DefaultDrillPath()},
+		kept := []struct{ what, path string }{
+			{"audit log", files.DefaultAuditPath()}, {"drill history", files.DefaultDrillPath()},
 			{"event history", eventPath()}, {"ui preferences", filepath.Join(state, "ui.json")},
 			{"log file", filepath.Join(state, "opsdeck.log")},
 		}
 		if shared {
-			files = files[3:]
+			kept = kept[3:]
 		}
-		for _, f := range files {
+		for _, f := range kept {
 			row(f.what, f.path+found(f.path))
 		}
 	}

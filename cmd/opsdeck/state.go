@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
@@ -64,9 +66,9 @@ func openState(ctx context.Context, cfg *fleet.Config) (*teamState, error) {
 
 func filesState() *teamState {
 	return &teamState{
-		audit:  &actions.Audit{Path: actions.DefaultAuditPath()},
-		drills: &actions.DrillLog{Path: actions.DefaultDrillPath()},
-		events: &fleet.EventLog{Path: eventPath()},
+		audit:  &files.Audit{Path: files.DefaultAuditPath()},
+		drills: &files.DrillLog{Path: files.DefaultDrillPath()},
+		events: &files.EventLog{Path: eventPath()},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/record/files"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/prometheus/common/expfmt"
@@ -195,13 +196,13 @@ func TestState_MigrateCopiesEveryRecord(t *testing.T) {
 	pg, url := fleettest.StartPostgresDB(t, "opsdeck")
 	cfg, _ := teamHost(t)
 	state := t.TempDir()
-	files := []string{"XDG_STATE_HOME=" + state}
+	env := []string{"XDG_STATE_HOME=" + state}
 	for _, args := range [][]string{{"restart", "web-1", "worker"}, {"restart", "web-1", "worker"}, {"drill", "web-1", "site"}} {
-		opsdeck(t, files, append(args, "--yes", "-c", cfg)...)
+		opsdeck(t, env, append(args, "--yes", "-c", cfg)...)
 	}
 	dir := filepath.Join(state, "opsdeck")
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	events := &fleet.EventLog{Path: filepath.Join(dir, "events.jsonl")}
+	events := &files.EventLog{Path: filepath.Join(dir, "events.jsonl")}
 	if err := events.Append([]fleet.Event{
 		{Time: now.Add(-time.Hour), Host: "web-1", Check: "disk /", From: "OK", To: "CRIT", Reason: "97% used"},
 		{Time: now, Host: "web-1", Check: "disk /", From: "CRIT", To: "OK", Since: now.Add(-time.Hour)},
@@ -218,12 +219,12 @@ func TestState_MigrateCopiesEveryRecord(t *testing.T) {
 		t.Fatalf("local history: %d audit lines, %d drills; want 6 and 1", nAudit, nDrills)
 	}
 
-	out, errOut, code := opsdeck(t, files, "state", "migrate", "--from", "files", "--to", url, "-c", cfg)
+	out, errOut, code := opsdeck(t, env, "state", "migrate", "--from", "files", "--to", url, "-c", cfg)
 	want := fmt.Sprintf("audit records  %d copied, 0 already there", nAudit)
 	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "events         2 copied") || !strings.Contains(out, "check states   1 copied") {
 		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
 	}
-	out, _, code = opsdeck(t, files, "state", "migrate", "--to", url, "-c", cfg)
+	out, _, code = opsdeck(t, env, "state", "migrate", "--to", url, "-c", cfg)
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("audit records  0 copied, %d already there", nAudit)) {
 		t.Errorf("second migrate copied again: exit %d\n%s", code, out)
 	}
@@ -233,24 +234,24 @@ func TestState_MigrateCopiesEveryRecord(t *testing.T) {
 		}
 	}
 	db := []string{"OPSDECK_DATABASE_URL=" + url, "XDG_STATE_HOME=" + t.TempDir()}
-	local, _, _ := opsdeck(t, files, "audit", "--json", "-c", cfg)
+	local, _, _ := opsdeck(t, env, "audit", "--json", "-c", cfg)
 	shared, _, _ := opsdeck(t, db, "audit", "--json", "-c", cfg)
 	if len(jsonLines[actions.Entry](t, shared)) != 3 || local != shared {
 		t.Errorf("audit from the files:\n%s\nfrom the database:\n%s", local, shared)
 	}
-	local, _, _ = opsdeck(t, files, "history", "--json", "-c", cfg)
+	local, _, _ = opsdeck(t, env, "history", "--json", "-c", cfg)
 	shared, _, _ = opsdeck(t, db, "history", "--json", "-c", cfg)
 	if len(jsonLines[fleet.Event](t, shared)) != 2 || local != shared {
 		t.Errorf("history from the files:\n%s\nfrom the database:\n%s", local, shared)
 	}
-	local, _, _ = opsdeck(t, files, "drills", "--json", "-c", cfg)
+	local, _, _ = opsdeck(t, env, "drills", "--json", "-c", cfg)
 	shared, _, _ = opsdeck(t, db, "drills", "--json", "-c", cfg)
 	if local != shared || !strings.Contains(shared, `"passed":true`) {
 		t.Errorf("drills from the files:\n%s\nfrom the database:\n%s", local, shared)
 	}
 
 	// A password in a URL on the command line or in the config is refused.
-	_, errOut, code = opsdeck(t, files, "state", "migrate", "--to", "postgres://postgres:s3cret@127.0.0.1/opsdeck", "-c", cfg)
+	_, errOut, code = opsdeck(t, env, "state", "migrate", "--to", "postgres://postgres:s3cret@127.0.0.1/opsdeck", "-c", cfg)
 	if code == 0 || strings.Contains(errOut, "s3cret") || !strings.Contains(errOut, "password") {
 		t.Errorf("password on the command line: exit %d, %q", code, errOut)
 	}

@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
@@ -156,7 +158,7 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 func readFiles() (pg.Records, error) {
 	local := filesState()
 	var recs pg.Records
-	audit := local.audit.(*actions.Audit)
+	audit := local.audit.(*files.Audit)
 	if err := audit.Each(func(e actions.Entry) { recs.Audit = append(recs.Audit, e) }); err != nil {
 		return recs, fmt.Errorf("read %s: %w", audit.Path, err)
 	}

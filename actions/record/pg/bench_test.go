@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/record/files"
+
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -45,7 +47,7 @@ func serverCPU(b *testing.B, srv *fleettest.Postgres, fn func()) {
 
 func BenchmarkAuditAppend(b *testing.B) {
 	b.Run("files", func(b *testing.B) {
-		a := &actions.Audit{Path: filepath.Join(b.TempDir(), "audit.jsonl")}
+		a := &files.Audit{Path: filepath.Join(b.TempDir(), "audit.jsonl")}
 		for i := 0; i < b.N; i++ {
 			if err := a.Append(entry(i)); err != nil {
 				b.Fatal(err)
@@ -76,7 +78,7 @@ func storm(n int) []fleet.Event {
 
 func BenchmarkEventStorm1000(b *testing.B) {
 	b.Run("files", func(b *testing.B) {
-		l := &fleet.EventLog{Path: filepath.Join(b.TempDir(), "events.jsonl")}
+		l := &files.EventLog{Path: filepath.Join(b.TempDir(), "events.jsonl")}
 		for i := 0; i < b.N; i++ {
 			if err := l.Append(storm(1000)); err != nil {
 				b.Fatal(err)
@@ -128,7 +130,7 @@ func BenchmarkDrillsLoad10k(b *testing.B) {
 			Passed: true, Duration: time.Minute, Artifact: "/backups/pg-1.dump", Operator: "cron@x", Output: []string{"restored 1.2 GB", "verify ok"}}
 	}
 	b.Run("files", func(b *testing.B) {
-		l := &actions.DrillLog{Path: filepath.Join(b.TempDir(), "drills.jsonl")}
+		l := &files.DrillLog{Path: filepath.Join(b.TempDir(), "drills.jsonl")}
 		for _, r := range recs {
 			l.Append(r)
 		}

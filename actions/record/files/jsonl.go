@@ -1,4 +1,4 @@
-package actions
+package files
 
 import (
 	"encoding/json"
