@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -96,53 +95,58 @@ func (s *teamState) database() (*pg.DB, error) {
 	return s.db, nil
 }
 
-// checkStateName is the check command's state among the database's values.
+// checkStateName is the check command's state among the record's values.
 const checkStateName = "check-state"
 
-func statePath() string { return filepath.Join(fleet.StateDir(), "check-state.json") }
+func statePath() string { return files.DefaultValues().Path(checkStateName) }
+
+// values are the record's named values: the database's, or files in the
+// state directory.
+type values interface {
+	Value(name string) ([]byte, time.Time, bool, error)
+	SetValue(name string, value []byte) error
+}
+
+// values is where the record keeps named values (shared says it is the
+// database's); an unreachable database is an error.
+func (s *teamState) values() (vs values, shared bool, err error) {
+	db, err := s.database()
+	switch {
+	case err != nil:
+		return nil, false, err
+	case db != nil:
+		return db, true, nil
+	}
+	return files.DefaultValues(), false, nil
+}
 
 // loadCheck is what the last check run saw, and when it saved it (zero:
 // never). An unreadable file is a first run; an unreachable database is
 // an error (a first run would notify every finding again).
 func (s *teamState) loadCheck() (checkState, time.Time, error) {
 	prev := checkState{}
-	db, err := s.database()
+	vs, shared, err := s.values()
 	if err != nil {
 		return prev, time.Time{}, err
 	}
-	if db != nil {
-		b, at, found, err := db.Value(checkStateName)
-		if err != nil || !found {
-			return prev, time.Time{}, err
-		}
-		_ = json.Unmarshal(b, &prev)
-		return prev, at, nil
+	b, at, found, err := vs.Value(checkStateName)
+	if err != nil && !shared {
+		return prev, time.Time{}, nil // an unreadable file: a first run
 	}
-	b, err := os.ReadFile(statePath())
-	if err != nil {
-		return prev, time.Time{}, nil
+	if err != nil || !found {
+		return prev, time.Time{}, err
 	}
 	_ = json.Unmarshal(b, &prev)
-	var at time.Time
-	if fi, err := os.Stat(statePath()); err == nil {
-		at = fi.ModTime()
-	}
 	return prev, at, nil
 }
 
 func (s *teamState) saveCheck(c checkState) error {
 	b, _ := json.Marshal(c)
-	db, err := s.database()
+	vs, _, err := s.values()
 	if err != nil {
 		return err
 	}
-	if db != nil {
-		return db.SetValue(checkStateName, b)
-	}
-	if err := fleet.PrivateDir(filepath.Dir(statePath())); err != nil {
-		return err
-	}
-	return fleet.WriteFileAtomic(statePath(), b, 0o600)
+	return vs.SetValue(checkStateName, b)
 }
 
 // stateOf opens the record of the config g names, for the commands that

@@ -49,3 +49,22 @@ func TestDrillLog_OverlongLineSkipped(t *testing.T) {
 		t.Errorf("%d records, err %v", len(recs), err)
 	}
 }
+
+// A value is written atomically in a private directory and read back with
+// when it was written; one never written is not found.
+func TestValues(t *testing.T) {
+	v := files.Values{Dir: filepath.Join(t.TempDir(), "state")}
+	if _, _, found, err := v.Value("check-state"); found || err != nil {
+		t.Fatalf("before any write: found %v, %v", found, err)
+	}
+	if err := v.SetValue("check-state", []byte(`{"a/host":"OK"}`)); err != nil {
+		t.Fatal(err)
+	}
+	b, at, found, err := v.Value("check-state")
+	if err != nil || !found || string(b) != `{"a/host":"OK"}` || time.Since(at) > time.Minute {
+		t.Errorf("%q %v %v %v", b, at, found, err)
+	}
+	if fi, err := os.Stat(v.Dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("state directory: %v %v", fi.Mode(), err)
+	}
+}
