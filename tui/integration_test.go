@@ -189,17 +189,10 @@ func waitOutput(t *testing.T, tm *teatest.TestModel, what ...string) {
 // waitStatus waits until a host's status in the store satisfies ok.
 func waitStatus(t *testing.T, store *fleet.Store, host string, ok func(fleet.HostStatus) bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if st, found := store.Status(host); found && ok(st) {
-			return
-		}
-		if time.Now().After(deadline) {
-			st, _ := store.Status(host)
-			t.Fatalf("%s never reached the awaited status; last: %+v", host, st.Last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	fleettest.EventuallyShow(t, 15*time.Second, host+"'s awaited status", func() bool {
+		st, found := store.Status(host)
+		return found && ok(st)
+	}, func() string { st, _ := store.Status(host); return fmt.Sprintf("%+v", st.Last) })
 }
 
 // A host re-keyed while the dashboard runs: it shows HOSTKEY, not DOWN;

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions/record/files"
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -398,14 +399,10 @@ func TestShell(t *testing.T) {
 		t.Fatal("the shell did not run")
 	}
 	var es []actions.Entry
-	deadline := time.Now().Add(5 * time.Second)
-	for len(es) == 0 || es[0].Outcome == actions.Started {
-		if time.Now().After(deadline) {
-			t.Fatalf("audit %+v", es)
-		}
+	fleettest.EventuallyShow(t, 5*time.Second, "the shell's result in the audit log", func() bool {
 		es, _ = mgr.Audit.Recent(5)
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(es) > 0 && es[0].Outcome != actions.Started
+	}, func() string { return fmt.Sprintf("%+v", es) })
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 	// The frames drawn after the terminal comes back are the renderer's
 	// business; the model says what the operator reads.

@@ -42,17 +42,13 @@ func TestHistory_DownThenOK(t *testing.T) {
 	h.Start()
 	waitState(t, store, "web-1", fleet.OK)
 	var back fleet.Event
-	deadline := time.Now().Add(10 * time.Second)
-	for back.To != "OK" {
+	fleettest.Eventually(t, 10*time.Second, "a DOWN → OK event recorded", func() bool {
 		es, _ := hist.log.Read(func(e *fleet.Event) bool { return e.Check == fleet.HostCheck && e.From == "DOWN" })
 		if len(es) > 0 {
 			back = es[0]
-		} else if time.Now().After(deadline) {
-			t.Fatal("no DOWN → OK event recorded")
-		} else {
-			time.Sleep(50 * time.Millisecond)
 		}
-	}
+		return back.To == "OK"
+	})
 	if back.Since.IsZero() || back.Since.After(back.Time) || back.Since.Before(down.Add(-2*time.Second)) {
 		t.Errorf("DOWN → OK at %v: since %v, want about when it went DOWN (%v)", back.Time, back.Since, down)
 	}
@@ -83,16 +79,15 @@ func TestHistory_DownThenOK(t *testing.T) {
 // waitState waits until a host's evaluated state is want and returns when.
 func waitState(t *testing.T, store *fleet.Store, host string, want fleet.State) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var at time.Time
+	var last fleet.Health
+	fleettest.EventuallyShow(t, 20*time.Second, host+" "+want.String(), func() bool {
 		st, _ := store.Status(host)
-		if now := time.Now(); fleet.Assess(&st, now).State == want {
-			return now
-		} else if now.After(deadline) {
-			t.Fatalf("%s never %s: %+v", host, want, fleet.Assess(&st, now))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		at = time.Now()
+		last = fleet.Assess(&st, at)
+		return last.State == want
+	}, func() string { return fmt.Sprintf("%+v", last) })
+	return at
 }
 
 // opsdeck drills lists the drill history, filtered by host and backup,

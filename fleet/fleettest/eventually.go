@@ -11,11 +11,21 @@ import (
 // conditions, never for a fixed time.
 func Eventually(tb testing.TB, within time.Duration, what string, cond func() bool) {
 	tb.Helper()
+	EventuallyShow(tb, within, what, cond, nil)
+}
+
+// EventuallyShow is Eventually that, when it fails, also shows what it
+// last saw (show: the screen, the status, the records).
+func EventuallyShow(tb testing.TB, within time.Duration, what string, cond func() bool, show func() string) {
+	tb.Helper()
 	deadline := time.Now().Add(within)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
+			if show != nil {
+				tb.Fatalf("waited %v for %s; last seen:\n%s", within, what, show())
+			}
 			tb.Fatalf("waited %v for %s", within, what)
 		}
 		<-tick.C
