@@ -8,7 +8,8 @@ type CheckKind uint8
 
 // Check kinds.
 const (
-	KindHost     CheckKind = iota // the host itself: its connection, its data's age
+	KindUnset    CheckKind = iota // a check that does not say what it is: a bug, never matched
+	KindHost                      // the host itself: its connection, its data's age
 	KindCPU                       // CPU use
 	KindMemory                    // memory use
 	KindLoad                      // load per core
@@ -20,7 +21,7 @@ const (
 	KindCert                      // a TLS endpoint's certificate; Subject: host:port
 )
 
-var kindKeys = [...]string{KindHost: "host", KindCPU: "cpu", KindMemory: "memory", KindLoad: "load", KindDisk: "disk",
+var kindKeys = [...]string{KindUnset: "unset", KindHost: "host", KindCPU: "cpu", KindMemory: "memory", KindLoad: "load", KindDisk: "disk",
 	KindInodes: "inodes", KindService: "service", KindBackup: "backup", KindSecurity: "security", KindCert: "cert"}
 
 func (k CheckKind) String() string {

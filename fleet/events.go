@@ -11,8 +11,9 @@ import (
 type Event struct {
 	Time   time.Time `json:"time"`
 	Host   string    `json:"host"`
-	Check  string    `json:"check"` // HostCheck for the host's own state
-	From   string    `json:"from"`  // "" when the first state seen is not OK
+	Check  string    `json:"check"`         // its name, for people; HostCheck for the host's own state
+	Key    string    `json:"key,omitempty"` // its stable key (Check.Key); absent in records before keys
+	From   string    `json:"from"`          // "" when the first state seen is not OK
 	To     string    `json:"to"`
 	Reason string    `json:"reason,omitempty"`
 	// Since is when the From state began (the change before), zero when it
@@ -38,7 +39,7 @@ type tracked struct {
 // is an event.
 type EventTracker struct {
 	mu   sync.Mutex
-	last map[string]map[string]tracked // host → check → state
+	last map[string]map[string]tracked // host → check key → state
 }
 
 // NewEventTracker returns an empty tracker.
@@ -57,42 +58,43 @@ func (t *EventTracker) Observe(host string, h Health, now time.Time) []Event {
 		t.last[host] = checks
 	}
 	var out []Event
-	see := func(name string, s State, reason string) {
-		prev, ok := checks[name]
+	see := func(key, name string, s State, reason string) {
+		prev, ok := checks[key]
 		switch {
 		case !ok && s == OK:
-			checks[name] = tracked{state: s, since: now}
+			checks[key] = tracked{state: s, since: now}
 		case !ok:
-			checks[name] = tracked{state: s, since: now, seen: true}
-			out = append(out, Event{Time: now, Host: host, Check: name, To: s.String(), Reason: reason})
+			checks[key] = tracked{state: s, since: now, seen: true}
+			out = append(out, Event{Time: now, Host: host, Check: name, Key: key, To: s.String(), Reason: reason})
 		case prev.state != s:
-			e := Event{Time: now, Host: host, Check: name, From: prev.state.String(), To: s.String(), Reason: reason}
+			e := Event{Time: now, Host: host, Check: name, Key: key, From: prev.state.String(), To: s.String(), Reason: reason}
 			if prev.seen {
 				e.Since = prev.since
 			}
 			out = append(out, e)
-			checks[name] = tracked{state: s, since: now, seen: true, changed: true}
+			checks[key] = tracked{state: s, since: now, seen: true, changed: true}
 		}
 	}
 	if h.Polling {
 		return nil // not polled yet: nothing to compare
 	}
-	see(HostCheck, h.State, h.Reason)
+	see(CheckKey(KindHost, ""), HostCheck, h.State, h.Reason)
 	for _, c := range h.Checks {
 		if !c.Pending {
-			see(c.Name, c.State, c.Reason)
+			see(c.Key(), c.Name, c.State, c.Reason)
 		}
 	}
 	return out
 }
 
-// Since is when a host's check entered its current state; changed false
-// when this process has not seen it change (it was so at the first look,
-// at the time returned), and the zero time when it never saw the check.
-func (t *EventTracker) Since(host, check string) (at time.Time, changed bool) {
+// Since is when a host's check (by its key) entered its current state;
+// changed false when this process has not seen it change (it was so at the
+// first look, at the time returned), and the zero time when it never saw
+// the check.
+func (t *EventTracker) Since(host, key string) (at time.Time, changed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := t.last[host][check]
+	c := t.last[host][key]
 	return c.since, c.changed
 }
 

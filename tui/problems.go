@@ -101,7 +101,7 @@ func (p *problemsModel) render() {
 	p.gen = c.data.gen
 	since := func(x problem) time.Time { // a change seen; the zero time for one failing at the first look
 		if c.opt.Since != nil {
-			if t, changed := c.opt.Since(x.row.status.Host.Name, x.check.Name); changed {
+			if t, changed := c.opt.Since(x.row.status.Host.Name, x.check.Key()); changed {
 				return t
 			}
 		}
@@ -165,7 +165,7 @@ func writeProblem(b *strings.Builder, c *common, x problem, width int) {
 	st, h := c.st, x.row.status.Host
 	head := stateLabel(st, x.check.State) + " " + st.Detail.Title.Render(h.Name) + " " + x.check.Name
 	if c.opt.Since != nil {
-		switch since, changed := c.opt.Since(h.Name, x.check.Name); {
+		switch since, changed := c.opt.Since(h.Name, x.check.Key()); {
 		case changed:
 			head += st.Detail.Muted.Render(fmt.Sprintf(" · since %s (%s)", since.In(c.opt.Location).Format("15:04:05"), fleet.FormatAge(c.now.Sub(since))))
 		case !since.IsZero():
