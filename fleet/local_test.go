@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
 // procValue reads "Key: value kB" from /proc/meminfo in bytes.
@@ -76,19 +79,14 @@ func TestLocalSource_MatchesProc(t *testing.T) {
 	}
 	// A later sample measures CPU over the time between the two; the tick
 	// counters move every 10 ms (USER_HZ 100), so it is known within a few.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s2, err := src.Sample(context.Background())
-		if err != nil {
+	var s2 *Sample
+	fleettest.EventuallyShow(t, 5*time.Second, "CPU measured", func() bool {
+		var err error
+		if s2, err = src.Sample(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if s2.Known(MetricCPU) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("CPU never measured: %v", s2.Unknown)
-		}
-	}
+		return s2.Known(MetricCPU)
+	}, func() string { return fmt.Sprint(s2.Unknown) })
 }
 
 func TestLocalSource_NamedMounts(t *testing.T) {

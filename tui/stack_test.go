@@ -336,16 +336,13 @@ func TestLogTail(t *testing.T) {
 	send(m, enter, runes("l"))
 	waitFor := func(want string) string {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		var v string
+		fleettest.EventuallyShow(t, 5*time.Second, "the log to show "+want, func() bool {
 			send(m, tickMsg(now))
-			if v := m.View(); strings.Contains(v, want) {
-				return v
-			} else if time.Now().After(deadline) {
-				t.Fatalf("log never showed %q:\n%s", want, v)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			v = m.View()
+			return strings.Contains(v, want)
+		}, func() string { return v })
+		return v
 	}
 	v := waitFor("line 50")
 	if !strings.Contains(v, "Log of api on web-1") || !strings.Contains(v, "following") || strings.Contains(v, "line 1\n") {

@@ -101,17 +101,11 @@ func TestIntegration_LivenessSkipsTheFullStatus(t *testing.T) {
 	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		st := poll()
-		if st.Running && st.PID != first.PID && st.PID > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the restarted worker was not seen: %+v", st)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	var st fleet.ServiceStatus
+	fleettest.EventuallyShow(t, 15*time.Second, "the restarted worker", func() bool {
+		st = poll()
+		return st.Running && st.PID != first.PID && st.PID > 0
+	}, func() string { return fmt.Sprintf("%+v", st) })
 	// opsdeck's own restart, and the interval, ask for the full status.
 	src.Restarting("worker")
 	poll()
