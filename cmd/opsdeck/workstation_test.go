@@ -32,7 +32,8 @@ func TestTmux_WorkstationWithoutSSHD(t *testing.T) {
 		}
 		return scr
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	// A busy CI machine: the simulated apt-get upgrade alone takes seconds.
+	deadline := time.Now().Add(90 * time.Second)
 	for !strings.Contains(look(), "1 host:") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no header:\n%s", frames[len(frames)-1])
