@@ -68,7 +68,8 @@ command = ["ansible-inventory", "-i", %q, "--list"]
 timeout = "60s"
 `, ini))
 	home := t.TempDir() // ansible writes ~/.ansible
-	out, stderr, code := opsdeck(t, []string{"HOME=" + home}, "config", "hosts", "--json", "-c", cfg)
+	// Ansible refuses a locale that is not UTF-8 (LC_ALL=C or POSIX).
+	out, stderr, code := opsdeck(t, []string{"HOME=" + home, "LC_ALL=C.UTF-8"}, "config", "hosts", "--json", "-c", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -117,7 +118,7 @@ func ansibleView(t *testing.T, ini, home string) map[string]hostLine {
 	t.Helper()
 	cmd := exec.Command("ansible", "all", "-i", ini, "-m", "debug", "-a",
 		`msg=opsdeck|{{inventory_hostname}}|{{ansible_host|default(inventory_hostname)}}|{{ansible_port|default("")}}|{{ansible_user|default("")}}|{{group_names|join(",")}}|{{opsdeck_env|default("")}}|`)
-	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORKS=4")
+	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORKS=4", "LC_ALL=C.UTF-8")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("ansible: %v\n%s", err, out)
