@@ -31,6 +31,15 @@ func (k CheckKind) String() string {
 	return fmt.Sprintf("CheckKind(%d)", k)
 }
 
+// CheckKindNames are the kinds' names (a command's for, a matcher's).
+func CheckKindNames() []string {
+	out := make([]string, 0, len(kindKeys)-1)
+	for k := KindHost; int(k) < len(kindKeys); k++ {
+		out = append(out, k.String())
+	}
+	return out
+}
+
 // The items of the security checklist (Subject of a KindSecurity check).
 const (
 	SecListening = "listening ports"

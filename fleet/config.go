@@ -24,6 +24,9 @@ type Config struct {
 	// Sources are where hosts' resources come from instead of the SSH
 	// probe: a Prometheus that already scrapes their node_exporter.
 	Sources []SourceConfig `toml:"sources"`
+	// Commands are the team's runbook commands every host has (a host's
+	// or a role's of the same name wins).
+	Commands []Command `toml:"commands"`
 	// Roles are what hosts share (services, backups, thresholds, tags,
 	// connection settings), by name; a host takes them with roles = [...].
 	Roles map[string]Role `toml:"roles"`
@@ -141,6 +144,9 @@ type Host struct {
 	AllowedPorts  []int       `toml:"allowed_ports"`
 	Security      *bool       `toml:"security"`
 	Certs         []Cert      `toml:"certs"`
+	// Commands are the runbook commands that apply to the host: its own,
+	// its roles', then [[commands]]', joined by name.
+	Commands []Command `toml:"commands"`
 	// Resources = "ssh" keeps the host on the SSH probe when a Prometheus
 	// source is configured.
 	Resources string `toml:"resources"`
@@ -164,6 +170,31 @@ type Host struct {
 // allowed_ports are unions; any other value is taken when the host (or
 // an earlier role) leaves it unset.
 type Role = Host
+
+// Command is one runbook command of the team's, run on one host or many
+// over the same SSH as actions, from the config only. Its placeholders
+// ({host}, {address}) are the host's own values, shell-quoted.
+type Command struct {
+	Name    string `toml:"name"`
+	Command string `toml:"command"`
+	// Kind is "inspect" (changes nothing on the host; in read-only mode
+	// only with read_only_ok) or "change" (confirmed like a restart).
+	Kind       string   `toml:"kind"`
+	Timeout    Duration `toml:"timeout"` // default 1m
+	Sudo       *bool    `toml:"sudo"`
+	For        []string `toml:"for"` // the checks it helps with, by kind: disk, load, service…
+	Key        string   `toml:"key"` // a direct binding in the dashboard
+	ReadOnlyOK bool     `toml:"read_only_ok"`
+}
+
+// The placeholders of a runbook command.
+const (
+	PlaceholderHost    = "{host}"    // the host's name
+	PlaceholderAddress = "{address}" // the host's address
+)
+
+// CommandPlaceholders are every placeholder of a runbook command.
+var CommandPlaceholders = []string{PlaceholderHost, PlaceholderAddress}
 
 // Inventory is one [[inventory]] table: where more hosts come from.
 type Inventory struct {

@@ -101,6 +101,7 @@ func (v *validator) host(c *fleet.Config, i int, global *fleet.Limits) {
 			s.Sudo = h.Sudo
 		}
 	}
+	v.commands(h, p, key)
 	names = map[string]bool{}
 	for j := range h.Backups {
 		b := &h.Backups[j]

@@ -76,6 +76,7 @@ func (l *Loader) Parse(file string, data []byte) (*fleet.Config, error) {
 	ps = append(ps, ips...)
 	hostSrc = append(hostSrc, invSrc...)
 	ps = append(ps, applyRoles(&c, hostSrc)...)
+	joinGlobalCommands(&c)
 	ps = append(ps, validate(&c)...)
 	if len(ps) > 0 {
 		ps.Sort()

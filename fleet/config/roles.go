@@ -83,7 +83,7 @@ func mergeRoles(c *fleet.Config, i int, at string, roles []string) {
 		dst := hv.FieldByName(field.Name)
 		switch tag {
 		case "-", "name", "address", "roles": // not a role's (set by load, or the host's own)
-		case "services", "backups", "certs":
+		case "services", "backups", "certs", "commands":
 			joinByName(c, hp, at, tag, dst, roles, field.Name)
 		case "tags", "mounts", "allowed_ports":
 			for _, r := range roles {

@@ -145,6 +145,15 @@ func TestParse_RolesAndRangesProblems(t *testing.T) {
 		"a role with a host's own key": {
 			"[roles.web]\naddress = \"10.0.0.1\"\n[[hosts]]\nname = \"a\"\n",
 			`config.toml:2:1: roles.web.address: a role has no address: it is a host's own`},
+		"command with an unknown placeholder": {
+			"[[commands]]\nname = \"ls\"\nkind = \"inspect\"\ncommand = \"ls {hots}\"\n[[hosts]]\nname = \"a\"\n",
+			`config.toml:4:1: hosts[a].commands[ls].command: unknown placeholder {hots}: the placeholders are {host} and {address}`},
+		"command with a placeholder in quotes": {
+			"[[hosts]]\nname = \"a\"\n[[hosts.commands]]\nname = \"ls\"\nkind = \"inspect\"\ncommand = \"ls '{host}'\"\n",
+			`config.toml:6:1: hosts[a].commands[ls].command: {host} stands inside quotes`},
+		"command without a kind, for no check": {
+			"[roles.web]\n[[roles.web.commands]]\nname = \"x\"\ncommand = \"true\"\nfor = [\"dsk\"]\n[[hosts]]\nname = \"a\"\nroles = [\"web\"]\n",
+			`config.toml:2:3: hosts[a].commands[x].kind: missing required key "kind"`},
 		"role's bad threshold": {
 			"[roles.web]\nthresholds = { disk = { warn = 95, crit = 90 } }\n[[hosts]]\nname = \"a\"\nroles = [\"web\"]\n",
 			`config.toml:2:16: hosts[a].thresholds.disk: warn (95) must be below crit (90)`},
@@ -159,5 +168,49 @@ func TestParse_RolesAndRangesProblems(t *testing.T) {
 				t.Errorf("got\n%v\nwant it to say %s", err, u.want)
 			}
 		})
+	}
+}
+
+// Runbook commands join like services: a host's own, then its roles',
+// then [[commands]]', by name; the shell's own ${VAR} is no placeholder.
+func TestParse_Commands(t *testing.T) {
+	c, err := Parse("config.toml", []byte(`[[commands]]
+name = "disk-use"
+kind = "inspect"
+command = "df -h; echo ${HOME}"
+[[commands]]
+name = "uptime"
+kind = "inspect"
+command = "uptime"
+[roles.web]
+[[roles.web.commands]]
+name = "nginx-test"
+kind = "inspect"
+command = "nginx -t"
+for = ["service"]
+[[hosts]]
+name = "web-[1-2]"
+roles = ["web"]
+[[hosts.commands]]
+name = "uptime"
+kind = "inspect"
+command = "uptime -p"
+timeout = "5s"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.Hosts {
+		var got []string
+		for _, cmd := range h.Commands {
+			got = append(got, fmt.Sprintf("%s=%s/%s", cmd.Name, cmd.Command, cmd.Timeout.Duration))
+		}
+		want := "nginx-test=nginx -t/1m0s uptime=uptime -p/5s disk-use=df -h; echo ${HOME}/1m0s"
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: %v\nwant %s", h.Name, got, want)
+		}
+	}
+	if p := c.Origin.Pos("hosts.1.commands.2.command"); p.Line != 4 {
+		t.Errorf("a [[commands]] command located at line %d, want 4", p.Line)
 	}
 }

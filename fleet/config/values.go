@@ -18,7 +18,11 @@ import (
 //
 // A command substitution $(…) starts afresh, even inside double quotes, as
 // in the shell: "$(psql -d {drill_id})" is fine.
-func quotedPlaceholder(cmd string) string {
+func quotedPlaceholder(cmd string) string { return quotedAmong(cmd, fleet.DrillPlaceholders) }
+
+// quotedAmong is quotedPlaceholder for the placeholders of a kind of
+// command (a drill's, a runbook command's).
+func quotedAmong(cmd string, placeholders []string) string {
 	quote := byte(0) // ' or " while inside quotes
 	var outer []byte // the quote state around each open $(
 	for i := 0; i < len(cmd); i++ {
@@ -43,7 +47,7 @@ func quotedPlaceholder(cmd string) string {
 			quote = c
 		}
 		if quote != 0 && c == '{' {
-			for _, p := range fleet.DrillPlaceholders {
+			for _, p := range placeholders {
 				if strings.HasPrefix(cmd[i:], p) {
 					return p
 				}
@@ -95,6 +99,25 @@ func AddressProblem(s string) string {
 	}
 	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
 		return "must not hold whitespace"
+	}
+	return ""
+}
+
+// placeholderLike finds {word}s in a command, not ${word} (the shell's).
+var placeholderLike = regexp.MustCompile(`(^|[^$]){[a-z_]+}`)
+
+// unknownPlaceholder is the first {word} of cmd that is none of known: a
+// typo that would reach the host's shell as written.
+func unknownPlaceholder(cmd string, known []string) string {
+	for _, m := range placeholderLike.FindAllStringSubmatch(cmd, -1) {
+		ph := strings.TrimPrefix(m[0], m[1])
+		found := false
+		for _, k := range known {
+			found = found || k == ph
+		}
+		if !found {
+			return ph
+		}
 	}
 	return ""
 }

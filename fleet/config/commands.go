@@ -1,0 +1,76 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// DefaultCommandTimeout bounds a runbook command that sets none.
+const DefaultCommandTimeout = time.Minute
+
+// joinGlobalCommands gives every host the [[commands]] it does not have
+// by name already (its own and its roles' win), each pointing at its line.
+func joinGlobalCommands(c *fleet.Config) {
+	if len(c.Commands) == 0 {
+		return
+	}
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		for k, cmd := range c.Commands {
+			if slices.ContainsFunc(h.Commands, func(x fleet.Command) bool { return x.Name == cmd.Name }) {
+				continue
+			}
+			c.Origin.Alias(fmt.Sprintf("hosts.%d.commands.%d", i, len(h.Commands)), fleet.Written{Path: fmt.Sprintf("commands.%d", k)})
+			h.Commands = append(h.Commands, cmd)
+		}
+	}
+}
+
+// commands checks a host's runbook commands: a name each (once), a kind,
+// a command whose placeholders are known and stand bare (opsdeck quotes
+// their values), no secret, a bounded timeout, checks it is for that
+// exist. Defaults are filled in.
+func (v *validator) commands(h *fleet.Host, p, key string) {
+	names := map[string]bool{}
+	for j := range h.Commands {
+		cmd := &h.Commands[j]
+		cp, ck := fmt.Sprintf("%s.commands.%d", p, j), fmt.Sprintf("%s.commands[%s]", key, cmd.Name)
+		v.unique(names, cmd.Name, cp, ck, "command")
+		v.name(cp+".name", ck+".name", cmd.Name)
+		switch cmd.Kind {
+		case "inspect", "change":
+		case "":
+			v.add(cp, ck+".kind", `missing required key "kind": "inspect" (changes nothing) or "change"`)
+		default:
+			v.add(cp+".kind", ck+".kind", `unknown kind %q: "inspect" (changes nothing) or "change"`, cmd.Kind)
+		}
+		if cmd.Command == "" {
+			v.add(cp, ck+".command", `missing required key "command"`)
+		}
+		if ph := unknownPlaceholder(cmd.Command, fleet.CommandPlaceholders); ph != "" {
+			v.add(cp+".command", ck+".command", "unknown placeholder %s: the placeholders are {host} and {address}", ph)
+		}
+		if ph := quotedAmong(cmd.Command, fleet.CommandPlaceholders); ph != "" {
+			v.add(cp+".command", ck+".command", "%s stands inside quotes: write it bare (opsdeck quotes the value itself)", ph)
+		}
+		v.secret(cp+".command", ck+".command", cmd.Command)
+		if cmd.Timeout.Duration == 0 {
+			cmd.Timeout.Duration = DefaultCommandTimeout
+		}
+		v.timeout(cp+".timeout", ck+".timeout", cmd.Timeout)
+		for _, f := range cmd.For {
+			if kinds := fleet.CheckKindNames(); !slices.Contains(kinds, f) {
+				v.add(cp+".for", ck+".for", "%q is no check kind: use one of %v", f, kinds)
+			}
+		}
+		if cmd.ReadOnlyOK && cmd.Kind == "change" {
+			v.add(cp+".read_only_ok", ck+".read_only_ok", "a change command never runs in read-only mode")
+		}
+		if cmd.Sudo == nil {
+			cmd.Sudo = h.Sudo
+		}
+	}
+}
