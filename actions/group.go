@@ -18,11 +18,11 @@ type HostOutput struct {
 // Group is the hosts whose runs gave the same: the same lines, the same
 // exit status, the same error.
 type Group struct {
-	Hosts  []string // sorted
-	Label  string   // the hosts folded as a node set: web[01-05,07] (6)
-	Exit   int
-	Output []string
-	Err    string
+	Hosts  []string `json:"hosts"` // sorted
+	Label  string   `json:"label"` // the hosts folded as a node set: web[01-05,07] (6)
+	Exit   int      `json:"exit"`
+	Output []string `json:"output"`
+	Err    string   `json:"error,omitempty"`
 }
 
 // GroupOutputs folds identical runs into one group each, the way clush -b

@@ -31,6 +31,8 @@ type Plan struct {
 	// restore, verify and cleanup, as they will run); empty for a command
 	// short enough to show as it is.
 	Steps []string
+	// ReadOnlyOK: an inspect command the config allows in read-only mode.
+	ReadOnlyOK bool
 }
 
 // ErrNoRestart is returned for a process service without a restart command.

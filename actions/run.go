@@ -138,7 +138,7 @@ var errAudit = errors.New("audit log unwritable")
 // admit applies the policy before anything is recorded: read-only, then
 // the target's lock.
 func (m *Manager) admit(p *Plan) (func(), error) {
-	if m.ReadOnly {
+	if m.ReadOnly && !p.ReadOnlyOK {
 		return nil, ErrReadOnly
 	}
 	return m.locks().Lock(p.Host.Name, p.Target, p.Kind, m.Operator)

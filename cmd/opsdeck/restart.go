@@ -76,10 +76,16 @@ func findHost(cfg *fleet.Config, name string) *fleet.Host {
 // confirm asks on the terminal: y for a plain host, the host name typed
 // for production.
 func confirm(p *actions.Plan, in io.Reader, out io.Writer) error {
+	return confirmPlans([]*actions.Plan{p}, in, out)
+}
+
+// confirmPlans asks once for plans run together: y, or what
+// actions.Confirmation wants typed (a production host's name).
+func confirmPlans(ps []*actions.Plan, in io.Reader, out io.Writer) error {
 	if f, ok := in.(*os.File); !ok || !isatty.IsTerminal(f.Fd()) {
 		return errors.New("not confirmed: no terminal to ask on; pass --yes to run without asking")
 	}
-	want := actions.Confirmation([]*actions.Plan{p})
+	want := actions.Confirmation(ps)
 	if want == "" {
 		fmt.Fprint(out, "Proceed? [y/N] ")
 	} else {
