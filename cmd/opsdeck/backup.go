@@ -225,15 +225,25 @@ func (hl *headless) confirmAndShow(p *actions.Plan, g *globals, yes bool, in io.
 		return nil
 	}
 	if yes {
-		if p.Host.Prod() && !slices.Contains(g.confirm, p.Host.Name) {
-			hl.mgr.Cancelled(p)
-			return withCode(exitRuntime, fmt.Errorf("not confirmed: %s is a production host and --yes is not enough; add --confirm %s", p.Host.Name, p.Host.Name))
-		}
-		return nil
+		return hl.prodConfirmed([]*actions.Plan{p}, g)
 	}
 	if err := confirm(p, in, out); err != nil {
 		hl.mgr.Cancelled(p)
 		return withCode(exitRuntime, err)
+	}
+	return nil
+}
+
+// prodConfirmed refuses plans run under --yes whose production hosts
+// were not named with --confirm: each is recorded as cancelled.
+func (hl *headless) prodConfirmed(plans []*actions.Plan, g *globals) error {
+	for _, p := range plans {
+		if p.Host.Prod() && !slices.Contains(g.confirm, p.Host.Name) {
+			for _, q := range plans {
+				hl.mgr.Cancelled(q)
+			}
+			return withCode(exitRuntime, fmt.Errorf("not confirmed: %s is a production host and --yes is not enough; add --confirm %s", p.Host.Name, p.Host.Name))
+		}
 	}
 	return nil
 }

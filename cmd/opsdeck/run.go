@@ -186,15 +186,7 @@ func confirmRun(hl *headless, plans []*actions.Plan, g *globals, yes bool, in io
 		fmt.Fprintf(out, "  %s: %s\n", p.Host.Name, p.Command)
 	}
 	if yes {
-		for _, p := range plans {
-			if p.Host.Prod() && !slices.Contains(g.confirm, p.Host.Name) {
-				for _, q := range plans {
-					hl.mgr.Cancelled(q)
-				}
-				return withCode(exitRuntime, fmt.Errorf("not confirmed: %s is a production host and --yes is not enough; add --confirm %s", p.Host.Name, p.Host.Name))
-			}
-		}
-		return nil
+		return hl.prodConfirmed(plans, g)
 	}
 	if err := confirmPlans(plans, in, out); err != nil {
 		for _, p := range plans {
