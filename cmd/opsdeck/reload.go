@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -93,7 +94,7 @@ func (r *reloader) run(ctx context.Context) {
 			r.reload("SIGHUP")
 			seen, refreshed = r.stamps(), time.Now()
 		case now := <-tick.C:
-			if cur := r.stamps(); !r.signalOnly && !sameStamps(cur, seen) {
+			if cur := r.stamps(); !r.signalOnly && !maps.Equal(cur, seen) {
 				r.reload("file changed")
 				seen, refreshed = r.stamps(), now
 			} else if every := r.refreshEvery(); every > 0 && now.Sub(refreshed) >= every {
@@ -129,8 +130,6 @@ func (r *reloader) stamps() map[string]string {
 	}
 	return out
 }
-
-func sameStamps(a, b map[string]string) bool { return reflect.DeepEqual(a, b) }
 
 // ttyGone is a reloader's terminalGone for a program on a terminal: the
 // terminal of fd was hung up (closed window, ended tmux session, lost

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -231,14 +230,4 @@ func mergeThresholds(c *fleet.Config, h *fleet.Host, hp, at string, roles []stri
 			}
 		}
 	}
-}
-
-// RoleNames are the configured roles, sorted.
-func RoleNames(c *fleet.Config) []string {
-	out := make([]string, 0, len(c.Roles))
-	for r := range c.Roles {
-		out = append(out, r)
-	}
-	sort.Strings(out)
-	return out
 }
