@@ -12,7 +12,9 @@ type HostOutput struct {
 	Host   string
 	Exit   int
 	Output []string // its lines, as kept by the run's ring
-	Err    string   // why it did not finish (timeout, cancelled, skipped as DOWN); "" when it did
+	// Dropped is how many earlier lines the ring did not keep.
+	Dropped int
+	Err     string // why it did not finish (timeout, cancelled, skipped as DOWN); "" when it did
 }
 
 // Group is the hosts whose runs gave the same: the same lines, the same
@@ -22,7 +24,10 @@ type Group struct {
 	Label  string   `json:"label"` // the hosts folded as a node set: web[01-05,07] (6)
 	Exit   int      `json:"exit"`
 	Output []string `json:"output"`
-	Err    string   `json:"error,omitempty"`
+	// Dropped is how many earlier lines of each host's output were not
+	// kept (the ring's bound, HostLines).
+	Dropped int    `json:"dropped,omitempty"`
+	Err     string `json:"error,omitempty"`
 }
 
 // GroupOutputs folds identical runs into one group each, the way clush -b
@@ -33,10 +38,10 @@ func GroupOutputs(outs []HostOutput) []Group {
 	var order []*Group
 	for i := range outs {
 		o := &outs[i]
-		k := fmt.Sprintf("%d\x00%s\x00%s", o.Exit, o.Err, strings.Join(o.Output, "\n"))
+		k := fmt.Sprintf("%d\x00%d\x00%s\x00%s", o.Exit, o.Dropped, o.Err, strings.Join(o.Output, "\n"))
 		g, ok := byKey[k]
 		if !ok {
-			g = &Group{Exit: o.Exit, Output: o.Output, Err: o.Err}
+			g = &Group{Exit: o.Exit, Output: o.Output, Dropped: o.Dropped, Err: o.Err}
 			byKey[k] = g
 			order = append(order, g)
 		}

@@ -24,6 +24,10 @@ type Request struct {
 	Drill   *Drill
 	Drills  DrillHistory
 	OnDrill func(fleet.DrillRecord)
+	// Parallel, when above 0, runs Plans (a runbook command) on their
+	// hosts at once, at most Parallel at a time, each host's output in a
+	// ring of its own (Run.Hosts); Skip names hosts not to run on.
+	Parallel int
 }
 
 // Title names what a request does, for a panel or a header.
@@ -34,6 +38,12 @@ func (q Request) Title() string {
 	switch {
 	case len(q.Plans) == 1:
 		return fmt.Sprintf("%s %s on %s", q.Plans[0].Kind, q.Plans[0].Target, q.Plans[0].Host.Name)
+	case len(q.Plans) > 1 && q.Parallel > 0:
+		names := make([]string, len(q.Plans))
+		for i, p := range q.Plans {
+			names[i] = p.Host.Name
+		}
+		return fmt.Sprintf("%s %s on %s (%d)", q.Plans[0].Kind, q.Plans[0].Target, FoldNames(names), len(names))
 	case len(q.Plans) > 1:
 		return fmt.Sprintf("rolling %s of %s on %d hosts", q.Plans[0].Kind, q.Plans[0].Target, len(q.Plans))
 	}
@@ -54,6 +64,8 @@ type Run struct {
 	done    chan struct{}
 
 	lineRing // its output, the newest RunLines
+
+	hosts []*HostRun // a parallel run's hosts; fixed at Start
 
 	mu      sync.Mutex
 	results []Result
@@ -98,6 +110,11 @@ func (m *Manager) Start(ctx context.Context, q Request) *Run {
 	m.runs.mu.Lock()
 	m.runs.last++
 	r := &Run{ID: m.runs.last, Title: q.Title(), Started: time.Now(), cancel: cancel, done: make(chan struct{}), lineRing: lineRing{max: RunLines}}
+	if q.Parallel > 0 && q.Drill == nil {
+		for _, p := range q.Plans {
+			r.hosts = append(r.hosts, &HostRun{Host: p.Host.Name, lineRing: lineRing{max: HostLines}})
+		}
+	}
 	m.runs.list = append(m.runs.list, r)
 	if extra := len(m.runs.list) - keepRuns; extra > 0 {
 		kept := m.runs.list[:0]
@@ -115,7 +132,7 @@ func (m *Manager) Start(ctx context.Context, q Request) *Run {
 	go func() {
 		defer m.running.Done()
 		defer cancel()
-		rs := m.do(ctx, q, r.add)
+		rs := m.do(ctx, q, r)
 		r.mu.Lock()
 		r.results = rs
 		r.mu.Unlock()
@@ -142,8 +159,9 @@ func (m *Manager) Running() int {
 	return n
 }
 
-// do runs a request to its end, telling line each output line.
-func (m *Manager) do(ctx context.Context, q Request, line func(string)) []Result {
+// do runs a request to its end, telling r each output line.
+func (m *Manager) do(ctx context.Context, q Request, r *Run) []Result {
+	line := r.add
 	if q.Drill != nil && q.Drills == nil { // no history to record it in: a plain command
 		q.Plans, q.Drill = []*Plan{q.Drill.Plan}, nil
 	}
@@ -157,6 +175,8 @@ func (m *Manager) do(ctx context.Context, q Request, line func(string)) []Result
 			}
 		}
 		return []Result{r}
+	case r.hosts != nil:
+		return m.parallel(ctx, q, r, line)
 	case len(q.Plans) == 1:
 		return []Result{m.Run(ctx, q.Plans[0], line)}
 	case len(q.Plans) > 1:
