@@ -14,10 +14,6 @@ import (
 // holds at most 256 KiB however much it prints). What it drops is counted.
 const HostLines = 500
 
-// DefaultParallel is how many hosts a runbook command runs on at once when
-// the config says nothing.
-const DefaultParallel = 16
-
 // HostRun is one host's part of a parallel run: its output in a ring of
 // its own, and where it stands.
 type HostRun struct {
@@ -126,7 +122,7 @@ func (m *Manager) hostTurn(ctx context.Context, q Request, p *Plan, hr *HostRun,
 
 // notRun records a plan that was not run, and why.
 func (m *Manager) notRun(p *Plan, why error) Result {
-	res := Result{Plan: p, Outcome: Cancelled, Err: why}
+	res := Result{Plan: p, Outcome: Cancelled, Err: why, Skipped: true}
 	if err := m.record(newAuditID(), &res); err != nil {
 		res.Err = errors.Join(res.Err, err)
 	}

@@ -28,6 +28,8 @@ type Result struct {
 	Duration time.Duration
 	Tail     []string // last lines of output
 	Ran      bool     // the command ran to its end and Exit is its status
+	TimedOut bool     // it did not finish within its timeout
+	Skipped  bool     // not run: the host was skipped (DOWN) or the run cancelled first
 }
 
 // Errors that refuse an action before it runs.
@@ -114,7 +116,7 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	case errors.Is(ctx.Err(), context.Canceled):
 		r.Outcome, r.Err = Cancelled, errors.New("cancelled by the operator")
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		r.Outcome, r.Err = Failed, fmt.Errorf("did not finish within %s", timeout)
+		r.Outcome, r.Err, r.TimedOut = Failed, fmt.Errorf("did not finish within %s", timeout), true
 	case err != nil:
 		r.Outcome, r.Err = Failed, err
 	case exit != 0:

@@ -96,6 +96,9 @@ type Defaults struct {
 	// Security turns the security checklist (listening ports, sshd
 	// settings, pending updates) on or off; on by default.
 	Security *bool `toml:"security"`
+	// Parallel is how many hosts a runbook command runs on at once
+	// (default 16).
+	Parallel int `toml:"parallel"`
 }
 
 // Level is a pair of thresholds: at or above Warn is WARN, at or above Crit

@@ -8,16 +8,12 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/config"
 	"github.com/spf13/cobra"
 )
-
-// runParallel bounds how many hosts a runbook command runs on at once.
-const runParallel = 16
 
 type runFlags struct {
 	yes              bool
@@ -88,32 +84,9 @@ func runCommand(ctx context.Context, g *globals, f *runFlags, name string, names
 	if err := confirmRun(hl, plans, g, f.yes, in, shown); err != nil {
 		return err
 	}
-	outs := make([]actions.HostOutput, len(plans))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runParallel)
-	for i, p := range plans {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var lines []string
-			r := hl.mgr.Run(ctx, p, func(l string) {
-				if len(lines) < actions.TailKeep {
-					lines = append(lines, l)
-				}
-			})
-			o := actions.HostOutput{Host: p.Host.Name, Exit: r.Exit, Output: lines}
-			if !r.Ran { // refused, timed out, cancelled, connection lost
-				o.Err = r.Outcome
-				if r.Err != nil {
-					o.Err += ": " + fleet.Sanitize(r.Err.Error(), 200)
-				}
-			}
-			outs[i] = o
-		}()
-	}
-	wg.Wait()
+	run := hl.mgr.Start(ctx, actions.Request{Plans: plans, Parallel: max(1, hl.cfg.Defaults.Parallel)})
+	<-run.Done()
+	outs := run.Outputs()
 	groups := actions.GroupOutputs(outs)
 	if f.format == "json" {
 		enc := json.NewEncoder(out)
@@ -209,6 +182,9 @@ func writeGroups(out io.Writer, groups []actions.Group) {
 			fmt.Fprintf(out, " — exit %d", g.Exit)
 		}
 		fmt.Fprintf(out, "\n%s\n", rule)
+		if g.Dropped > 0 {
+			fmt.Fprintf(out, "… %d earlier lines not kept (each host keeps its newest %d)\n", g.Dropped, actions.HostLines)
+		}
 		for _, l := range g.Output {
 			fmt.Fprintln(out, fleet.Sanitize(l, fleet.MaxText))
 		}

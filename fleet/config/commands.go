@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -10,6 +11,13 @@ import (
 
 // DefaultCommandTimeout bounds a runbook command that sets none.
 const DefaultCommandTimeout = time.Minute
+
+// How many hosts a runbook command runs on at once ([defaults] parallel):
+// by default, and at most.
+const (
+	DefaultParallel = 16
+	MaxParallel     = 256
+)
 
 // joinGlobalCommands gives every host the [[commands]] it does not have
 // by name already (its own and its roles' win), each pointing at its line.
@@ -65,6 +73,9 @@ func (v *validator) commands(h *fleet.Host, p, key string) {
 			if kinds := fleet.CheckKindNames(); !slices.Contains(kinds, f) {
 				v.add(cp+".for", ck+".for", "%q is no check kind: use one of %v", f, kinds)
 			}
+		}
+		if k := cmd.Key; k != "" && (len(k) > 16 || strings.TrimSpace(k) == "" || fleet.Sanitize(k, 16) != k || strings.ContainsAny(k, " \t")) {
+			v.add(cp+".key", ck+".key", "key %q: name one key as [keys] does (\"J\", \"ctrl+j\", \"f5\")", fleet.Sanitize(k, 16))
 		}
 		if cmd.ReadOnlyOK && cmd.Kind == "change" {
 			v.add(cp+".read_only_ok", ck+".read_only_ok", "a change command never runs in read-only mode")

@@ -53,6 +53,12 @@ func validate(c *fleet.Config) fleet.Problems {
 	v.port("defaults.port", "defaults.port", d.Port)
 	v.interval("defaults.poll_interval", "defaults.poll_interval", d.PollInterval)
 	v.timeout("defaults.timeout", "defaults.timeout", d.Timeout)
+	if d.Parallel < 0 || d.Parallel > MaxParallel {
+		v.add("defaults.parallel", "defaults.parallel", "parallel %d: a runbook command runs on 1 to %d hosts at once", d.Parallel, MaxParallel)
+	}
+	if d.Parallel == 0 {
+		d.Parallel = DefaultParallel
+	}
 	switch d.KnownHostsPolicy {
 	case "", "strict", "accept-new":
 	default:
