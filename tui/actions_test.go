@@ -153,7 +153,7 @@ func TestReadOnly(t *testing.T) {
 	m, ex, _ := actionModel(t, true)
 	press(m, keys("?")[0].(tea.KeyMsg))
 	v := m.View()
-	for _, off := range []string{"restart service — off: read-only mode", "take snapshot — off: read-only", "cancel action — off: read-only"} {
+	for _, off := range []string{"restart service — off: read-only mode", "take snapshot — off: read-only", "restore drill — off: read-only"} {
 		if !strings.Contains(v, off) {
 			t.Errorf("read-only help does not say %q:\n%s", off, v)
 		}

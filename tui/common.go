@@ -76,6 +76,7 @@ type common struct {
 	status status
 	stack  []component
 	width  int
+	height int  // the terminal's
 	quit   bool // set by a component that wants the program to end
 	// prefs are the sort and filter wanted, prefsKept the ones last
 	// written; prefsSaving is set while a write runs.

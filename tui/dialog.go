@@ -146,6 +146,11 @@ func (d *confirmModel) View() string {
 		b.WriteString("\n" + st.Detail.Muted.Render(fmt.Sprintf("drill id %s · artefact %s", dr.ID, age)))
 	case p.Kind == "snapshot":
 		b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Take a snapshot of %s on %s?", p.Target, p.Host.Name)))
+	case p.Kind == "run" && len(d.plans) == 1:
+		b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Run %s on %s?", p.Target, p.Host.Name)))
+	case p.Kind == "run":
+		b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Run %s on %d hosts?", p.Target, len(d.plans))))
+		b.WriteString("\n" + st.Detail.Muted.Render(fmt.Sprintf("on every host at once, at most %d at a time", parallelOf(d.c.opt.Config))))
 	case len(d.plans) == 1:
 		b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Restart %s on %s?", p.Target, p.Host.Name)))
 	default:

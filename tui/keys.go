@@ -20,11 +20,12 @@ type KeyMap struct {
 	Refresh                                  key.Binding
 	Select, Restart, Snapshot, Drill         key.Binding
 	Cancel, Output, Audit, History, Problems key.Binding
-	Logs, Shell, TrustKey                    key.Binding
+	Logs, Shell, TrustKey, Run               key.Binding
 	Help, Quit, ForceQuit                    key.Binding
 	Confirm, Deny, Force, Submit             key.Binding
 
 	disabled map[string]string // [keys] name → why it is disabled
+	commands map[string]string // a runbook command's key → its name (BindCommands)
 }
 
 // scope says where a binding is read: keys may repeat across scopes (enter
@@ -67,7 +68,10 @@ var bindings = []binding{
 	{name: "restart", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"r"}, desc: "restart service", field: func(k *KeyMap) *key.Binding { return &k.Restart }},
 	{name: "snapshot", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"n"}, desc: "take snapshot", field: func(k *KeyMap) *key.Binding { return &k.Snapshot }},
 	{name: "drill", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"d"}, desc: "restore drill", field: func(k *KeyMap) *key.Binding { return &k.Drill }},
-	{name: "cancel", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"x"}, desc: "cancel action", field: func(k *KeyMap) *key.Binding { return &k.Cancel }},
+	{name: "run", group: "act", scopes: scopeMain, keys: []string{"!"}, desc: "runbook commands for the host, the selection or the filter", short: "run", field: func(k *KeyMap) *key.Binding { return &k.Run }},
+	// cancel stays on in read-only mode: what runs there (an inspect
+	// command with read_only_ok) must be stoppable.
+	{name: "cancel", group: "act", scopes: scopeMain, keys: []string{"x"}, desc: "cancel action", field: func(k *KeyMap) *key.Binding { return &k.Cancel }},
 	{name: "shell", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"s"}, desc: "shell on the host (system ssh, audited)", short: "shell", field: func(k *KeyMap) *key.Binding { return &k.Shell }},
 	{name: "trust_key", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"T"}, desc: "trust a HOSTKEY host's new key (typed confirmation, audited)", short: "trust key", field: func(k *KeyMap) *key.Binding { return &k.TrustKey }},
 	{name: "output", group: "act", scopes: scopeMain, keys: []string{"O"}, desc: "action output (again: older runs)", short: "output", field: func(k *KeyMap) *key.Binding { return &k.Output }},

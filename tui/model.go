@@ -115,7 +115,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		c.width, m.height, m.ready = msg.Width, msg.Height, true
+		c.width, c.height, m.height, m.ready = msg.Width, msg.Height, msg.Height, true
 		c.sized = false
 	case tea.KeyMsg:
 		cmd = m.updateKeys(msg)
@@ -223,6 +223,15 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		case key.Matches(msg, k.Shell):
 			return openShell(c, m.actedOn())
+		case key.Matches(msg, k.Run):
+			hosts, kind := m.runTargets()
+			openPalette(c, hosts, kind)
+			return nil
+		}
+		if name, ok := k.commandFor(msg.String()); ok {
+			hosts, _ := m.runTargets()
+			startCommand(c, hosts, name)
+			return nil
 		}
 		if desc, why, off := k.disabledBy(msg.String()); off {
 			c.fail("%s is disabled: %s", desc, why)

@@ -20,6 +20,7 @@ type outputModel struct {
 	next          int // sequence number of the next line to read
 	dropped       int // lines the run dropped before the pane read them
 	width, height int
+	grouped       *groupedView // a runbook command's hosts, grouped; nil for other runs
 }
 
 // maxOutputLines bounds what the output pane keeps.
@@ -38,14 +39,26 @@ func (o *outputModel) ShortHelp() []key.Binding {
 }
 
 func (o *outputModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if _, ok := msg.(tickMsg); ok {
+	switch msg := msg.(type) {
+	case tickMsg:
 		o.read()
+	case tea.KeyMsg:
+		if o.grouped != nil {
+			o.grouped.scroll(o.c.keys, msg, o.height-1)
+		}
 	}
 	return o, nil
 }
 
 // read takes the run's new output.
 func (o *outputModel) read() {
+	if o.run.Hosts() != nil {
+		if o.grouped == nil {
+			o.grouped = &groupedView{}
+		}
+		o.grouped.build(o.c, o.run)
+		return
+	}
 	lines, dropped, next := o.run.Lines(o.next)
 	o.next, o.dropped = next, o.dropped+dropped
 	o.lines = append(o.lines, lines...)
@@ -55,6 +68,9 @@ func (o *outputModel) read() {
 }
 
 func (o *outputModel) View() string {
+	if o.grouped != nil {
+		return o.grouped.view(o.c, o.run, o.width, o.height)
+	}
 	st := o.c.st
 	var b strings.Builder
 	state := "running… (" + o.c.keys.Cancel.Help().Key + " cancels)"

@@ -130,10 +130,13 @@ func skipDown(store *fleet.Store) func(*actions.Plan) string {
 }
 
 // runPlans starts confirmed plans: one host at once, or rolling when there
-// are several; a drill is recorded in the drill history. Its output opens
+// are several (a runbook command: in parallel, bounded); a drill is recorded in the drill history. Its output opens
 // in the output pane.
 func runPlans(c *common, plans []*actions.Plan, drill *actions.Drill) {
 	q := actions.Request{Plans: plans, Healthy: c.opt.Healthy, Drill: drill, Drills: c.opt.Drills, Skip: skipDown(c.data.store)}
+	if plans[0].Kind == "run" { // a runbook command: on every host at once, bounded
+		q = actions.Request{Plans: plans, Parallel: parallelOf(c.opt.Config), Skip: skipDown(c.data.store)}
+	}
 	if drill != nil {
 		q.OnDrill = c.data.store.RecordDrill
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -9,9 +10,35 @@ import (
 
 // remedy says what to do about a failing check, where it is known: the
 // key to press, the command to read it with, or the setting and the value
-// to give it — named, never "the setting above"; "" when nothing concrete
-// is known. Values in it are the host's own names, shown, never run.
+// to give it — named, never "the setting above"; then the team's runbook
+// commands that are for its kind of check (→ ! clean-journal); "" when
+// nothing concrete is known. Values in it are the host's own names, shown,
+// never run.
 func remedy(c *common, st *fleet.HostStatus, chk fleet.Check) string {
+	todo := checkRemedy(c, st, chk)
+	var offer []string
+	for _, cmd := range st.Host.Commands {
+		if slices.Contains(cmd.For, chk.Kind.String()) {
+			s := c.keys.Run.Help().Key + " " + cmd.Name
+			if cmd.Key != "" {
+				s += " (or " + cmd.Key + ")"
+			}
+			offer = append(offer, s)
+		}
+	}
+	if len(offer) == 0 {
+		return todo
+	}
+	runbook := "→ " + strings.Join(offer, ", ")
+	if todo == "" {
+		return runbook
+	}
+	return todo + " " + runbook
+}
+
+// checkRemedy is what remedy knows of a check whatever the config's
+// commands.
+func checkRemedy(c *common, st *fleet.HostStatus, chk fleet.Check) string {
 	k, h := c.keys, st.Host
 	subject := fleet.Sanitize(chk.Subject, 200)
 	switch chk.Cause { // what the cause says whatever the kind

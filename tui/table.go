@@ -197,7 +197,7 @@ func (t *tableModel) View() string {
 	order := t.orders[t.sortBy]
 	title := fmt.Sprintf("Hosts %d/%d · sort: %s", len(t.visible), len(t.c.data.hosts), order.name)
 	if n := len(t.marked); n > 0 {
-		title += fmt.Sprintf(" · %d selected (%s restarts a shared service)", n, t.c.keys.Restart.Help().Key)
+		title += fmt.Sprintf(" · %d selected (%s restarts a shared service, %s runs a command)", n, t.c.keys.Restart.Help().Key, t.c.keys.Run.Help().Key)
 	}
 	if t.filter != "" {
 		title += fmt.Sprintf(" · filter: %q (%s clears)", t.filter, t.c.keys.Back.Help().Key)

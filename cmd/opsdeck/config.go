@@ -129,6 +129,9 @@ func loadConfigWith(l *config.Loader, loc fleet.Located) (*fleet.Config, tui.Key
 			}
 		}
 	}
+	for _, e := range keys.BindCommands(c) {
+		ps = append(ps, c.Origin.Problem(e.Path, "commands["+e.Command+"].key", "%s", e.Msg))
+	}
 	if len(ps) > 0 {
 		ps.Sort()
 		return nil, keys, ps

@@ -235,6 +235,13 @@ func (r *reloader) load() (*fleet.Config, error) {
 	if err := keys.Rebind(c.Keys); err != nil {
 		return nil, fmt.Errorf("%s: [keys]: %w", r.path, err)
 	}
+	var ps fleet.Problems
+	for _, e := range keys.BindCommands(c) {
+		ps = append(ps, c.Origin.Problem(e.Path, "commands["+e.Command+"].key", "%s", e.Msg))
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
 	return c, nil
 }
 
