@@ -55,11 +55,14 @@ func (h *HostRun) Output() HostOutput {
 	lines, dropped, _ := h.Lines(0)
 	_, r := h.State()
 	o := HostOutput{Host: h.Host, Exit: r.Exit, Output: lines, Dropped: dropped}
-	if !r.Ran { // refused, skipped, timed out, cancelled, connection lost
+	switch {
+	case r.Ran:
+	case r.Outcome == Cancelled && r.Err != nil: // its reason says cancelled, or skipped
+		o.Err = fleet.Sanitize(r.Err.Error(), 200)
+	case r.Err != nil: // refused, timed out, connection lost
+		o.Err = r.Outcome + ": " + fleet.Sanitize(r.Err.Error(), 200)
+	default:
 		o.Err = r.Outcome
-		if r.Err != nil {
-			o.Err += ": " + fleet.Sanitize(r.Err.Error(), 200)
-		}
 	}
 	return o
 }

@@ -145,7 +145,7 @@ func TestParallel_SkipsDownHosts(t *testing.T) {
 		t.Errorf("ran on %v", ran)
 	}
 	groups := GroupOutputs(r.Outputs())
-	if len(groups) != 2 || groups[1].Label != "web02 (1)" || groups[1].Err != "cancelled: skipped: host is DOWN: connection refused" {
+	if len(groups) != 2 || groups[1].Label != "web02 (1)" || groups[1].Err != "skipped: host is DOWN: connection refused" {
 		t.Errorf("groups %+v", groups)
 	}
 }

@@ -44,7 +44,7 @@ func (o *outputModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		o.read()
 	case tea.KeyMsg:
 		if o.grouped != nil {
-			o.grouped.scroll(o.c.keys, msg, o.height-1)
+			o.grouped.scroll(o.c.keys, msg, o.height)
 		}
 	}
 	return o, nil

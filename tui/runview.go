@@ -88,8 +88,20 @@ func progress(c *common, run *actions.Run) string {
 	return strings.Join(parts, " · ")
 }
 
+// rows is how many lines of the groups fit under the title in height,
+// keeping one for the line that says what is above and below when they do
+// not all fit.
+func (g *groupedView) rows(height int) int {
+	room := max(0, height-1)
+	if len(g.lines) > room {
+		room = max(0, room-1)
+	}
+	return room
+}
+
 // scroll moves the view by a key; it reports whether the key was one.
-func (g *groupedView) scroll(k *KeyMap, km tea.KeyMsg, room int) bool {
+func (g *groupedView) scroll(k *KeyMap, km tea.KeyMsg, height int) bool {
+	room := g.rows(height)
 	page := max(1, room-1)
 	switch {
 	case key.Matches(km, k.Up):
@@ -117,19 +129,14 @@ func (g *groupedView) view(c *common, run *actions.Run, width, height int) strin
 	st := c.st
 	head := st.Detail.Title.Render(fleet.Sanitize(run.Title, 200)) + " · " + st.Detail.Muted.Render(progress(c, run))
 	out := []string{fit(head, width)}
-	room := max(0, height-1)
-	lines := g.lines
+	room, lines := g.rows(height), g.lines
 	g.offset = max(0, min(g.offset, len(lines)-room))
-	above, below := g.offset, max(0, len(lines)-g.offset-room)
-	if above > 0 || below > 0 {
-		room-- // for the line that says so
-	}
-	shown := lines[g.offset:min(len(lines), g.offset+max(0, room))]
+	shown := lines[g.offset:min(len(lines), g.offset+room)]
 	for _, l := range shown {
 		out = append(out, fit(l, width))
 	}
-	if above > 0 || below > 0 {
-		out = append(out, st.Detail.Muted.Render(fit(fmt.Sprintf("%d lines above, %d below (%s/%s scroll)", above, max(0, len(lines)-g.offset-len(shown)),
+	if len(lines) > len(shown) {
+		out = append(out, st.Detail.Muted.Render(fit(fmt.Sprintf("%d lines above, %d below (%s/%s scroll)", g.offset, len(lines)-g.offset-len(shown),
 			c.keys.Up.Help().Key, c.keys.Down.Help().Key), width)))
 	}
 	return strings.Join(out, "\n")
