@@ -1,0 +1,198 @@
+package actions
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// Audit kinds and outcomes of the on-call records.
+const (
+	KindAck     = "ack"
+	KindSilence = "silence"
+
+	Acknowledged = "acknowledged"
+	Silenced     = "silenced"
+	Ended        = "ended"   // an acknowledgement ended by itself (OK, worse, expired)
+	Removed      = "removed" // ended by somebody
+)
+
+// Desk is one process's hand on the team's on-call log: it makes and ends
+// acknowledgements and silences, each an audit record too, ends the
+// acknowledgements whose check got better or worse, and keeps the log
+// folded for readers.
+type Desk struct {
+	Log      fleet.OnCallLog
+	Audit    AuditLog
+	Operator string
+	// MaxSilence bounds a silence's length (fleet.MaxSilence when 0).
+	MaxSilence time.Duration
+
+	mu   sync.Mutex
+	view *fleet.OnCall
+}
+
+// Refresh reads the log and folds it.
+func (d *Desk) Refresh(now time.Time) (*fleet.OnCall, error) {
+	rs, err := d.Log.Read(now.Add(-fleet.OnCallWindow))
+	if err != nil {
+		return nil, fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
+	}
+	v := fleet.FoldOnCall(rs)
+	v.ReadAt = now
+	d.mu.Lock()
+	d.view = v
+	d.mu.Unlock()
+	return v, nil
+}
+
+// View is the log as last read; nil before the first read.
+func (d *Desk) View() *fleet.OnCall {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.view
+}
+
+// ErrAckOK refuses to acknowledge a check that is not failing.
+var ErrAckOK = errors.New("the check is OK: there is nothing to acknowledge")
+
+// Acknowledge records that the operator is on h's failing check c, with a
+// note, until the check is OK or worse (or for, when above 0). The audit
+// record is written first: no record, no acknowledgement.
+func (d *Desk) Acknowledge(h *fleet.Host, c fleet.Check, note string, dur time.Duration, now time.Time) (*fleet.Ack, error) {
+	if err := fleet.CheckNote(note); err != nil {
+		return nil, err
+	}
+	if c.State == fleet.OK || c.NotApplicable || c.Pending {
+		return nil, fmt.Errorf("%s on %s: %w", c.Key(), h.Name, ErrAckOK)
+	}
+	if dur < 0 {
+		return nil, errors.New("--for must be positive")
+	}
+	a := &fleet.Ack{ID: "ack-" + newAuditID(), Host: h.Name, Check: c.Key(), State: c.State, Note: note, By: d.Operator, At: now.UTC()}
+	if c.Unit == "%" {
+		a.Value, a.Unit = c.Value, c.Unit
+	}
+	if dur > 0 {
+		a.Until = a.At.Add(dur)
+	}
+	reason := note
+	if dur > 0 {
+		reason += " (for " + dur.String() + ")"
+	}
+	if err := d.audit(KindAck, h.Name, a.Check, Acknowledged, fmt.Sprintf("%s %s: %s", c.State, c.Key(), reason), now); err != nil {
+		return nil, err
+	}
+	if _, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpAck, At: a.At, By: d.Operator, Ack: a}); err != nil {
+		return nil, fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
+	}
+	return a, nil
+}
+
+// EndAck ends an acknowledgement: by somebody (removed) or by itself
+// (ended, why says how). Of several processes that end one, one records
+// it.
+func (d *Desk) EndAck(a *fleet.Ack, outcome, why string, now time.Time) error {
+	added, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpUnack, At: now.UTC(), By: d.Operator, ID: a.ID, Why: why})
+	if err != nil {
+		return fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
+	}
+	if !added {
+		return nil
+	}
+	return d.audit(KindAck, a.Host, a.Check, outcome, fmt.Sprintf("%s's acknowledgement (%s): %s", a.By, a.Note, why), now)
+}
+
+// Settle ends the acknowledgements in force whose check is now OK, worse,
+// or past its time. checks gives a host's checks as now evaluated; ok false
+// means the host is not known here (another config's): its
+// acknowledgements are left alone.
+func (d *Desk) Settle(checks func(host string) ([]fleet.Check, bool), now time.Time) (ended []*fleet.Ack, err error) {
+	var errs []error
+	for _, a := range d.View().Acks() {
+		cs, known := checks(a.Host)
+		if !known {
+			continue
+		}
+		var cur fleet.Check
+		found := false
+		for _, c := range cs {
+			if c.Key() == a.Check {
+				cur, found = c, true
+			}
+		}
+		why, ends := fleet.AckEnds(a, cur, found, now)
+		if !ends {
+			continue
+		}
+		if err := d.EndAck(a, Ended, why, now); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ended = append(ended, a)
+	}
+	if len(ended) > 0 {
+		_, err := d.Refresh(now)
+		errs = append(errs, err)
+	}
+	return ended, errors.Join(errs...)
+}
+
+// Silence records a silence of what m matches from from until until.
+func (d *Desk) Silence(m fleet.Matcher, from, until time.Time, note string, now time.Time) (*fleet.Silence, error) {
+	if err := fleet.CheckNote(note); err != nil {
+		return nil, err
+	}
+	if err := m.ValidGlobs(); err != nil {
+		return nil, err
+	}
+	if m.Empty() {
+		return nil, errors.New("a silence of everything: name hosts, tags, roles, envs or checks")
+	}
+	limit := d.MaxSilence
+	if limit <= 0 {
+		limit = fleet.MaxSilence
+	}
+	switch {
+	case until.IsZero():
+		return nil, errors.New("a silence needs an end (--for 2h or --until 2026-12-05T04:00)")
+	case !until.After(from):
+		return nil, fmt.Errorf("it would end (%s) before it starts (%s)", until.Format(time.RFC3339), from.Format(time.RFC3339))
+	case !until.After(now):
+		return nil, fmt.Errorf("it would end in the past (%s)", until.Format(time.RFC3339))
+	case until.Sub(from) > limit:
+		return nil, fmt.Errorf("%s is longer than the longest silence (%s): make it shorter, or raise [oncall] max_silence", until.Sub(from).Round(time.Minute), limit)
+	}
+	s := &fleet.Silence{ID: "sil-" + newAuditID(), Match: m, From: from.UTC(), Until: until.UTC(), Note: note, By: d.Operator, At: now.UTC()}
+	reason := fmt.Sprintf("%s from %s until %s: %s", m, s.From.Format(time.RFC3339), s.Until.Format(time.RFC3339), note)
+	if err := d.audit(KindSilence, "", s.ID, Silenced, reason, now); err != nil {
+		return nil, err
+	}
+	if _, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpSilence, At: s.At, By: d.Operator, Silence: s}); err != nil {
+		return nil, fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
+	}
+	return s, nil
+}
+
+// Expire ends a silence before its time.
+func (d *Desk) Expire(s *fleet.Silence, now time.Time) error {
+	added, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpExpire, At: now.UTC(), By: d.Operator, ID: s.ID, Why: "expired by " + d.Operator})
+	if err != nil {
+		return fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
+	}
+	if !added {
+		return nil
+	}
+	return d.audit(KindSilence, "", s.ID, Removed, fmt.Sprintf("%s's silence of %s (%s), ended early", s.By, s.Match, s.Note), now)
+}
+
+func (d *Desk) audit(kind, host, target, outcome, reason string, now time.Time) error {
+	e := Entry{ID: newAuditID(), Time: now.UTC(), Operator: d.Operator, Host: host, Kind: kind, Target: target, Outcome: outcome, Reason: reason}
+	if err := d.Audit.Append(e); err != nil {
+		return fmt.Errorf("%w, refusing to act unrecorded: %v", errAudit, err)
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package fleet
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Acknowledgements and silences: what an on-call team says about problems.
+// They change what is notified and how a problem is drawn, never a state
+// or an exit code. Both are records of an append-only log (OnCallLog) that
+// every process of the team folds the same way (OnCall), so two
+// dashboards on one shared record see each other's within a poll.
+
+// Ack acknowledges one failing check of one host: somebody is on it.
+type Ack struct {
+	ID    string    `json:"id"`
+	Host  string    `json:"host"`
+	Check string    `json:"check"`           // the check's key: disk:/var
+	State State     `json:"state"`           // the state acknowledged
+	Value float64   `json:"value,omitempty"` // its figure then, for a measured check
+	Unit  string    `json:"unit,omitempty"`
+	Note  string    `json:"note"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+	Until time.Time `json:"until,omitzero"` // zero: until the check is OK or worse
+}
+
+// Matcher picks hosts and checks: each field is a list of globs (path.Match),
+// any of which may match; an empty field matches everything.
+type Matcher struct {
+	Hosts  []string `json:"hosts,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+	Roles  []string `json:"roles,omitempty"`
+	Envs   []string `json:"envs,omitempty"`
+	Checks []string `json:"checks,omitempty"` // a key (disk:/var, disk:*) or a kind (disk)
+}
+
+// Silence stops notifications about what it matches, from From until
+// Until: a maintenance window.
+type Silence struct {
+	ID    string    `json:"id"`
+	Match Matcher   `json:"match"`
+	From  time.Time `json:"from"`
+	Until time.Time `json:"until"`
+	Note  string    `json:"note"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+}
+
+// The operations of the on-call log.
+const (
+	OpAck     = "ack"     // an acknowledgement made
+	OpUnack   = "unack"   // it ended: removed, expired, the check OK or worse
+	OpSilence = "silence" // a silence made
+	OpExpire  = "expire"  // a silence ended before its time
+)
+
+// OnCallRecord is one entry of the on-call log.
+type OnCallRecord struct {
+	Op      string    `json:"op"`
+	At      time.Time `json:"at"`
+	By      string    `json:"by"`
+	Ack     *Ack      `json:"ack,omitempty"`
+	Silence *Silence  `json:"silence,omitempty"`
+	ID      string    `json:"id,omitempty"`  // what an unack or expire ends
+	Why     string    `json:"why,omitempty"` // why it ended
+}
+
+// OnCallLog is where the team's acknowledgements and silences are kept:
+// files in the state directory or the shared database.
+type OnCallLog interface {
+	// Append adds a record. An unack or expire of what already ended is
+	// not added again (added is false): of two processes that see an
+	// acknowledgement end, one records it.
+	Append(r OnCallRecord) (added bool, err error)
+	// Read returns the records since a time, oldest first.
+	Read(since time.Time) ([]OnCallRecord, error)
+	Where() string
+}
+
+// OnCallWindow is how far back the log is read: acknowledgements older
+// than this are not in force any more (MaxSilence is shorter).
+const OnCallWindow = 30 * 24 * time.Hour
+
+// Limits of what is said.
+const (
+	MaxNote        = 200                // characters of a note
+	MaxSilence     = 7 * 24 * time.Hour // the longest silence by default
+	AckOld         = 12 * time.Hour     // an acknowledgement older than this is marked so
+	AckWorsePoints = 2.0                // a % check this many points past its acknowledged figure is worse
+)
+
+// CheckNote refuses a note that is empty, too long or holds control
+// characters: it is shown to the team and sent in notifications.
+func CheckNote(note string) error {
+	switch {
+	case strings.TrimSpace(note) == "":
+		return errors.New("a note is needed: say what is being done (--note)")
+	case utf8.RuneCountInString(note) > MaxNote:
+		return fmt.Errorf("the note has %d characters; at most %d", utf8.RuneCountInString(note), MaxNote)
+	case !utf8.ValidString(note) || Sanitize(note, MaxNote) != note:
+		return errors.New("the note holds control characters or invalid text: write plain text")
+	}
+	return nil
+}
+
+// Matches reports whether the silence's matcher picks h's check key.
+func (m Matcher) Matches(h *Host, check string) bool {
+	return anyGlob(m.Hosts, h.Name) && anyGlobOf(m.Tags, h.Tags) && anyGlobOf(m.Roles, h.Roles) &&
+		anyGlob(m.Envs, h.Env) && m.matchCheck(check)
+}
+
+// MatchesHost reports whether the host part of the matcher picks h.
+func (m Matcher) MatchesHost(h *Host) bool {
+	return anyGlob(m.Hosts, h.Name) && anyGlobOf(m.Tags, h.Tags) && anyGlobOf(m.Roles, h.Roles) && anyGlob(m.Envs, h.Env)
+}
+
+func (m Matcher) matchCheck(check string) bool {
+	if len(m.Checks) == 0 {
+		return true
+	}
+	kind, _, _ := strings.Cut(check, ":")
+	for _, g := range m.Checks {
+		if glob(g, check) || (!strings.Contains(g, ":") && glob(g, kind)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Empty reports whether the matcher matches every host and check.
+func (m Matcher) Empty() bool {
+	return len(m.Hosts)+len(m.Tags)+len(m.Roles)+len(m.Envs)+len(m.Checks) == 0
+}
+
+func (m Matcher) String() string {
+	var parts []string
+	for _, f := range []struct {
+		name string
+		vals []string
+	}{{"host", m.Hosts}, {"tag", m.Tags}, {"role", m.Roles}, {"env", m.Envs}, {"check", m.Checks}} {
+		if len(f.vals) > 0 {
+			parts = append(parts, f.name+"="+strings.Join(f.vals, ","))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func glob(pattern, s string) bool {
+	ok, err := path.Match(pattern, s)
+	return err == nil && ok
+}
+
+func anyGlob(patterns []string, s string) bool {
+	return len(patterns) == 0 || slices.ContainsFunc(patterns, func(p string) bool { return glob(p, s) })
+}
+
+func anyGlobOf(patterns, vals []string) bool {
+	return len(patterns) == 0 || slices.ContainsFunc(vals, func(v string) bool { return anyGlob(patterns, v) })
+}
+
+// ValidGlobs refuses a malformed glob, naming it.
+func (m Matcher) ValidGlobs() error {
+	for _, ps := range [][]string{m.Hosts, m.Tags, m.Roles, m.Envs, m.Checks} {
+		for _, p := range ps {
+			if _, err := path.Match(p, ""); err != nil || Sanitize(p, 200) != p {
+				return fmt.Errorf("%q is not a usable glob", Sanitize(p, 200))
+			}
+		}
+	}
+	return nil
+}
+
+// Active reports whether the silence is in force at now.
+func (s *Silence) Active(now time.Time) bool { return !now.Before(s.From) && now.Before(s.Until) }
+
+// AckEnds says whether an acknowledgement ends given its check as now
+// evaluated (found false: the check is gone or OK), and why.
+func AckEnds(a *Ack, c Check, found bool, now time.Time) (why string, ends bool) {
+	switch {
+	case !a.Until.IsZero() && !now.Before(a.Until):
+		return "expired", true
+	case !found || c.State == OK:
+		return "the check is OK again", true
+	case c.State > a.State && c.State != Unknown:
+		return fmt.Sprintf("worse: was %s, now %s", a.State, c.State), true
+	case a.Unit == "%" && c.Unit == "%" && c.Value >= a.Value+AckWorsePoints:
+		return fmt.Sprintf("worse: was %.0f%%, now %.0f%%", a.Value, c.Value), true
+	}
+	return "", false
+}
+
+// OnCall is the on-call log folded: the acknowledgements and silences in
+// force, and when they were read.
+type OnCall struct {
+	acks     map[string]*Ack // by host + "\x00" + check
+	silences []*Silence
+	ended    map[string]bool
+	ReadAt   time.Time
+}
+
+// FoldOnCall folds the log's records, oldest first.
+func FoldOnCall(rs []OnCallRecord) *OnCall {
+	o := &OnCall{acks: map[string]*Ack{}, ended: map[string]bool{}}
+	for _, r := range rs {
+		switch {
+		case r.Op == OpUnack || r.Op == OpExpire:
+			o.ended[r.ID] = true
+		}
+	}
+	var silences []*Silence
+	for _, r := range rs {
+		switch {
+		case r.Op == OpAck && r.Ack != nil && !o.ended[r.Ack.ID]:
+			o.acks[r.Ack.Host+"\x00"+r.Ack.Check] = r.Ack // a newer one replaces an older
+		case r.Op == OpSilence && r.Silence != nil && !o.ended[r.Silence.ID]:
+			silences = append(silences, r.Silence)
+		}
+	}
+	sort.SliceStable(silences, func(a, b int) bool { return silences[a].From.Before(silences[b].From) })
+	o.silences = silences
+	return o
+}
+
+// Ack is the acknowledgement in force of a host's check.
+func (o *OnCall) Ack(host, check string) (*Ack, bool) {
+	if o == nil {
+		return nil, false
+	}
+	a, ok := o.acks[host+"\x00"+check]
+	return a, ok
+}
+
+// Acks are the acknowledgements in force, oldest first.
+func (o *OnCall) Acks() []*Ack {
+	if o == nil {
+		return nil
+	}
+	out := make([]*Ack, 0, len(o.acks))
+	for _, a := range o.acks {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].At.Before(out[b].At) })
+	return out
+}
+
+// Silences are the silences not ended: in force or still to come at now
+// (those past their end are left out).
+func (o *OnCall) Silences(now time.Time) []*Silence {
+	if o == nil {
+		return nil
+	}
+	var out []*Silence
+	for _, s := range o.silences {
+		if now.Before(s.Until) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Silenced is the silence in force at now that matches h's check (the
+// one that ends last), if any.
+func (o *OnCall) Silenced(h *Host, check string, now time.Time) (*Silence, bool) {
+	if o == nil {
+		return nil, false
+	}
+	var best *Silence
+	for _, s := range o.silences {
+		if s.Active(now) && s.Match.Matches(h, check) && (best == nil || s.Until.After(best.Until)) {
+			best = s
+		}
+	}
+	return best, best != nil
+}
+
+// Ended reports whether an acknowledgement or silence was ended.
+func (o *OnCall) Ended(id string) bool { return o != nil && o.ended[id] }
