@@ -33,6 +33,9 @@ type Config struct {
 	// Inventories add hosts from what the team already keeps: an Ansible
 	// inventory, an ssh_config, Prometheus file_sd targets.
 	Inventories []Inventory `toml:"inventory"`
+	// OnCall are the team's limits for acknowledgements, silences and
+	// reminders.
+	OnCall OnCallConfig `toml:"oncall"`
 	// Notes are what went wrong in loading that did not stop it: an
 	// inventory that failed (its last good list kept), a host defined
 	// twice (the first kept). Said once: status line, config check, log.
@@ -42,6 +45,13 @@ type Config struct {
 	// was written, so later checks (the key map, connections) can point at
 	// the line to fix.
 	Origin *Origin `toml:"-"`
+}
+
+// OnCallConfig: how long a silence may be, and how often a failing check
+// nobody acknowledged is notified again, per state (off by default).
+type OnCallConfig struct {
+	MaxSilence Duration            `toml:"max_silence"` // default 7 days
+	Renotify   map[string]Duration `toml:"renotify"`    // "CRIT" = "30m"
 }
 
 // StateStore names the shared record. URL is a postgres:// URL without a

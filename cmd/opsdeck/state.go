@@ -95,6 +95,20 @@ func (s *teamState) database() (*pg.DB, error) {
 	return s.db, nil
 }
 
+// onCall is the team's on-call log (acknowledgements, silences): the
+// database's, or a file of the state directory; an unreachable database
+// is an error, never the file in its place.
+func (s *teamState) onCall() (fleet.OnCallLog, error) {
+	db, err := s.database()
+	switch {
+	case err != nil:
+		return nil, err
+	case db != nil:
+		return db.OnCall(), nil
+	}
+	return &files.OnCallLog{Path: files.DefaultOnCallPath()}, nil
+}
+
 // checkStateName is the check command's state among the record's values.
 const checkStateName = "check-state"
 

@@ -85,3 +85,23 @@ func (v *validator) commands(h *fleet.Host, p, key string) {
 		}
 	}
 }
+
+// onCall checks the [oncall] limits: a longest silence of at least a
+// minute, reminders per state of at least a minute.
+func (v *validator) onCall(o *fleet.OnCallConfig) {
+	if d := o.MaxSilence.Duration; d != 0 && d < time.Minute {
+		v.add("oncall.max_silence", "oncall.max_silence", "%s is too short for a silence: at least 1m", d)
+	}
+	if o.MaxSilence.Duration == 0 {
+		o.MaxSilence.Duration = fleet.MaxSilence
+	}
+	for state, d := range o.Renotify {
+		p := "oncall.renotify." + state
+		if s, err := fleet.ParseState(state); err != nil || s == fleet.OK {
+			v.add(p, p, "%q is no failing state: use WARN, CRIT, DOWN, UNKNOWN, STALE, SLOW or HOSTKEY", state)
+		}
+		if d.Duration < time.Minute {
+			v.add(p, p, "reminding every %s is too often: at least 1m", d)
+		}
+	}
+}

@@ -66,6 +66,7 @@ func validate(c *fleet.Config) fleet.Problems {
 			"unknown policy %q: use \"strict\" or \"accept-new\"", d.KnownHostsPolicy)
 	}
 	v.state(&c.State)
+	v.onCall(&c.OnCall)
 	v.sources(c)
 	ownInterval := make([]bool, len(c.Hosts)) // set on the host itself
 	for i := range c.Hosts {

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/spf13/cobra"
+)
+
+type silenceFlags struct {
+	m           fleet.Matcher
+	from, until string
+	dur         time.Duration
+	note        string
+}
+
+func newSilenceCmd(g *globals) *cobra.Command {
+	f := &silenceFlags{}
+	add := &cobra.Command{
+		Use:   "add (--host G | --tag G | --role G | --env G | --check G)… (--for D | --until T) [--from T] --note TEXT",
+		Short: "Silence hosts and checks for a maintenance window (audited)",
+		Long: `Silence the notifications about what the matchers pick: hosts by name,
+tag, role or env and checks by key or kind (disk, disk:/var, service:*),
+globs allowed; every matcher given must match. From now (or --from) until
+--until, or for --for; at most [oncall] max_silence (7 days by default).
+States and exit codes stay true: a silence stops check --notify,
+--notify-cmd and the dashboard's alerts, and the dashboard draws what it
+silences last. What it matches now is printed; a silence that matches
+no host is made anyway, with a warning (a host may join later). Times are
+local unless they name a zone: 2026-12-05T02:00, 2026-12-05T02:00:00Z.`,
+		Example: `  opsdeck silence add --tag kernel-upgrade --from 2026-12-05T02:00 --for 2h --note "kernel upgrade"
+  opsdeck silence add --host 'web-0[1-6]' --check disk --for 30m --note "log rotation fix"
+  opsdeck silence list
+  opsdeck silence expire sil-20261204T101500-1a2b3c4d5e6f`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSilenceAdd(cmd, g, f, time.Now())
+		},
+	}
+	add.Flags().StringSliceVar(&f.m.Hosts, "host", nil, "host names (globs)")
+	add.Flags().StringSliceVar(&f.m.Tags, "tag", nil, "hosts with a tag (globs)")
+	add.Flags().StringSliceVar(&f.m.Roles, "role", nil, "hosts with a role (globs)")
+	add.Flags().StringSliceVar(&f.m.Envs, "env", nil, "hosts of an env (globs)")
+	add.Flags().StringSliceVar(&f.m.Checks, "check", nil, "checks by key or kind (globs): disk, disk:/var, service:*")
+	add.Flags().StringVar(&f.from, "from", "", "when it starts (default now)")
+	add.Flags().StringVar(&f.until, "until", "", "when it ends")
+	add.Flags().DurationVar(&f.dur, "for", 0, "how long it lasts from its start")
+	add.Flags().StringVar(&f.note, "note", "", "why (shown to the team, at most 200 characters)")
+	list := &cobra.Command{
+		Use: "list", Short: "List the silences in force and to come", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			now := time.Now()
+			d, cfg, done, err := onCallDesk(cmd.Context(), g, now)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return listSilences(cmd.OutOrStdout(), cfg, d.View().Silences(now), now)
+		},
+	}
+	expire := &cobra.Command{
+		Use: "expire ID", Short: "End a silence now (audited)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			now := time.Now()
+			d, _, done, err := onCallDesk(cmd.Context(), g, now)
+			if err != nil {
+				return err
+			}
+			defer done()
+			for _, s := range d.View().Silences(now) {
+				if s.ID == args[0] {
+					if err := d.Expire(s, now); err != nil {
+						return withCode(exitRuntime, err)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "expired %s's silence of %s\n", s.By, s.Match)
+					return nil
+				}
+			}
+			return withCode(exitConfig, fmt.Errorf("no silence %q in force or to come (opsdeck silence list)", fleet.Sanitize(args[0], 80)))
+		},
+	}
+	cmd := &cobra.Command{Use: "silence", Short: "Silence hosts and checks for a maintenance window"}
+	cmd.AddCommand(add, list, expire)
+	return cmd
+}
+
+// parseWhen reads a time as local unless it names a zone.
+func parseWhen(flag, s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04"} {
+		var t time.Time
+		var err error
+		if layout == time.RFC3339 {
+			t, err = time.Parse(layout, s)
+		} else {
+			t, err = time.ParseInLocation(layout, s, time.Local)
+		}
+		if err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--%s %q: write a time as 2026-12-05T02:00 (local) or 2026-12-05T02:00:00Z", flag, fleet.Sanitize(s, 40))
+}
+
+func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Time) error {
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	from, until := now, time.Time{}
+	var err error
+	if f.from != "" {
+		if from, err = parseWhen("from", f.from); err != nil {
+			return withCode(exitConfig, err)
+		}
+	}
+	switch {
+	case f.until != "" && f.dur != 0:
+		return withCode(exitConfig, fmt.Errorf("--until and --for both say when it ends: give one"))
+	case f.until != "":
+		if until, err = parseWhen("until", f.until); err != nil {
+			return withCode(exitConfig, err)
+		}
+	case f.dur > 0:
+		until = from.Add(f.dur)
+	}
+	d, cfg, done, err := onCallDesk(cmd.Context(), g, now)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s, err := d.Silence(f.m, from, until, f.note, now)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	hosts := matchedHosts(cfg, s.Match)
+	when := "now"
+	if s.From.After(now) {
+		when = s.From.Local().Format("Jan 2 15:04")
+	}
+	fmt.Fprintf(out, "silenced %s from %s until %s (%s): %s\n", s.Match, when, s.Until.Local().Format("Jan 2 15:04"), s.ID, s.Note)
+	if len(hosts) == 0 {
+		fmt.Fprintf(errOut, "warning: %s matches no host of the fleet now (made anyway: a host may join later)\n", s.Match)
+		return nil
+	}
+	fmt.Fprintf(out, "matches %s\n", hostsLabel(hosts))
+	return nil
+}
+
+// matchedHosts are the fleet's hosts the host part of m picks.
+func matchedHosts(cfg *fleet.Config, m fleet.Matcher) []string {
+	var out []string
+	for i := range cfg.Hosts {
+		if m.MatchesHost(&cfg.Hosts[i]) {
+			out = append(out, cfg.Hosts[i].Name)
+		}
+	}
+	return out
+}
+
+func hostsLabel(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return fmt.Sprintf("%s (%d)", actions.FoldNames(names), len(names))
+}
+
+func listSilences(w io.Writer, cfg *fleet.Config, ss []*fleet.Silence, now time.Time) error {
+	if len(ss) == 0 {
+		fmt.Fprintln(w, "no silence in force or to come")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tMATCH\tFROM\tUNTIL\tBY\tHOSTS NOW\tNOTE")
+	for _, s := range ss {
+		from := s.From.Local().Format("Jan 2 15:04")
+		if s.Active(now) {
+			from = "in force"
+		}
+		hosts := "none"
+		if hs := matchedHosts(cfg, s.Match); len(hs) > 0 {
+			hosts = hostsLabel(hs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, fleet.Sanitize(s.Match.String(), 80), from, s.Until.Local().Format("Jan 2 15:04"),
+			fleet.Sanitize(s.By, 40), hosts, fleet.Sanitize(s.Note, fleet.MaxNote))
+	}
+	return tw.Flush()
+}
