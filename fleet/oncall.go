@@ -282,3 +282,13 @@ func (o *OnCall) Silenced(h *Host, check string, now time.Time) (*Silence, bool)
 
 // Ended reports whether an acknowledgement or silence was ended.
 func (o *OnCall) Ended(id string) bool { return o != nil && o.ended[id] }
+
+// Findings are the host's checks, or when it has none (DOWN, STALE, not
+// polled yet) one check of its own state, keyed "host": what an
+// acknowledgement or a silence of it names.
+func (h Health) Findings() []Check {
+	if len(h.Checks) > 0 {
+		return h.Checks
+	}
+	return []Check{{Kind: KindHost, Name: HostCheck, State: h.State, Reason: h.Reason, Cause: h.Cause}}
+}

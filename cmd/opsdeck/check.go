@@ -27,6 +27,7 @@ type checkFlags struct {
 	updates               bool
 	notifyURL, notifyCmd  string
 	notifyKind            string
+	heartbeat             string
 	format, textfile      string
 	timeout               time.Duration
 }
@@ -69,6 +70,7 @@ the exit status, and is retried on the next run.`,
 	fl.StringVar(&f.notifyKind, "notify-kind", "slack", "what --notify posts: slack ({\"text\": …} on change), alertmanager (the alerts, every run, to /api/v2/alerts) or ntfy (the text on change, to a topic URL)")
 	fl.StringVar(&f.notifyCmd, "notify-cmd", "", "pipe the report to this command when a finding changes state")
 	fl.BoolVar(&f.always, "notify-always", false, "notify on every run, not only on changes")
+	fl.StringVar(&f.heartbeat, "heartbeat", "", "POST to this URL after each completed run (a dead man's switch such as Healthchecks): a check that dies or hangs pages too")
 	fl.DurationVar(&f.timeout, "timeout", checkDeadline, "deadline for the whole pass; hosts with no answer by then are DOWN")
 	fl.BoolVar(&f.updates, "updates", false, "also count pending updates (apt-get -s upgrade: seconds of CPU on each host)")
 	return cmd
@@ -211,6 +213,16 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		fmt.Fprintf(errOut, "opsdeck check: %v: the report above is partial; no notification sent\n", context.Cause(ctx))
 		return withCode(exitCanceled, errSilent)
 	}
+	// Acknowledgements end by themselves on what this pass saw; the
+	// on-call log says what is not notified.
+	var q quiet
+	if recordDown == nil {
+		oc, err := settleOnCall(st, cfg, store, now)
+		if err != nil {
+			fmt.Fprintln(errOut, "opsdeck check:", err)
+		}
+		q = onCallQuiet(cfg, oc, now)
+	}
 	code := exitFor(worst)
 	if (textfileFailed || len(cfg.Notes) > 0) && code < checkCrit {
 		code = checkUnknown
@@ -224,12 +236,25 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 			// pass never costs the notification.
 			nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 			defer cancel()
-			if err = notify(nctx, st, rep, f); err != nil {
+			var held int
+			held, err = notify(nctx, st, rep, f, q, renotifyOf(cfg), now)
+			if err != nil {
 				fmt.Fprintln(errOut, "opsdeck check: notification failed:", err)
+			}
+			if held > 0 {
+				fmt.Fprintf(errOut, "opsdeck check: %d change(s) not sent: acknowledged or silenced\n", held)
 			}
 		}
 		if err != nil && code < checkCrit {
 			code = checkUnknown
+		}
+	}
+	if f.heartbeat != "" {
+		if err := ping(ctx, f.heartbeat); err != nil {
+			fmt.Fprintln(errOut, "opsdeck check: heartbeat:", err)
+			if code < checkCrit {
+				code = checkUnknown
+			}
 		}
 	}
 	if code != checkOK {

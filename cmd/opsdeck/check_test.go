@@ -105,9 +105,9 @@ func TestCheck_NotifiesOncePerChange(t *testing.T) {
 		t.Fatalf("run 2: exit %d", code)
 	}
 	healthy := checkConfig(t, f, nil, false)
-	_, _, code = opsdeck(t, env, append([]string{"check", "-c", healthy}, notifyArgs...)...) // recovered
+	_, errOut, code = opsdeck(t, env, append([]string{"check", "-c", healthy}, notifyArgs...)...) // recovered
 	if code != 0 {
-		t.Fatalf("run 3: exit %d", code)
+		t.Fatalf("run 3: exit %d %s", code, errOut)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -30,20 +30,68 @@ type checkState map[string]string
 // notify sends the findings that changed state since the last run (every
 // finding with --notify-always). The state is saved only once every
 // notification went out, so a failed one is tried again next run.
-func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error {
+//
+// A finding q says is acknowledged or silenced is held back: its change is
+// not sent and the record keeps what was last sent, so the change goes out
+// on the first run after the silence or acknowledgement ends, if it still
+// holds. A finding that turns OK is always sent (no receiver keeps a stale
+// alert open). A failing finding nobody acknowledged is sent again every
+// remind[state] (none when 0).
+func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags, q quiet, remind map[fleet.State]time.Duration, now time.Time) (held int, err error) {
 	prev, last, err := st.loadCheck()
 	if err != nil {
-		return err
+		return 0, err
+	}
+	rems, err := st.loadReminders()
+	if err != nil {
+		return 0, err
 	}
 	cur := checkState{}
 	ours := map[string]bool{}
+	keyOf := map[string]string{} // record key → the check's key
 	for _, h := range rep.Hosts {
 		ours[h.Name] = true
 		cur[h.Name+"/host"] = h.State.String() // kept as text in the record
+		keyOf[h.Name+"/host"] = fleet.CheckKey(fleet.KindHost, "")
 		for _, fd := range h.Findings {
 			cur[h.Name+"/"+fd.Check] = fd.State.String()
+			keyOf[h.Name+"/"+fd.Check] = fd.Key
 		}
 	}
+	quietNow := map[string]bool{}
+	// A host's own line is quiet when it is, or when every failing
+	// finding of the host is.
+	allQuiet := map[string]bool{}
+	for _, h := range rep.Hosts {
+		n, quiet := 0, 0
+		for _, fd := range h.Findings {
+			if fd.State != fleet.OK && fd.Key != keyOf[h.Name+"/host"] {
+				n++
+				if q != nil && q(h.Name, fd.Key) != "" {
+					quiet++
+				}
+			}
+		}
+		allQuiet[h.Name] = n > 0 && quiet == n
+	}
+	for k, state := range cur {
+		host, _, _ := strings.Cut(k, "/")
+		isHost := k == host+"/host"
+		if state == "OK" || q == nil || q(host, keyOf[k]) == "" && !(isHost && allQuiet[host]) {
+			continue
+		}
+		quietNow[k] = true
+		if was, ok := prev[k]; ok && was == state {
+			continue // no change to hold back
+		}
+		held++
+		if was, ok := prev[k]; ok {
+			cur[k] = was
+		} else {
+			delete(cur, k)
+		}
+	}
+	rep = notifiedReport(rep, cur)
 	// The state may be shared (a team's database, two configs on one
 	// state directory): another run's hosts are neither changes of this
 	// run nor dropped from what it saves.
@@ -74,6 +122,7 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 			reasons[h.Name+"/"+fd.Check] = fd.Reason
 		}
 	}
+	now0 := now
 	for _, k := range sorted {
 		was, now := prev[k], cur[k]
 		if was == "" {
@@ -81,6 +130,12 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 		}
 		if now == "" {
 			now = "OK"
+		}
+		if was == now && now != "OK" && !quietNow[k] {
+			if line, due := rems.due(k, recordedState(now), remind, now0); due {
+				changes = append(changes, strings.Replace(k, "/", ": ", 1)+line)
+				continue
+			}
 		}
 		if was == now && !(f.always && now != "OK") {
 			continue
@@ -90,6 +145,7 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 			line += " — " + r
 		}
 		changes = append(changes, line)
+		rems.sent(k, now, now0)
 	}
 	text := fmt.Sprintf("opsdeck: worst %s\n%s", rep.Worst, strings.Join(changes, "\n"))
 	var errs []error
@@ -98,7 +154,7 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 	case f.notifyKind == "alertmanager":
 		// Alertmanager wants firing alerts again before they expire, and
 		// resolved ones once: every run, changed or not.
-		errs = append(errs, postAlerts(ctx, f.notifyURL, alertsFor(rep, prev, cur, time.Now(), last)))
+		errs = append(errs, postAlerts(ctx, f.notifyURL, alertsFor(rep, prev, cur, now0, last)))
 	case len(changes) == 0:
 	case f.notifyKind == "ntfy":
 		errs = append(errs, postNtfy(ctx, f.notifyURL, rep.Worst, text))
@@ -109,12 +165,16 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags) error
 		errs = append(errs, runNotifyCmd(ctx, f.notifyCmd, text))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return held, err
 	}
 	for k, v := range others {
 		cur[k] = v
 	}
-	return st.saveCheck(cur)
+	rems.keep(cur, ours)
+	if err := st.saveReminders(rems); err != nil {
+		return held, err
+	}
+	return held, st.saveCheck(cur)
 }
 
 // webhookClient never follows a redirect: a 307 would re-POST the report

@@ -161,11 +161,7 @@ func evaluateHost(ctx context.Context, cfg *fleet.Config, h *fleet.Host) ([]flee
 	poller.Once(pass, fleet.Full)
 	st, _ := store.Status(h.Name)
 	hl := fleet.Assess(&st, answeredAt(&st, time.Now()))
-	checks := hl.Checks
-	if len(checks) == 0 {
-		checks = []fleet.Check{{Kind: fleet.KindHost, Name: fleet.HostCheck, State: hl.State, Reason: hl.Reason}}
-	}
-	return checks, nil
+	return hl.Findings(), nil
 }
 
 func listAcks(w io.Writer, acks []*fleet.Ack, now time.Time) error {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// quiet says why a host's check (by key) is not notified now: who
+// acknowledged it, or the silence; "" when it is notified.
+type quiet func(host, key string) string
+
+// onCallQuiet is quiet for the on-call log as folded.
+func onCallQuiet(cfg *fleet.Config, oc *fleet.OnCall, now time.Time) quiet {
+	return func(host, key string) string {
+		if a, ok := oc.Ack(host, key); ok {
+			return "acknowledged by " + a.By
+		}
+		if h := findHost(cfg, host); h != nil {
+			if s, ok := oc.Silenced(h, key, now); ok {
+				return "silenced until " + s.Until.Local().Format("Jan 2 15:04") + " by " + s.By
+			}
+		}
+		return ""
+	}
+}
+
+// notifiedReport is rep with only the findings whose state is the one the
+// record keeps as notified (cur): the held-back ones are left out.
+func notifiedReport(rep Report, cur checkState) Report {
+	out := rep
+	out.Hosts = make([]HostReport, len(rep.Hosts))
+	for i, h := range rep.Hosts {
+		h.Findings = nil
+		for _, fd := range rep.Hosts[i].Findings {
+			if fd.State == fleet.OK || cur[h.Name+"/"+fd.Check] == fd.State.String() {
+				h.Findings = append(h.Findings, fd)
+			}
+		}
+		out.Hosts[i] = h
+	}
+	return out
+}
+
+// reminder is when a failing finding's state was first sent, and last.
+type reminder struct {
+	Since time.Time `json:"since"`
+	At    time.Time `json:"at"`
+}
+
+// reminders are the check command's reminders, by record key.
+type reminders map[string]reminder
+
+// remindersName is the reminders among the record's values.
+const remindersName = "check-reminders"
+
+func (s *teamState) loadReminders() (reminders, error) {
+	rems := reminders{}
+	vs, shared, err := s.values()
+	if err != nil {
+		return rems, err
+	}
+	b, _, found, err := vs.Value(remindersName)
+	if err != nil && shared {
+		return rems, err
+	}
+	if found {
+		_ = json.Unmarshal(b, &rems) // an unreadable file: no reminder yet
+	}
+	return rems, nil
+}
+
+func (s *teamState) saveReminders(rems reminders) error {
+	b, _ := json.Marshal(rems)
+	vs, _, err := s.values()
+	if err != nil {
+		return err
+	}
+	return vs.SetValue(remindersName, b)
+}
+
+// due says whether a finding unchanged in state is to be sent again now,
+// and the line's tail: " still CRIT for 45m, not acknowledged".
+func (r reminders) due(k string, state fleet.State, every map[fleet.State]time.Duration, now time.Time) (string, bool) {
+	d := every[state]
+	rem, ok := r[k]
+	if !ok { // failing since before reminders were kept: from now
+		r[k] = reminder{Since: now, At: now}
+		return "", false
+	}
+	if d <= 0 || now.Sub(rem.At) < d {
+		return "", false
+	}
+	r[k] = reminder{Since: rem.Since, At: now}
+	return fmt.Sprintf(" still %s for %s, not acknowledged", state, fleet.FormatAge(now.Sub(rem.Since))), true
+}
+
+// sent notes that a finding's new state was sent now.
+func (r reminders) sent(k, state string, now time.Time) {
+	if state == "OK" {
+		delete(r, k)
+		return
+	}
+	r[k] = reminder{Since: now, At: now}
+}
+
+// keep drops the reminders of findings no longer failing among this run's
+// hosts (ours); another run's stay.
+func (r reminders) keep(cur checkState, ours map[string]bool) {
+	for k := range r {
+		host, _, _ := strings.Cut(k, "/")
+		if st, ok := cur[k]; ours[host] && (!ok || st == "OK") {
+			delete(r, k)
+		}
+	}
+}
+
+// renotifyOf reads [oncall] renotify as states.
+func renotifyOf(cfg *fleet.Config) map[fleet.State]time.Duration {
+	out := map[fleet.State]time.Duration{}
+	for name, d := range cfg.OnCall.Renotify {
+		if s, err := fleet.ParseState(name); err == nil {
+			out[s] = d.Duration
+		}
+	}
+	return out
+}
+
+// settleOnCall reads the on-call log and ends the acknowledgements whose
+// check this pass saw OK, worse, or past their time.
+func settleOnCall(st *teamState, cfg *fleet.Config, store *fleet.Store, now time.Time) (*fleet.OnCall, error) {
+	log, err := st.onCall()
+	if err != nil {
+		return nil, err
+	}
+	d := &actions.Desk{Log: log, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
+	if _, err := d.Refresh(now); err != nil {
+		return nil, err
+	}
+	_, err = d.Settle(func(host string) ([]fleet.Check, bool) {
+		s, ok := store.Status(host)
+		if !ok {
+			return nil, false
+		}
+		return fleet.Assess(&s, answeredAt(&s, now)).Findings(), true
+	}, now)
+	return d.View(), err
+}
+
+// ping tells a dead man's switch that a run completed.
+func ping(ctx context.Context, rawURL string) error {
+	return post(ctx, "heartbeat", rawURL, nil, nil)
+}
