@@ -39,6 +39,9 @@ type Entry struct {
 	DurationMS int64     `json:"duration_ms"`
 	Reason     string    `json:"reason,omitempty"`
 	Output     []string  `json:"output_tail,omitempty"`
+	// Silence is the silence the host was under when the action ran: a
+	// maintenance window's work is found by it.
+	Silence string `json:"silence,omitempty"`
 }
 
 // Operator names who acts: local user@hostname.

@@ -59,6 +59,9 @@ type Manager struct {
 	// host at once).
 	Before func(p *Plan)
 	After  func(host string)
+	// SilenceOf names the silence a host is under now ("" for none), for
+	// its actions' audit records.
+	SilenceOf func(host string) string
 
 	running sync.WaitGroup
 	runs    runs
@@ -158,6 +161,9 @@ func (m *Manager) entry(id string, r *Result, outcome string) Entry {
 	}
 	if r.Err != nil {
 		e.Reason = r.Err.Error()
+	}
+	if m.SilenceOf != nil {
+		e.Silence = m.SilenceOf(e.Host)
 	}
 	return e
 }

@@ -292,3 +292,17 @@ func (h Health) Findings() []Check {
 	}
 	return []Check{{Kind: KindHost, Name: HostCheck, State: h.State, Reason: h.Reason, Cause: h.Cause}}
 }
+
+// SilenceOfHost is the silence in force at now whose hosts include h
+// (whatever checks it names), if any.
+func (o *OnCall) SilenceOfHost(h *Host, now time.Time) (*Silence, bool) {
+	if o == nil {
+		return nil, false
+	}
+	for _, s := range o.silences {
+		if s.Active(now) && s.Match.MatchesHost(h) {
+			return s, true
+		}
+	}
+	return nil, false
+}

@@ -21,6 +21,7 @@ type KeyMap struct {
 	Select, Restart, Snapshot, Drill         key.Binding
 	Cancel, Output, Audit, History, Problems key.Binding
 	Logs, Shell, TrustKey, Run               key.Binding
+	Ack, Silence                             key.Binding
 	Help, Quit, ForceQuit                    key.Binding
 	Confirm, Deny, Force, Submit             key.Binding
 
@@ -74,6 +75,8 @@ var bindings = []binding{
 	{name: "cancel", group: "act", scopes: scopeMain, keys: []string{"x"}, desc: "cancel action", field: func(k *KeyMap) *key.Binding { return &k.Cancel }},
 	{name: "shell", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"s"}, desc: "shell on the host (system ssh, audited)", short: "shell", field: func(k *KeyMap) *key.Binding { return &k.Shell }},
 	{name: "trust_key", group: "act", dangerous: true, scopes: scopeMain, keys: []string{"T"}, desc: "trust a HOSTKEY host's new key (typed confirmation, audited)", short: "trust key", field: func(k *KeyMap) *key.Binding { return &k.TrustKey }},
+	{name: "ack", group: "act", scopes: scopeMain, keys: []string{"a"}, desc: "acknowledge the problem (a note; shared, audited; not in read-only mode)", short: "ack", field: func(k *KeyMap) *key.Binding { return &k.Ack }},
+	{name: "silence", group: "act", scopes: scopeMain, keys: []string{"m"}, desc: "silence the host(s) for a while (a maintenance; shared, audited; not in read-only mode)", short: "silence", field: func(k *KeyMap) *key.Binding { return &k.Silence }},
 	{name: "output", group: "act", scopes: scopeMain, keys: []string{"O"}, desc: "action output (again: older runs)", short: "output", field: func(k *KeyMap) *key.Binding { return &k.Output }},
 	{name: "audit", group: "act", scopes: scopeMain, keys: []string{"L"}, desc: "audit log", field: func(k *KeyMap) *key.Binding { return &k.Audit }},
 	{name: "logs", group: "view", scopes: scopeMain, keys: []string{"l"}, desc: "follow the selected service's log (in a host's detail)", short: "log", field: func(k *KeyMap) *key.Binding { return &k.Logs }},

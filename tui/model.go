@@ -34,6 +34,9 @@ type Options struct {
 	Tick time.Duration
 	// Actions runs operator actions; nil disables them.
 	Actions *actions.Manager
+	// OnCall is the team's on-call log (acknowledge, silence); nil hides
+	// them. Its view is read on the tick; writes run off the screen.
+	OnCall *actions.Desk
 	// Healthy waits until a restarted service is healthy again (rolling
 	// restarts); nil skips the wait.
 	Healthy func(context.Context, *actions.Plan) error
@@ -119,6 +122,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		c.sized = false
 	case tea.KeyMsg:
 		cmd = m.updateKeys(msg)
+	case onCallMsg:
+		if msg.err != nil {
+			c.fail("%v", msg.err)
+		} else {
+			c.note("%s", msg.note)
+		}
 	case tickMsg:
 		m.tick()
 		cmd = tea.Batch(m.broadcast(msg), m.tickCmd())

@@ -226,14 +226,15 @@ func parallelOf(cfg *fleet.Config) int {
 }
 
 // runTargets are the hosts a runbook command is for, from what is on top:
-// the problem picked in the problems pane (and its check's kind), the
+// the problem picked in the problems pane (a group: each of its hosts;
+// and its check's kind), the
 // host whose detail is open, else the hosts selected with space, else
 // every host the filter shows, else the one under the cursor.
 func (m *Model) runTargets() ([]*fleet.Host, fleet.CheckKind) {
 	c := m.c
-	if p, ok := c.top().(*problemsModel); ok && len(p.list) > 0 {
-		x := p.list[p.cursor]
-		return []*fleet.Host{x.row.status.Host}, x.check.Kind
+	if p, ok := c.top().(*problemsModel); ok && len(p.items) > 0 {
+		it := p.items[p.cursor]
+		return it.hosts(), it.xs[0].check.Kind
 	}
 	if d, ok := find[*detailModel](c); ok {
 		return []*fleet.Host{d.host}, fleet.KindUnset

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -22,15 +21,18 @@ type problemsModel struct {
 	host   string // "" for the fleet
 	vp     viewport.Model
 	list   []problem
+	items  []problemItem // list grouped: what the cursor moves over
+	open   map[string]bool
 	cursor int
-	starts []int  // the first line of each problem in the content
+	starts []int  // the first line of each item in the content
 	gen    uint64 // the data generation rendered
+	quiet  int    // the on-call view's generation rendered
 }
 
 func openProblems(c *common, host string) {
 	vp := viewport.New(0, 0)
 	vp.KeyMap = viewport.KeyMap{PageUp: c.keys.PageUp, PageDown: c.keys.PageDown}
-	c.push(&problemsModel{base: base{c}, host: host, vp: vp})
+	c.push(&problemsModel{base: base{c}, host: host, vp: vp, open: map[string]bool{}})
 }
 
 func (p *problemsModel) SetSize(w, h int) {
@@ -42,24 +44,34 @@ func (p *problemsModel) ShortHelp() []key.Binding {
 	k := p.c.keys
 	out := []key.Binding{k.Up, k.Down}
 	if p.host == "" {
-		out = append(out, withHelp(k.Open, "its host"))
+		out = append(out, withHelp(k.Open, "its host / unfold"))
 	}
-	return append(out, withHelp(k.Back, "close"), k.History)
+	return append(out, k.Ack, k.Silence, withHelp(k.Back, "close"), k.History)
 }
 
 func (p *problemsModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tickMsg:
-		if p.gen != p.c.data.gen { // at most once a second (ages), and only on news
+		if p.gen != p.c.data.gen || p.quiet != p.c.onCallGen() { // at most once a second (ages), and only on news
 			p.render()
 		}
 	case tea.KeyMsg:
 		k := p.c.keys
 		switch {
-		case key.Matches(msg, k.Open) && p.host == "" && len(p.list) > 0:
-			p.c.push(newDetailModel(p.c, p.list[p.cursor].row.status.Host))
+		case key.Matches(msg, k.Open) && p.host == "" && len(p.items) > 0:
+			if it := p.items[p.cursor]; len(it.xs) > 1 {
+				p.open[it.key] = !p.open[it.key]
+				p.render()
+				p.show()
+			} else {
+				p.c.push(newDetailModel(p.c, it.xs[0].row.status.Host))
+			}
+		case key.Matches(msg, k.Ack) && len(p.items) > 0:
+			return p, openAck(p.c, p.items[p.cursor].xs)
+		case key.Matches(msg, k.Silence) && len(p.items) > 0:
+			return p, openSilence(p.c, p.items[p.cursor].hosts())
 		case key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom):
-			p.cursor = max(0, min(moveCursor(k, msg, p.cursor, len(p.list), 1), len(p.list)-1))
+			p.cursor = max(0, min(moveCursor(k, msg, p.cursor, len(p.items), 1), len(p.items)-1))
 			p.render()
 			p.show()
 		default:
@@ -117,13 +129,9 @@ func (p *problemsModel) render() {
 			p.list = append(p.list, problem{r, chk})
 		}
 	}
-	sort.SliceStable(p.list, func(i, j int) bool {
-		if a, b := p.list[i].check.State, p.list[j].check.State; a != b {
-			return a > b
-		}
-		return since(p.list[i]).After(since(p.list[j])) // what is new first
-	})
-	p.cursor = max(0, min(p.cursor, len(p.list)-1))
+	p.quiet = c.onCallGen()
+	p.items = groupProblems(c, p.list, p.host == "", since)
+	p.cursor = max(0, min(p.cursor, len(p.items)-1))
 	what := "the fleet"
 	if p.host != "" {
 		what = p.host
@@ -136,11 +144,15 @@ func (p *problemsModel) render() {
 	}
 	p.starts = p.starts[:0]
 	line := strings.Count(b.String(), "\n")
-	for i, x := range p.list {
+	for i, it := range p.items {
 		p.starts = append(p.starts, line)
 		var one strings.Builder
-		one.WriteString(rowCursor(c, i == p.cursor && p.host == ""))
-		writeProblem(&one, c, x, p.vp.Width-2)
+		one.WriteString(rowCursor(c, i == p.cursor))
+		if len(it.xs) > 1 {
+			writeGroup(&one, c, it, p.open[it.key], p.vp.Width-2)
+		} else {
+			writeProblem(&one, c, it.xs[0], p.vp.Width-2)
+		}
 		line += strings.Count(one.String(), "\n")
 		b.WriteString(one.String())
 	}
@@ -181,6 +193,9 @@ func writeProblem(b *strings.Builder, c *common, x problem, width int) {
 	}
 	if todo := remedy(c, &x.row.status, x.check); todo != "" {
 		b.WriteString(indent(wrap.Render(st.Status.Warn.Render("→ ")+todo), "    ") + "\n")
+	}
+	if line := handledLine(c, h, x.check.Key()); line != "" {
+		b.WriteString(indent(wrap.Render(line), "    ") + "\n")
 	}
 	b.WriteString("\n")
 }

@@ -72,6 +72,13 @@ func (t *tableModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		t.toggleMark()
 	case key.Matches(km, k.Restart):
 		openRestart(t.c, t.selectedHosts(), "")
+	case key.Matches(km, k.Silence):
+		return t, openSilence(t.c, t.selectedHosts())
+	case key.Matches(km, k.Ack):
+		if r, ok := t.selected(); ok {
+			openProblems(t.c, r.status.Host.Name)
+			t.c.note("pick the problem to acknowledge, then %s", k.Ack.Help().Key)
+		}
 	case key.Matches(km, k.Sort), key.Matches(km, k.SortPrev):
 		n := len(t.orders)
 		step := 1

@@ -163,10 +163,25 @@ func (m *Model) headerView() string {
 		}
 	}
 	parts := []string{st.Header.Text.Render(plural(len(c.data.hosts), "host") + ":")}
+	ackedHosts, silencedHosts, handled := countHandled(c)
 	for _, s := range fleet.AllStates {
 		if n := counts[s]; n > 0 || s == fleet.OK {
-			parts = append(parts, stateStyle(st, s).Render(fmt.Sprintf("%d %s", n, s)))
+			part := stateStyle(st, s).Render(fmt.Sprintf("%d %s", n, s))
+			var quiet []string
+			if h := ackedHosts[s]; h > 0 {
+				quiet = append(quiet, fmt.Sprintf("%d acked", h))
+			}
+			if h := silencedHosts[s]; h > 0 {
+				quiet = append(quiet, fmt.Sprintf("%d silenced", h))
+			}
+			if len(quiet) > 0 {
+				part += st.Header.Muted.Render(" (" + strings.Join(quiet, ", ") + ")")
+			}
+			parts = append(parts, part)
 		}
+	}
+	if handled > 0 {
+		parts = append(parts, st.Header.Muted.Render(fmt.Sprintf("🔇 %d", handled)))
 	}
 	if polling > 0 {
 		parts = append(parts, st.Header.Muted.Render(fmt.Sprintf("%d polling", polling)))

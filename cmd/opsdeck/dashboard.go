@@ -72,6 +72,8 @@ func runDashboard(ctx context.Context, g *globals) error {
 		conn.recheck(host) // a snapshot's new artefact shows at once
 		poller.PollNow(host)
 	}
+	desk, deskDone := startDesk(ctx, st, cfg, store, min(cfg.Defaults.PollInterval.Duration, 5*time.Second), logger)
+	mgr.SilenceOf = silenceOf(desk, store)
 	prefs, prefsPath := uiPrefs(logger)
 	renderer := lipgloss.NewRenderer(os.Stdout)
 	m := tui.New(tui.Options{
@@ -89,6 +91,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 		Keys:      keys,
 		ReadOnly:  g.readOnly,
 		Actions:   mgr,
+		OnCall:    desk,
 		Healthy:   healthyAgain(store, poller),
 		Context:   ctx,
 		Drills:    st.drills,
@@ -112,6 +115,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	waitFor(sources, shutdownWait, logger)
 	waitFor(events.Wait, shutdownWait, logger)
 	waitFor(team.Wait, shutdownWait, logger)
+	waitFor(deskDone, shutdownWait, logger)
 	waitFor(func() { <-reloads }, shutdownWait, logger)
 	waitFor(mgr.Wait, shutdownWait, logger) // cancelled actions are still audited
 	logger.Info("stop", "err", runErr, "interrupted", interrupted)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -155,4 +156,76 @@ func settleOnCall(st *teamState, cfg *fleet.Config, store *fleet.Store, now time
 // ping tells a dead man's switch that a run completed.
 func ping(ctx context.Context, rawURL string) error {
 	return post(ctx, "heartbeat", rawURL, nil, nil)
+}
+
+// teamOnCall is the record's on-call log, found on each use: a database
+// that did not answer at start is used once it does.
+type teamOnCall struct{ st *teamState }
+
+func (t teamOnCall) Append(r fleet.OnCallRecord) (bool, error) {
+	l, err := t.st.onCall()
+	if err != nil {
+		return false, err
+	}
+	return l.Append(r)
+}
+
+func (t teamOnCall) Read(since time.Time) ([]fleet.OnCallRecord, error) {
+	l, err := t.st.onCall()
+	if err != nil {
+		return nil, err
+	}
+	return l.Read(since)
+}
+
+func (t teamOnCall) Where() string { return t.st.audit.Where() }
+
+// startDesk keeps the dashboard's view of the on-call log fresh: read
+// every interval (a team sees each other's within a poll), and the
+// acknowledgements whose check got OK, worse or old ended. It stops with
+// ctx; wait returns once it has.
+func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fleet.Store, every time.Duration, logger *slog.Logger) (*actions.Desk, func()) {
+	d := &actions.Desk{Log: teamOnCall{st}, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		failing := false
+		for {
+			now := time.Now()
+			_, err := d.Refresh(now)
+			if err == nil {
+				_, err = d.Settle(func(host string) ([]fleet.Check, bool) {
+					s, ok := store.Status(host)
+					if !ok || s.Last == nil && s.Err == "" {
+						return nil, false // not polled yet: nothing to judge by
+					}
+					return fleet.Assess(&s, now).Findings(), true
+				}, now)
+			}
+			if (err != nil) != failing {
+				failing = err != nil
+				logger.Warn("on-call log", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	return d, func() { <-done }
+}
+
+// silenceOf names the silence a host is under now, for the audit.
+func silenceOf(d *actions.Desk, store *fleet.Store) func(string) string {
+	return func(host string) string {
+		st, ok := store.Status(host)
+		if !ok {
+			return ""
+		}
+		if s, ok := d.View().SilenceOfHost(st.Host, time.Now()); ok {
+			return s.ID
+		}
+		return ""
+	}
 }
