@@ -84,6 +84,10 @@ type Finding struct {
 	Key    string      `json:"key"`
 	State  fleet.State `json:"state"`
 	Reason string      `json:"reason"`
+	// Acknowledged and Silenced say who is on it or which silence covers
+	// it: the state stays what it is.
+	Acknowledged string `json:"acknowledged,omitempty"`
+	Silenced     string `json:"silenced,omitempty"`
 }
 
 // HostReport is one host in the report.
@@ -184,6 +188,19 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	}
 	rep.Worst = worst
 	now := time.Now()
+	// Acknowledgements end by themselves on what this pass saw; the
+	// on-call log says what is not notified, and every format says it.
+	var q quiet
+	var oc *fleet.OnCall
+	if recordDown == nil {
+		var err error
+		oc, err = settleOnCall(st, cfg, store, now)
+		if err != nil {
+			fmt.Fprintln(errOut, "opsdeck check:", err)
+		}
+		q = chainQuiet(onCallQuiet(cfg, oc, now), restartsQuiet(st.audit, now))
+		annotate(&rep, configHost(cfg), oc, now)
+	}
 	var points []point // the figures, for the formats that carry them
 	if f.format == "nagios" || f.textfile != "" {
 		points = fleetPoints(store, now)
@@ -202,6 +219,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	if f.textfile != "" && ctx.Err() == nil {
 		// Every check, OK ones too: an alert on a check resolves when it is 0.
 		all := buildReport(store, true)
+		annotate(&all, configHost(cfg), oc, now)
 		if err := writeTextfile(f.textfile, all, points, now); err != nil {
 			fmt.Fprintln(errOut, "opsdeck check: textfile:", err)
 			textfileFailed = true
@@ -212,16 +230,6 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		// announce changes that did not happen).
 		fmt.Fprintf(errOut, "opsdeck check: %v: the report above is partial; no notification sent\n", context.Cause(ctx))
 		return withCode(exitCanceled, errSilent)
-	}
-	// Acknowledgements end by themselves on what this pass saw; the
-	// on-call log says what is not notified.
-	var q quiet
-	if recordDown == nil {
-		oc, err := settleOnCall(st, cfg, store, now)
-		if err != nil {
-			fmt.Fprintln(errOut, "opsdeck check:", err)
-		}
-		q = onCallQuiet(cfg, oc, now)
 	}
 	code := exitFor(worst)
 	if (textfileFailed || len(cfg.Notes) > 0) && code < checkCrit {

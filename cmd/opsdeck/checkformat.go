@@ -123,7 +123,14 @@ func writeNagios(out io.Writer, rep Report, points []point) {
 	fmt.Fprintf(out, "OPSDECK %s - %s | %s\n", nagiosStatus[exitFor(rep.Worst)], noPipe(summary), strings.Join(perf, " "))
 	for _, h := range rep.Hosts {
 		for _, f := range h.Findings {
-			fmt.Fprintf(out, "%s %s %s: %s\n", noPipe(h.Name), f.State, noPipe(f.Check), noPipe(f.Reason))
+			line := fmt.Sprintf("%s %s %s: %s", h.Name, f.State, f.Check, f.Reason)
+			if f.Acknowledged != "" {
+				line += " [acknowledged by " + f.Acknowledged + "]"
+			}
+			if f.Silenced != "" {
+				line += " [silenced: " + f.Silenced + "]"
+			}
+			fmt.Fprintln(out, noPipe(line))
 		}
 	}
 	for i, p := range points {
@@ -188,6 +195,22 @@ func renderMetrics(rep Report, points []point, at time.Time) string {
 			fmt.Fprintf(&b, "opsdeck_check_state{host=%s,check=%s} %d\n", quoteLabel(h.Name), quoteLabel(f.Check), exitFor(f.State))
 		}
 	}
+	help("opsdeck_acknowledged", "gauge", "1 when somebody acknowledged the failing check (its state above is unchanged).")
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			if f.State != fleet.OK {
+				fmt.Fprintf(&b, "opsdeck_acknowledged{host=%s,check=%s} %d\n", quoteLabel(h.Name), quoteLabel(f.Check), b2i(f.Acknowledged != ""))
+			}
+		}
+	}
+	help("opsdeck_silenced", "gauge", "1 when a silence covers the failing check (its state above is unchanged).")
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			if f.State != fleet.OK {
+				fmt.Fprintf(&b, "opsdeck_silenced{host=%s,check=%s} %d\n", quoteLabel(h.Name), quoteLabel(f.Check), b2i(f.Silenced != ""))
+			}
+		}
+	}
 	helps := map[string]string{
 		"opsdeck_cpu_percent":        "CPU busy, percent.",
 		"opsdeck_memory_percent":     "Memory in use (total less available), percent.",
@@ -223,4 +246,11 @@ func renderMetrics(rep Report, points []point, at time.Time) string {
 // escaped.
 func quoteLabel(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

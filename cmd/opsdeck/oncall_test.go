@@ -7,14 +7,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // receiver is a local webhook and heartbeat endpoint that keeps what it
@@ -174,3 +179,89 @@ func TestNotify_ScheduledSilenceAndReminders(t *testing.T) {
 		t.Errorf("the resolution of an acknowledged CRIT: %q", got)
 	}
 }
+
+// An acknowledgement is said in every format check writes, beside the
+// unchanged state; bad input is refused with a clear message.
+func TestAck_ExportedAndBadInput(t *testing.T) {
+	f := fleettest.StartFleet(t, 1)
+	cfg := checkConfig(t, f, map[string]float64{"host-1": 0.02}, false)
+	env := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	for _, u := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"ack", "host-1", "memory", "--note", "looking"}, exitConfig, "memory on host-1: the check is OK: there is nothing to acknowledge"},
+		{[]string{"ack", "host-1", "disk:/nope", "--note", "looking"}, exitConfig, `host-1 has no check "disk:/nope" that fails now; failing: disk:/ (CRIT)`},
+		{[]string{"ack", "host-1", "disk:/", "--note", "bad\x1b[2J"}, exitConfig, "control characters"},
+		{[]string{"ack", "host-1", "disk:/", "--note", strings.Repeat("n", 201)}, exitConfig, "at most 200"},
+		{[]string{"silence", "add", "--host", "host-1", "--note", "x"}, exitConfig, "needs an end"},
+		{[]string{"silence", "add", "--host", "host-1", "--for", "200h", "--note", "x"}, exitConfig, "longer than the longest silence"},
+		{[]string{"silence", "add", "--tag", "nope", "--for", "1h", "--note", "nothing yet"}, 0, "warning: tag=nope matches no host of the fleet now (made anyway"},
+		{[]string{"ack", "host-1", "disk:/", "--note", "cleaning /var/log"}, 0, "acknowledged CRIT disk:/ on host-1"},
+	} {
+		out, errOut, code := opsdeck(t, env, append(u.args, "-c", cfg)...)
+		if code != u.code || !strings.Contains(out+errOut, u.want) {
+			t.Errorf("%v: exit %d, want %d and %q\n%s%s", u.args, code, u.code, u.want, out, errOut)
+		}
+	}
+	prom := filepath.Join(t.TempDir(), "opsdeck.prom")
+	out, _, code := opsdeck(t, env, "check", "-c", cfg, "--format", "nagios", "--textfile", prom)
+	if code != 2 || !strings.Contains(out, "host-1 CRIT disk /: ") || !strings.Contains(out, "[acknowledged by ") || !strings.Contains(out, ": cleaning /var/log]") {
+		t.Errorf("nagios: exit %d\n%s", code, out)
+	}
+	b, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	gauge := func(name, check string) float64 {
+		for _, m := range fams[name].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "check" && l.GetValue() == check {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+		return -1
+	}
+	if gauge("opsdeck_acknowledged", "disk /") != 1 || gauge("opsdeck_silenced", "disk /") != 0 || gauge("opsdeck_check_state", "disk /") != 2 {
+		t.Errorf("textfile:\n%s", b)
+	}
+	js, _, _ := opsdeck(t, env, "check", "-c", cfg, "--json")
+	if !strings.Contains(js, `"acknowledged": "`) {
+		t.Errorf("json:\n%s", js)
+	}
+}
+
+// While opsdeck restarts a service, and for a while after, its failure is
+// the restart's own: not notified.
+func TestNotify_RestartByOpsdeckIsQuiet(t *testing.T) {
+	now := time.Now()
+	audit := &memAuditLog{es: []actions.Entry{
+		{ID: "1", Time: now.Add(-30 * time.Second), Host: "web-1", Kind: "restart", Target: "nginx", Outcome: actions.Succeeded, Operator: "alice@a"},
+		{ID: "2", Time: now.Add(-time.Hour), Host: "web-2", Kind: "restart", Target: "nginx", Outcome: actions.Succeeded},
+		{ID: "3", Time: now.Add(-time.Hour), Host: "web-3", Kind: "restart", Target: "api", Outcome: actions.Started},
+	}}
+	q := restartsQuiet(audit, now)
+	for _, u := range []struct {
+		host, key string
+		quiet     bool
+	}{
+		{"web-1", "service:nginx", true}, {"web-1", "service:api", false}, {"web-2", "service:nginx", false}, {"web-3", "service:api", true},
+	} {
+		if got := q(u.host, u.key) != ""; got != u.quiet {
+			t.Errorf("%s %s: quiet %v, want %v", u.host, u.key, got, u.quiet)
+		}
+	}
+}
+
+type memAuditLog struct{ es []actions.Entry }
+
+func (m *memAuditLog) Append(e actions.Entry) error        { m.es = append(m.es, e); return nil }
+func (m *memAuditLog) Recent(int) ([]actions.Entry, error) { return m.es, nil }
+func (m *memAuditLog) Where() string                       { return "memory" }

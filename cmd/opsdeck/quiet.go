@@ -229,3 +229,70 @@ func silenceOf(d *actions.Desk, store *fleet.Store) func(string) string {
 		return ""
 	}
 }
+
+// annotate says on each finding of rep who acknowledged it or which
+// silence covers it (oc nil: nothing).
+func annotate(rep *Report, host func(string) *fleet.Host, oc *fleet.OnCall, now time.Time) {
+	for i := range rep.Hosts {
+		hr := &rep.Hosts[i]
+		h := host(hr.Name)
+		for j := range hr.Findings {
+			fd := &hr.Findings[j]
+			if a, ok := oc.Ack(hr.Name, fd.Key); ok {
+				fd.Acknowledged = fmt.Sprintf("%s: %s", a.By, a.Note)
+			}
+			if h == nil {
+				continue
+			}
+			if s, ok := oc.Silenced(h, fd.Key, now); ok {
+				fd.Silenced = fmt.Sprintf("%s until %s (%s: %s)", s.ID, s.Until.Format(time.RFC3339), s.By, s.Note)
+			}
+		}
+	}
+}
+
+// chainQuiet is the first reason any of qs gives.
+func chainQuiet(qs ...quiet) quiet {
+	return func(host, key string) string {
+		for _, q := range qs {
+			if why := q(host, key); why != "" {
+				return why
+			}
+		}
+		return ""
+	}
+}
+
+// restartWindow is how long after opsdeck restarted a service its
+// failure is taken for the restart's own.
+const restartWindow = 2 * time.Minute
+
+// restartsQuiet holds back a service's failure while opsdeck restarts it
+// (its intent recorded, no result yet) and for restartWindow after: it is
+// expected, and audited.
+func restartsQuiet(audit actions.AuditLog, now time.Time) quiet {
+	recent := map[string]string{}
+	if es, err := audit.Recent(200); err == nil {
+		for _, e := range es {
+			if e.Kind == "restart" && (e.Outcome == actions.Started || now.Sub(e.Time) < restartWindow) {
+				recent[e.Host+"\x00"+fleet.CheckKey(fleet.KindService, e.Target)] = "restarted by " + e.Operator + " at " + e.Time.Local().Format("15:04:05")
+			}
+		}
+	}
+	return func(host, key string) string { return recent[host+"\x00"+key] }
+}
+
+// configHost finds a host of cfg by name.
+func configHost(cfg *fleet.Config) func(string) *fleet.Host {
+	return func(name string) *fleet.Host { return findHost(cfg, name) }
+}
+
+// storeHost finds a host of the store by name (the fleet as reloaded).
+func storeHost(store *fleet.Store) func(string) *fleet.Host {
+	return func(name string) *fleet.Host {
+		if st, ok := store.Status(name); ok {
+			return st.Host
+		}
+		return nil
+	}
+}

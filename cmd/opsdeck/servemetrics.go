@@ -92,6 +92,8 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	poller.Start(pollCtx)
 	team := watchTeam(pollCtx, st, cfg, store, conn, func(tui.TeamMsg) {}, logger)
 	defer team.Wait()
+	desk, deskDone := startDesk(pollCtx, st, cfg, store, min(cfg.Defaults.PollInterval.Duration, 5*time.Second), logger)
+	defer deskDone()
 	rl := &reloader{path: loc.Path, signalOnly: true, loader: loader, conn: conn, store: store, poller: poller,
 		drills: st.drills, logger: logger, cfg: cfg, notes: cfg.Notes}
 	if isatty.IsTerminal(os.Stdin.Fd()) { // run from a terminal: its hangup still ends it
@@ -106,6 +108,7 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
 		now := time.Now()
 		rep := judgedReport(store, true, func(*fleet.HostStatus) time.Time { return now })
+		annotate(&rep, storeHost(store), desk.View(), now)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		io.WriteString(w, renderMetrics(rep, fleetPoints(store, now), now))
 	})
