@@ -179,3 +179,11 @@ func securityRemedy(h *fleet.Host, s *fleet.SecurityStatus, chk fleet.Check) str
 	}
 	return ""
 }
+
+// Remedy is what the problems pane says to do about a failing check ("" when
+// nothing concrete is known), for reports made outside the screen (the
+// handover); keys are named as the default key map has them.
+func Remedy(st *fleet.HostStatus, chk fleet.Check) string {
+	k := DefaultKeyMap()
+	return remedy(&common{keys: &k}, st, chk)
+}

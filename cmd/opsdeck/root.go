@@ -61,7 +61,7 @@ $XDG_CONFIG_HOME/opsdeck/config.toml (~/.config/opsdeck/config.toml).`,
 	pf.StringVarP(&g.config, "config", "c", "", "configuration file (default $OPSDECK_CONFIG or ~/.config/opsdeck/config.toml)")
 	pf.StringVar(&g.theme, "theme", "", "colour theme: dark, light, high-contrast, colorblind (NO_COLOR is honoured)")
 	pf.BoolVar(&g.readOnly, "read-only", false, "refuse every action (for wall screens)")
-	root.AddCommand(newConfigCmd(g), newCheckCmd(g), newRestartCmd(g), newRunCmd(g), newSnapshotCmd(g), newDrillCmd(g), newDrillsCmd(g), newHistoryCmd(g), newAuditCmd(g), newAckCmd(g), newSilenceCmd(g), newStateCmd(g), newServeMetricsCmd(g), newInfoCmd(g), newManCmd())
+	root.AddCommand(newConfigCmd(g), newCheckCmd(g), newRestartCmd(g), newRunCmd(g), newSnapshotCmd(g), newDrillCmd(g), newDrillsCmd(g), newHistoryCmd(g), newAuditCmd(g), newAckCmd(g), newSilenceCmd(g), newHandoverCmd(g), newStateCmd(g), newServeMetricsCmd(g), newInfoCmd(g), newManCmd())
 	root.SetVersionTemplate("opsdeck {{.Version}}\n")
 	return root
 }
