@@ -8,12 +8,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
+
+var tmuxServers atomic.Int64
 
 // tmuxSession runs opsdeck in a detached tmux session of a fixed size, on a
 // private tmux server, and reads the screen as a person would see it.
@@ -35,7 +38,8 @@ func startTmuxWrapped(t *testing.T, w, h int, env, wrap []string, args ...string
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: run 'make test' (it installs tmux) or 'apt-get install tmux'")
 	}
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("opsdeck-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), w: w, h: h}
+	n := tmuxServers.Add(1) // a server each: two sessions of one test never share keys
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("opsdeck-test-%d-%d-%s", os.Getpid(), n, strings.ReplaceAll(t.Name(), "/", "-")), w: w, h: h}
 	home := t.TempDir()
 	shell := []string{"env", "-i", "HOME=" + home, "TERM=xterm-256color", "PATH=" + os.Getenv("PATH"),
 		"XDG_STATE_HOME=" + filepath.Join(home, "state"), "GORACE=atexit_sleep_ms=0"}
