@@ -33,6 +33,7 @@ type Desk struct {
 
 	mu   sync.Mutex
 	view *fleet.OnCall
+	gen  int
 }
 
 // Refresh reads the log and folds it.
@@ -45,8 +46,17 @@ func (d *Desk) Refresh(now time.Time) (*fleet.OnCall, error) {
 	v.ReadAt = now
 	d.mu.Lock()
 	d.view = v
+	d.gen++
 	d.mu.Unlock()
 	return v, nil
+}
+
+// Gen counts the reads: a reader that saw one knows whether there is a
+// newer.
+func (d *Desk) Gen() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gen
 }
 
 // View is the log as last read; nil before the first read.

@@ -201,25 +201,26 @@ func AckEnds(a *Ack, c Check, found bool, now time.Time) (why string, ends bool)
 type OnCall struct {
 	acks     map[string]*Ack // by host + "\x00" + check
 	silences []*Silence
-	ended    map[string]bool
+	ended    map[string]string // id → why it ended
 	ReadAt   time.Time
 }
 
 // FoldOnCall folds the log's records, oldest first.
 func FoldOnCall(rs []OnCallRecord) *OnCall {
-	o := &OnCall{acks: map[string]*Ack{}, ended: map[string]bool{}}
+	o := &OnCall{acks: map[string]*Ack{}, ended: map[string]string{}}
 	for _, r := range rs {
-		switch {
-		case r.Op == OpUnack || r.Op == OpExpire:
-			o.ended[r.ID] = true
+		if r.Op == OpUnack || r.Op == OpExpire {
+			if _, seen := o.ended[r.ID]; !seen {
+				o.ended[r.ID] = r.Why
+			}
 		}
 	}
 	var silences []*Silence
 	for _, r := range rs {
 		switch {
-		case r.Op == OpAck && r.Ack != nil && !o.ended[r.Ack.ID]:
+		case r.Op == OpAck && r.Ack != nil && !o.Ended(r.Ack.ID):
 			o.acks[r.Ack.Host+"\x00"+r.Ack.Check] = r.Ack // a newer one replaces an older
-		case r.Op == OpSilence && r.Silence != nil && !o.ended[r.Silence.ID]:
+		case r.Op == OpSilence && r.Silence != nil && !o.Ended(r.Silence.ID):
 			silences = append(silences, r.Silence)
 		}
 	}
@@ -281,7 +282,19 @@ func (o *OnCall) Silenced(h *Host, check string, now time.Time) (*Silence, bool)
 }
 
 // Ended reports whether an acknowledgement or silence was ended.
-func (o *OnCall) Ended(id string) bool { return o != nil && o.ended[id] }
+func (o *OnCall) Ended(id string) bool {
+	_, ok := o.EndedWhy(id)
+	return ok
+}
+
+// EndedWhy is why an acknowledgement or silence ended, if it did.
+func (o *OnCall) EndedWhy(id string) (string, bool) {
+	if o == nil {
+		return "", false
+	}
+	why, ok := o.ended[id]
+	return why, ok
+}
 
 // Findings are the host's checks, or when it has none (DOWN, STALE, not
 // polled yet) one check of its own state, keyed "host": what an

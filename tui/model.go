@@ -72,6 +72,7 @@ type Model struct {
 	c         *common
 	table     *tableModel
 	runs      runTracker
+	acks      ackTracker
 	ready     bool
 	height    int
 	quitAsked time.Time
@@ -165,6 +166,7 @@ func (m *Model) tick() {
 		m.table.arrange()
 	}
 	m.runs.poll(c)
+	m.acks.poll(c)
 	c.expire()
 	c.setBanner()
 }

@@ -24,10 +24,10 @@ func (c *common) onCallView() *fleet.OnCall {
 
 // onCallGen changes when the on-call view does (a new read).
 func (c *common) onCallGen() int {
-	if v := c.onCallView(); v != nil {
-		return int(v.ReadAt.UnixNano() % (1 << 30))
+	if c.opt.OnCall == nil {
+		return 0
 	}
-	return 0
+	return c.opt.OnCall.Gen()
 }
 
 // handling is how far a problem is taken care of: nobody yet, somebody

@@ -81,6 +81,14 @@ func TestProblems_GroupAcknowledged(t *testing.T) {
 	if v := m.View(); strings.Count(v, "✓ ack alice") != 3 {
 		t.Errorf("unfolded:\n%s", v)
 	}
+	// One ends (another process saw its disk worse): the screen says so.
+	desk.EndAck(acks[0], actions.Ended, "worse: was 97%, now 99%", now)
+	desk.Refresh(now.Add(time.Second))
+	send(m, tickMsg(now))
+	if v := m.View(); !strings.Contains(v, "alice's acknowledgement of disk:/var on "+acks[0].Host+" ended: worse: was 97%, now 99%") ||
+		strings.Count(v, "✓ ack alice") != 2 {
+		t.Errorf("an ended acknowledgement:\n%s", v)
+	}
 }
 
 // An acknowledgement's note is checked before anything is written; an

@@ -146,3 +146,32 @@ func (a *askModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	a.input, cmd = a.input.Update(km)
 	return a, cmd
 }
+
+// ackTracker says on the status line when an acknowledgement ends (the
+// check OK, worse, expired, removed): a problem raised again is news.
+type ackTracker struct {
+	gen  int
+	seen map[string]*fleet.Ack
+}
+
+func (t *ackTracker) poll(c *common) {
+	v := c.onCallView()
+	if v == nil || c.onCallGen() == t.gen {
+		return
+	}
+	t.gen = c.onCallGen()
+	now := map[string]*fleet.Ack{}
+	for _, a := range v.Acks() {
+		now[a.ID] = a
+	}
+	if t.seen != nil {
+		for id, a := range t.seen {
+			if why, ended := v.EndedWhy(id); ended {
+				if _, still := now[id]; !still {
+					c.note("%s's acknowledgement of %s on %s ended: %s", who(a.By), a.Check, a.Host, fleet.Sanitize(why, 120))
+				}
+			}
+		}
+	}
+	t.seen = now
+}
