@@ -2,10 +2,13 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/record/files"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -40,5 +43,46 @@ func BenchmarkFleetView(b *testing.B) {
 				_ = m.View()
 			}
 		})
+	}
+}
+
+// BenchmarkFleetView_OnCall is BenchmarkFleetView at 1,000 hosts with a
+// silence over 100 of them and 50 acknowledgements in force: what the
+// on-call view adds to a frame.
+func BenchmarkFleetView_OnCall(b *testing.B) {
+	const n = 1000
+	c := &fleet.Config{Name: "bench"}
+	for i := 0; i < n; i++ {
+		c.Hosts = append(c.Hosts, fleet.Host{Name: fmt.Sprintf("host-%05d", i), Env: "prod",
+			PollInterval: fleet.Duration{Duration: 5 * time.Second}, Limits: fleet.DefaultLimits})
+	}
+	store := fleet.NewStore(c.Hosts)
+	clock := now
+	for i := range c.Hosts {
+		store.Record(fleet.Observation{Host: c.Hosts[i].Name, At: clock, Sample: sample(clock, float64(i%100))})
+	}
+	dir := b.TempDir()
+	desk := &actions.Desk{Log: &files.OnCallLog{Path: filepath.Join(dir, "oncall.jsonl")}, Audit: &files.Audit{Path: filepath.Join(dir, "audit.jsonl")}, Operator: "b@x"}
+	if _, err := desk.Silence(fleet.Matcher{Hosts: []string{"host-000??"}}, clock, clock.Add(time.Hour), "bench", clock); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		chk := fleet.Check{Kind: fleet.KindDisk, Subject: "/var", State: fleet.Crit, Value: 97, Unit: "%"}
+		if _, err := desk.Acknowledge(&c.Hosts[900+i], chk, "bench", 0, clock); err != nil {
+			b.Fatal(err)
+		}
+	}
+	desk.Refresh(clock)
+	m := New(Options{Config: c, Store: store, Styles: asciiStyles(b), Keys: DefaultKeyMap(), OnCall: desk,
+		Now: func() time.Time { return clock }})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		clock = clock.Add(250 * time.Millisecond)
+		h := c.Hosts[i%n].Name
+		store.Record(fleet.Observation{Host: h, At: clock, Sample: sample(clock, float64(i%100))})
+		m.Update(tickMsg(clock))
+		_ = m.View()
 	}
 }

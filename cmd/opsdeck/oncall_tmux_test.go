@@ -86,14 +86,22 @@ func TestTmux_TwoOperatorsAcknowledge(t *testing.T) {
 	for _, s := range []*tmuxSession{alice, bob} {
 		s.waitScreenFor(15*time.Second, "nothing fails")
 	}
-	audit, _, _ := opsdeck(t, []string{db, "XDG_STATE_HOME=" + t.TempDir()}, "audit", "-c", cfg)
-	for _, want := range []string{"cleaning the data dir", "moving the data", "worse: was 95%, now 99%", "the check is OK again"} {
-		if !strings.Contains(audit, want) {
-			t.Errorf("the shared audit lacks %q:\n%s", want, audit)
+	// The end is recorded by the desk of a dashboard on its next look.
+	var audit string
+	fleettest.EventuallyShow(t, 15*time.Second, "the shared audit to hold both acknowledgements and both ends", func() bool {
+		audit, _, _ = opsdeck(t, []string{db, "XDG_STATE_HOME=" + t.TempDir()}, "audit", "-c", cfg)
+		for _, want := range []string{"cleaning the data dir", "moving the data", "worse: was 95%, now 99%", "the check is OK again"} {
+			if !strings.Contains(audit, want) {
+				return false
+			}
 		}
-	}
+		return true
+	}, func() string { return audit })
 	if n := strings.Count(audit, "acknowledged "); n != 2 {
 		t.Errorf("%d acknowledgement records:\n%s", n, audit)
+	}
+	if n := strings.Count(audit, " ended "); n != 2 {
+		t.Errorf("%d ends recorded (two dashboards saw each):\n%s", n, audit)
 	}
 	for _, s := range []*tmuxSession{alice, bob} {
 		s.keys("q", "q")
