@@ -137,7 +137,7 @@ func notify(ctx context.Context, st *teamState, rep Report, f *checkFlags, q qui
 				continue
 			}
 		}
-		if was == now && !(f.always && now != "OK") {
+		if was == now && !(f.always && now != "OK" && !quietNow[k]) {
 			continue
 		}
 		line := fmt.Sprintf("%s %s (was %s)", strings.Replace(k, "/", ": ", 1), now, was)

@@ -175,6 +175,11 @@ func TestNotify_ScheduledSilenceAndReminders(t *testing.T) {
 	if got := run(6*time.Hour, crit2); got != "" {
 		t.Errorf("+6h, acknowledged: %q", got)
 	}
+	f.always = true // --notify-always sends every failing finding, but not an acknowledged one
+	if got := run(6*time.Hour+5*time.Minute, crit2); strings.Contains(got, "host-2") {
+		t.Errorf("--notify-always, acknowledged: %q", got)
+	}
+	f.always = false
 	if got := run(6*time.Hour+10*time.Minute, nil); !strings.Contains(got, "host-2: disk / OK (was CRIT)") {
 		t.Errorf("the resolution of an acknowledged CRIT: %q", got)
 	}
