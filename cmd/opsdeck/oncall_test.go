@@ -270,3 +270,21 @@ type memAuditLog struct{ es []actions.Entry }
 func (m *memAuditLog) Append(e actions.Entry) error        { m.es = append(m.es, e); return nil }
 func (m *memAuditLog) Recent(int) ([]actions.Entry, error) { return m.es, nil }
 func (m *memAuditLog) Where() string                       { return "memory" }
+
+// A host that stops answering does not end its acknowledgements: its
+// checks are unknown, not OK.
+func TestJudged_HostNotAnswering(t *testing.T) {
+	h := &fleet.Host{Name: "web-1", Limits: fleet.DefaultLimits, PollInterval: fleet.Duration{Duration: 5 * time.Second}, Timeout: fleet.Duration{Duration: 5 * time.Second}}
+	now := time.Now()
+	s := fleet.HostStatus{Host: h, Last: &fleet.Sample{At: now, Disks: []fleet.Disk{{Mount: "/var", Total: 100, Used: 97, Free: 3}}}}
+	if cs, ok := judged(&s, now); !ok || len(cs) == 0 {
+		t.Fatalf("answering: %v %v", cs, ok)
+	}
+	s.Err, s.ErrAt = "connection refused", now
+	if cs, ok := judged(&s, now); ok {
+		t.Errorf("a host that does not answer is judged: %v", cs)
+	}
+	if _, ok := judged(&fleet.HostStatus{Host: h}, now); ok {
+		t.Error("a host never polled is judged")
+	}
+}

@@ -81,7 +81,13 @@ func TestTmux_TwoOperatorsAcknowledge(t *testing.T) {
 	bob.waitScreen("ack host-3 disk")
 	bob.keys("-l", "moving the data")
 	bob.keys("Enter")
-	alice.waitScreenFor(10*time.Second, "✓ ack ", "moving the data")
+	fleettest.EventuallyShow(t, 10*time.Second, "alice to see bob's acknowledgement", func() bool {
+		scr := alice.screen()
+		return strings.Contains(scr, "✓ ack ") && strings.Contains(scr, "moving the data")
+	}, func() string {
+		audit, _, _ := opsdeck(t, []string{db, "XDG_STATE_HOME=" + t.TempDir()}, "audit", "-c", cfg)
+		return alice.screen() + "\n" + audit
+	})
 	os.Remove(filepath.Join(disk, "fill")) // cleared
 	for _, s := range []*tmuxSession{alice, bob} {
 		s.waitScreenFor(15*time.Second, "nothing fails")

@@ -148,7 +148,7 @@ func settleOnCall(st *teamState, cfg *fleet.Config, store *fleet.Store, now time
 		if !ok {
 			return nil, false
 		}
-		return fleet.Assess(&s, answeredAt(&s, now)).Findings(), true
+		return judged(&s, answeredAt(&s, now))
 	}, now)
 	return d.View(), err
 }
@@ -196,10 +196,10 @@ func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 			if err == nil {
 				_, err = d.Settle(func(host string) ([]fleet.Check, bool) {
 					s, ok := store.Status(host)
-					if !ok || s.Last == nil && s.Err == "" {
-						return nil, false // not polled yet: nothing to judge by
+					if !ok {
+						return nil, false
 					}
-					return fleet.Assess(&s, now).Findings(), true
+					return judged(&s, now)
 				}, now)
 			}
 			if (err != nil) != failing {
@@ -295,4 +295,20 @@ func storeHost(store *fleet.Store) func(string) *fleet.Host {
 		}
 		return nil
 	}
+}
+
+// judged is a host's checks as evaluated at, for ending acknowledgements;
+// ok is false when there is nothing to judge a check by: not polled yet,
+// or the host does not answer (DOWN, SLOW, STALE, HOSTKEY): its checks
+// are unknown then, not OK, and its acknowledgements are left as they are
+// until it answers again (one of its own DOWN state ends then).
+func judged(s *fleet.HostStatus, at time.Time) ([]fleet.Check, bool) {
+	if s.Last == nil && s.Err == "" {
+		return nil, false
+	}
+	hl := fleet.Assess(s, at)
+	if hl.Polling || hl.State.Old() {
+		return nil, false
+	}
+	return hl.Findings(), true
 }
