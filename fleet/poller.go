@@ -186,8 +186,27 @@ func (p *Poller) loop(ctx context.Context, h *Host, src Source, now <-chan struc
 		} else {
 			fails = 0
 		}
-		timer.Reset(jitter(backoff(h.Interval(), fails)))
+		timer.Reset(inSlot(p.clock(), jitter(backoff(h.Interval(), fails))))
 	}
+}
+
+// PollSlot is the grain of the polls' schedule: a poll due within a slot
+// starts at its end, together with the others due in it, so the process
+// wakes once per slot rather than once per host. The jitter still spreads
+// hosts over the interval (a 5 s interval has 50 slots), so the load on
+// the network and the hosts stays even; a poll starts at most one slot
+// late.
+const PollSlot = 250 * time.Millisecond
+
+// inSlot is the wait d from now stretched to the end of the slot it ends
+// in.
+func inSlot(now time.Time, d time.Duration) time.Duration {
+	due := now.Add(d).UnixNano()
+	slot := int64(PollSlot)
+	if r := due % slot; r != 0 {
+		due += slot - r
+	}
+	return time.Duration(due - now.UnixNano())
 }
 
 // backoff is the wait before the next poll after fails failures in a row:
