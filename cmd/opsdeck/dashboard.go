@@ -72,7 +72,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 		conn.recheck(host) // a snapshot's new artefact shows at once
 		poller.PollNow(host)
 	}
-	desk, deskDone := startDesk(ctx, st, cfg, store, min(cfg.Defaults.PollInterval.Duration, 5*time.Second), logger)
+	desk, deskDone := startDesk(ctx, st, cfg, store, min(cfg.Defaults.PollInterval.Duration, 5*time.Second), !g.readOnly, logger)
 	mgr.SilenceOf = silenceOf(desk, store)
 	prefs, prefsPath := uiPrefs(logger)
 	renderer := lipgloss.NewRenderer(os.Stdout)

@@ -181,10 +181,12 @@ func (t teamOnCall) Read(since time.Time) ([]fleet.OnCallRecord, error) {
 func (t teamOnCall) Where() string { return t.st.audit.Where() }
 
 // startDesk keeps the dashboard's view of the on-call log fresh: read
-// every interval (a team sees each other's within a poll), and the
-// acknowledgements whose check got OK, worse or old ended. It stops with
-// ctx; wait returns once it has.
-func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fleet.Store, every time.Duration, logger *slog.Logger) (*actions.Desk, func()) {
+// every interval (a team sees each other's within a poll), and, when
+// settle is set, the acknowledgements whose check got OK, worse or old
+// ended (a read-only wall screen writes nothing: the operators'
+// dashboards, check and serve-metrics do). It stops with ctx; wait
+// returns once it has.
+func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fleet.Store, every time.Duration, settle bool, logger *slog.Logger) (*actions.Desk, func()) {
 	d := &actions.Desk{Log: teamOnCall{st}, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
 	done := make(chan struct{})
 	go func() {
@@ -193,7 +195,7 @@ func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 		for {
 			now := time.Now()
 			_, err := d.Refresh(now)
-			if err == nil {
+			if err == nil && settle {
 				_, err = d.Settle(func(host string) ([]fleet.Check, bool) {
 					s, ok := store.Status(host)
 					if !ok {

@@ -92,7 +92,7 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	poller.Start(pollCtx)
 	team := watchTeam(pollCtx, st, cfg, store, conn, func(tui.TeamMsg) {}, logger)
 	defer team.Wait()
-	desk, deskDone := startDesk(pollCtx, st, cfg, store, min(cfg.Defaults.PollInterval.Duration, 5*time.Second), logger)
+	desk, deskDone := startDesk(pollCtx, st, cfg, store, min(cfg.Defaults.PollInterval.Duration, 5*time.Second), true, logger)
 	defer deskDone()
 	rl := &reloader{path: loc.Path, signalOnly: true, loader: loader, conn: conn, store: store, poller: poller,
 		drills: st.drills, logger: logger, cfg: cfg, notes: cfg.Notes}
