@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,35 +9,16 @@ import (
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
-// smallDisk mounts a 1 MiB tmpfs for a test to fill (root only), unmounted
-// at cleanup.
-func smallDisk(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "opsdeck-test", dir).CombinedOutput(); err != nil {
-		t.Fatalf("this test needs root to mount a 1 MiB tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	return dir
-}
-
-// fill makes the file of dir that fills it kib KiB long.
-func fill(t *testing.T, dir string, kib int) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, "fill"), make([]byte, kib<<10), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Two operators, two dashboards, one PostgreSQL: alice acknowledges
 // host-3's CRIT disk with a note; bob's dashboard shows who and why within
 // a poll; both still say CRIT. The disk filling further ends it; acknowledged
 // again by bob, the disk cleared ends it too; the shared audit has each.
 func TestTmux_TwoOperatorsAcknowledge(t *testing.T) {
 	_, url := fleettest.StartPostgresDB(t, "opsdeck")
-	f := fleettest.StartFleet(t, 3)
-	disk := smallDisk(t)
-	fill(t, disk, 975) // 95 %
+	f := fleettest.StartFleet(t, 2)
+	disk := t.TempDir()
+	host3 := f.Add(t, "host-3", fleettest.SSHDOptions{Tmpfs: disk}) // its disk full, no other process's
+	host3.FillTmpfs(t, 975)                                         // 95 %
 	var hosts strings.Builder
 	for _, h := range f.Hosts {
 		fmt.Fprintf(&hosts, "[[hosts]]\nname = %q\naddress = %q\nport = %d\n", h.Name, h.Listen, h.Port)
@@ -70,7 +48,7 @@ func TestTmux_TwoOperatorsAcknowledge(t *testing.T) {
 	t.Logf("bob's screen %s later:\n%s", time.Since(start).Round(100*time.Millisecond), scr)
 	bob.checkFits(scr)
 
-	fill(t, disk, 1010) // 99 %: worse than acknowledged
+	host3.FillTmpfs(t, 1010) // 99 %: worse than acknowledged
 	for _, s := range []*tmuxSession{alice, bob} {
 		fleettest.EventuallyShow(t, 15*time.Second, "the acknowledgement ended by the fuller disk", func() bool {
 			scr := s.screen()
@@ -88,7 +66,7 @@ func TestTmux_TwoOperatorsAcknowledge(t *testing.T) {
 		audit, _, _ := opsdeck(t, []string{db, "XDG_STATE_HOME=" + t.TempDir()}, "audit", "-c", cfg)
 		return alice.screen() + "\n" + audit
 	})
-	os.Remove(filepath.Join(disk, "fill")) // cleared
+	host3.FillTmpfs(t, 0) // cleared
 	for _, s := range []*tmuxSession{alice, bob} {
 		s.waitScreenFor(15*time.Second, "nothing fails")
 	}

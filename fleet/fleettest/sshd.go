@@ -35,6 +35,7 @@ type SSHD struct {
 
 	cmd   *exec.Cmd
 	netns *Netns
+	tmpfs string // a private tmpfs mounted here (SSHDOptions.Tmpfs)
 	// ECDSA is the second host key when SSHDOptions.ECDSAKey was set.
 	ECDSA *ecdsaKey
 }
@@ -54,6 +55,11 @@ type SSHDOptions struct {
 	ECDSAKey   bool
 	Authorized []*Key // keys allowed to log in
 	Extra      string // more sshd_config lines
+	// Tmpfs, when set, is a directory where a 1 MiB tmpfs is mounted in a
+	// mount namespace of sshd's own: its sessions see it, no other process
+	// of the machine does (a full disk on one host must not fill every
+	// other test's). Fill it with FillTmpfs.
+	Tmpfs string
 }
 
 // Addr is host:port.
@@ -77,7 +83,7 @@ func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
 		opt.Listen = "127.0.0.1"
 	}
 	dir := tb.TempDir()
-	s := &SSHD{tb: tb, Name: name, Dir: dir, Listen: opt.Listen, User: u.Username, LogFile: filepath.Join(dir, "sshd.log"), netns: opt.Netns}
+	s := &SSHD{tb: tb, Name: name, Dir: dir, Listen: opt.Listen, User: u.Username, LogFile: filepath.Join(dir, "sshd.log"), netns: opt.Netns, tmpfs: opt.Tmpfs}
 	s.HostKey = NewKey(tb, dir, "host_ed25519")
 	hostKeys := "HostKey " + s.HostKey.Path
 	if opt.ECDSAKey {
@@ -142,6 +148,10 @@ func (s *SSHD) Start() {
 		s.tb.Fatalf("sshd %s is already running", s.Name)
 	}
 	args := []string{SSHDPath, "-D", "-f", filepath.Join(s.Dir, "sshd_config"), "-E", s.LogFile}
+	if s.tmpfs != "" { // unshare and sh exec sshd: same PID
+		args = append([]string{"unshare", "-m", "--propagation", "private", "sh", "-c",
+			`mount -t tmpfs -o size=1m opsdeck-test "$0" && exec "$@"`, s.tmpfs}, args...)
+	}
 	if s.netns != nil {
 		args = append([]string{"ip", "netns", "exec", s.netns.Name}, args...) // ip execs sshd: same PID
 	}
@@ -374,4 +384,17 @@ func statFields(pid int) []string {
 		return nil
 	}
 	return strings.Fields(string(b[i+1:]))
+}
+
+// FillTmpfs makes the file that fills the sshd's private tmpfs kib KiB
+// long, from inside its mount namespace.
+func (s *SSHD) FillTmpfs(tb testing.TB, kib int) {
+	tb.Helper()
+	if s.tmpfs == "" || s.cmd == nil {
+		tb.Fatalf("sshd %s has no tmpfs running", s.Name)
+	}
+	script := fmt.Sprintf("head -c %d /dev/zero > %q/fill", kib<<10, s.tmpfs)
+	if out, err := exec.Command("nsenter", "-t", strconv.Itoa(s.cmd.Process.Pid), "-m", "--", "sh", "-c", script).CombinedOutput(); err != nil {
+		tb.Fatalf("fill the tmpfs of %s: %v: %s", s.Name, err, out)
+	}
 }
