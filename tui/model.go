@@ -216,7 +216,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Help):
 			c.push(newHelpModel(c))
 			return nil
-		case key.Matches(msg, k.Cancel) && m.runs.running > 0:
+		case key.Matches(msg, k.Cancel) && c.opt.Actions != nil && c.opt.Actions.Running() > 0: // now, not as of the last tick
 			cancelRun(c)
 			return nil
 		case key.Matches(msg, k.Output) && c.opt.Actions != nil:

@@ -265,3 +265,27 @@ key = "D"
 		t.Errorf("D runs %q", name)
 	}
 }
+
+type startedExec struct{ started chan struct{} }
+
+func (b startedExec) Exec(ctx context.Context, _ *fleet.Host, _ string, _ io.Writer) (int, error) {
+	b.started <- struct{}{}
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+// x cancels a run pressed right after it started, before any tick has
+// counted it.
+func TestCancel_BeforeTheTick(t *testing.T) {
+	m, _, mgr := runbookModel(t, false)
+	ex := startedExec{started: make(chan struct{}, 4)}
+	mgr.Exec = ex
+	press(m, keys("D")[0].(tea.KeyMsg))
+	<-ex.started
+	press(m, keys("x")[0].(tea.KeyMsg))
+	mgr.Wait()
+	runs := mgr.Runs()
+	if len(runs) != 1 || runs[0].Results()[0].Outcome != actions.Cancelled {
+		t.Errorf("x before a tick: %+v", runs[0].Results())
+	}
+}
