@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/user"
+	"strings"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
@@ -92,4 +93,11 @@ func newAuditID() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// UserOf is an operator's user name without the machine (alice@ops-1:
+// alice), for a screen or a report where space is short.
+func UserOf(operator string) string {
+	name, _, _ := strings.Cut(fleet.Sanitize(operator, 60), "@")
+	return name
 }

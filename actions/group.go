@@ -135,3 +135,12 @@ func FoldNames(names []string) string {
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
 }
+
+// NodeSet names hosts for a title: one alone by its name, several folded
+// with their count (web[01-04] (4)).
+func NodeSet(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return fmt.Sprintf("%s (%d)", FoldNames(names), len(names))
+}

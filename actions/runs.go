@@ -43,7 +43,7 @@ func (q Request) Title() string {
 		for i, p := range q.Plans {
 			names[i] = p.Host.Name
 		}
-		return fmt.Sprintf("%s %s on %s (%d)", q.Plans[0].Kind, q.Plans[0].Target, FoldNames(names), len(names))
+		return fmt.Sprintf("%s %s on %s", q.Plans[0].Kind, q.Plans[0].Target, NodeSet(names))
 	case len(q.Plans) > 1:
 		return fmt.Sprintf("rolling %s of %s on %d hosts", q.Plans[0].Kind, q.Plans[0].Target, len(q.Plans))
 	}

@@ -58,21 +58,15 @@ func handledLine(c *common, h *fleet.Host, key string) string {
 	st := c.st
 	switch how, a, s := handledOf(c, h, key); how {
 	case acked:
-		line := fmt.Sprintf("✓ ack %s %s: %s", who(a.By), fleet.FormatAge(c.now.Sub(a.At)), fleet.Sanitize(a.Note, fleet.MaxNote))
+		line := fmt.Sprintf("✓ ack %s %s: %s", actions.UserOf(a.By), fleet.FormatAge(c.now.Sub(a.At)), fleet.Sanitize(a.Note, fleet.MaxNote))
 		if c.now.Sub(a.At) > fleet.AckOld {
 			return st.Status.Warn.Render(line + " (old: still on it?)")
 		}
 		return st.Detail.Muted.Render(line)
 	case silenced:
-		return st.Detail.Muted.Render(fmt.Sprintf("🔇 until %s %s: %s", s.Until.In(c.opt.Location).Format("15:04"), who(s.By), fleet.Sanitize(s.Note, fleet.MaxNote)))
+		return st.Detail.Muted.Render(fmt.Sprintf("🔇 until %s %s: %s", s.Until.In(c.opt.Location).Format("15:04"), actions.UserOf(s.By), fleet.Sanitize(s.Note, fleet.MaxNote)))
 	}
 	return ""
-}
-
-// who is an operator's user name without the machine.
-func who(operator string) string {
-	name, _, _ := strings.Cut(fleet.Sanitize(operator, 60), "@")
-	return name
 }
 
 // problemItem is one line of the problems pane: a problem, or the same

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -168,7 +169,7 @@ func (t *ackTracker) poll(c *common) {
 		for id, a := range t.seen {
 			if why, ended := v.EndedWhy(id); ended {
 				if _, still := now[id]; !still {
-					c.note("%s's acknowledgement of %s on %s ended: %s", who(a.By), a.Check, a.Host, fleet.Sanitize(why, 120))
+					c.note("%s's acknowledgement of %s on %s ended: %s", actions.UserOf(a.By), a.Check, a.Host, fleet.Sanitize(why, 120))
 				}
 			}
 		}

@@ -80,10 +80,7 @@ func hostsLabel(hosts []*fleet.Host) string {
 	for i, h := range hosts {
 		names[i] = h.Name
 	}
-	if len(names) == 1 {
-		return names[0]
-	}
-	return fmt.Sprintf("%s (%d)", actions.FoldNames(names), len(names))
+	return actions.NodeSet(names)
 }
 
 func (p *paletteModel) ShortHelp() []key.Binding {

@@ -185,21 +185,16 @@ func openProblems(ctx context.Context, cfg *fleet.Config, st *teamState, events 
 			p := OpenProblem{Host: s.Host.Name, Check: c.Name, Key: c.Key(), State: c.State, Reason: fleet.Sanitize(c.Reason, 300),
 				Since: began[s.Host.Name+"\x00"+c.Key()+"\x00"+c.State.String()], Remedy: tui.Remedy(s, c)}
 			if a, ok := oc.Ack(s.Host.Name, c.Key()); ok {
-				p.Acknowledged = fmt.Sprintf("%s %s ago: %s", who(a.By), fleet.FormatAge(now.Sub(a.At)), a.Note)
+				p.Acknowledged = fmt.Sprintf("%s %s ago: %s", actions.UserOf(a.By), fleet.FormatAge(now.Sub(a.At)), a.Note)
 			}
 			if sl, ok := oc.Silenced(s.Host, c.Key(), now); ok {
-				p.Silenced = fmt.Sprintf("until %s by %s: %s", sl.Until.Local().Format("Jan 2 15:04"), who(sl.By), sl.Note)
+				p.Silenced = fmt.Sprintf("until %s by %s: %s", sl.Until.Local().Format("Jan 2 15:04"), actions.UserOf(sl.By), sl.Note)
 			}
 			out = append(out, p)
 		}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].State > out[b].State })
 	return out, nil
-}
-
-func who(operator string) string {
-	name, _, _ := strings.Cut(fleet.Sanitize(operator, 60), "@")
-	return name
 }
 
 func writeHandover(w io.Writer, h *Handover, format string) error {
@@ -249,11 +244,11 @@ func writeHandover(w io.Writer, h *Handover, format string) error {
 	for _, it := range h.Timeline {
 		at := it.Time.Local().Format("Jan 2 15:04:05")
 		if md {
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", at, mdText(it.Host), mdText(it.Text), mdText(who(it.By)))
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", at, mdText(it.Host), mdText(it.Text), mdText(actions.UserOf(it.By)))
 		} else {
 			fmt.Fprintf(w, "%s  %-12s %s", at, it.Host, it.Text)
 			if it.By != "" {
-				fmt.Fprintf(w, " (%s)", who(it.By))
+				fmt.Fprintf(w, " (%s)", actions.UserOf(it.By))
 			}
 			fmt.Fprintln(w)
 		}

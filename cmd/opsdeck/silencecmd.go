@@ -143,7 +143,7 @@ func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Tim
 		fmt.Fprintf(errOut, "warning: %s matches no host of the fleet now (made anyway: a host may join later)\n", s.Match)
 		return nil
 	}
-	fmt.Fprintf(out, "matches %s\n", hostsLabel(hosts))
+	fmt.Fprintf(out, "matches %s\n", actions.NodeSet(hosts))
 	return nil
 }
 
@@ -156,13 +156,6 @@ func matchedHosts(cfg *fleet.Config, m fleet.Matcher) []string {
 		}
 	}
 	return out
-}
-
-func hostsLabel(names []string) string {
-	if len(names) == 1 {
-		return names[0]
-	}
-	return fmt.Sprintf("%s (%d)", actions.FoldNames(names), len(names))
 }
 
 func listSilences(w io.Writer, cfg *fleet.Config, ss []*fleet.Silence, now time.Time) error {
@@ -179,7 +172,7 @@ func listSilences(w io.Writer, cfg *fleet.Config, ss []*fleet.Silence, now time.
 		}
 		hosts := "none"
 		if hs := matchedHosts(cfg, s.Match); len(hs) > 0 {
-			hosts = hostsLabel(hs)
+			hosts = actions.NodeSet(hs)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, fleet.Sanitize(s.Match.String(), 80), from, s.Until.Local().Format("Jan 2 15:04"),
 			fleet.Sanitize(s.By, 40), hosts, fleet.Sanitize(s.Note, fleet.MaxNote))
