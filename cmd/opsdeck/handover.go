@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -146,20 +145,10 @@ func auditItem(e actions.Entry) HandoverItem {
 // openProblems checks the fleet now, as check does, and names each failing
 // check with its acknowledgement, its start and its remedy.
 func openProblems(ctx context.Context, cfg *fleet.Config, st *teamState, events []fleet.Event, now time.Time) ([]OpenProblem, error) {
-	conn, err := connect(cfg)
+	store, err := checkOnce(ctx, cfg, st.drills, time.Minute)
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
-	conn.oneShot = true
-	defer conn.Close()
-	store := fleet.NewStore(cfg.Hosts)
-	loadDrills(store, st.drills, slog.New(slog.DiscardHandler))
-	poller := fleet.NewPoller(cfg, store, conn.source)
-	defer poller.Close()
-	pass, cancel := context.WithTimeout(ctx, time.Minute)
-	conn.startSources(pass)
-	poller.Once(pass, fleet.Full)
-	cancel()
 	var oc *fleet.OnCall
 	if log, err := st.onCall(); err == nil {
 		d := &actions.Desk{Log: log, Audit: st.audit}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,27 +16,27 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// onCallDesk opens the team's record and its on-call log, read.
-func onCallDesk(ctx context.Context, g *globals, now time.Time) (*actions.Desk, *fleet.Config, func(), error) {
+// withDesk runs fn with the team's record open and its on-call log read
+// at now; the record is closed after.
+func withDesk(ctx context.Context, g *globals, now time.Time, fn func(d *actions.Desk, cfg *fleet.Config, st *teamState) error) error {
 	_, cfg, _, err := configOf(g)
 	if err != nil {
-		return nil, nil, nil, withCode(exitConfig, err)
+		return withCode(exitConfig, err)
 	}
 	st, err := openState(ctx, cfg)
 	if err != nil {
-		return nil, nil, nil, withCode(exitRuntime, err)
+		return withCode(exitRuntime, err)
 	}
+	defer st.Close()
 	log, err := st.onCall()
 	if err != nil {
-		st.Close()
-		return nil, nil, nil, withCode(exitRuntime, err)
+		return withCode(exitRuntime, err)
 	}
 	d := &actions.Desk{Log: log, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
 	if _, err := d.Refresh(now); err != nil {
-		st.Close()
-		return nil, nil, nil, withCode(exitRuntime, err)
+		return withCode(exitRuntime, err)
 	}
-	return d, cfg, st.Close, nil
+	return fn(d, cfg, st)
 }
 
 func newAckCmd(g *globals) *cobra.Command {
@@ -65,33 +66,27 @@ after --for.`,
 	list := &cobra.Command{
 		Use: "list", Short: "List the acknowledgements in force", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, _, done, err := onCallDesk(cmd.Context(), g, time.Now())
-			if err != nil {
-				return err
-			}
-			defer done()
-			return listAcks(cmd.OutOrStdout(), d.View().Acks(), time.Now())
+			return withDesk(cmd.Context(), g, time.Now(), func(d *actions.Desk, _ *fleet.Config, _ *teamState) error {
+				return listAcks(cmd.OutOrStdout(), d.View().Acks(), time.Now())
+			})
 		},
 	}
 	remove := &cobra.Command{
 		Use: "remove ID", Short: "End an acknowledgement (audited)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
-			d, _, done, err := onCallDesk(cmd.Context(), g, now)
-			if err != nil {
-				return err
-			}
-			defer done()
-			for _, a := range d.View().Acks() {
-				if a.ID == args[0] {
-					if err := d.EndAck(a, actions.Removed, "removed by "+d.Operator, now); err != nil {
-						return withCode(exitRuntime, err)
+			return withDesk(cmd.Context(), g, now, func(d *actions.Desk, _ *fleet.Config, _ *teamState) error {
+				for _, a := range d.View().Acks() {
+					if a.ID == args[0] {
+						if err := d.EndAck(a, actions.Removed, "removed by "+d.Operator, now); err != nil {
+							return withCode(exitRuntime, err)
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "removed %s's acknowledgement of %s on %s\n", a.By, a.Check, a.Host)
+						return nil
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "removed %s's acknowledgement of %s on %s\n", a.By, a.Check, a.Host)
-					return nil
 				}
-			}
-			return withCode(exitConfig, fmt.Errorf("no acknowledgement %q in force (opsdeck ack list)", fleet.Sanitize(args[0], 80)))
+				return withCode(exitConfig, fmt.Errorf("no acknowledgement %q in force (opsdeck ack list)", fleet.Sanitize(args[0], 80)))
+			})
 		},
 	}
 	cmd.AddCommand(list, remove)
@@ -103,19 +98,25 @@ func runAck(ctx context.Context, g *globals, hostName, key, note string, dur tim
 	if err := fleet.CheckNote(note); err != nil {
 		return withCode(exitConfig, err)
 	}
-	d, cfg, done, err := onCallDesk(ctx, g, now)
-	if err != nil {
-		return err
-	}
-	defer done()
+	return withDesk(ctx, g, now, func(d *actions.Desk, cfg *fleet.Config, st *teamState) error {
+		return ackNow(ctx, d, cfg, st, hostName, key, note, dur, out)
+	})
+}
+
+// ackNow checks the host now and acknowledges its failing check key.
+func ackNow(ctx context.Context, d *actions.Desk, cfg *fleet.Config, st *teamState, hostName, key, note string, dur time.Duration, out io.Writer) error {
 	h := findHost(cfg, hostName)
 	if h == nil {
 		return withCode(exitConfig, fmt.Errorf("no host %q in the fleet", fleet.Sanitize(hostName, 80)))
 	}
-	checks, err := evaluateHost(ctx, cfg, h)
+	one := *cfg
+	one.Hosts = []fleet.Host{*h}
+	store, err := checkOnce(ctx, &one, st.drills, 2*h.Timeout.Duration+30*time.Second)
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
+	s, _ := store.Status(h.Name)
+	checks := fleet.Assess(&s, answeredAt(&s, time.Now())).Findings()
 	var failing []string
 	for _, c := range checks {
 		if c.Key() == key {
@@ -142,26 +143,24 @@ func runAck(ctx context.Context, g *globals, hostName, key, note string, dur tim
 	return withCode(exitConfig, errors.New(msg))
 }
 
-// evaluateHost polls one host once, as check does, and evaluates it.
-func evaluateHost(ctx context.Context, cfg *fleet.Config, h *fleet.Host) ([]fleet.Check, error) {
-	one := *cfg
-	one.Hosts = []fleet.Host{*h}
-	conn, err := connect(&one)
+// checkOnce polls cfg's hosts once to depth Full, as check does, their
+// drills read from the record, within timeout.
+func checkOnce(ctx context.Context, cfg *fleet.Config, drills actions.DrillHistory, timeout time.Duration) (*fleet.Store, error) {
+	conn, err := connect(cfg)
 	if err != nil {
 		return nil, err
 	}
 	conn.oneShot = true
 	defer conn.Close()
-	store := fleet.NewStore(one.Hosts)
-	poller := fleet.NewPoller(&one, store, conn.source)
+	store := fleet.NewStore(cfg.Hosts)
+	loadDrills(store, drills, slog.New(slog.DiscardHandler))
+	poller := fleet.NewPoller(cfg, store, conn.source)
 	defer poller.Close()
-	pass, cancel := context.WithTimeout(ctx, 2*h.Timeout.Duration+30*time.Second)
+	pass, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	conn.startSources(pass)
 	poller.Once(pass, fleet.Full)
-	st, _ := store.Status(h.Name)
-	hl := fleet.Assess(&st, answeredAt(&st, time.Now()))
-	return hl.Findings(), nil
+	return store, nil
 }
 
 func listAcks(w io.Writer, acks []*fleet.Ack, now time.Time) error {

@@ -54,33 +54,27 @@ local unless they name a zone: 2026-12-05T02:00, 2026-12-05T02:00:00Z.`,
 		Use: "list", Short: "List the silences in force and to come", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			now := time.Now()
-			d, cfg, done, err := onCallDesk(cmd.Context(), g, now)
-			if err != nil {
-				return err
-			}
-			defer done()
-			return listSilences(cmd.OutOrStdout(), cfg, d.View().Silences(now), now)
+			return withDesk(cmd.Context(), g, now, func(d *actions.Desk, cfg *fleet.Config, _ *teamState) error {
+				return listSilences(cmd.OutOrStdout(), cfg, d.View().Silences(now), now)
+			})
 		},
 	}
 	expire := &cobra.Command{
 		Use: "expire ID", Short: "End a silence now (audited)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
-			d, _, done, err := onCallDesk(cmd.Context(), g, now)
-			if err != nil {
-				return err
-			}
-			defer done()
-			for _, s := range d.View().Silences(now) {
-				if s.ID == args[0] {
-					if err := d.Expire(s, now); err != nil {
-						return withCode(exitRuntime, err)
+			return withDesk(cmd.Context(), g, now, func(d *actions.Desk, _ *fleet.Config, _ *teamState) error {
+				for _, s := range d.View().Silences(now) {
+					if s.ID == args[0] {
+						if err := d.Expire(s, now); err != nil {
+							return withCode(exitRuntime, err)
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "expired %s's silence of %s\n", s.By, s.Match)
+						return nil
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "expired %s's silence of %s\n", s.By, s.Match)
-					return nil
 				}
-			}
-			return withCode(exitConfig, fmt.Errorf("no silence %q in force or to come (opsdeck silence list)", fleet.Sanitize(args[0], 80)))
+				return withCode(exitConfig, fmt.Errorf("no silence %q in force or to come (opsdeck silence list)", fleet.Sanitize(args[0], 80)))
+			})
 		},
 	}
 	cmd := &cobra.Command{Use: "silence", Short: "Silence hosts and checks for a maintenance window"}
@@ -124,27 +118,24 @@ func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Tim
 	case f.dur > 0:
 		until = from.Add(f.dur)
 	}
-	d, cfg, done, err := onCallDesk(cmd.Context(), g, now)
-	if err != nil {
-		return err
-	}
-	defer done()
-	s, err := d.Silence(f.m, from, until, f.note, now)
-	if err != nil {
-		return withCode(exitConfig, err)
-	}
-	hosts := matchedHosts(cfg, s.Match)
-	when := "now"
-	if s.From.After(now) {
-		when = s.From.Local().Format("Jan 2 15:04")
-	}
-	fmt.Fprintf(out, "silenced %s from %s until %s (%s): %s\n", s.Match, when, s.Until.Local().Format("Jan 2 15:04"), s.ID, s.Note)
-	if len(hosts) == 0 {
-		fmt.Fprintf(errOut, "warning: %s matches no host of the fleet now (made anyway: a host may join later)\n", s.Match)
+	return withDesk(cmd.Context(), g, now, func(d *actions.Desk, cfg *fleet.Config, _ *teamState) error {
+		s, err := d.Silence(f.m, from, until, f.note, now)
+		if err != nil {
+			return withCode(exitConfig, err)
+		}
+		hosts := matchedHosts(cfg, s.Match)
+		when := "now"
+		if s.From.After(now) {
+			when = s.From.Local().Format("Jan 2 15:04")
+		}
+		fmt.Fprintf(out, "silenced %s from %s until %s (%s): %s\n", s.Match, when, s.Until.Local().Format("Jan 2 15:04"), s.ID, s.Note)
+		if len(hosts) == 0 {
+			fmt.Fprintf(errOut, "warning: %s matches no host of the fleet now (made anyway: a host may join later)\n", s.Match)
+			return nil
+		}
+		fmt.Fprintf(out, "matches %s\n", actions.NodeSet(hosts))
 		return nil
-	}
-	fmt.Fprintf(out, "matches %s\n", actions.NodeSet(hosts))
-	return nil
+	})
 }
 
 // matchedHosts are the fleet's hosts the host part of m picks.
