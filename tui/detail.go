@@ -157,7 +157,7 @@ func (d *detailModel) content(r *hostRow) string {
 	if ps := hostProblems(r); len(ps) > 0 {
 		b.WriteString("\n" + st.Detail.Section.Render("Problems") + "\n")
 		for _, c := range ps {
-			writeProblem(&b, d.c, problem{r, c}, d.vp.Width)
+			writeProblem(&b, d.c, problem{row: r, check: c}, d.vp.Width)
 		}
 	}
 	if s == nil {

@@ -95,6 +95,7 @@ func groupProblems(c *common, list []problem, group bool, since func(problem) ti
 	for _, x := range list {
 		k := fmt.Sprintf("%s\x00%d\x00%d", x.check.Key(), x.check.State, x.check.Cause)
 		how, _, _ := handledOf(c, x.row.status.Host, x.check.Key())
+		x.how = how
 		if i, ok := at[k]; ok && group {
 			items[i].xs = append(items[i].xs, x)
 			items[i].how = min(items[i].how, how)
@@ -104,11 +105,7 @@ func groupProblems(c *common, list []problem, group bool, since func(problem) ti
 		items = append(items, problemItem{key: k, xs: []problem{x}, how: how})
 	}
 	for _, it := range items {
-		sort.SliceStable(it.xs, func(a, b int) bool {
-			ha, _, _ := handledOf(c, it.xs[a].row.status.Host, it.xs[a].check.Key())
-			hb, _, _ := handledOf(c, it.xs[b].row.status.Host, it.xs[b].check.Key())
-			return ha < hb
-		})
+		sort.SliceStable(it.xs, func(a, b int) bool { return it.xs[a].how < it.xs[b].how })
 	}
 	newest := func(it problemItem) time.Time {
 		var t time.Time

@@ -106,6 +106,7 @@ func (p *problemsModel) View() string { return p.vp.View() }
 type problem struct {
 	row   *hostRow
 	check fleet.Check
+	how   handling // set by groupProblems
 }
 
 func (p *problemsModel) render() {
@@ -126,7 +127,7 @@ func (p *problemsModel) render() {
 			continue
 		}
 		for _, chk := range hostProblems(r) {
-			p.list = append(p.list, problem{r, chk})
+			p.list = append(p.list, problem{row: r, check: chk})
 		}
 	}
 	p.quiet = c.onCallGen()
