@@ -87,7 +87,9 @@ func (l *liveness) apply(services []fleet.Service, secs map[string]*Section, non
 		if sec != nil && sec.Complete && len(sec.Lines) == 1 && strings.HasPrefix(sec.Lines[0], marker) && k != nil {
 			f := strings.Fields(strings.TrimPrefix(sec.Lines[0], marker))
 			if len(f) == 2 && f[0] == strconv.Itoa(k.status.PID) {
-				k.start = f[1]
+				if k.start != f[1] {
+					k.start = strings.Clone(f[1]) // not a slice of the whole output
+				}
 				sts[i] = k.status
 				continue
 			}

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -22,25 +21,28 @@ const maxLines = 20000
 // Split cuts probe output into sections by the markers carrying nonce.
 // Text outside sections is ignored; a section without its end marker is
 // kept with Complete false.
+//
+// A poll's output is copied once: every line is a slice of that copy and
+// every section's lines a window of one slice of lines, so splitting costs
+// a few allocations, not one per line. What outlives the poll (a carried
+// section, a sanitised value) is copied from it.
 func Split(out []byte, nonce string) map[string]*Section {
 	mark := "@@opsdeck-" + nonce + " "
-	secs := map[string]*Section{}
+	text := string(out)
+	all := make([]string, 0, strings.Count(text, "\n")+1) // never grows: the windows share it
+	secs := make(map[string]*Section, 16)
 	var cur *Section
 	var curName string
-	for len(out) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(out, '\n'); i >= 0 {
-			line, out = out[:i], out[i+1:]
-		} else {
-			line, out = out, nil
-		}
-		s := string(line)
-		if rest, ok := strings.CutPrefix(s, mark); ok {
+	start := 0 // where cur's lines begin in all
+	for len(text) > 0 {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		if rest, ok := strings.CutPrefix(line, mark); ok {
 			var fs [4]string
 			f := fields(rest, fs[:0])
 			switch {
 			case len(f) == 2 && f[0] == "begin":
-				cur, curName = &Section{}, f[1]
+				cur, curName, start = &Section{}, f[1], len(all)
 				secs[curName] = cur
 			case len(f) == 3 && f[0] == "end" && cur != nil && f[1] == curName:
 				if code, err := strconv.Atoi(f[2]); err == nil {
@@ -51,11 +53,22 @@ func Split(out []byte, nonce string) map[string]*Section {
 			}
 			continue
 		}
-		if cur != nil && len(cur.Lines) < maxLines {
-			cur.Lines = append(cur.Lines, s)
+		if cur != nil && len(all)-start < maxLines {
+			all = append(all, line)
+			cur.Lines = all[start:len(all):len(all)]
 		}
 	}
 	return secs
+}
+
+// clone is a copy of the section that holds none of the poll's output.
+func (s *Section) clone() *Section {
+	c := *s
+	c.Lines = make([]string, len(s.Lines))
+	for i, l := range s.Lines {
+		c.Lines[i] = strings.Clone(l)
+	}
+	return &c
 }
 
 // errMissing and friends explain why a metric is unknown.
