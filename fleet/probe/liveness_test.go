@@ -221,13 +221,14 @@ func TestResticCache_RunsResticOnlyOnChange(t *testing.T) {
 	}
 }
 
-// df -i runs on a host's first poll and then once per InodesEvery: the
-// polls in between carry its figures, so an inode alarm never flickers.
-// The script, run by this machine's sh, also reads meminfo and mounts
-// with one cat and still tells them apart.
-func TestInodes_ReadOncePerInterval(t *testing.T) {
-	defer func(d time.Duration) { InodesEvery = d }(InodesEvery)
-	InodesEvery = time.Hour
+// df -i and the mount table are read on a host's first poll and then once
+// per TablesEvery: the polls in between carry them, so an inode alarm
+// never flickers and every filesystem stays on screen. The script, run by
+// this machine's sh, reads meminfo and mounts with one cat and still
+// tells them apart.
+func TestTables_ReadOncePerInterval(t *testing.T) {
+	defer func(d time.Duration) { TablesEvery = d }(TablesEvery)
+	TablesEvery = time.Hour
 	off := false
 	run := &scripts{Runner: LocalRunner{}}
 	src := NewSSHSource(run, &fleet.Host{Name: "h", Security: &off}, Options{Baseline: 10 * time.Millisecond})
@@ -247,7 +248,11 @@ func TestInodes_ReadOncePerInterval(t *testing.T) {
 		run.mu.Lock()
 		defer run.mu.Unlock()
 		for _, s := range run.sent {
-			if strings.Contains(s, "df -P -i") {
+			inodes, mounts := strings.Contains(s, "df -P -i"), strings.Contains(s, "/proc/mounts")
+			if inodes != mounts {
+				t.Errorf("df -i asked %v, the mount table %v: both or neither", inodes, mounts)
+			}
+			if inodes {
 				n++
 			}
 		}
@@ -258,16 +263,17 @@ func TestInodes_ReadOncePerInterval(t *testing.T) {
 		t.Fatalf("no inode figures for %s", first.Mount)
 	}
 	for i := 0; i < 2; i++ {
-		if d := poll().Disks[0]; d.Inodes != first.Inodes {
-			t.Errorf("poll %d: inodes of %s %d, want %d carried", i+2, d.Mount, d.Inodes, first.Inodes)
+		if d := poll().Disks[0]; d.Inodes != first.Inodes || d.Mount != first.Mount || d.FSType != first.FSType {
+			t.Errorf("poll %d: %s (%s) with %d inodes, want %s (%s) with %d carried",
+				i+2, d.Mount, d.FSType, d.Inodes, first.Mount, first.FSType, first.Inodes)
 		}
 	}
 	if n := asked(); n != 1 {
-		t.Errorf("df -i ran in %d of 3 polls, want 1", n)
+		t.Errorf("the slow tables were read in %d of 3 polls, want 1", n)
 	}
-	InodesEvery = 0
+	TablesEvery = 0
 	poll()
 	if n := asked(); n != 2 {
-		t.Errorf("df -i ran in %d polls once the interval passed, want 2", n)
+		t.Errorf("the slow tables were read in %d polls once the interval passed, want 2", n)
 	}
 }

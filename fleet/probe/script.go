@@ -25,13 +25,14 @@ func Quote(s string) string { return fleet.Quote(s) }
 // Script builds the probe: resources, then each service's status. nonce
 // makes the section markers impossible for the host's data to imitate.
 // baseline, when not 0, adds a first CPU reading that long before the
-// second, for the first poll of a host (CPU % needs two). inodes adds
-// df -i (inode tables change slowly: a poll in a minute asks).
+// second, for the first poll of a host (CPU % needs two). tables adds what
+// changes slowly: df -i and the mount table (a poll in a minute asks, the
+// others carry the last).
 //
 // Every process the script starts is paid by the host at every poll, so
 // files are read by one cat where their sections can be told apart: the
 // markers between them come from a here-document on cat's stdin.
-func Script(nonce string, mounts []string, services []Step, baseline time.Duration, inodes bool, extra ...Step) []byte {
+func Script(nonce string, mounts []string, services []Step, baseline time.Duration, tables bool, extra ...Step) []byte {
 	var b strings.Builder
 	writeHeader(&b, nonce)
 	section := func(name, cmd string) { writeSection(&b, name, cmd) }
@@ -45,22 +46,24 @@ func Script(nonce string, mounts []string, services []Step, baseline time.Durati
 	// One-line files are read by the shell itself: no process to start.
 	section("loadavg", `read -r l < /proc/loadavg && printf '%s\n' "$l"`)
 	section("uptime", `read -r l < /proc/uptime && printf '%s\n' "$l"`)
-	if len(mounts) == 0 {
+	switch {
+	case len(mounts) == 0 && tables:
 		// meminfo and mounts in one cat; its exit code is the mounts
 		// section's (an unreadable meminfo shows as an empty section).
 		b.WriteString("echo \"$m begin meminfo\"\ncat /proc/meminfo - /proc/mounts <<EOF\n$m end meminfo 0\n$m begin mounts\nEOF\necho \"$m end mounts $?\"\n")
 		section("df", "df -P -k 2>/dev/null")
-		if inodes {
-			section("dfi", "df -P -i 2>/dev/null")
-		}
-	} else {
+		section("dfi", "df -P -i 2>/dev/null")
+	case len(mounts) == 0:
+		section("meminfo", "cat /proc/meminfo")
+		section("df", "df -P -k 2>/dev/null")
+	default:
 		section("meminfo", "cat /proc/meminfo")
 		q := make([]string, len(mounts))
 		for i, m := range mounts {
 			q[i] = Quote(m)
 		}
 		section("df", "df -P -k -- "+strings.Join(q, " ")+" 2>/dev/null")
-		if inodes {
+		if tables {
 			section("dfi", "df -P -i -- "+strings.Join(q, " ")+" 2>/dev/null")
 		}
 	}

@@ -29,15 +29,21 @@ type SSHSource struct {
 
 	mu       sync.Mutex
 	prev     *Stat
-	svc      []Step    // the service steps of the last scripts
-	scripts  [2][]byte // the last scripts without a baseline, without and with df -i, reused while svc stays
-	inodes   *Section  // the last df -i, carried into the polls that do not ask
-	inodesAt time.Time
+	svc      []Step              // the service steps of the last scripts
+	scripts  [2][]byte           // the last scripts without a baseline, without and with df -i, reused while svc stays
+	tables   map[string]*Section // the last df -i and mount table, carried into the polls that do not ask
+	tablesAt time.Time           // when they were read whole
 }
 
-// InodesEvery is how often a poll reads the inode tables (df -i): they
-// fill slowly, and each poll's df costs the host a process.
-var InodesEvery = time.Minute
+// TablesEvery is how often a poll reads what changes slowly: the inode
+// tables (df -i: they fill slowly, and each df costs the host a process)
+// and the mount table (a third of a poll's answer, the same every time).
+// A filesystem mounted since shows within that time; one unmounted leaves
+// df's output, and the screen, at once.
+var TablesEvery = time.Minute
+
+// slowSections are the sections a poll in TablesEvery reads.
+var slowSections = [...]string{"dfi", "mounts"}
 
 // NewSSHSource samples host h through r: each poll reads resources (its
 // mounts, or every real filesystem) and services; backups and the security
@@ -62,34 +68,45 @@ func (s *SSHSource) scriptFor(now time.Time) []byte {
 	for i := range h.Services {
 		svc[i] = Step{"svc" + strconv.Itoa(i), s.live.command(&h.Services[i], now)}
 	}
-	inodes := s.inodes == nil || now.Sub(s.inodesAt) >= InodesEvery
+	tables := s.tablesAt.IsZero() || now.Sub(s.tablesAt) >= TablesEvery
 	if baseline := s.baseline(s.prev == nil); baseline > 0 {
-		return Script(s.nonce, h.Mounts, svc, baseline, inodes)
+		return Script(s.nonce, h.Mounts, svc, baseline, tables)
 	}
 	if !slices.Equal(svc, s.svc) {
 		s.scripts, s.svc = [2][]byte{}, svc
 	}
 	i := 0
-	if inodes {
+	if tables {
 		i = 1
 	}
 	if s.scripts[i] == nil {
-		s.scripts[i] = Script(s.nonce, h.Mounts, svc, 0, inodes)
+		s.scripts[i] = Script(s.nonce, h.Mounts, svc, 0, tables)
 	}
 	return s.scripts[i]
 }
 
-// carryInodes keeps a complete df -i for the polls that do not ask, and
-// gives them the last one.
-func (s *SSHSource) carryInodes(secs map[string]*Section, at time.Time) {
-	if d, ok := secs["dfi"]; ok {
-		if d.Complete {
-			s.inodes, s.inodesAt = d, at
-		}
-		return
+// carryTables keeps the slow sections a poll read whole (a copy: the
+// poll's output is not kept) and gives the polls that did not ask the
+// last ones. Until every asked section came whole, the next poll asks
+// again.
+func (s *SSHSource) carryTables(secs map[string]*Section, at time.Time) {
+	if s.tables == nil {
+		s.tables = make(map[string]*Section, len(slowSections))
 	}
-	if s.inodes != nil {
-		secs["dfi"] = s.inodes
+	asked, whole := false, true
+	for _, name := range slowSections {
+		d, ok := secs[name]
+		switch {
+		case ok && d.Complete:
+			asked, s.tables[name] = true, d.clone()
+		case ok:
+			asked, whole = true, false
+		case s.tables[name] != nil:
+			secs[name] = s.tables[name]
+		}
+	}
+	if asked && whole {
+		s.tablesAt = at
 	}
 }
 
@@ -125,7 +142,7 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		return nil, &sshx.Error{Kind: sshx.KindCommand, Msg: fmt.Sprintf("probe script exited %d: %s", res.Exit, fleet.Sanitize(msg, 200))}
 	}
 	secs := Split(res.Stdout, s.nonce)
-	s.carryInodes(secs, now)
+	s.carryTables(secs, now)
 	sample, next := Assemble(secs, s.prev, h.Mounts, h.Services, time.Now())
 	s.live.apply(h.Services, secs, s.nonce, sample.Services, sample.At)
 	s.finish(sample)
