@@ -19,9 +19,9 @@ import (
 // Run is the poll's path, taken by every host every few seconds, so it
 // speaks to the session channel itself instead of through ssh.Session:
 // the caller's goroutine opens it and starts the command, one goroutine
-// writes stdin and reads the output, one serves the channel's requests
-// (the exit status). Through ssh.Session and its copy goroutines and pipes
-// a command took five.
+// writes stdin, reads the output and then the channel's requests (the
+// exit status). Through ssh.Session and its copy goroutines and pipes a
+// command took five.
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (*Result, error) {
 	cli, release, err := c.session(ctx)
 	if err != nil {
@@ -41,10 +41,8 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 		}
 		return nil, c.lost(cli, err)
 	}
-	exit := make(chan int, 1) // the exit status, once the channel is closed
-	c.pool.async(func() { exit <- serveRequests(reqs) })
 	if !r.next(starting, ch) {
-		ch.Close() // the connection is dropped by cancel: serveRequests ends with it
+		ch.Close() // the connection is dropped by cancel
 		return nil, &Error{KindTimeout, noSession, ctx.Err()}
 	}
 	ok, err := ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{cmd}))
@@ -64,7 +62,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 	// session when ctx ends first.
 	got := make(chan output, 1)
 	hint := int(c.outHint.Load())
-	c.pool.async(func() { got <- communicate(ch, stdin, limit, hint) })
+	c.pool.async(func() { got <- communicate(ch, reqs, stdin, limit, hint) })
 	var o output
 	select {
 	case o = <-got:
@@ -80,31 +78,31 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 		ch.Close()
 		return nil, c.lost(cli, o.err)
 	}
-	select {
-	case status := <-exit:
-		ch.Close()
-		if status == noStatus {
-			return nil, &Error{KindCommand, c.target.Name + " ended the command without an exit status", nil}
-		}
-		c.outHint.Store(int64(len(o.out)))
-		return &Result{Stdout: o.out, Stderr: o.errOut, Exit: status}, nil
-	case <-ctx.Done():
-		return nil, r.gaveUp(ctx)
+	ch.Close()
+	if o.status == noStatus {
+		return nil, &Error{KindCommand, c.target.Name + " ended the command without an exit status", nil}
 	}
+	c.outHint.Store(int64(len(o.out)))
+	return &Result{Stdout: o.out, Stderr: o.errOut, Exit: o.status}, nil
 }
 
 // output is what a command wrote: stdout up to the limit (cut: there was
-// more), the first 4 KiB of stderr.
+// more), the first 4 KiB of stderr, and its exit status once the channel
+// closed.
 type output struct {
 	out, errOut []byte
 	cut         bool
 	err         error
+	status      int
 }
 
 // communicate writes stdin to the session, closes it and reads stdout
-// until it ends or passes limit, then what came on stderr. hint is the
-// size stdout is likely to have.
-func communicate(ch ssh.Channel, stdin []byte, limit, hint int) output {
+// until it ends or passes limit, then what came on stderr, then the
+// channel's requests until it closes (the exit status). hint is the size
+// stdout is likely to have. The requests wait in the channel's queue
+// meanwhile: a session gets two or three; a host that sends more than the
+// queue holds stalls its own connection, and its poll times out.
+func communicate(ch ssh.Channel, reqs <-chan *ssh.Request, stdin []byte, limit, hint int) output {
 	if _, err := ch.Write(stdin); err == nil {
 		_ = ch.CloseWrite()
 	}
@@ -121,7 +119,7 @@ func communicate(ch ssh.Channel, stdin []byte, limit, hint int) output {
 	var errOut bytes.Buffer
 	_, _ = errOut.ReadFrom(io.LimitReader(ch.Stderr(), 4096))
 	_, _ = io.Copy(io.Discard, ch.Stderr())
-	return output{out: out.Bytes(), errOut: errOut.Bytes()}
+	return output{out: out.Bytes(), errOut: errOut.Bytes(), status: serveRequests(reqs)}
 }
 
 // Steps of a run, for what cancel must do.
