@@ -35,10 +35,12 @@ type Settler interface {
 // cannot be polled (shown as UNKNOWN with that reason).
 type SourceFor func(h *Host) (Source, string)
 
-// Poller runs one goroutine per pollable host. Each polls at its interval
-// with jitter, never overlaps its own polls (a slow poll delays the next one
-// instead of piling up), bounds each poll by the host's timeout and records
-// every result in the store.
+// Poller polls every pollable host at its interval with jitter, never
+// overlaps a host's own polls (a slow poll delays the next one instead of
+// piling up), bounds each poll by the host's timeout and records every
+// result in the store. One scheduler starts the polls due in each slot
+// (PollSlot); a host waiting for its next poll has no goroutine and no
+// timer of its own.
 //
 // There is no cap on polls in flight across hosts: a host polls at most
 // once at a time, the transport caps handshakes, and a cap shared by all
@@ -46,21 +48,22 @@ type SourceFor func(h *Host) (Source, string)
 type Poller struct {
 	store *Store
 	clock func() time.Time
-	wg    sync.WaitGroup
+	wg    sync.WaitGroup // the scheduler and the polls under way
 
-	mu    sync.Mutex
-	hosts []*Host
-	srcs  map[string]Source
-	now   map[string]chan struct{}
-	stop  map[string]context.CancelFunc // each running loop's (Start, Apply)
-	ctx   context.Context               // Start's: loops added later run under it
+	mu      sync.Mutex
+	hosts   []*Host
+	srcs    map[string]Source
+	loops   map[string]*hostLoop  // each started host's place in the schedule
+	wheel   map[int64][]*hostLoop // hosts due at the end of a slot, by its Unix nanoseconds
+	ctx     context.Context       // Start's: hosts added later run under it
+	stopped bool                  // the scheduler has ended: nothing starts any more
 }
 
 // NewPoller prepares pollers for the configured hosts. Hosts without a
 // source get their reason recorded in the store at once.
 func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
-	p := &Poller{store: store, srcs: map[string]Source{},
-		now: map[string]chan struct{}{}, stop: map[string]context.CancelFunc{}, clock: time.Now}
+	p := &Poller{store: store, srcs: map[string]Source{}, loops: map[string]*hostLoop{},
+		wheel: map[int64][]*hostLoop{}, clock: time.Now}
 	for i := range c.Hosts {
 		p.add(&c.Hosts[i], sourceFor)
 	}
@@ -76,34 +79,36 @@ func (p *Poller) add(h *Host, sourceFor SourceFor) {
 	}
 	p.hosts = append(p.hosts, h)
 	p.srcs[h.Name] = src
-	p.now[h.Name] = make(chan struct{}, 1)
 }
 
-// Start launches the pollers; they stop when ctx ends. Wait for them with
+// Start launches the pollers: every host's first poll at once, the next
+// ones from the schedule. They stop when ctx ends; wait for them with
 // Wait.
 func (p *Poller) Start(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ctx = ctx
+	p.wg.Add(1)
+	go p.schedule(ctx)
 	for _, h := range p.hosts {
 		p.startLoop(h)
 	}
 }
 
-// startLoop runs host h's loop under a context of its own; p.mu is held.
+// startLoop starts host h's first poll under a context of its own; p.mu
+// is held.
 func (p *Poller) startLoop(h *Host) {
 	ctx, cancel := context.WithCancel(p.ctx)
-	p.stop[h.Name] = cancel
-	p.wg.Add(1)
-	go p.loop(ctx, h, p.srcs[h.Name], p.now[h.Name])
+	l := &hostLoop{h: h, src: p.srcs[h.Name], ctx: ctx, cancel: cancel}
+	p.loops[h.Name] = l
+	p.launch(l)
 }
 
 // Apply makes the pollers those of a reloaded fleet: a removed host's
-// loop stops (its source closes: its connection with it, unless an action
-// still uses it), a new host's starts, a host listed in changed restarts
-// with a new source, and every other host's loop goes on untouched, its
-// timing and connection with it. On a poller not started, Apply only
-// prepares.
+// polls stop (its source closes: its connection with it, unless an action
+// still uses it), a new host's start, a host listed in changed restarts
+// with a new source, and every other host goes on untouched, its timing
+// and connection with it. On a poller not started, Apply only prepares.
 func (p *Poller) Apply(hosts []*Host, changed map[string]bool, sourceFor SourceFor) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -112,14 +117,13 @@ func (p *Poller) Apply(hosts []*Host, changed map[string]bool, sourceFor SourceF
 		keep[h.Name] = true
 	}
 	drop := func(name string) {
-		if cancel, ok := p.stop[name]; ok {
-			cancel() // the loop closes its source as it ends
-			delete(p.stop, name)
+		if l, ok := p.loops[name]; ok {
+			p.end(l) // the source closes once no poll of it runs
+			delete(p.loops, name)
 		} else if c, ok := p.srcs[name].(interface{ Close() }); ok {
 			c.Close()
 		}
 		delete(p.srcs, name)
-		delete(p.now, name)
 	}
 	for name := range p.srcs {
 		if !keep[name] || changed[name] {
@@ -133,60 +137,31 @@ func (p *Poller) Apply(hosts []*Host, changed map[string]bool, sourceFor SourceF
 	p.hosts = make([]*Host, 0, len(hosts))
 	for _, h := range hosts {
 		if _, running := p.srcs[h.Name]; running {
-			p.hosts = append(p.hosts, old[h.Name]) // its loop keeps the host it started with
+			p.hosts = append(p.hosts, old[h.Name]) // its polls keep the host they started with
 			continue
 		}
 		p.add(h, sourceFor)
-		if _, ok := p.srcs[h.Name]; ok && p.ctx != nil {
+		if _, ok := p.srcs[h.Name]; ok && p.ctx != nil && !p.stopped {
 			p.startLoop(h)
 		}
 	}
 }
 
-// Wait blocks until every poller goroutine has ended.
+// Wait blocks until the scheduler and every poll have ended.
 func (p *Poller) Wait() { p.wg.Wait() }
 
 // PollNow asks for an immediate poll of a host; a poll already requested or
-// running absorbs the request.
+// running absorbs the request (one more follows it).
 func (p *Poller) PollNow(host string) {
 	p.mu.Lock()
-	ch, ok := p.now[host]
-	p.mu.Unlock()
-	if ok {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (p *Poller) loop(ctx context.Context, h *Host, src Source, now <-chan struct{}) {
-	defer p.wg.Done()
-	if c, ok := src.(interface{ Close() }); ok {
-		defer c.Close() // background work of the source ends with its poller
-	}
-	timer := time.NewTimer(0) // first poll at once
-	defer timer.Stop()
-	fails := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		case <-now:
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
-		}
-		if _, failed := p.pollOnce(ctx, h, src, false); failed {
-			fails++
-		} else {
-			fails = 0
-		}
-		timer.Reset(inSlot(p.clock(), jitter(backoff(h.Interval(), fails))))
+	defer p.mu.Unlock()
+	l, ok := p.loops[host]
+	switch {
+	case !ok || l.ended:
+	case l.busy:
+		l.again = true
+	default:
+		p.launch(l)
 	}
 }
 
