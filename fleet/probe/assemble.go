@@ -81,6 +81,20 @@ func parse[T any](secs map[string]*Section, name string, fn func([]string) (T, e
 	return v, nil
 }
 
+// mountTable is the mounts section parsed once: a table carried between
+// polls is parsed when it was read, not at every poll.
+func mountTable(secs map[string]*Section) (map[string]Mount, error) {
+	sec := secs["mounts"]
+	if sec != nil && sec.mounts != nil {
+		return sec.mounts, nil
+	}
+	mt, err := parse(secs, "mounts", ParseMounts)
+	if err == nil {
+		sec.mounts = mt
+	}
+	return mt, err
+}
+
 func stat(secs map[string]*Section, name string) (*Stat, error) { return parse(secs, name, ParseStat) }
 
 func statIfPresent(secs map[string]*Section, name string) (*Stat, error) {
@@ -182,7 +196,7 @@ func disks(s *fleet.Sample, secs map[string]*Section, mounts []string) {
 		}
 		return
 	}
-	mt, err := parse(secs, "mounts", ParseMounts)
+	mt, err := mountTable(secs)
 	if err != nil {
 		s.MarkUnknown(fleet.MetricDisk, err.Error())
 		return

@@ -13,6 +13,8 @@ type Section struct {
 	Lines    []string
 	Exit     int
 	Complete bool // its end marker was seen
+
+	mounts map[string]Mount // a mount table's parse, kept while the section is carried
 }
 
 // maxLines bounds one section; more is garbage.
@@ -64,6 +66,7 @@ func Split(out []byte, nonce string) map[string]*Section {
 // clone is a copy of the section that holds none of the poll's output.
 func (s *Section) clone() *Section {
 	c := *s
+	c.mounts = nil // parsed again from the copy: the parse holds the output's strings
 	c.Lines = make([]string, len(s.Lines))
 	for i, l := range s.Lines {
 		c.Lines[i] = strings.Clone(l)
