@@ -84,15 +84,24 @@ func parse[T any](secs map[string]*Section, name string, fn func([]string) (T, e
 // mountTable is the mounts section parsed once: a table carried between
 // polls is parsed when it was read, not at every poll.
 func mountTable(secs map[string]*Section) (map[string]Mount, error) {
-	sec := secs["mounts"]
-	if sec != nil && sec.mounts != nil {
-		return sec.mounts, nil
+	if mt, ok := memo[map[string]Mount](secs["mounts"]); ok {
+		return mt, nil
 	}
 	mt, err := parse(secs, "mounts", ParseMounts)
 	if err == nil {
-		sec.mounts = mt
+		secs["mounts"].parsed = mt
 	}
 	return mt, err
+}
+
+// memo is a section's kept parse, if it has one of type T.
+func memo[T any](sec *Section) (T, bool) {
+	if sec == nil {
+		var zero T
+		return zero, false
+	}
+	v, ok := sec.parsed.(T)
+	return v, ok
 }
 
 func stat(secs map[string]*Section, name string) (*Stat, error) { return parse(secs, name, ParseStat) }
@@ -143,6 +152,9 @@ func inodeRows(secs map[string]*Section) map[string]DFRow {
 	if !ok || len(d.Lines) == 0 {
 		return nil
 	}
+	if out, ok := memo[map[string]DFRow](d); ok {
+		return out // carried: parsed when it was read
+	}
 	rows, err := ParseDFInodes(d.Lines)
 	if err != nil {
 		return nil
@@ -151,6 +163,7 @@ func inodeRows(secs map[string]*Section) map[string]DFRow {
 	for _, r := range rows {
 		out[r.Mount] = r
 	}
+	d.parsed = out
 	return out
 }
 

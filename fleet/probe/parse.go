@@ -14,7 +14,7 @@ type Section struct {
 	Exit     int
 	Complete bool // its end marker was seen
 
-	mounts map[string]Mount // a mount table's parse, kept while the section is carried
+	parsed any // its parse (a mount or inode table), kept while the section is carried
 }
 
 // maxLines bounds one section; more is garbage.
@@ -66,7 +66,7 @@ func Split(out []byte, nonce string) map[string]*Section {
 // clone is a copy of the section that holds none of the poll's output.
 func (s *Section) clone() *Section {
 	c := *s
-	c.mounts = nil // parsed again from the copy: the parse holds the output's strings
+	c.parsed = nil // parsed again from the copy: the parse holds the output's strings
 	c.Lines = make([]string, len(s.Lines))
 	for i, l := range s.Lines {
 		c.Lines[i] = strings.Clone(l)
