@@ -142,6 +142,7 @@ func (s *SSHSource) Sample(ctx context.Context) (*fleet.Sample, error) {
 		return nil, &sshx.Error{Kind: sshx.KindCommand, Msg: fmt.Sprintf("probe script exited %d: %s", res.Exit, fleet.Sanitize(msg, 200))}
 	}
 	secs := Split(res.Stdout, s.nonce)
+	res.Release() // Split copied what it keeps
 	s.carryTables(secs, now)
 	sample, next := Assemble(secs, s.prev, h.Mounts, h.Services, time.Now())
 	s.live.apply(h.Services, secs, s.nonce, sample.Services, sample.At)

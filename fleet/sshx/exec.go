@@ -1,6 +1,7 @@
 package sshx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ type Result struct {
 	Stderr    []byte // nil when the output was cut (the session was closed mid-stream)
 	Truncated bool   // stdout reached the limit: the session was closed there and Exit is -1
 	Exit      int
+
+	buf *bytes.Buffer // holds Stdout; see Release
 }
 
 // Exec runs cmd and streams its stdout and stderr to out as they arrive

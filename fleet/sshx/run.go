@@ -83,7 +83,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 		return nil, &Error{KindCommand, c.target.Name + " ended the command without an exit status", nil}
 	}
 	c.outHint.Store(int64(len(o.out)))
-	return &Result{Stdout: o.out, Stderr: o.errOut, Exit: o.status}, nil
+	return &Result{Stdout: o.out, Stderr: o.errOut, Exit: o.status, buf: o.buf}, nil
 }
 
 // output is what a command wrote: stdout up to the limit (cut: there was
@@ -91,6 +91,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, limit int) (
 // closed.
 type output struct {
 	out, errOut []byte
+	buf         *bytes.Buffer // out's, for Release
 	cut         bool
 	err         error
 	status      int
@@ -106,20 +107,39 @@ func communicate(ch ssh.Channel, reqs <-chan *ssh.Request, stdin []byte, limit, 
 	if _, err := ch.Write(stdin); err == nil {
 		_ = ch.CloseWrite()
 	}
-	var out bytes.Buffer
-	out.Grow(min(hint, limit) + bytes.MinRead) // one allocation for an output the size of the last
+	out := outBufs.Get().(*bytes.Buffer)
+	out.Reset()
+	out.Grow(min(hint, limit) + bytes.MinRead) // no allocation for an output the size of the last
 	_, err := out.ReadFrom(io.LimitReader(ch, int64(limit)+1))
 	if out.Len() > limit {
 		return output{out: out.Bytes()[:limit], cut: true}
 	}
 	if err != nil {
+		outBufs.Put(out)
 		return output{err: err}
 	}
 	// stdout ended, and so did stderr: what it holds is all that came.
 	var errOut bytes.Buffer
 	_, _ = errOut.ReadFrom(io.LimitReader(ch.Stderr(), 4096))
 	_, _ = io.Copy(io.Discard, ch.Stderr())
-	return output{out: out.Bytes(), errOut: errOut.Bytes(), status: serveRequests(reqs)}
+	return output{out: out.Bytes(), buf: out, errOut: errOut.Bytes(), status: serveRequests(reqs)}
+}
+
+// outBufs are the buffers of outputs given back with Result.Release: a
+// poll's answer is read into the buffer of an earlier one.
+var outBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooled is the largest buffer kept for reuse: a flood's is dropped.
+const maxPooled = 256 << 10
+
+// Release gives the result's output buffer back for another command to
+// read into; Stdout must not be used after it. A caller that keeps Stdout
+// never calls it.
+func (r *Result) Release() {
+	if r.buf != nil && r.buf.Cap() <= maxPooled {
+		outBufs.Put(r.buf)
+	}
+	r.Stdout, r.buf = nil, nil
 }
 
 // Steps of a run, for what cancel must do.
