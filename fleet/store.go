@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"time"
 )
@@ -295,28 +296,33 @@ func (s *Store) History(host string) (cpu, mem []float64) {
 	return e.cpu.values(), e.mem.values()
 }
 
-// ring is a fixed-size buffer of the most recent values.
+// ring keeps the most recent percentages, in hundredths of a percent (up
+// to 655.35): two bytes a value instead of eight, as precise as any screen
+// shows them. It fills as values come: a host never polled holds none.
 type ring struct {
-	buf  []float64
-	next int
-	full bool
+	buf  []uint16
+	next int // the oldest value, once buf is full
 }
 
-func newRing(n int) ring { return ring{buf: make([]float64, n)} }
+func newRing(n int) ring { return ring{buf: make([]uint16, 0, n)} }
 
 func (r *ring) push(v float64) {
-	r.buf[r.next] = v
-	r.next = (r.next + 1) % len(r.buf)
-	if r.next == 0 {
-		r.full = true
+	h := uint16(math.Round(min(max(v, 0), math.MaxUint16/100.0) * 100))
+	if len(r.buf) < cap(r.buf) {
+		r.buf = append(r.buf, h)
+		return
 	}
+	r.buf[r.next] = h
+	r.next = (r.next + 1) % len(r.buf)
 }
 
 func (r *ring) values() []float64 {
-	if !r.full {
-		return append([]float64(nil), r.buf[:r.next]...)
-	}
 	out := make([]float64, 0, len(r.buf))
-	out = append(out, r.buf[r.next:]...)
-	return append(out, r.buf[:r.next]...)
+	for _, h := range r.buf[r.next:] {
+		out = append(out, float64(h)/100)
+	}
+	for _, h := range r.buf[:r.next] {
+		out = append(out, float64(h)/100)
+	}
+	return out
 }
