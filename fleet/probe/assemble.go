@@ -81,17 +81,24 @@ func parse[T any](secs map[string]*Section, name string, fn func([]string) (T, e
 	return v, nil
 }
 
-// mountTable is the mounts section parsed once: a table carried between
-// polls is parsed when it was read, not at every poll.
+// mountTable is the watched filesystems of the mounts section, parsed
+// once: a table carried between polls is parsed when it was read, not at
+// every poll.
 func mountTable(secs map[string]*Section) (map[string]Mount, error) {
 	if mt, ok := memo[map[string]Mount](secs["mounts"]); ok {
 		return mt, nil
 	}
 	mt, err := parse(secs, "mounts", ParseMounts)
-	if err == nil {
-		secs["mounts"].parsed = mt
+	if err != nil {
+		return nil, err
 	}
-	return mt, err
+	for point, m := range mt { // what disks would skip is not kept
+		if !fleet.Watched(m.FSType, point, m.ReadOnly) {
+			delete(mt, point)
+		}
+	}
+	secs["mounts"].parsed = mt
+	return mt, nil
 }
 
 // memo is a section's kept parse, if it has one of type T.
