@@ -193,31 +193,6 @@ func (c *Client) dial(ctx context.Context, budget time.Duration) (*ssh.Client, e
 	return &ssh.Client{Conn: sc}, nil
 }
 
-// refuseHost answers what the host asks of the client for as long as the
-// connection lives, as ssh.NewClient would: no to every global request,
-// and no to every channel the host opens (forwarded ports, agent or X11:
-// never asked for).
-func refuseHost(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
-	for chans != nil || reqs != nil {
-		select {
-		case nc, ok := <-chans:
-			if !ok {
-				chans = nil
-				continue
-			}
-			_ = nc.Reject(ssh.UnknownChannelType, "unknown channel type")
-		case r, ok := <-reqs:
-			if !ok {
-				reqs = nil
-				continue
-			}
-			if r.WantReply {
-				_ = r.Reply(false, nil)
-			}
-		}
-	}
-}
-
 // reach opens the byte stream to the host (TCP, or a channel through jc)
 // and waits for the server's first byte, all within limit. The returned
 // conn replays that byte to the SSH handshake.
