@@ -39,8 +39,8 @@ type SourceFor func(h *Host) (Source, string)
 // overlaps a host's own polls (a slow poll delays the next one instead of
 // piling up), bounds each poll by the host's timeout and records every
 // result in the store. One scheduler starts the polls due in each slot
-// (PollSlot), handing them to workers; a host waiting for its next poll
-// has no goroutine and no timer of its own.
+// (PollSlot); a host waiting for its next poll has no goroutine and no
+// timer of its own.
 //
 // There is no cap on polls in flight across hosts: a host polls at most
 // once at a time, the transport caps handshakes, and a cap shared by all
@@ -57,15 +57,13 @@ type Poller struct {
 	wheel   map[int64][]*hostLoop // hosts due at the end of a slot, by its Unix nanoseconds
 	ctx     context.Context       // Start's: hosts added later run under it
 	stopped bool                  // the scheduler has ended: nothing starts any more
-	jobs    chan *hostLoop        // to the idle workers
-	quit    chan struct{}         // closed as the scheduler ends
 }
 
 // NewPoller prepares pollers for the configured hosts. Hosts without a
 // source get their reason recorded in the store at once.
 func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
 	p := &Poller{store: store, srcs: map[string]Source{}, loops: map[string]*hostLoop{},
-		wheel: map[int64][]*hostLoop{}, clock: time.Now, jobs: make(chan *hostLoop), quit: make(chan struct{})}
+		wheel: map[int64][]*hostLoop{}, clock: time.Now}
 	for i := range c.Hosts {
 		p.add(&c.Hosts[i], sourceFor)
 	}

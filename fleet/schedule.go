@@ -31,7 +31,6 @@ func (p *Poller) schedule(ctx context.Context) {
 		case <-ctx.Done():
 			p.mu.Lock()
 			p.stopped = true
-			close(p.quit) // idle workers end; busy ones after their poll
 			for _, l := range p.loops {
 				p.end(l)
 			}
@@ -58,50 +57,21 @@ func (p *Poller) schedule(ctx context.Context) {
 	}
 }
 
-// launch starts a poll of l: an idle worker takes it, or a new one does;
-// p.mu is held.
+// launch starts a poll of l in a goroutine of its own; p.mu is held.
 func (p *Poller) launch(l *hostLoop) {
 	if p.stopped || l.ended {
 		return
 	}
 	l.busy, l.due = true, 0
-	select {
-	case p.jobs <- l:
-	default:
-		p.wg.Add(1)
-		go p.worker(l)
-	}
-}
-
-// workerIdle is how long a worker with no poll to run waits for one
-// before it ends. Workers keep the stacks their polls grew: a poll in a
-// fresh goroutine grows its stack again every time. Their number follows
-// the polls under way (about a slot's worth, more while hosts hang).
-var workerIdle = 10 * time.Second
-
-// worker runs polls, starting with l's, until it was idle for workerIdle
-// or the poller stops.
-func (p *Poller) worker(l *hostLoop) {
-	defer p.wg.Done()
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
-	for {
-		p.poll(l)
-		idle.Reset(workerIdle)
-		select {
-		case l = <-p.jobs:
-		case <-idle.C:
-			return
-		case <-p.quit:
-			return
-		}
-	}
+	p.wg.Add(1)
+	go p.poll(l)
 }
 
 // poll polls l's host (again, while PollNow asked meanwhile), then puts
 // it in the slot of its next poll: the interval with jitter, longer after
 // failures, stretched to the end of its slot.
 func (p *Poller) poll(l *hostLoop) {
+	defer p.wg.Done()
 	for {
 		_, failed := p.pollOnce(l.ctx, l.h, l.src, false)
 		p.mu.Lock()

@@ -37,12 +37,9 @@ func (g *gatedSource) Sample(ctx context.Context) (*Sample, error) {
 func (g *gatedSource) Close() { g.closes.Add(1) }
 
 // Hosts waiting for their next poll cost no goroutine: 300 hosts polled
-// once an hour leave the scheduler alone once their first polls are in
-// and the workers that ran them were idle for workerIdle, and hosts on a
-// short interval keep being polled from it.
+// once an hour leave the scheduler alone once their first polls are in,
+// and hosts on a short interval keep being polled from it.
 func TestPoller_IdleHostsHaveNoGoroutine(t *testing.T) {
-	defer func(d time.Duration) { workerIdle = d }(workerIdle)
-	workerIdle = 200 * time.Millisecond
 	base := runtime.NumGoroutine()
 	c := &Config{}
 	for i := 0; i < 300; i++ {
@@ -68,7 +65,7 @@ func TestPoller_IdleHostsHaveNoGoroutine(t *testing.T) {
 	})
 	fleettest.Eventually(t, 10*time.Second, "the short interval's third poll", func() bool { return srcs["often"].calls.Load() >= 3 })
 	fleettest.EventuallyShow(t, 5*time.Second, "the pollers down to the scheduler", func() bool {
-		return runtime.NumGoroutine() <= base+2 // the scheduler, and the worker polling "often"
+		return runtime.NumGoroutine() <= base+2 // the scheduler, and a poll of "often" under way
 	}, func() string { return fmt.Sprintf("%d goroutines, %d before", runtime.NumGoroutine(), base) })
 	for name, s := range srcs {
 		if name != "often" && s.calls.Load() != 1 {
