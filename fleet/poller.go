@@ -53,17 +53,19 @@ type Poller struct {
 	mu      sync.Mutex
 	hosts   []*Host
 	srcs    map[string]Source
-	loops   map[string]*hostLoop  // each started host's place in the schedule
-	wheel   map[int64][]*hostLoop // hosts due at the end of a slot, by its Unix nanoseconds
-	ctx     context.Context       // Start's: hosts added later run under it
-	stopped bool                  // the scheduler has ended: nothing starts any more
+	loops   map[string]*hostLoop          // each started host's place in the schedule
+	wheel   map[time.Duration][]*hostLoop // hosts due at the end of a slot, by its time since epoch
+	epoch   time.Time                     // the schedule's zero, read on the monotonic clock
+	ctx     context.Context               // Start's: hosts added later run under it
+	stopped bool                          // the scheduler has ended: nothing starts any more
 }
 
 // NewPoller prepares pollers for the configured hosts. Hosts without a
 // source get their reason recorded in the store at once.
 func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
 	p := &Poller{store: store, srcs: map[string]Source{}, loops: map[string]*hostLoop{},
-		wheel: map[int64][]*hostLoop{}, clock: time.Now}
+		wheel: map[time.Duration][]*hostLoop{}, clock: time.Now}
+	p.epoch = p.clock()
 	for i := range c.Hosts {
 		p.add(&c.Hosts[i], sourceFor)
 	}
@@ -173,15 +175,13 @@ func (p *Poller) PollNow(host string) {
 // late.
 const PollSlot = 250 * time.Millisecond
 
-// inSlot is the wait d from now stretched to the end of the slot it ends
-// in.
-func inSlot(now time.Time, d time.Duration) time.Duration {
-	due := now.Add(d).UnixNano()
-	slot := int64(PollSlot)
-	if r := due % slot; r != 0 {
-		due += slot - r
+// slotEnd is the end of the slot that t falls in; t and the slots count
+// from the poller's epoch.
+func slotEnd(t time.Duration) time.Duration {
+	if r := t % PollSlot; r != 0 {
+		t += PollSlot - r
 	}
-	return time.Duration(due - now.UnixNano())
+	return t
 }
 
 // backoff is the wait before the next poll after fails failures in a row:

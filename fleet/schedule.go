@@ -13,18 +13,25 @@ type hostLoop struct {
 	ctx    context.Context // ends when the host is dropped or the poller stops
 	cancel context.CancelFunc
 
-	fails int   // polls failed in a row: the next waits longer (backoff)
-	due   int64 // the slot its next poll is in, in Unix nanoseconds (0: none)
-	busy  bool  // a poll runs
-	again bool  // PollNow while busy: poll once more at once
-	ended bool  // dropped or stopped: no more polls
+	fails int           // polls failed in a row: the next waits longer (backoff)
+	due   time.Duration // the end of the slot its next poll is in, since the epoch (0: none)
+	busy  bool          // a poll runs
+	again bool          // PollNow while busy: poll once more at once
+	ended bool          // dropped or stopped: no more polls
 }
 
+// sinceEpoch is the scheduler's clock: the time since the poller was made,
+// on the monotonic clock, so that a step of the wall clock (NTP, a manual
+// set) neither stalls the polls nor bunches them.
+func (p *Poller) sinceEpoch() time.Duration { return p.clock().Sub(p.epoch) }
+
 // schedule starts, at the end of every slot, the polls due in it, until
-// ctx ends. A slot nobody is due in costs a wake-up and a map lookup.
+// ctx ends. A slot nobody is due in costs a wake-up and a walk of the
+// slots' map.
 func (p *Poller) schedule(ctx context.Context) {
 	defer p.wg.Done()
-	t := time.NewTimer(inSlot(p.clock(), 1))
+	untilNext := func() time.Duration { now := p.sinceEpoch(); return slotEnd(now+1) - now }
+	t := time.NewTimer(untilNext())
 	defer t.Stop()
 	for {
 		select {
@@ -34,12 +41,12 @@ func (p *Poller) schedule(ctx context.Context) {
 			for _, l := range p.loops {
 				p.end(l)
 			}
-			p.wheel = map[int64][]*hostLoop{}
+			p.wheel = map[time.Duration][]*hostLoop{}
 			p.mu.Unlock()
 			return
 		case <-t.C:
 		}
-		now := p.clock().UnixNano()
+		now := p.sinceEpoch()
 		p.mu.Lock()
 		for slot, ls := range p.wheel {
 			if slot > now {
@@ -53,7 +60,7 @@ func (p *Poller) schedule(ctx context.Context) {
 			}
 		}
 		p.mu.Unlock()
-		t.Reset(inSlot(p.clock(), 1))
+		t.Reset(untilNext())
 	}
 }
 
@@ -92,16 +99,16 @@ func (p *Poller) poll(l *hostLoop) {
 			continue
 		}
 		l.busy = false
-		now := p.clock()
-		l.due = now.Add(inSlot(now, jitter(backoff(l.h.Interval(), l.fails)))).UnixNano()
+		l.due = slotEnd(p.sinceEpoch() + jitter(backoff(l.h.Interval(), l.fails)))
 		p.wheel[l.due] = append(p.wheel[l.due], l)
 		p.mu.Unlock()
 		return
 	}
 }
 
-// end stops l's polls; its source closes now, or as its last poll ends.
-// p.mu is held.
+// end stops l's polls; its source closes now (in the background: closing
+// waits for its heavy checks to end, and p.mu is held), or as its last
+// poll ends.
 func (p *Poller) end(l *hostLoop) {
 	if l.ended {
 		return
@@ -109,7 +116,11 @@ func (p *Poller) end(l *hostLoop) {
 	l.ended = true
 	l.cancel()
 	if !l.busy {
-		p.closeSource(l)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.closeSource(l)
+		}()
 	}
 }
 
