@@ -88,8 +88,8 @@ func LastActions(es []Entry, n int) []Entry {
 	return out
 }
 
-// newAuditID names one attempted action: its intent and result records.
-func newAuditID() string {
+// NewAuditID names one attempted action: its intent and result records.
+func NewAuditID() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])

@@ -126,7 +126,7 @@ func (m *Manager) hostTurn(ctx context.Context, q Request, p *Plan, hr *HostRun,
 // notRun records a plan that was not run, and why.
 func (m *Manager) notRun(p *Plan, why error) Result {
 	res := Result{Plan: p, Outcome: Cancelled, Err: why, Skipped: true}
-	if err := m.record(newAuditID(), &res); err != nil {
+	if err := m.record(NewAuditID(), &res); err != nil {
 		res.Err = errors.Join(res.Err, err)
 	}
 	return res

@@ -73,7 +73,7 @@ func (m *Manager) Wait() { m.running.Wait() }
 // Cancelled records a plan the operator declined at the confirmation.
 func (m *Manager) Cancelled(p *Plan) Result {
 	r := Result{Plan: p, Outcome: Cancelled, Err: errors.New("not confirmed")}
-	m.record(newAuditID(), &r)
+	m.record(NewAuditID(), &r)
 	return r
 }
 
@@ -84,7 +84,7 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	m.running.Add(1)
 	defer m.running.Done()
 	r := Result{Plan: p}
-	id := newAuditID()
+	id := NewAuditID()
 	release, err := m.admit(p)
 	if err != nil {
 		r.Outcome, r.Err = Refused, err
@@ -95,7 +95,7 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	}
 	defer release()
 	if err := m.Audit.Append(m.entry(id, &r, Started)); err != nil {
-		r.Outcome, r.Err = Refused, fmt.Errorf("%w, refusing to act unrecorded: %v", errAudit, err)
+		r.Outcome, r.Err = Refused, fmt.Errorf("%w, refusing to act unrecorded: %v", ErrAudit, err)
 		return r
 	}
 	timeout := p.Timeout
@@ -138,7 +138,8 @@ func (m *Manager) Run(ctx context.Context, p *Plan, onLine func(string)) Result 
 	return r
 }
 
-var errAudit = errors.New("audit log unwritable")
+// ErrAudit refuses an action whose record cannot be written.
+var ErrAudit = errors.New("audit log unwritable")
 
 // admit applies the policy before anything is recorded: read-only, then
 // the target's lock.
@@ -282,7 +283,7 @@ func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(conte
 	for i, p := range plans {
 		if why := skipReason(skip, p); why != "" {
 			r := Result{Plan: p, Outcome: Cancelled, Err: fmt.Errorf("skipped: %s", why)}
-			if err := m.record(newAuditID(), &r); err != nil {
+			if err := m.record(NewAuditID(), &r); err != nil {
 				r.Err = errors.Join(r.Err, err)
 			}
 			line(p, "── skipped: "+why)
@@ -315,7 +316,7 @@ func (m *Manager) Rolling(ctx context.Context, plans []*Plan, healthy func(conte
 			for _, rest := range plans[i+1:] {
 				skipped := Result{Plan: rest, Outcome: Cancelled, Err: fmt.Errorf("not run: %s failed on %s", p.Target, p.Host.Name)}
 				line(rest, "── skipped: "+skipped.Err.Error())
-				if err := m.record(newAuditID(), &skipped); err != nil {
+				if err := m.record(NewAuditID(), &skipped); err != nil {
 					skipped.Err = errors.Join(skipped.Err, err)
 				}
 				results = append(results, skipped)

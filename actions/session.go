@@ -19,7 +19,7 @@ func (m *Manager) OpenSession(host, kind, command string) (*Session, error) {
 		return nil, ErrReadOnly
 	}
 	now := time.Now()
-	e := Entry{ID: newAuditID(), Time: now.UTC(), Operator: m.Operator, Host: host, Kind: kind, Target: host, Command: command, Outcome: Started}
+	e := Entry{ID: NewAuditID(), Time: now.UTC(), Operator: m.Operator, Host: host, Kind: kind, Target: host, Command: command, Outcome: Started}
 	if err := m.Audit.Append(e); err != nil {
 		return nil, err
 	}

@@ -50,9 +50,14 @@ type Config struct {
 // OnCallConfig: how long a silence may be, and how often a failing check
 // nobody acknowledged is notified again, per state (off by default).
 type OnCallConfig struct {
+	// MaxSilence bounds a silence's length (DefaultMaxSilence when 0).
 	MaxSilence Duration            `toml:"max_silence"` // default 7 days
 	Renotify   map[string]Duration `toml:"renotify"`    // "CRIT" = "30m"
 }
+
+// DefaultMaxSilence is the longest silence when [oncall] max_silence
+// says nothing.
+const DefaultMaxSilence = 7 * 24 * time.Hour
 
 // StateStore names the shared record. URL is a postgres:// URL without a
 // password (it comes from $PGPASSWORD, a .pgpass or PasswordFile);

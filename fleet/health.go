@@ -311,3 +311,13 @@ func certChecks(st *HostStatus, now time.Time) []Check {
 	}
 	return out
 }
+
+// Findings are the host's checks, or when it has none (DOWN, STALE, not
+// polled yet) one check of its own state, keyed "host": what an
+// acknowledgement or a silence of it names.
+func (h Health) Findings() []Check {
+	if len(h.Checks) > 0 {
+		return h.Checks
+	}
+	return []Check{{Kind: KindHost, Name: HostCheck, State: h.State, Reason: h.Reason, Cause: h.Cause}}
+}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/actions/record/files"
 	"github.com/opsdeck/opsdeck/fleet"
 )
@@ -66,8 +66,8 @@ func BenchmarkFleetView_OnCall(b *testing.B) {
 	c, store, at := benchFleet(1000)
 	clock := *at
 	dir := b.TempDir()
-	desk := &actions.Desk{Log: &files.OnCallLog{Path: filepath.Join(dir, "oncall.jsonl")}, Audit: &files.Audit{Path: filepath.Join(dir, "audit.jsonl")}, Operator: "b@x"}
-	if _, err := desk.Silence(fleet.Matcher{Hosts: []string{"host-000??"}}, clock, clock.Add(time.Hour), "bench", clock); err != nil {
+	desk := &oncall.Desk{Log: &files.OnCallLog{Path: filepath.Join(dir, "oncall.jsonl")}, Audit: &files.Audit{Path: filepath.Join(dir, "audit.jsonl")}, Operator: "b@x"}
+	if _, err := desk.Silence(oncall.Matcher{Hosts: []string{"host-000??"}}, clock, clock.Add(time.Hour), "bench", clock); err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < 50; i++ {

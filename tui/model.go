@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/themes"
 )
@@ -36,7 +37,7 @@ type Options struct {
 	Actions *actions.Manager
 	// OnCall is the team's on-call log (acknowledge, silence); nil hides
 	// them. Its view is read on the tick; writes run off the screen.
-	OnCall *actions.Desk
+	OnCall *oncall.Desk
 	// Healthy waits until a restarted service is healthy again (rolling
 	// restarts); nil skips the wait.
 	Healthy func(context.Context, *actions.Plan) error

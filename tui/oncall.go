@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -15,7 +16,7 @@ import (
 // sorted, never its state: it is said beside it, and the header counts it.
 
 // onCallView is the on-call log as last read (nil without one).
-func (c *common) onCallView() *fleet.OnCall {
+func (c *common) onCallView() *oncall.Board {
 	if c.opt.OnCall == nil {
 		return nil
 	}
@@ -40,7 +41,7 @@ const (
 	silenced
 )
 
-func handledOf(c *common, h *fleet.Host, key string) (handling, *fleet.Ack, *fleet.Silence) {
+func handledOf(c *common, h *fleet.Host, key string) (handling, *oncall.Ack, *oncall.Silence) {
 	v := c.onCallView()
 	if s, ok := v.Silenced(h, key, c.now); ok {
 		return silenced, nil, s
@@ -58,13 +59,13 @@ func handledLine(c *common, h *fleet.Host, key string) string {
 	st := c.st
 	switch how, a, s := handledOf(c, h, key); how {
 	case acked:
-		line := fmt.Sprintf("✓ ack %s %s: %s", actions.UserOf(a.By), fleet.FormatAge(c.now.Sub(a.At)), fleet.Sanitize(a.Note, fleet.MaxNote))
-		if c.now.Sub(a.At) > fleet.AckOld {
+		line := fmt.Sprintf("✓ ack %s %s: %s", actions.UserOf(a.By), fleet.FormatAge(c.now.Sub(a.At)), fleet.Sanitize(a.Note, oncall.MaxNote))
+		if c.now.Sub(a.At) > oncall.AckOld {
 			return st.Status.Warn.Render(line + " (old: still on it?)")
 		}
 		return st.Detail.Muted.Render(line)
 	case silenced:
-		return st.Detail.Muted.Render(fmt.Sprintf("🔇 until %s %s: %s", s.Until.In(c.opt.Location).Format("15:04"), actions.UserOf(s.By), fleet.Sanitize(s.Note, fleet.MaxNote)))
+		return st.Detail.Muted.Render(fmt.Sprintf("🔇 until %s %s: %s", s.Until.In(c.opt.Location).Format("15:04"), actions.UserOf(s.By), fleet.Sanitize(s.Note, oncall.MaxNote)))
 	}
 	return ""
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/actions/record/files"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/config"
@@ -15,7 +15,7 @@ import (
 
 // onCallModel is three hosts whose /var is full, one whose is not, with
 // an on-call log in a temporary directory.
-func onCallModel(t *testing.T) (*Model, *actions.Desk) {
+func onCallModel(t *testing.T) (*Model, *oncall.Desk) {
 	t.Helper()
 	c, err := config.Parse("t.toml", []byte(`
 [[hosts]]
@@ -39,7 +39,7 @@ name = "db01"
 		store.Record(fleet.Observation{Host: h.Name, At: now, Sample: sample(now, full)})
 	}
 	dir := t.TempDir()
-	desk := &actions.Desk{Log: &files.OnCallLog{Path: filepath.Join(dir, "oncall.jsonl")},
+	desk := &oncall.Desk{Log: &files.OnCallLog{Path: filepath.Join(dir, "oncall.jsonl")},
 		Audit: &files.Audit{Path: filepath.Join(dir, "audit.jsonl")}, Operator: "alice@ops"}
 	desk.Refresh(now)
 	m := New(Options{Config: c, Store: store, Styles: asciiStyles(t), Keys: DefaultKeyMap(), OnCall: desk,
@@ -82,7 +82,7 @@ func TestProblems_GroupAcknowledged(t *testing.T) {
 		t.Errorf("unfolded:\n%s", v)
 	}
 	// One ends (another process saw its disk worse): the screen says so.
-	desk.EndAck(acks[0], actions.Ended, "worse: was 97%, now 99%", now)
+	desk.EndAck(acks[0], oncall.Ended, "worse: was 97%, now 99%", now)
 	desk.Refresh(now.Add(time.Second))
 	send(m, tickMsg(now))
 	if v := m.View(); !strings.Contains(v, "alice's acknowledgement of disk:/var on "+acks[0].Host+" ended: worse: was 97%, now 99%") ||

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -41,7 +42,7 @@ func openAck(c *common, xs []problem) tea.Cmd {
 		what = fmt.Sprintf("%s on %d hosts", xs[0].check.Name, len(xs))
 	}
 	c.push(newAsk(c, "ack "+what+": ", "what you are doing about it", func(note string) tea.Cmd {
-		if err := fleet.CheckNote(note); err != nil {
+		if err := oncall.CheckNote(note); err != nil {
 			c.fail("%v", err)
 			return nil
 		}
@@ -88,7 +89,7 @@ func openSilence(c *common, hosts []*fleet.Host) tea.Cmd {
 			return nil
 		}
 		now := c.now
-		m := fleet.Matcher{Hosts: names}
+		m := oncall.Matcher{Hosts: names}
 		return func() tea.Msg {
 			s, err := desk.Silence(m, now, now.Add(d), strings.TrimSpace(note), now)
 			if err != nil {
@@ -115,7 +116,7 @@ func newAsk(c *common, prompt, placeholder string, submit func(string) tea.Cmd) 
 	in.PromptStyle = c.st.Filter.Prompt
 	in.TextStyle = c.st.Filter.Text
 	in.Placeholder = placeholder
-	in.CharLimit = fleet.MaxNote + 20
+	in.CharLimit = oncall.MaxNote + 20
 	in.Cursor.SetMode(cursor.CursorStatic) // no blink: nothing to wake the screen for
 	in.Focus()
 	return &askModel{base: base{c}, input: in, submit: submit}
@@ -152,7 +153,7 @@ func (a *askModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // check OK, worse, expired, removed): a problem raised again is news.
 type ackTracker struct {
 	gen  int
-	seen map[string]*fleet.Ack
+	seen map[string]*oncall.Ack
 }
 
 func (t *ackTracker) poll(c *common) {
@@ -161,7 +162,7 @@ func (t *ackTracker) poll(c *common) {
 		return
 	}
 	t.gen = c.onCallGen()
-	now := map[string]*fleet.Ack{}
+	now := map[string]*oncall.Ack{}
 	for _, a := range v.Acks() {
 		now[a.ID] = a
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
 )
@@ -191,7 +192,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	// Acknowledgements end by themselves on what this pass saw; the
 	// on-call log says what is not notified, and every format says it.
 	var q quiet
-	var oc *fleet.OnCall
+	var oc *oncall.Board
 	if recordDown == nil {
 		var err error
 		oc, err = settleOnCall(st, cfg, store, now)

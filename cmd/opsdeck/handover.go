@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/tui"
 	"github.com/spf13/cobra"
@@ -125,12 +126,12 @@ func buildHandover(ctx context.Context, g *globals, since time.Duration, now tim
 func auditItem(e actions.Entry) HandoverItem {
 	text := e.Kind + " " + e.Target
 	switch e.Kind {
-	case actions.KindAck:
+	case oncall.KindAck:
 		text = "acknowledgement of " + e.Target + " " + e.Outcome
-	case actions.KindSilence:
+	case oncall.KindSilence:
 		text = "silence " + e.Outcome
 	}
-	if e.Kind != actions.KindAck && e.Kind != actions.KindSilence {
+	if e.Kind != oncall.KindAck && e.Kind != oncall.KindSilence {
 		text += ": " + e.Outcome
 		if e.DurationMS > 0 {
 			text += " in " + (time.Duration(e.DurationMS) * time.Millisecond).Round(time.Millisecond).String()
@@ -149,9 +150,9 @@ func openProblems(ctx context.Context, cfg *fleet.Config, st *teamState, events 
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
-	var oc *fleet.OnCall
+	var oc *oncall.Board
 	if log, err := st.onCall(); err == nil {
-		d := &actions.Desk{Log: log, Audit: st.audit}
+		d := &oncall.Desk{Log: log, Audit: st.audit}
 		oc, _ = d.Refresh(now)
 	}
 	began := map[string]time.Time{} // host + key → when its current state began, by the record

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/prometheus/common/expfmt"
@@ -125,7 +126,7 @@ func TestNotify_ScheduledSilenceAndReminders(t *testing.T) {
 	st := filesState()
 	cfg := &fleet.Config{Hosts: []fleet.Host{{Name: "host-1"}, {Name: "host-2"}}}
 	t0 := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
-	records := []fleet.OnCallRecord{{Op: fleet.OpSilence, Silence: &fleet.Silence{ID: "s1", Match: fleet.Matcher{Hosts: []string{"host-1"}},
+	records := []oncall.Record{{Op: oncall.OpSilence, Silence: &oncall.Silence{ID: "s1", Match: oncall.Matcher{Hosts: []string{"host-1"}},
 		From: t0.Add(time.Hour), Until: t0.Add(3 * time.Hour), Note: "kernel upgrade", By: "alice@a"}}}
 	f := &checkFlags{notifyURL: rcv.URL + "/hook", notifyKind: "slack"}
 	remind := map[fleet.State]time.Duration{fleet.Crit: 30 * time.Minute}
@@ -145,7 +146,7 @@ func TestNotify_ScheduledSilenceAndReminders(t *testing.T) {
 	run := func(at time.Duration, states map[string]fleet.State) string {
 		t.Helper()
 		now := t0.Add(at)
-		q := onCallQuiet(cfg, fleet.FoldOnCall(records), now)
+		q := onCallQuiet(cfg, oncall.Fold(records), now)
 		if _, err := notify(context.Background(), st, rep(states), f, q, remind, now); err != nil {
 			t.Fatalf("at +%s: %v", at, err)
 		}
@@ -171,7 +172,7 @@ func TestNotify_ScheduledSilenceAndReminders(t *testing.T) {
 	if got := run(4*time.Hour+40*time.Minute, crit2); !strings.Contains(got, "host-2: disk / still CRIT for 40m, not acknowledged") {
 		t.Errorf("+4h40, renotify due: %q", got)
 	}
-	records = append(records, fleet.OnCallRecord{Op: fleet.OpAck, Ack: &fleet.Ack{ID: "a1", Host: "host-2", Check: "disk:/", State: fleet.Crit, By: "bob@b", Note: "on it"}})
+	records = append(records, oncall.Record{Op: oncall.OpAck, Ack: &oncall.Ack{ID: "a1", Host: "host-2", Check: "disk:/", State: fleet.Crit, By: "bob@b", Note: "on it"}})
 	if got := run(6*time.Hour, crit2); got != "" {
 		t.Errorf("+6h, acknowledged: %q", got)
 	}

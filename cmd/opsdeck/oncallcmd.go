@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
 )
 
 // withDesk runs fn with the team's record open and its on-call log read
 // at now; the record is closed after.
-func withDesk(ctx context.Context, g *globals, now time.Time, fn func(d *actions.Desk, cfg *fleet.Config, st *teamState) error) error {
+func withDesk(ctx context.Context, g *globals, now time.Time, fn func(d *oncall.Desk, cfg *fleet.Config, st *teamState) error) error {
 	_, cfg, _, err := configOf(g)
 	if err != nil {
 		return withCode(exitConfig, err)
@@ -32,7 +33,7 @@ func withDesk(ctx context.Context, g *globals, now time.Time, fn func(d *actions
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
-	d := &actions.Desk{Log: log, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
+	d := &oncall.Desk{Log: log, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
 	if _, err := d.Refresh(now); err != nil {
 		return withCode(exitRuntime, err)
 	}
@@ -66,7 +67,7 @@ after --for.`,
 	list := &cobra.Command{
 		Use: "list", Short: "List the acknowledgements in force", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDesk(cmd.Context(), g, time.Now(), func(d *actions.Desk, _ *fleet.Config, _ *teamState) error {
+			return withDesk(cmd.Context(), g, time.Now(), func(d *oncall.Desk, _ *fleet.Config, _ *teamState) error {
 				return listAcks(cmd.OutOrStdout(), d.View().Acks(), time.Now())
 			})
 		},
@@ -75,10 +76,10 @@ after --for.`,
 		Use: "remove ID", Short: "End an acknowledgement (audited)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
-			return withDesk(cmd.Context(), g, now, func(d *actions.Desk, _ *fleet.Config, _ *teamState) error {
+			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, _ *fleet.Config, _ *teamState) error {
 				for _, a := range d.View().Acks() {
 					if a.ID == args[0] {
-						if err := d.EndAck(a, actions.Removed, "removed by "+d.Operator, now); err != nil {
+						if err := d.EndAck(a, oncall.Removed, "removed by "+d.Operator, now); err != nil {
 							return withCode(exitRuntime, err)
 						}
 						fmt.Fprintf(cmd.OutOrStdout(), "removed %s's acknowledgement of %s on %s\n", a.By, a.Check, a.Host)
@@ -95,16 +96,16 @@ after --for.`,
 
 func runAck(ctx context.Context, g *globals, hostName, key, note string, dur time.Duration, out io.Writer) error {
 	now := time.Now()
-	if err := fleet.CheckNote(note); err != nil {
+	if err := oncall.CheckNote(note); err != nil {
 		return withCode(exitConfig, err)
 	}
-	return withDesk(ctx, g, now, func(d *actions.Desk, cfg *fleet.Config, st *teamState) error {
+	return withDesk(ctx, g, now, func(d *oncall.Desk, cfg *fleet.Config, st *teamState) error {
 		return ackNow(ctx, d, cfg, st, hostName, key, note, dur, out)
 	})
 }
 
 // ackNow checks the host now and acknowledges its failing check key.
-func ackNow(ctx context.Context, d *actions.Desk, cfg *fleet.Config, st *teamState, hostName, key, note string, dur time.Duration, out io.Writer) error {
+func ackNow(ctx context.Context, d *oncall.Desk, cfg *fleet.Config, st *teamState, hostName, key, note string, dur time.Duration, out io.Writer) error {
 	h := findHost(cfg, hostName)
 	if h == nil {
 		return withCode(exitConfig, fmt.Errorf("no host %q in the fleet", fleet.Sanitize(hostName, 80)))
@@ -122,7 +123,7 @@ func ackNow(ctx context.Context, d *actions.Desk, cfg *fleet.Config, st *teamSta
 		if c.Key() == key {
 			a, err := d.Acknowledge(h, c, note, dur, time.Now())
 			if err != nil {
-				if errors.Is(err, actions.ErrAckOK) {
+				if errors.Is(err, oncall.ErrAckOK) {
 					return withCode(exitConfig, err)
 				}
 				return withCode(exitRuntime, err)
@@ -163,7 +164,7 @@ func checkOnce(ctx context.Context, cfg *fleet.Config, drills actions.DrillHisto
 	return store, nil
 }
 
-func listAcks(w io.Writer, acks []*fleet.Ack, now time.Time) error {
+func listAcks(w io.Writer, acks []*oncall.Ack, now time.Time) error {
 	if len(acks) == 0 {
 		fmt.Fprintln(w, "no acknowledgement in force")
 		return nil
@@ -172,14 +173,14 @@ func listAcks(w io.Writer, acks []*fleet.Ack, now time.Time) error {
 	fmt.Fprintln(tw, "ID\tHOST\tCHECK\tSTATE\tBY\tAGE\tUNTIL\tNOTE")
 	for _, a := range acks {
 		age := fleet.FormatAge(now.Sub(a.At))
-		if now.Sub(a.At) > fleet.AckOld {
+		if now.Sub(a.At) > oncall.AckOld {
 			age += " (old)"
 		}
 		until := "OK or worse"
 		if !a.Until.IsZero() {
 			until = a.Until.Local().Format("Jan 2 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Host, a.Check, a.State, fleet.Sanitize(a.By, 40), age, until, fleet.Sanitize(a.Note, fleet.MaxNote))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Host, a.Check, a.State, fleet.Sanitize(a.By, 40), age, until, fleet.Sanitize(a.Note, oncall.MaxNote))
 	}
 	return tw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -17,7 +18,7 @@ import (
 type quiet func(host, key string) string
 
 // onCallQuiet is quiet for the on-call log as folded.
-func onCallQuiet(cfg *fleet.Config, oc *fleet.OnCall, now time.Time) quiet {
+func onCallQuiet(cfg *fleet.Config, oc *oncall.Board, now time.Time) quiet {
 	return func(host, key string) string {
 		if a, ok := oc.Ack(host, key); ok {
 			return "acknowledged by " + a.By
@@ -134,12 +135,12 @@ func renotifyOf(cfg *fleet.Config) map[fleet.State]time.Duration {
 
 // settleOnCall reads the on-call log and ends the acknowledgements whose
 // check this pass saw OK, worse, or past their time.
-func settleOnCall(st *teamState, cfg *fleet.Config, store *fleet.Store, now time.Time) (*fleet.OnCall, error) {
+func settleOnCall(st *teamState, cfg *fleet.Config, store *fleet.Store, now time.Time) (*oncall.Board, error) {
 	log, err := st.onCall()
 	if err != nil {
 		return nil, err
 	}
-	d := &actions.Desk{Log: log, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
+	d := &oncall.Desk{Log: log, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
 	if _, err := d.Refresh(now); err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func ping(ctx context.Context, rawURL string) error {
 // that did not answer at start is used once it does.
 type teamOnCall struct{ st *teamState }
 
-func (t teamOnCall) Append(r fleet.OnCallRecord) (bool, error) {
+func (t teamOnCall) Append(r oncall.Record) (bool, error) {
 	l, err := t.st.onCall()
 	if err != nil {
 		return false, err
@@ -170,7 +171,7 @@ func (t teamOnCall) Append(r fleet.OnCallRecord) (bool, error) {
 	return l.Append(r)
 }
 
-func (t teamOnCall) Read(since time.Time) ([]fleet.OnCallRecord, error) {
+func (t teamOnCall) Read(since time.Time) ([]oncall.Record, error) {
 	l, err := t.st.onCall()
 	if err != nil {
 		return nil, err
@@ -186,8 +187,8 @@ func (t teamOnCall) Where() string { return t.st.audit.Where() }
 // ended (a read-only wall screen writes nothing: the operators'
 // dashboards, check and serve-metrics do). It stops with ctx; wait
 // returns once it has.
-func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fleet.Store, every time.Duration, settle bool, logger *slog.Logger) (*actions.Desk, func()) {
-	d := &actions.Desk{Log: teamOnCall{st}, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
+func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fleet.Store, every time.Duration, settle bool, logger *slog.Logger) (*oncall.Desk, func()) {
+	d := &oncall.Desk{Log: teamOnCall{st}, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -219,7 +220,7 @@ func startDesk(ctx context.Context, st *teamState, cfg *fleet.Config, store *fle
 }
 
 // silenceOf names the silence a host is under now, for the audit.
-func silenceOf(d *actions.Desk, store *fleet.Store) func(string) string {
+func silenceOf(d *oncall.Desk, store *fleet.Store) func(string) string {
 	return func(host string) string {
 		st, ok := store.Status(host)
 		if !ok {
@@ -234,7 +235,7 @@ func silenceOf(d *actions.Desk, store *fleet.Store) func(string) string {
 
 // annotate says on each finding of rep who acknowledged it or which
 // silence covers it (oc nil: nothing).
-func annotate(rep *Report, host func(string) *fleet.Host, oc *fleet.OnCall, now time.Time) {
+func annotate(rep *Report, host func(string) *fleet.Host, oc *oncall.Board, now time.Time) {
 	for i := range rep.Hosts {
 		hr := &rep.Hosts[i]
 		h := host(hr.Name)

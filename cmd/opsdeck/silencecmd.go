@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
 )
 
 type silenceFlags struct {
-	m           fleet.Matcher
+	m           oncall.Matcher
 	from, until string
 	dur         time.Duration
 	note        string
@@ -54,7 +55,7 @@ local unless they name a zone: 2026-12-05T02:00, 2026-12-05T02:00:00Z.`,
 		Use: "list", Short: "List the silences in force and to come", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			now := time.Now()
-			return withDesk(cmd.Context(), g, now, func(d *actions.Desk, cfg *fleet.Config, _ *teamState) error {
+			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, cfg *fleet.Config, _ *teamState) error {
 				return listSilences(cmd.OutOrStdout(), cfg, d.View().Silences(now), now)
 			})
 		},
@@ -63,7 +64,7 @@ local unless they name a zone: 2026-12-05T02:00, 2026-12-05T02:00:00Z.`,
 		Use: "expire ID", Short: "End a silence now (audited)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
-			return withDesk(cmd.Context(), g, now, func(d *actions.Desk, _ *fleet.Config, _ *teamState) error {
+			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, _ *fleet.Config, _ *teamState) error {
 				for _, s := range d.View().Silences(now) {
 					if s.ID == args[0] {
 						if err := d.Expire(s, now); err != nil {
@@ -118,7 +119,7 @@ func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Tim
 	case f.dur > 0:
 		until = from.Add(f.dur)
 	}
-	return withDesk(cmd.Context(), g, now, func(d *actions.Desk, cfg *fleet.Config, _ *teamState) error {
+	return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, cfg *fleet.Config, _ *teamState) error {
 		s, err := d.Silence(f.m, from, until, f.note, now)
 		if err != nil {
 			return withCode(exitConfig, err)
@@ -139,7 +140,7 @@ func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Tim
 }
 
 // matchedHosts are the fleet's hosts the host part of m picks.
-func matchedHosts(cfg *fleet.Config, m fleet.Matcher) []string {
+func matchedHosts(cfg *fleet.Config, m oncall.Matcher) []string {
 	var out []string
 	for i := range cfg.Hosts {
 		if m.MatchesHost(&cfg.Hosts[i]) {
@@ -149,7 +150,7 @@ func matchedHosts(cfg *fleet.Config, m fleet.Matcher) []string {
 	return out
 }
 
-func listSilences(w io.Writer, cfg *fleet.Config, ss []*fleet.Silence, now time.Time) error {
+func listSilences(w io.Writer, cfg *fleet.Config, ss []*oncall.Silence, now time.Time) error {
 	if len(ss) == 0 {
 		fmt.Fprintln(w, "no silence in force or to come")
 		return nil
@@ -166,7 +167,7 @@ func listSilences(w io.Writer, cfg *fleet.Config, ss []*fleet.Silence, now time.
 			hosts = actions.NodeSet(hs)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, fleet.Sanitize(s.Match.String(), 80), from, s.Until.Local().Format("Jan 2 15:04"),
-			fleet.Sanitize(s.By, 40), hosts, fleet.Sanitize(s.Note, fleet.MaxNote))
+			fleet.Sanitize(s.By, 40), hosts, fleet.Sanitize(s.Note, oncall.MaxNote))
 	}
 	return tw.Flush()
 }

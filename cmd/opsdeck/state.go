@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/actions/record/files"
 
 	"github.com/opsdeck/opsdeck/fleet/config"
@@ -98,7 +99,7 @@ func (s *teamState) database() (*pg.DB, error) {
 // onCall is the team's on-call log (acknowledgements, silences): the
 // database's, or a file of the state directory; an unreachable database
 // is an error, never the file in its place.
-func (s *teamState) onCall() (fleet.OnCallLog, error) {
+func (s *teamState) onCall() (oncall.Log, error) {
 	db, err := s.database()
 	switch {
 	case err != nil:

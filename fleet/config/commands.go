@@ -93,7 +93,7 @@ func (v *validator) onCall(o *fleet.OnCallConfig) {
 		v.add("oncall.max_silence", "oncall.max_silence", "%s is too short for a silence: at least 1m", d)
 	}
 	if o.MaxSilence.Duration == 0 {
-		o.MaxSilence.Duration = fleet.MaxSilence
+		o.MaxSilence.Duration = fleet.DefaultMaxSilence
 	}
 	for state, d := range o.Renotify {
 		p := "oncall.renotify." + state

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -23,13 +24,13 @@ func (l *OnCallLog) Where() string { return l.Path }
 // Append writes r. An end of what already ended is not written again
 // (two processes on one state directory may both see an acknowledgement
 // end; between them the second's read sees the first's line).
-func (l *OnCallLog) Append(r fleet.OnCallRecord) (bool, error) {
-	if r.Op == fleet.OpUnack || r.Op == fleet.OpExpire {
+func (l *OnCallLog) Append(r oncall.Record) (bool, error) {
+	if r.Op == oncall.OpUnack || r.Op == oncall.OpExpire {
 		rs, err := l.Read(time.Time{})
 		if err != nil {
 			return false, err
 		}
-		if fleet.FoldOnCall(rs).Ended(r.ID) {
+		if oncall.Fold(rs).Ended(r.ID) {
 			return false, nil
 		}
 	}
@@ -41,6 +42,6 @@ func (l *OnCallLog) Append(r fleet.OnCallRecord) (bool, error) {
 
 // Read returns the records made since a time, oldest first; a missing
 // file has none, a damaged line is skipped.
-func (l *OnCallLog) Read(since time.Time) ([]fleet.OnCallRecord, error) {
-	return readLines(l.Path, 0, func(r *fleet.OnCallRecord) bool { return !r.At.Before(since) })
+func (l *OnCallLog) Read(since time.Time) ([]oncall.Record, error) {
+	return readLines(l.Path, 0, func(r *oncall.Record) bool { return !r.At.Before(since) })
 }

@@ -1,10 +1,12 @@
-package actions
+package oncall
 
 import (
 	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/opsdeck/opsdeck/actions"
 
 	"github.com/opsdeck/opsdeck/fleet"
 )
@@ -25,24 +27,24 @@ const (
 // acknowledgements whose check got better or worse, and keeps the log
 // folded for readers.
 type Desk struct {
-	Log      fleet.OnCallLog
-	Audit    AuditLog
+	Log      Log
+	Audit    actions.AuditLog
 	Operator string
-	// MaxSilence bounds a silence's length (fleet.MaxSilence when 0).
+	// MaxSilence bounds a silence's length (MaxSilence when 0).
 	MaxSilence time.Duration
 
 	mu   sync.Mutex
-	view *fleet.OnCall
+	view *Board
 	gen  int
 }
 
 // Refresh reads the log and folds it.
-func (d *Desk) Refresh(now time.Time) (*fleet.OnCall, error) {
-	rs, err := d.Log.Read(now.Add(-fleet.OnCallWindow))
+func (d *Desk) Refresh(now time.Time) (*Board, error) {
+	rs, err := d.Log.Read(now.Add(-Window))
 	if err != nil {
 		return nil, fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
 	}
-	v := fleet.FoldOnCall(rs)
+	v := Fold(rs)
 	v.ReadAt = now
 	d.mu.Lock()
 	d.view = v
@@ -60,7 +62,7 @@ func (d *Desk) Gen() int {
 }
 
 // View is the log as last read; nil before the first read.
-func (d *Desk) View() *fleet.OnCall {
+func (d *Desk) View() *Board {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.view
@@ -72,8 +74,8 @@ var ErrAckOK = errors.New("the check is OK: there is nothing to acknowledge")
 // Acknowledge records that the operator is on h's failing check c, with a
 // note, until the check is OK or worse (or for, when above 0). The audit
 // record is written first: no record, no acknowledgement.
-func (d *Desk) Acknowledge(h *fleet.Host, c fleet.Check, note string, dur time.Duration, now time.Time) (*fleet.Ack, error) {
-	if err := fleet.CheckNote(note); err != nil {
+func (d *Desk) Acknowledge(h *fleet.Host, c fleet.Check, note string, dur time.Duration, now time.Time) (*Ack, error) {
+	if err := CheckNote(note); err != nil {
 		return nil, err
 	}
 	if c.State == fleet.OK || c.NotApplicable || c.Pending {
@@ -82,7 +84,7 @@ func (d *Desk) Acknowledge(h *fleet.Host, c fleet.Check, note string, dur time.D
 	if dur < 0 {
 		return nil, errors.New("--for must be positive")
 	}
-	a := &fleet.Ack{ID: "ack-" + newAuditID(), Host: h.Name, Check: c.Key(), State: c.State, Note: note, By: d.Operator, At: now.UTC()}
+	a := &Ack{ID: "ack-" + actions.NewAuditID(), Host: h.Name, Check: c.Key(), State: c.State, Note: note, By: d.Operator, At: now.UTC()}
 	if c.Unit == "%" {
 		a.Value, a.Unit = c.Value, c.Unit
 	}
@@ -96,7 +98,7 @@ func (d *Desk) Acknowledge(h *fleet.Host, c fleet.Check, note string, dur time.D
 	if err := d.audit(KindAck, h.Name, a.Check, Acknowledged, fmt.Sprintf("%s %s: %s", c.State, c.Key(), reason), now); err != nil {
 		return nil, err
 	}
-	if _, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpAck, At: a.At, By: d.Operator, Ack: a}); err != nil {
+	if _, err := d.Log.Append(Record{Op: OpAck, At: a.At, By: d.Operator, Ack: a}); err != nil {
 		return nil, fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
 	}
 	return a, nil
@@ -105,8 +107,8 @@ func (d *Desk) Acknowledge(h *fleet.Host, c fleet.Check, note string, dur time.D
 // EndAck ends an acknowledgement: by somebody (removed) or by itself
 // (ended, why says how). Of several processes that end one, one records
 // it.
-func (d *Desk) EndAck(a *fleet.Ack, outcome, why string, now time.Time) error {
-	added, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpUnack, At: now.UTC(), By: d.Operator, ID: a.ID, Why: why})
+func (d *Desk) EndAck(a *Ack, outcome, why string, now time.Time) error {
+	added, err := d.Log.Append(Record{Op: OpUnack, At: now.UTC(), By: d.Operator, ID: a.ID, Why: why})
 	if err != nil {
 		return fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
 	}
@@ -120,7 +122,7 @@ func (d *Desk) EndAck(a *fleet.Ack, outcome, why string, now time.Time) error {
 // or past its time. checks gives a host's checks as now evaluated; ok false
 // means the host is not known here (another config's): its
 // acknowledgements are left alone.
-func (d *Desk) Settle(checks func(host string) ([]fleet.Check, bool), now time.Time) (ended []*fleet.Ack, err error) {
+func (d *Desk) Settle(checks func(host string) ([]fleet.Check, bool), now time.Time) (ended []*Ack, err error) {
 	var errs []error
 	for _, a := range d.View().Acks() {
 		cs, known := checks(a.Host)
@@ -134,7 +136,7 @@ func (d *Desk) Settle(checks func(host string) ([]fleet.Check, bool), now time.T
 				cur, found = c, true
 			}
 		}
-		why, ends := fleet.AckEnds(a, cur, found, now)
+		why, ends := AckEnds(a, cur, found, now)
 		if !ends {
 			continue
 		}
@@ -152,8 +154,8 @@ func (d *Desk) Settle(checks func(host string) ([]fleet.Check, bool), now time.T
 }
 
 // Silence records a silence of what m matches from from until until.
-func (d *Desk) Silence(m fleet.Matcher, from, until time.Time, note string, now time.Time) (*fleet.Silence, error) {
-	if err := fleet.CheckNote(note); err != nil {
+func (d *Desk) Silence(m Matcher, from, until time.Time, note string, now time.Time) (*Silence, error) {
+	if err := CheckNote(note); err != nil {
 		return nil, err
 	}
 	if err := m.ValidGlobs(); err != nil {
@@ -164,7 +166,7 @@ func (d *Desk) Silence(m fleet.Matcher, from, until time.Time, note string, now 
 	}
 	limit := d.MaxSilence
 	if limit <= 0 {
-		limit = fleet.MaxSilence
+		limit = MaxSilence
 	}
 	switch {
 	case until.IsZero():
@@ -176,20 +178,20 @@ func (d *Desk) Silence(m fleet.Matcher, from, until time.Time, note string, now 
 	case until.Sub(from) > limit:
 		return nil, fmt.Errorf("%s is longer than the longest silence (%s): make it shorter, or raise [oncall] max_silence", until.Sub(from).Round(time.Minute), limit)
 	}
-	s := &fleet.Silence{ID: "sil-" + newAuditID(), Match: m, From: from.UTC(), Until: until.UTC(), Note: note, By: d.Operator, At: now.UTC()}
+	s := &Silence{ID: "sil-" + actions.NewAuditID(), Match: m, From: from.UTC(), Until: until.UTC(), Note: note, By: d.Operator, At: now.UTC()}
 	reason := fmt.Sprintf("%s from %s until %s: %s", m, s.From.Format(time.RFC3339), s.Until.Format(time.RFC3339), note)
 	if err := d.audit(KindSilence, "", s.ID, Silenced, reason, now); err != nil {
 		return nil, err
 	}
-	if _, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpSilence, At: s.At, By: d.Operator, Silence: s}); err != nil {
+	if _, err := d.Log.Append(Record{Op: OpSilence, At: s.At, By: d.Operator, Silence: s}); err != nil {
 		return nil, fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
 	}
 	return s, nil
 }
 
 // Expire ends a silence before its time.
-func (d *Desk) Expire(s *fleet.Silence, now time.Time) error {
-	added, err := d.Log.Append(fleet.OnCallRecord{Op: fleet.OpExpire, At: now.UTC(), By: d.Operator, ID: s.ID, Why: "expired by " + d.Operator})
+func (d *Desk) Expire(s *Silence, now time.Time) error {
+	added, err := d.Log.Append(Record{Op: OpExpire, At: now.UTC(), By: d.Operator, ID: s.ID, Why: "expired by " + d.Operator})
 	if err != nil {
 		return fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
 	}
@@ -200,9 +202,9 @@ func (d *Desk) Expire(s *fleet.Silence, now time.Time) error {
 }
 
 func (d *Desk) audit(kind, host, target, outcome, reason string, now time.Time) error {
-	e := Entry{ID: newAuditID(), Time: now.UTC(), Operator: d.Operator, Host: host, Kind: kind, Target: target, Outcome: outcome, Reason: reason}
+	e := actions.Entry{ID: actions.NewAuditID(), Time: now.UTC(), Operator: d.Operator, Host: host, Kind: kind, Target: target, Outcome: outcome, Reason: reason}
 	if err := d.Audit.Append(e); err != nil {
-		return fmt.Errorf("%w, refusing to act unrecorded: %v", errAudit, err)
+		return fmt.Errorf("%w, refusing to act unrecorded: %v", actions.ErrAudit, err)
 	}
 	return nil
 }

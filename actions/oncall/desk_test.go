@@ -1,4 +1,4 @@
-package actions
+package oncall
 
 import (
 	"strings"
@@ -6,28 +6,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions"
+
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
 type memOnCall struct {
 	mu sync.Mutex
-	rs []fleet.OnCallRecord
+	rs []Record
 }
 
-func (m *memOnCall) Append(r fleet.OnCallRecord) (bool, error) {
+func (m *memOnCall) Append(r Record) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if (r.Op == fleet.OpUnack || r.Op == fleet.OpExpire) && fleet.FoldOnCall(m.rs).Ended(r.ID) {
+	if (r.Op == OpUnack || r.Op == OpExpire) && Fold(m.rs).Ended(r.ID) {
 		return false, nil
 	}
 	m.rs = append(m.rs, r)
 	return true, nil
 }
 
-func (m *memOnCall) Read(since time.Time) ([]fleet.OnCallRecord, error) {
+func (m *memOnCall) Read(since time.Time) ([]Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]fleet.OnCallRecord(nil), m.rs...), nil
+	return append([]Record(nil), m.rs...), nil
 }
 
 func (m *memOnCall) Where() string { return "memory" }
@@ -85,16 +87,16 @@ func TestDesk_AcknowledgeAndSettle(t *testing.T) {
 func TestDesk_SilenceRefusals(t *testing.T) {
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	d := &Desk{Log: &memOnCall{}, Audit: &memAudit{}, Operator: "alice@a"}
-	m := fleet.Matcher{Tags: []string{"kernel"}}
+	m := Matcher{Tags: []string{"kernel"}}
 	for _, u := range []struct {
-		m           fleet.Matcher
+		m           Matcher
 		from, until time.Time
 		note, want  string
 	}{
 		{m, now, time.Time{}, "kernel upgrade", "needs an end"},
 		{m, now, now.Add(8 * 24 * time.Hour), "kernel upgrade", "longer than the longest silence (168h0m0s)"},
 		{m, now.Add(time.Hour), now.Add(30 * time.Minute), "kernel upgrade", "before it starts"},
-		{fleet.Matcher{}, now, now.Add(time.Hour), "kernel upgrade", "a silence of everything"},
+		{Matcher{}, now, now.Add(time.Hour), "kernel upgrade", "a silence of everything"},
 		{m, now, now.Add(time.Hour), "", "a note is needed"},
 		{m, now, now.Add(time.Hour), "x\x07", "control characters"},
 	} {
@@ -115,4 +117,31 @@ func TestDesk_SilenceRefusals(t *testing.T) {
 	if got := d.View().Silences(now); len(got) != 0 {
 		t.Errorf("expired, yet %v", got)
 	}
+}
+
+// memAudit is an audit log in memory.
+type memAudit struct {
+	mu sync.Mutex
+	es []actions.Entry
+}
+
+func (a *memAudit) Append(e actions.Entry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.es = append(a.es, actions.SanitizeEntry(e))
+	return nil
+}
+
+func (a *memAudit) Recent(n int) ([]actions.Entry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return actions.LastActions(append([]actions.Entry(nil), a.es...), n), nil
+}
+
+func (a *memAudit) Where() string { return "memory" }
+
+func (a *memAudit) entries() []actions.Entry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]actions.Entry(nil), a.es...)
 }

@@ -1,4 +1,4 @@
-package fleet
+package oncall
 
 import (
 	"errors"
@@ -9,26 +9,28 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // Acknowledgements and silences: what an on-call team says about problems.
 // They change what is notified and how a problem is drawn, never a state
-// or an exit code. Both are records of an append-only log (OnCallLog) that
-// every process of the team folds the same way (OnCall), so two
+// or an exit code. Both are records of an append-only log (Log) that
+// every process of the team folds the same way (Board), so two
 // dashboards on one shared record see each other's within a poll.
 
 // Ack acknowledges one failing check of one host: somebody is on it.
 type Ack struct {
-	ID    string    `json:"id"`
-	Host  string    `json:"host"`
-	Check string    `json:"check"`           // the check's key: disk:/var
-	State State     `json:"state"`           // the state acknowledged
-	Value float64   `json:"value,omitempty"` // its figure then, for a measured check
-	Unit  string    `json:"unit,omitempty"`
-	Note  string    `json:"note"`
-	By    string    `json:"by"`
-	At    time.Time `json:"at"`
-	Until time.Time `json:"until,omitzero"` // zero: until the check is OK or worse
+	ID    string      `json:"id"`
+	Host  string      `json:"host"`
+	Check string      `json:"check"`           // the check's key: disk:/var
+	State fleet.State `json:"state"`           // the state acknowledged
+	Value float64     `json:"value,omitempty"` // its figure then, for a measured check
+	Unit  string      `json:"unit,omitempty"`
+	Note  string      `json:"note"`
+	By    string      `json:"by"`
+	At    time.Time   `json:"at"`
+	Until time.Time   `json:"until,omitzero"` // zero: until the check is OK or worse
 }
 
 // Matcher picks hosts and checks: each field is a list of globs (path.Match),
@@ -61,8 +63,8 @@ const (
 	OpExpire  = "expire"  // a silence ended before its time
 )
 
-// OnCallRecord is one entry of the on-call log.
-type OnCallRecord struct {
+// Record is one entry of the on-call log.
+type Record struct {
 	Op      string    `json:"op"`
 	At      time.Time `json:"at"`
 	By      string    `json:"by"`
@@ -72,28 +74,28 @@ type OnCallRecord struct {
 	Why     string    `json:"why,omitempty"` // why it ended
 }
 
-// OnCallLog is where the team's acknowledgements and silences are kept:
+// Log is where the team's acknowledgements and silences are kept:
 // files in the state directory or the shared database.
-type OnCallLog interface {
+type Log interface {
 	// Append adds a record. An unack or expire of what already ended is
 	// not added again (added is false): of two processes that see an
 	// acknowledgement end, one records it.
-	Append(r OnCallRecord) (added bool, err error)
+	Append(r Record) (added bool, err error)
 	// Read returns the records since a time, oldest first.
-	Read(since time.Time) ([]OnCallRecord, error)
+	Read(since time.Time) ([]Record, error)
 	Where() string
 }
 
-// OnCallWindow is how far back the log is read: acknowledgements older
+// Window is how far back the log is read: acknowledgements older
 // than this are not in force any more (MaxSilence is shorter).
-const OnCallWindow = 30 * 24 * time.Hour
+const Window = 30 * 24 * time.Hour
 
 // Limits of what is said.
 const (
-	MaxNote        = 200                // characters of a note
-	MaxSilence     = 7 * 24 * time.Hour // the longest silence by default
-	AckOld         = 12 * time.Hour     // an acknowledgement older than this is marked so
-	AckWorsePoints = 2.0                // a % check this many points past its acknowledged figure is worse
+	MaxNote        = 200                     // characters of a note
+	MaxSilence     = fleet.DefaultMaxSilence // the longest silence by default
+	AckOld         = 12 * time.Hour          // an acknowledgement older than this is marked so
+	AckWorsePoints = 2.0                     // a % check this many points past its acknowledged figure is worse
 )
 
 // CheckNote refuses a note that is empty, too long or holds control
@@ -104,20 +106,20 @@ func CheckNote(note string) error {
 		return errors.New("a note is needed: say what is being done (--note)")
 	case utf8.RuneCountInString(note) > MaxNote:
 		return fmt.Errorf("the note has %d characters; at most %d", utf8.RuneCountInString(note), MaxNote)
-	case !utf8.ValidString(note) || Sanitize(note, MaxNote) != note:
+	case !utf8.ValidString(note) || fleet.Sanitize(note, MaxNote) != note:
 		return errors.New("the note holds control characters or invalid text: write plain text")
 	}
 	return nil
 }
 
 // Matches reports whether the silence's matcher picks h's check key.
-func (m Matcher) Matches(h *Host, check string) bool {
+func (m Matcher) Matches(h *fleet.Host, check string) bool {
 	return anyGlob(m.Hosts, h.Name) && anyGlobOf(m.Tags, h.Tags) && anyGlobOf(m.Roles, h.Roles) &&
 		anyGlob(m.Envs, h.Env) && m.matchCheck(check)
 }
 
 // MatchesHost reports whether the host part of the matcher picks h.
-func (m Matcher) MatchesHost(h *Host) bool {
+func (m Matcher) MatchesHost(h *fleet.Host) bool {
 	return anyGlob(m.Hosts, h.Name) && anyGlobOf(m.Tags, h.Tags) && anyGlobOf(m.Roles, h.Roles) && anyGlob(m.Envs, h.Env)
 }
 
@@ -169,8 +171,8 @@ func anyGlobOf(patterns, vals []string) bool {
 func (m Matcher) ValidGlobs() error {
 	for _, ps := range [][]string{m.Hosts, m.Tags, m.Roles, m.Envs, m.Checks} {
 		for _, p := range ps {
-			if _, err := path.Match(p, ""); err != nil || Sanitize(p, 200) != p {
-				return fmt.Errorf("%q is not a usable glob", Sanitize(p, 200))
+			if _, err := path.Match(p, ""); err != nil || fleet.Sanitize(p, 200) != p {
+				return fmt.Errorf("%q is not a usable glob", fleet.Sanitize(p, 200))
 			}
 		}
 	}
@@ -182,13 +184,13 @@ func (s *Silence) Active(now time.Time) bool { return !now.Before(s.From) && now
 
 // AckEnds says whether an acknowledgement ends given its check as now
 // evaluated (found false: the check is gone or OK), and why.
-func AckEnds(a *Ack, c Check, found bool, now time.Time) (why string, ends bool) {
+func AckEnds(a *Ack, c fleet.Check, found bool, now time.Time) (why string, ends bool) {
 	switch {
 	case !a.Until.IsZero() && !now.Before(a.Until):
 		return "expired", true
-	case !found || c.State == OK:
+	case !found || c.State == fleet.OK:
 		return "the check is OK again", true
-	case c.State > a.State && c.State != Unknown:
+	case c.State > a.State && c.State != fleet.Unknown:
 		return fmt.Sprintf("worse: was %s, now %s", a.State, c.State), true
 	case a.Unit == "%" && c.Unit == "%" && c.Value >= a.Value+AckWorsePoints:
 		return fmt.Sprintf("worse: was %.0f%%, now %.0f%%", a.Value, c.Value), true
@@ -196,18 +198,18 @@ func AckEnds(a *Ack, c Check, found bool, now time.Time) (why string, ends bool)
 	return "", false
 }
 
-// OnCall is the on-call log folded: the acknowledgements and silences in
+// Board is the on-call log folded: the acknowledgements and silences in
 // force, and when they were read.
-type OnCall struct {
+type Board struct {
 	acks     map[string]*Ack // by host + "\x00" + check
 	silences []*Silence
 	ended    map[string]string // id → why it ended
 	ReadAt   time.Time
 }
 
-// FoldOnCall folds the log's records, oldest first.
-func FoldOnCall(rs []OnCallRecord) *OnCall {
-	o := &OnCall{acks: map[string]*Ack{}, ended: map[string]string{}}
+// Fold folds the log's records, oldest first.
+func Fold(rs []Record) *Board {
+	o := &Board{acks: map[string]*Ack{}, ended: map[string]string{}}
 	for _, r := range rs {
 		if r.Op == OpUnack || r.Op == OpExpire {
 			if _, seen := o.ended[r.ID]; !seen {
@@ -230,7 +232,7 @@ func FoldOnCall(rs []OnCallRecord) *OnCall {
 }
 
 // Ack is the acknowledgement in force of a host's check.
-func (o *OnCall) Ack(host, check string) (*Ack, bool) {
+func (o *Board) Ack(host, check string) (*Ack, bool) {
 	if o == nil {
 		return nil, false
 	}
@@ -239,7 +241,7 @@ func (o *OnCall) Ack(host, check string) (*Ack, bool) {
 }
 
 // Acks are the acknowledgements in force, oldest first.
-func (o *OnCall) Acks() []*Ack {
+func (o *Board) Acks() []*Ack {
 	if o == nil {
 		return nil
 	}
@@ -253,7 +255,7 @@ func (o *OnCall) Acks() []*Ack {
 
 // Silences are the silences not ended: in force or still to come at now
 // (those past their end are left out).
-func (o *OnCall) Silences(now time.Time) []*Silence {
+func (o *Board) Silences(now time.Time) []*Silence {
 	if o == nil {
 		return nil
 	}
@@ -268,7 +270,7 @@ func (o *OnCall) Silences(now time.Time) []*Silence {
 
 // Silenced is the silence in force at now that matches h's check (the
 // one that ends last), if any.
-func (o *OnCall) Silenced(h *Host, check string, now time.Time) (*Silence, bool) {
+func (o *Board) Silenced(h *fleet.Host, check string, now time.Time) (*Silence, bool) {
 	if o == nil {
 		return nil, false
 	}
@@ -282,13 +284,13 @@ func (o *OnCall) Silenced(h *Host, check string, now time.Time) (*Silence, bool)
 }
 
 // Ended reports whether an acknowledgement or silence was ended.
-func (o *OnCall) Ended(id string) bool {
+func (o *Board) Ended(id string) bool {
 	_, ok := o.EndedWhy(id)
 	return ok
 }
 
 // EndedWhy is why an acknowledgement or silence ended, if it did.
-func (o *OnCall) EndedWhy(id string) (string, bool) {
+func (o *Board) EndedWhy(id string) (string, bool) {
 	if o == nil {
 		return "", false
 	}
@@ -296,19 +298,9 @@ func (o *OnCall) EndedWhy(id string) (string, bool) {
 	return why, ok
 }
 
-// Findings are the host's checks, or when it has none (DOWN, STALE, not
-// polled yet) one check of its own state, keyed "host": what an
-// acknowledgement or a silence of it names.
-func (h Health) Findings() []Check {
-	if len(h.Checks) > 0 {
-		return h.Checks
-	}
-	return []Check{{Kind: KindHost, Name: HostCheck, State: h.State, Reason: h.Reason, Cause: h.Cause}}
-}
-
 // SilenceOfHost is the silence in force at now whose hosts include h
 // (whatever checks it names), if any.
-func (o *OnCall) SilenceOfHost(h *Host, now time.Time) (*Silence, bool) {
+func (o *Board) SilenceOfHost(h *fleet.Host, now time.Time) (*Silence, bool) {
 	if o == nil {
 		return nil, false
 	}

@@ -1,14 +1,16 @@
-package fleet
+package oncall
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 func TestMatcher(t *testing.T) {
-	web := &Host{Name: "web-03", Tags: []string{"kernel-upgrade", "eu"}, Roles: []string{"web"}, Env: "prod"}
-	db := &Host{Name: "db-1", Tags: []string{"eu"}, Roles: []string{"db"}, Env: "prod"}
+	web := &fleet.Host{Name: "web-03", Tags: []string{"kernel-upgrade", "eu"}, Roles: []string{"web"}, Env: "prod"}
+	db := &fleet.Host{Name: "db-1", Tags: []string{"eu"}, Roles: []string{"db"}, Env: "prod"}
 	for _, u := range []struct {
 		m       Matcher
 		check   string
@@ -36,22 +38,22 @@ func TestMatcher(t *testing.T) {
 
 func TestAckEnds(t *testing.T) {
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	a := &Ack{State: Crit, Value: 96, Unit: "%", At: now.Add(-time.Hour)}
-	disk := func(s State, v float64) Check { return Check{State: s, Value: v, Unit: "%"} }
+	a := &Ack{State: fleet.Crit, Value: 96, Unit: "%", At: now.Add(-time.Hour)}
+	disk := func(s fleet.State, v float64) fleet.Check { return fleet.Check{State: s, Value: v, Unit: "%"} }
 	for _, u := range []struct {
 		name  string
-		c     Check
+		c     fleet.Check
 		found bool
 		ack   *Ack
 		want  string
 	}{
-		{"still the same", disk(Crit, 96.5), true, a, ""},
-		{"filled further", disk(Crit, 98.1), true, a, "worse: was 96%, now 98%"},
-		{"cleared", disk(OK, 40), true, a, "the check is OK again"},
-		{"eased to WARN", disk(Warn, 92), true, a, ""},
-		{"gone", Check{}, false, a, "the check is OK again"},
-		{"WARN to CRIT", Check{State: Crit}, true, &Ack{State: Warn, At: now}, "worse: was WARN, now CRIT"},
-		{"expired", disk(Crit, 96), true, &Ack{State: Crit, Until: now}, "expired"},
+		{"still the same", disk(fleet.Crit, 96.5), true, a, ""},
+		{"filled further", disk(fleet.Crit, 98.1), true, a, "worse: was 96%, now 98%"},
+		{"cleared", disk(fleet.OK, 40), true, a, "the check is OK again"},
+		{"eased to WARN", disk(fleet.Warn, 92), true, a, ""},
+		{"gone", fleet.Check{}, false, a, "the check is OK again"},
+		{"WARN to CRIT", fleet.Check{State: fleet.Crit}, true, &Ack{State: fleet.Warn, At: now}, "worse: was WARN, now CRIT"},
+		{"expired", disk(fleet.Crit, 96), true, &Ack{State: fleet.Crit, Until: now}, "expired"},
 	} {
 		why, _ := AckEnds(u.ack, u.c, u.found, now)
 		if why != u.want {
@@ -60,18 +62,18 @@ func TestAckEnds(t *testing.T) {
 	}
 }
 
-func TestFoldOnCall(t *testing.T) {
+func TestFold(t *testing.T) {
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	h := &Host{Name: "web-1", Tags: []string{"t"}}
-	rs := []OnCallRecord{
-		{Op: OpAck, Ack: &Ack{ID: "a1", Host: "web-1", Check: "disk:/var", State: Warn}},
-		{Op: OpAck, Ack: &Ack{ID: "a2", Host: "web-1", Check: "host", State: Crit}},
+	h := &fleet.Host{Name: "web-1", Tags: []string{"t"}}
+	rs := []Record{
+		{Op: OpAck, Ack: &Ack{ID: "a1", Host: "web-1", Check: "disk:/var", State: fleet.Warn}},
+		{Op: OpAck, Ack: &Ack{ID: "a2", Host: "web-1", Check: "host", State: fleet.Crit}},
 		{Op: OpUnack, ID: "a2"},
 		{Op: OpSilence, Silence: &Silence{ID: "s1", Match: Matcher{Tags: []string{"t"}}, From: now.Add(time.Hour), Until: now.Add(3 * time.Hour)}},
 		{Op: OpSilence, Silence: &Silence{ID: "s2", Match: Matcher{Hosts: []string{"web-*"}}, From: now.Add(-time.Hour), Until: now.Add(time.Hour)}},
 		{Op: OpExpire, ID: "s2"},
 	}
-	o := FoldOnCall(rs)
+	o := Fold(rs)
 	if a, ok := o.Ack("web-1", "disk:/var"); !ok || a.ID != "a1" {
 		t.Errorf("a1: %v %v", a, ok)
 	}
