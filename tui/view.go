@@ -134,6 +134,27 @@ func overlay(bg, box string, width int) string {
 // headerView is the top line: fleet, counts per state, data age, clock.
 func (m *Model) headerView() string {
 	c, st := m.c, m.c.st
+	left := m.headerLeft()
+	states, data := m.headerStates()
+	clock := c.now.Format("15:04:05")
+	// Narrow terminals lose the clock, then the fleet's name, never the
+	// counts or the data's age.
+	for _, v := range [][2]string{
+		{left, states + st.Header.Muted.Render(" · "+data+" · "+clock)},
+		{left, states + st.Header.Muted.Render(" · "+data)},
+		{st.Header.Title.Render("opsdeck"), states + st.Header.Muted.Render(" · "+data)},
+	} {
+		if gap := c.width - ansi.StringWidth(v[0]) - ansi.StringWidth(v[1]); gap >= 1 {
+			return v[0] + strings.Repeat(" ", gap) + v[1]
+		}
+	}
+	return states + st.Header.Muted.Render(" · "+data)
+}
+
+// headerLeft is the header's left: the fleet's name, read-only, the
+// actions running, the last reload.
+func (m *Model) headerLeft() string {
+	c, st := m.c, m.c.st
 	name := "opsdeck"
 	if n := c.opt.Config.Name; n != "" {
 		name += " · " + fleet.Sanitize(n, 40)
@@ -145,6 +166,16 @@ func (m *Model) headerView() string {
 	if m.runs.running > 0 {
 		left += " " + st.Status.Warn.Render("▶ "+plural(m.runs.running, "action")+" running")
 	}
+	if c.reloaded != "" {
+		left += " " + st.Header.Muted.Render(c.reloaded)
+	}
+	return left
+}
+
+// headerStates are the hosts counted by state (with those acknowledged
+// or silenced) and the age of the data.
+func (m *Model) headerStates() (states, data string) {
+	c, st := m.c, m.c.st
 	counts := map[fleet.State]int{}
 	polling := 0
 	var freshest, stalest int64 = -1, -1
@@ -186,30 +217,14 @@ func (m *Model) headerView() string {
 	if polling > 0 {
 		parts = append(parts, st.Header.Muted.Render(fmt.Sprintf("%d polling", polling)))
 	}
-	data := "no data yet"
+	data = "no data yet"
 	if freshest >= 0 {
 		data = "data " + fleet.FormatAge(secs(freshest)) + " old"
 		if fleet.FormatAge(secs(stalest)) != fleet.FormatAge(secs(freshest)) {
 			data = "data " + fleet.FormatAge(secs(freshest)) + "–" + fleet.FormatAge(secs(stalest)) + " old"
 		}
 	}
-	states := strings.Join(parts, " ")
-	if c.reloaded != "" {
-		left += " " + st.Header.Muted.Render(c.reloaded)
-	}
-	clock := c.now.Format("15:04:05")
-	// Narrow terminals lose the clock, then the fleet's name, never the
-	// counts or the data's age.
-	for _, v := range [][2]string{
-		{left, states + st.Header.Muted.Render(" · "+data+" · "+clock)},
-		{left, states + st.Header.Muted.Render(" · "+data)},
-		{st.Header.Title.Render("opsdeck"), states + st.Header.Muted.Render(" · "+data)},
-	} {
-		if gap := c.width - ansi.StringWidth(v[0]) - ansi.StringWidth(v[1]); gap >= 1 {
-			return v[0] + strings.Repeat(" ", gap) + v[1]
-		}
-	}
-	return states + st.Header.Muted.Render(" · "+data)
+	return strings.Join(parts, " "), data
 }
 
 // footerView is the bottom line: the keys of the top component, and the

@@ -21,44 +21,22 @@ type ansibleGroup struct {
 // vars; each group it is in, children resolved, is a tag ("all" and
 // "ungrouped" are not).
 func parseAnsible(data []byte) ([]invHost, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("not an Ansible inventory's JSON: %w", jsonProblem(data, err))
-	}
-	var meta struct {
-		HostVars map[string]map[string]any `json:"hostvars"`
-	}
-	groups := map[string]*ansibleGroup{}
-	for name, msg := range raw {
-		if name == "_meta" {
-			if err := json.Unmarshal(msg, &meta); err != nil {
-				return nil, fmt.Errorf("_meta: %w", jsonProblem(msg, err))
-			}
-			continue
-		}
-		var g ansibleGroup
-		if err := json.Unmarshal(msg, &g); err != nil {
-			// an old script's group may be a bare list of hosts
-			if err2 := json.Unmarshal(msg, &g.Hosts); err2 != nil {
-				return nil, fmt.Errorf("group %q: %w", name, jsonProblem(msg, err))
-			}
-		}
-		groups[name] = &g
+	groups, hostVars, err := ansibleGroups(data)
+	if err != nil {
+		return nil, err
 	}
 	// Each group's ancestors, nearest last: parents' vars first.
 	parents := map[string][]string{}
+	hostGroups := map[string][]string{} // host → groups it is directly in
 	for name, g := range groups {
 		for _, ch := range g.Children {
 			parents[ch] = append(parents[ch], name)
 		}
-	}
-	hostGroups := map[string][]string{} // host → groups it is directly in
-	for name, g := range groups {
 		for _, h := range g.Hosts {
 			hostGroups[h] = append(hostGroups[h], name)
 		}
 	}
-	for h := range meta.HostVars {
+	for h := range hostVars {
 		if _, ok := hostGroups[h]; !ok {
 			hostGroups[h] = []string{"ungrouped"}
 		}
@@ -70,37 +48,76 @@ func parseAnsible(data []byte) ([]invHost, error) {
 	sort.Strings(names)
 	out := make([]invHost, 0, len(names))
 	for _, name := range names {
-		direct := hostGroups[name]
-		sort.Strings(direct)
-		all := ancestry(direct, parents)
-		vars := map[string]any{}
-		for _, g := range all {
-			if gr := groups[g]; gr != nil {
-				for k, v := range gr.Vars {
-					vars[k] = v
-				}
-			}
-		}
-		for k, v := range meta.HostVars[name] {
-			vars[k] = v
-		}
-		h := invHost{Name: name, Address: str(vars["ansible_host"]), User: str(vars["ansible_user"]),
-			Identity: expandHome(str(vars["ansible_ssh_private_key_file"])), Env: str(vars["opsdeck_env"]), Group: direct[0]}
-		if p, ok := vars["ansible_port"]; ok {
-			n, err := strconv.Atoi(str(p))
-			if err != nil {
-				return nil, fmt.Errorf("host %q: ansible_port %v is not a number", name, p)
-			}
-			h.Port = n
-		}
-		for _, g := range all {
-			if g != "all" && g != "ungrouped" {
-				h.Tags = append(h.Tags, g)
-			}
+		h, err := ansibleHost(name, hostGroups[name], parents, groups, hostVars[name])
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// ansibleGroups reads the JSON of ansible-inventory --list: its groups,
+// and its hosts' own vars (_meta.hostvars).
+func ansibleGroups(data []byte) (map[string]*ansibleGroup, map[string]map[string]any, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, nil, fmt.Errorf("not an Ansible inventory's JSON: %w", jsonProblem(data, err))
+	}
+	var meta struct {
+		HostVars map[string]map[string]any `json:"hostvars"`
+	}
+	groups := map[string]*ansibleGroup{}
+	for name, msg := range raw {
+		if name == "_meta" {
+			if err := json.Unmarshal(msg, &meta); err != nil {
+				return nil, nil, fmt.Errorf("_meta: %w", jsonProblem(msg, err))
+			}
+			continue
+		}
+		var g ansibleGroup
+		if err := json.Unmarshal(msg, &g); err != nil {
+			// an old script's group may be a bare list of hosts
+			if err2 := json.Unmarshal(msg, &g.Hosts); err2 != nil {
+				return nil, nil, fmt.Errorf("group %q: %w", name, jsonProblem(msg, err))
+			}
+		}
+		groups[name] = &g
+	}
+	return groups, meta.HostVars, nil
+}
+
+// ansibleHost is a host of the inventory, its vars those of its groups
+// from the roots down, then its own.
+func ansibleHost(name string, direct []string, parents map[string][]string, groups map[string]*ansibleGroup, own map[string]any) (invHost, error) {
+	sort.Strings(direct)
+	all := ancestry(direct, parents)
+	vars := map[string]any{}
+	for _, g := range all {
+		if gr := groups[g]; gr != nil {
+			for k, v := range gr.Vars {
+				vars[k] = v
+			}
+		}
+	}
+	for k, v := range own {
+		vars[k] = v
+	}
+	h := invHost{Name: name, Address: str(vars["ansible_host"]), User: str(vars["ansible_user"]),
+		Identity: expandHome(str(vars["ansible_ssh_private_key_file"])), Env: str(vars["opsdeck_env"]), Group: direct[0]}
+	if p, ok := vars["ansible_port"]; ok {
+		n, err := strconv.Atoi(str(p))
+		if err != nil {
+			return h, fmt.Errorf("host %q: ansible_port %v is not a number", name, p)
+		}
+		h.Port = n
+	}
+	for _, g := range all {
+		if g != "all" && g != "ungrouped" {
+			h.Tags = append(h.Tags, g)
+		}
+	}
+	return h, nil
 }
 
 // ancestry is the groups a host is in through children: the roots first,

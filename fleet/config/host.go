@@ -18,6 +18,34 @@ func hostKey(h *fleet.Host, i int) string {
 func (v *validator) host(c *fleet.Config, i int, global *fleet.Limits) {
 	h, d := &c.Hosts[i], &c.Defaults
 	p, key := fmt.Sprintf("hosts.%d", i), hostKey(h, i)
+	v.reach(h, p, key)
+	v.certs(h, p, key)
+	for _, port := range h.AllowedPorts {
+		if port < 1 || port > 65535 {
+			v.add(p+".allowed_ports", key+".allowed_ports", "port %d is out of range 1-65535", port)
+		}
+	}
+	for j, m := range h.Mounts {
+		v.absolute(p+".mounts", fmt.Sprintf("%s.mounts[%d]", key, j), "mount", m)
+	}
+	effective(h, d, global)
+	if h.Thresholds != nil {
+		v.limits(p+".thresholds", key+".thresholds", h.Thresholds, &h.Limits)
+	}
+	names := map[string]bool{}
+	for j := range h.Services {
+		v.service(h, j, p, key, names)
+	}
+	v.commands(h, p, key)
+	names = map[string]bool{}
+	for j := range h.Backups {
+		v.backup(h, i, j, p, names)
+	}
+}
+
+// reach checks how a host is reached: its address, port, interval,
+// timeout and jump host.
+func (v *validator) reach(h *fleet.Host, p, key string) {
 	if h.Address == "" {
 		h.Address = h.Name // an alias, as with `ssh NAME`
 	}
@@ -30,6 +58,10 @@ func (v *validator) host(c *fleet.Config, i int, global *fleet.Limits) {
 	if h.Local() && h.Jump != "" {
 		v.add(p+".jump", key+".jump", "a host with address = \"local\" is this machine and cannot be reached through jump %q", h.Jump)
 	}
+}
+
+// certs checks a host's TLS endpoints and gives their default days.
+func (v *validator) certs(h *fleet.Host, p, key string) {
 	for j, c := range h.Certs {
 		cp, ck := fmt.Sprintf("%s.certs.%d", p, j), fmt.Sprintf("%s.certs[%d]", key, j)
 		if _, port, err := net.SplitHostPort(c.Endpoint); err != nil || port == "" {
@@ -45,19 +77,15 @@ func (v *validator) host(c *fleet.Config, i int, global *fleet.Limits) {
 			v.add(cp, ck, "crit_days (%d) must be below warn_days (%d)", h.Certs[j].CritDays, h.Certs[j].WarnDays)
 		}
 	}
-	for _, port := range h.AllowedPorts {
-		if port < 1 || port > 65535 {
-			v.add(p+".allowed_ports", key+".allowed_ports", "port %d is out of range 1-65535", port)
-		}
-	}
-	for j, m := range h.Mounts {
-		v.absolute(p+".mounts", fmt.Sprintf("%s.mounts[%d]", key, j), "mount", m)
-	}
-	// Effective values: host, then [defaults], then built-ins.
+}
+
+// effective gives a host its effective values: its own, then
+// [defaults], then the built-ins. Port, user and identity files stay as
+// written: the transport resolves them with ~/.ssh/config in between
+// (host, ssh_config, [defaults]).
+func effective(h *fleet.Host, d *fleet.Defaults, global *fleet.Limits) {
 	h.PollInterval = firstDuration(h.PollInterval, d.PollInterval, fleet.DefaultPollInterval)
 	h.Timeout = firstDuration(h.Timeout, d.Timeout, fleet.DefaultTimeout)
-	// Port, user and identity files stay as written: the transport resolves
-	// them with ~/.ssh/config in between (host, ssh_config, [defaults]).
 	if h.Sudo == nil {
 		s := d.Sudo
 		h.Sudo = &s
@@ -77,56 +105,54 @@ func (v *validator) host(c *fleet.Config, i int, global *fleet.Limits) {
 			h.DBPorts[port] = name
 		}
 	}
-	if h.Thresholds != nil {
-		v.limits(p+".thresholds", key+".thresholds", h.Thresholds, &h.Limits)
+}
+
+// service checks service j of a host (names: the names seen so far).
+func (v *validator) service(h *fleet.Host, j int, p, key string, names map[string]bool) {
+	s := &h.Services[j]
+	sp, sk := fmt.Sprintf("%s.services.%d", p, j), serviceKey(h, key, s, j)
+	v.unique(names, s.Name, sp, sk, "service")
+	v.kind(sp, sk, s.Kind, serviceKinds, serviceFields, map[string]string{
+		"unit": s.Unit, "program": s.Program, "container": s.Container,
+		"pattern": s.Pattern, "conf": s.Conf, "restart": s.Restart, "log": s.Log,
+	})
+	v.name(sp+".name", sk+".name", s.Name)
+	for _, f := range []struct{ key, val string }{{"unit", s.Unit}, {"program", s.Program}, {"container", s.Container}} {
+		v.notOption(sp+"."+f.key, sk+"."+f.key, f.key, f.val)
+		v.name(sp+"."+f.key, sk+"."+f.key, f.val)
 	}
-	names := map[string]bool{}
-	for j := range h.Services {
-		s := &h.Services[j]
-		sp, sk := fmt.Sprintf("%s.services.%d", p, j), serviceKey(h, key, s, j)
-		v.unique(names, s.Name, sp, sk, "service")
-		v.kind(sp, sk, s.Kind, serviceKinds, serviceFields, map[string]string{
-			"unit": s.Unit, "program": s.Program, "container": s.Container,
-			"pattern": s.Pattern, "conf": s.Conf, "restart": s.Restart, "log": s.Log,
-		})
-		v.name(sp+".name", sk+".name", s.Name)
-		for _, f := range []struct{ key, val string }{{"unit", s.Unit}, {"program", s.Program}, {"container", s.Container}} {
-			v.notOption(sp+"."+f.key, sk+"."+f.key, f.key, f.val)
-			v.name(sp+"."+f.key, sk+"."+f.key, f.val)
-		}
-		v.absolute(sp+".conf", sk+".conf", "conf", s.Conf)
-		v.secret(sp+".restart", sk+".restart", s.Restart)
-		v.secret(sp+".log", sk+".log", s.Log)
-		if s.Sudo == nil {
-			s.Sudo = h.Sudo
-		}
+	v.absolute(sp+".conf", sk+".conf", "conf", s.Conf)
+	v.secret(sp+".restart", sk+".restart", s.Restart)
+	v.secret(sp+".log", sk+".log", s.Log)
+	if s.Sudo == nil {
+		s.Sudo = h.Sudo
 	}
-	v.commands(h, p, key)
-	names = map[string]bool{}
-	for j := range h.Backups {
-		b := &h.Backups[j]
-		bp, bk := fmt.Sprintf("%s.backups.%d", p, j), backupKey(h, i, b, j)
-		v.unique(names, b.Name, bp, bk, "backup")
-		v.kind(bp, bk, b.Kind, backupKinds, backupFields, map[string]string{
-			"path": b.Path, "repo": b.Repo, "password_file": b.PasswordFile, "command": b.Command,
-		})
-		if b.MaxAge.Duration == 0 {
-			b.MaxAge.Duration = fleet.DefaultMaxAge
-		}
-		if b.MinSize < 0 {
-			v.add(bp+".min_size", bk+".min_size", "min_size must not be negative")
-		}
-		v.name(bp+".name", bk+".name", b.Name)
-		v.absolute(bp+".path", bk+".path", "path", b.Path)
-		v.absolute(bp+".password_file", bk+".password_file", "password_file", b.PasswordFile)
-		v.notOption(bp+".repo", bk+".repo", "repo", b.Repo)
-		v.secret(bp+".repo", bk+".repo", b.Repo)
-		for _, f := range []struct{ key, val string }{{"command", b.Command}, {"snapshot", b.Snapshot},
-			{"restore", b.Restore}, {"verify", b.Verify}, {"cleanup", b.Cleanup}} {
-			v.secret(bp+"."+f.key, bk+"."+f.key, f.val)
-			if ph := quotedPlaceholder(f.val); ph != "" && f.key != "command" && f.key != "snapshot" {
-				v.add(bp+"."+f.key, bk+"."+f.key, "%s stands inside quotes: write it bare (opsdeck quotes the value itself; inside quotes a file name from the host could run as code)", ph)
-			}
+}
+
+// backup checks backup j of host i (names: the names seen so far).
+func (v *validator) backup(h *fleet.Host, i, j int, p string, names map[string]bool) {
+	b := &h.Backups[j]
+	bp, bk := fmt.Sprintf("%s.backups.%d", p, j), backupKey(h, i, b, j)
+	v.unique(names, b.Name, bp, bk, "backup")
+	v.kind(bp, bk, b.Kind, backupKinds, backupFields, map[string]string{
+		"path": b.Path, "repo": b.Repo, "password_file": b.PasswordFile, "command": b.Command,
+	})
+	if b.MaxAge.Duration == 0 {
+		b.MaxAge.Duration = fleet.DefaultMaxAge
+	}
+	if b.MinSize < 0 {
+		v.add(bp+".min_size", bk+".min_size", "min_size must not be negative")
+	}
+	v.name(bp+".name", bk+".name", b.Name)
+	v.absolute(bp+".path", bk+".path", "path", b.Path)
+	v.absolute(bp+".password_file", bk+".password_file", "password_file", b.PasswordFile)
+	v.notOption(bp+".repo", bk+".repo", "repo", b.Repo)
+	v.secret(bp+".repo", bk+".repo", b.Repo)
+	for _, f := range []struct{ key, val string }{{"command", b.Command}, {"snapshot", b.Snapshot},
+		{"restore", b.Restore}, {"verify", b.Verify}, {"cleanup", b.Cleanup}} {
+		v.secret(bp+"."+f.key, bk+"."+f.key, f.val)
+		if ph := quotedPlaceholder(f.val); ph != "" && f.key != "command" && f.key != "snapshot" {
+			v.add(bp+"."+f.key, bk+"."+f.key, "%s stands inside quotes: write it bare (opsdeck quotes the value itself; inside quotes a file name from the host could run as code)", ph)
 		}
 	}
 }

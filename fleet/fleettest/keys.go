@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -75,4 +76,25 @@ func LoadKey(path string) (*Key, error) {
 // AuthorizedLine is the key's authorized_keys line.
 func (k *Key) AuthorizedLine() string {
 	return string(ssh.MarshalAuthorizedKey(k.Signer.PublicKey()))
+}
+
+// hostKeys makes the server's host keys (an ed25519 one, and an ECDSA one
+// when asked) and says them as sshd_config lines.
+func (s *SSHD) hostKeys(ecdsa bool) string {
+	tb, dir := s.tb, s.Dir
+	s.HostKey = NewKey(tb, dir, "host_ed25519")
+	lines := "HostKey " + s.HostKey.Path
+	if ecdsa {
+		path := filepath.Join(dir, "host_ecdsa")
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", path).CombinedOutput(); err != nil {
+			tb.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+		pubBytes, err := os.ReadFile(path + ".pub")
+		must(tb, err)
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(pubBytes)
+		must(tb, err)
+		s.ECDSA = &ecdsaKey{Path: path, Pub: pub}
+		lines += "\nHostKey " + path
+	}
+	return lines
 }

@@ -84,20 +84,7 @@ func StartSSHD(tb testing.TB, name string, opt SSHDOptions) *SSHD {
 	}
 	dir := tb.TempDir()
 	s := &SSHD{tb: tb, Name: name, Dir: dir, Listen: opt.Listen, User: u.Username, LogFile: filepath.Join(dir, "sshd.log"), netns: opt.Netns, tmpfs: opt.Tmpfs}
-	s.HostKey = NewKey(tb, dir, "host_ed25519")
-	hostKeys := "HostKey " + s.HostKey.Path
-	if opt.ECDSAKey {
-		path := filepath.Join(dir, "host_ecdsa")
-		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", path).CombinedOutput(); err != nil {
-			tb.Fatalf("ssh-keygen: %v %s", err, out)
-		}
-		pubBytes, err := os.ReadFile(path + ".pub")
-		must(tb, err)
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(pubBytes)
-		must(tb, err)
-		s.ECDSA = &ecdsaKey{Path: path, Pub: pub}
-		hostKeys += "\nHostKey " + path
-	}
+	hostKeys := s.hostKeys(opt.ECDSAKey)
 	var auth strings.Builder
 	for _, k := range opt.Authorized {
 		auth.WriteString(k.AuthorizedLine())

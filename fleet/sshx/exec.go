@@ -107,6 +107,14 @@ func (c *Client) exec(ctx context.Context, cmd string, out io.Writer, grace time
 		})
 		return 0, &Error{KindTimeout, c.target.Name + " opened a session but never started the command (exec request not answered in time)", ctx.Err()}
 	}
+	return c.finish(ctx, cli, sess, done, grace)
+}
+
+// finish waits for a started command (done gives Wait's result) until
+// ctx ends; then it is stopped: SIGTERM and grace to end, then SIGKILL
+// and the session closed, and the connection checked for life.
+func (c *Client) finish(ctx context.Context, cli *ssh.Client, sess *ssh.Session, done chan error, grace time.Duration) (int, error) {
+	var err error
 	select {
 	case err = <-done:
 		sess.Close()
