@@ -32,7 +32,7 @@ type Entry struct {
 	Time       time.Time `json:"time"`
 	Operator   string    `json:"operator"`
 	Host       string    `json:"host"`
-	Kind       string    `json:"kind"`
+	Kind       Kind      `json:"kind"`
 	Target     string    `json:"target"`
 	Command    string    `json:"command"`
 	Outcome    string    `json:"outcome"`
@@ -100,4 +100,12 @@ func NewAuditID() string {
 func UserOf(operator string) string {
 	name, _, _ := strings.Cut(fleet.Sanitize(operator, 60), "@")
 	return name
+}
+
+// TeamNews is news from the record shared with other opsdeck processes:
+// the audit records they wrote since the last look, or Err when the
+// record could not be read (Err nil with no entries: it answers again).
+type TeamNews struct {
+	Entries []Entry
+	Err     error
 }

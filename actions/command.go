@@ -19,7 +19,7 @@ func PlanCommand(h *fleet.Host, name string) (*Plan, error) {
 			continue
 		}
 		cmd := strings.NewReplacer(fleet.PlaceholderHost, fleet.Quote(h.Name), fleet.PlaceholderAddress, fleet.Quote(h.Address)).Replace(c.Command)
-		return &Plan{Kind: "run", Host: h, Target: c.Name, Command: fleet.WithSudo(c.Sudo != nil && *c.Sudo, cmd),
+		return &Plan{Kind: KindRun, Host: h, Target: c.Name, Command: fleet.WithSudo(c.Sudo != nil && *c.Sudo, cmd),
 			Disruptive: c.Kind == "change", Timeout: c.Timeout.Duration, ReadOnlyOK: c.Kind == "inspect" && c.ReadOnlyOK}, nil
 	}
 	return nil, fmt.Errorf("host %s has no command %q", h.Name, name)

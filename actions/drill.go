@@ -24,7 +24,7 @@ func PlanSnapshot(h *fleet.Host, backup string) (*Plan, error) {
 		return nil, fmt.Errorf("backup %s on %s has no snapshot command (set snapshot = \"…\")", b.Name, h.Name)
 	}
 	cmd := fleet.SudoScript(h.Sudo != nil && *h.Sudo, b.Snapshot)
-	return &Plan{Kind: "snapshot", Host: h, Target: b.Name, Command: cmd, Timeout: time.Hour}, nil
+	return &Plan{Kind: KindSnapshot, Host: h, Target: b.Name, Command: cmd, Timeout: time.Hour}, nil
 }
 
 // FindBackup returns a host's configured backup by name.
@@ -63,6 +63,10 @@ func NewDrillID(now time.Time) string {
 	_, _ = rand.Read(b[:])
 	return "opsdeck_drill_" + now.UTC().Format("20060102_150405") + "_" + hex.EncodeToString(b[:])
 }
+
+// Drillable says whether a backup can be drilled: kind restic (restore
+// and verify have defaults), or restore and verify commands configured.
+func Drillable(b *fleet.Backup) bool { return b.Kind == "restic" || b.Restore != "" && b.Verify != "" }
 
 // PlanDrill plans a restore drill of backup on h, run on the backup's
 // drill_host when set (hosts resolves it), restoring the newest artefact
@@ -103,7 +107,7 @@ func PlanDrill(h *fleet.Host, backup string, newest *fleet.BackupStatus, hosts [
 	d := &Drill{Source: h, Backup: b, ID: NewDrillID(now), Artifact: newest.Newest, At: newest.NewestAt, Size: newest.Size}
 	script := DrillScript(d.ID, d.Artifact, restore, verify, b.Cleanup)
 	script = fleet.SudoScript(runOn.Sudo != nil && *runOn.Sudo, script)
-	d.Plan = &Plan{Kind: "drill", Host: runOn, Target: b.Name, Command: script, Timeout: time.Hour,
+	d.Plan = &Plan{Kind: KindDrill, Host: runOn, Target: b.Name, Command: script, Timeout: time.Hour,
 		Steps: []string{"restore " + d.Artifact + " into a scratch workspace:", "  " + Substitute(restore, d.ID, d.Artifact),
 			"verify:", "  " + Substitute(verify, d.ID, d.Artifact)}}
 	if strings.TrimSpace(b.Cleanup) != "" {

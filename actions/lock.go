@@ -85,12 +85,12 @@ func readHolder(f *os.File) string {
 // Doing says what the holder of a target's lock for an action of kind is
 // doing: "restarting it".
 func Doing(kind string) string {
-	switch kind {
-	case "restart":
+	switch Kind(kind) {
+	case KindRestart:
 		return "restarting it"
-	case "snapshot":
+	case KindSnapshot:
 		return "taking a snapshot"
-	case "drill":
+	case KindDrill:
 		return "running a restore drill"
 	}
 	return "acting on it"

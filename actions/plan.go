@@ -19,9 +19,23 @@ import (
 // DefaultTimeout bounds an action that sets none.
 const DefaultTimeout = 2 * time.Minute
 
+// Kind is what an action (or an audit record) is: code compares these,
+// never a literal.
+type Kind string
+
+// The kinds of actions; the on-call package adds its own (ack, silence).
+const (
+	KindRestart  Kind = "restart"
+	KindSnapshot Kind = "snapshot"
+	KindDrill    Kind = "drill"
+	KindRun      Kind = "run"       // a runbook command
+	KindShell    Kind = "shell"     // an interactive shell, audited as a session
+	KindTrustKey Kind = "trust-key" // a host key added to known_hosts
+)
+
 // Plan is one action on one host, fully resolved before anything runs.
 type Plan struct {
-	Kind       string // "restart"
+	Kind       Kind
 	Host       *fleet.Host
 	Target     string // the service name
 	Command    string // exactly what will run on the host
@@ -82,7 +96,7 @@ func PlanRestart(h *fleet.Host, service string) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Plan{Kind: "restart", Host: h, Target: s.Name, Command: cmd, Disruptive: true, Timeout: DefaultTimeout}, nil
+		return &Plan{Kind: KindRestart, Host: h, Target: s.Name, Command: cmd, Disruptive: true, Timeout: DefaultTimeout}, nil
 	}
 	names := make([]string, len(h.Services))
 	for i := range h.Services {

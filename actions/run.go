@@ -147,7 +147,7 @@ func (m *Manager) admit(p *Plan) (func(), error) {
 	if m.ReadOnly && !p.ReadOnlyOK {
 		return nil, ErrReadOnly
 	}
-	return m.locks().Lock(p.Host.Name, p.Target, p.Kind, m.Operator)
+	return m.locks().Lock(p.Host.Name, p.Target, string(p.Kind), m.Operator)
 }
 
 func (m *Manager) entry(id string, r *Result, outcome string) Entry {

@@ -14,7 +14,7 @@ type Session struct {
 // OpenSession records that the operator opens kind ("shell") on host with
 // command; it is refused in read-only mode, and when the audit log cannot
 // be written nothing may start.
-func (m *Manager) OpenSession(host, kind, command string) (*Session, error) {
+func (m *Manager) OpenSession(host string, kind Kind, command string) (*Session, error) {
 	if m.ReadOnly {
 		return nil, ErrReadOnly
 	}

@@ -118,3 +118,51 @@ func CheckKey(k CheckKind, subject string) string {
 // Causer is an error that knows the cause it means for the host (the
 // transport's classified errors).
 type Causer interface{ HostCause() Cause }
+
+// causeKeys name the causes in outputs (a label, a JSON field): stable,
+// like the kinds' names, whatever a reason's words say.
+var causeKeys = [...]string{CauseNone: "", CauseOver: "over", CauseUnreadable: "unreadable", CauseNotInSource: "not_in_source",
+	CauseNotScraped: "not_scraped", CauseSourceFailed: "source_failed", CauseNotRunning: "not_running", CauseFlapping: "flapping",
+	CauseNotEnabled: "not_enabled", CauseNoAutoRestart: "no_auto_restart", CauseNoBackup: "no_backup", CauseTooOld: "too_old",
+	CauseTooSmall: "too_small", CauseNeverDrilled: "never_drilled", CauseDrillOverdue: "drill_overdue", CauseDrillFailed: "drill_failed",
+	CauseDrillsUnknown: "drills_unknown", CauseLoginSetting: "login_setting", CausePublicDB: "public_db", CauseUnexpectedPort: "unexpected_port",
+	CauseUpdates: "updates", CauseReboot: "reboot", CauseNotApplicable: "not_applicable", CauseExpiring: "expiring",
+	CauseCertInvalid: "cert_invalid", CausePolling: "polling", CauseRefused: "refused", CauseNoBanner: "no_banner", CauseDown: "down",
+	CauseSlow: "slow", CauseKeyChanged: "key_changed", CauseStale: "stale", CauseNotPolled: "not_polled"}
+
+// String is the cause's stable name ("over", "not_running"; "" for none).
+func (c Cause) String() string {
+	if int(c) < len(causeKeys) {
+		return causeKeys[c]
+	}
+	return fmt.Sprintf("cause%d", c)
+}
+
+// MarshalText writes a kind as its name ("disk") in JSON.
+func (k CheckKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// MarshalText writes a cause as its name ("not_running") in JSON.
+func (c Cause) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a kind's name; a name it does not know (a newer
+// version's) is KindUnset.
+func (k *CheckKind) UnmarshalText(b []byte) error {
+	*k = KindUnset
+	for i, n := range kindKeys {
+		if n == string(b) {
+			*k = CheckKind(i)
+		}
+	}
+	return nil
+}
+
+// UnmarshalText reads a cause's name; one it does not know is CauseNone.
+func (c *Cause) UnmarshalText(b []byte) error {
+	*c = CauseNone
+	for i, n := range causeKeys {
+		if n == string(b) {
+			*c = Cause(i)
+		}
+	}
+	return nil
+}

@@ -40,6 +40,9 @@ type Config struct {
 	// inventory that failed (its last good list kept), a host defined
 	// twice (the first kept). Said once: status line, config check, log.
 	Notes []string `toml:"-"`
+	// InventoryErrs is each inventory's last read, by name: "" when it
+	// was read, why not else (its hosts may be missing or old).
+	InventoryErrs map[string]string `toml:"-"`
 
 	// Origin records where the configuration came from and where each key
 	// was written, so later checks (the key map, connections) can point at
@@ -214,29 +217,6 @@ const (
 // CommandPlaceholders are every placeholder of a runbook command.
 var CommandPlaceholders = []string{PlaceholderHost, PlaceholderAddress}
 
-// Inventory is one [[inventory]] table: where more hosts come from.
-type Inventory struct {
-	Name string `toml:"name"` // how messages and `config hosts` name it; default: its kind and path
-	Kind string `toml:"kind"` // "ansible", "ssh_config", "file_sd"
-	// Path is the file to read (ansible: the JSON of ansible-inventory
-	// --list; ssh_config: default ~/.ssh/config; file_sd: JSON or YAML).
-	Path string `toml:"path"`
-	// Command (ansible) prints the inventory's JSON: an argv, run without
-	// a shell, as ansible-inventory and dynamic inventories are.
-	Command []string `toml:"command"`
-	// Match narrows an ssh_config's Host entries (a glob: "web-*").
-	Match   string   `toml:"match"`
-	Timeout Duration `toml:"timeout"` // default 30s
-	Refresh Duration `toml:"refresh"` // default 5m
-	// MaxOutput caps what is read from the file or the command (default
-	// 64 MiB): more is an error, the last good list is kept.
-	MaxOutput Size `toml:"max_output"`
-	// Roles are given to every host of the inventory, before its own.
-	Roles []string `toml:"roles"`
-	// Filter keeps only the hosts with one of these tags (groups, labels).
-	Filter []string `toml:"filter"`
-}
-
 // Endpoint is a resolved SSH destination.
 type Endpoint struct {
 	User, Addr string // Addr is host:port
@@ -393,4 +373,14 @@ var DefaultLimits = Limits{
 	Disk:   Pair{Warn: 80, Crit: 90},
 	Inodes: Pair{Warn: 80, Crit: 90},
 	Load:   Pair{Warn: 1.5, Crit: 3, For: 5 * time.Minute, Clear: 1.2},
+}
+
+// Host is the host of the fleet named name, or nil.
+func (c *Config) Host(name string) *Host {
+	for i := range c.Hosts {
+		if c.Hosts[i].Name == name {
+			return &c.Hosts[i]
+		}
+	}
+	return nil
 }

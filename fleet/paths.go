@@ -3,7 +3,9 @@ package fleet
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 )
@@ -71,4 +73,14 @@ func xdgDir(env, fallback string) string {
 		return "/var/lib/opsdeck"
 	}
 	return ""
+}
+
+// OpenLog opens the log file in the state directory (opsdeck.log).
+// Logging must never write to the terminal a dashboard draws on: when the
+// file cannot be opened, logs are dropped.
+func OpenLog() (*slog.Logger, func()) {
+	if f, err := OpenPrivate(filepath.Join(StateDir(), "opsdeck.log")); err == nil {
+		return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
 }

@@ -154,7 +154,7 @@ func (r *recordModel) content() string {
 	field("outcome", outcomeStyle(r.c, e.Outcome)(e.Outcome))
 	field("operator", fleet.Sanitize(e.Operator, 80))
 	field("host", fleet.Sanitize(e.Host, 80))
-	field("action", e.Kind+" "+fleet.Sanitize(e.Target, 80))
+	field("action", string(e.Kind)+" "+fleet.Sanitize(e.Target, 80))
 	field("command", "$ "+fleet.Sanitize(e.Command, 2000))
 	exit := "-"
 	if e.Exit != nil {
@@ -178,13 +178,9 @@ func (r *recordModel) content() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// TeamMsg is news from the record shared with other opsdeck processes:
-// the audit records they wrote since the last look, or Err when the
-// record could not be read (Err nil with no entries: it answers again).
-type TeamMsg struct {
-	Entries []actions.Entry
-	Err     error
-}
+// TeamMsg is news from the record shared with other opsdeck processes
+// (actions.TeamNews).
+type TeamMsg = actions.TeamNews
 
 // teamNews puts the latest of others' actions on the status line and
 // reloads an open audit panel.
@@ -198,7 +194,7 @@ func teamNews(c *common, msg TeamMsg) tea.Cmd {
 		return nil
 	}
 	e := msg.Entries[len(msg.Entries)-1]
-	what := fleet.Sanitize(e.Kind+" "+e.Target+" on "+e.Host, 120)
+	what := fleet.Sanitize(string(e.Kind)+" "+e.Target+" on "+e.Host, 120)
 	if e.Outcome == actions.Started {
 		c.note("%s: %s started", fleet.Sanitize(e.Operator, 60), what)
 	} else {

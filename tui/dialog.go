@@ -144,11 +144,11 @@ func (d *confirmModel) View() string {
 			age = fleet.FormatAge(d.c.now.Sub(dr.At)) + " old"
 		}
 		b.WriteString("\n" + st.Detail.Muted.Render(fmt.Sprintf("drill id %s · artefact %s", dr.ID, age)))
-	case p.Kind == "snapshot":
+	case p.Kind == actions.KindSnapshot:
 		b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Take a snapshot of %s on %s?", p.Target, p.Host.Name)))
-	case p.Kind == "run" && len(d.plans) == 1:
+	case p.Kind == actions.KindRun && len(d.plans) == 1:
 		b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Run %s on %s?", p.Target, p.Host.Name)))
-	case p.Kind == "run":
+	case p.Kind == actions.KindRun:
 		b.WriteString(st.Detail.Title.Render(fmt.Sprintf("Run %s on %d hosts?", p.Target, len(d.plans))))
 		b.WriteString("\n" + st.Detail.Muted.Render(fmt.Sprintf("on every host at once, at most %d at a time", parallelOf(d.c.opt.Config))))
 	case len(d.plans) == 1:

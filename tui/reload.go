@@ -4,22 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/config"
 )
 
-// ReloadMsg says the fleet was reloaded (Config set: the store already
-// holds its hosts), or that a reload was refused (Err set: the running
-// fleet stays as it was). Notes are what the load said without failing
-// (an inventory that kept its last good list).
-type ReloadMsg struct {
-	Config  *fleet.Config
-	Summary string // "+3 −1 ~2"
-	At      time.Time
-	Err     error
-	Notes   []string
-}
+// ReloadMsg is a reload's news (config.Reloaded): the fleet reloaded,
+// or a reload refused.
+type ReloadMsg = config.Reloaded
 
 // reloaded takes a reload's news: the table shows the new fleet (every
 // other host's row as it was, the cursor on the same host) and the header

@@ -46,7 +46,7 @@ func openShell(c *common, host string) tea.Cmd {
 	}
 	mgr, line := c.opt.Actions, strings.Join(argv, " ")
 	return func() tea.Msg {
-		s, err := mgr.OpenSession(host, "shell", line)
+		s, err := mgr.OpenSession(host, actions.KindShell, line)
 		return shellReadyMsg{host: host, cmd: cmd, session: s, err: err}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/probe"
 )
@@ -71,7 +72,7 @@ func trustCmd(c *common, kc fleet.KeyChange) tea.Cmd {
 	mgr, trust, poll := c.opt.Actions, c.opt.TrustKey, c.opt.PollNow
 	what := fmt.Sprintf("replace %s:%d (%s) with %s", kc.File, kc.Line, kc.Old, kc.New)
 	return func() tea.Msg {
-		s, err := mgr.OpenSession(kc.Host, "trust-key", what)
+		s, err := mgr.OpenSession(kc.Host, actions.KindTrustKey, what)
 		if err != nil {
 			return trustedMsg{kc.Host, err}
 		}

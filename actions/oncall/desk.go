@@ -3,6 +3,7 @@ package oncall
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,8 +14,8 @@ import (
 
 // Audit kinds and outcomes of the on-call records.
 const (
-	KindAck     = "ack"
-	KindSilence = "silence"
+	KindAck     actions.Kind = "ack"
+	KindSilence actions.Kind = "silence"
 
 	Acknowledged = "acknowledged"
 	Silenced     = "silenced"
@@ -201,10 +202,40 @@ func (d *Desk) Expire(s *Silence, now time.Time) error {
 	return d.audit(KindSilence, "", s.ID, Removed, fmt.Sprintf("%s's silence of %s (%s), ended early", s.By, s.Match, s.Note), now)
 }
 
-func (d *Desk) audit(kind, host, target, outcome, reason string, now time.Time) error {
+func (d *Desk) audit(kind actions.Kind, host, target, outcome, reason string, now time.Time) error {
 	e := actions.Entry{ID: actions.NewAuditID(), Time: now.UTC(), Operator: d.Operator, Host: host, Kind: kind, Target: target, Outcome: outcome, Reason: reason}
 	if err := d.Audit.Append(e); err != nil {
 		return fmt.Errorf("%w, refusing to act unrecorded: %v", actions.ErrAudit, err)
 	}
 	return nil
 }
+
+// ErrNoCheck refuses to acknowledge a key no failing check of the host has.
+var ErrNoCheck = errors.New("no such failing check")
+
+// AckKey acknowledges the check of h named key among checks (the host as
+// just judged); a key that names none says which checks fail instead.
+func (d *Desk) AckKey(h *fleet.Host, checks []fleet.Check, key, note string, dur time.Duration, now time.Time) (*Ack, error) {
+	var failing []string
+	for _, c := range checks {
+		if c.Key() == key {
+			return d.Acknowledge(h, c, note, dur, now)
+		}
+		if c.State != fleet.OK && !c.NotApplicable {
+			failing = append(failing, fmt.Sprintf("%s (%s)", c.Key(), c.State))
+		}
+	}
+	msg := fmt.Sprintf("%s has no check %q that fails now", h.Name, fleet.Sanitize(key, 80))
+	if len(failing) > 0 {
+		msg += "; failing: " + strings.Join(failing, ", ")
+	} else {
+		msg += "; nothing fails there: there is nothing to acknowledge"
+	}
+	return nil, noCheck(msg)
+}
+
+// noCheck is ErrNoCheck, saying what fails instead.
+type noCheck string
+
+func (e noCheck) Error() string        { return string(e) }
+func (e noCheck) Is(target error) bool { return target == ErrNoCheck }

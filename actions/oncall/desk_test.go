@@ -71,7 +71,7 @@ func TestDesk_AcknowledgeAndSettle(t *testing.T) {
 	}
 	var outcomes []string
 	for _, e := range audit.entries() {
-		outcomes = append(outcomes, e.Kind+" "+e.Outcome+" "+e.Reason)
+		outcomes = append(outcomes, string(e.Kind)+" "+e.Outcome+" "+e.Reason)
 	}
 	got := strings.Join(outcomes, "\n")
 	if strings.Count(got, "ack ended") != 1 || !strings.Contains(got, "ack acknowledged CRIT disk:/var: cleaning /var/log") ||

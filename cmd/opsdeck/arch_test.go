@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,9 +12,11 @@ import (
 	"testing"
 )
 
-// TestImportRules enforces the layout of DESIGN.md: arrows point one way
-// (tui → actions → fleet, tui → themes); fleet and actions know nothing of
-// terminals; tui does no networking or process execution of its own.
+// TestImportRules enforces the layout of docs/development.md: arrows
+// point one way (tui → actions → fleet, tui → themes); fleet and actions
+// know nothing of terminals; tui does no networking or process execution
+// of its own; the engine's packages (report, notify, on-call, reload)
+// know nothing of the screen.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/opsdeck/opsdeck/"
 	rules := map[string]struct {
@@ -24,6 +29,12 @@ func TestImportRules(t *testing.T) {
 			"github.com/charmbracelet/bubbletea", "github.com/charmbracelet/lipgloss"}},
 		"themes": {deps: []string{mod + "fleet", mod + "actions", mod + "tui", mod + "cmd"}},
 		"tui":    {deps: []string{mod + "cmd"}, imports: []string{"net", "os/exec"}},
+		"fleet/report": {deps: []string{mod + "tui", mod + "themes", mod + "actions", mod + "cmd", mod + "fleet/sshx", mod + "fleet/probe",
+			"github.com/charmbracelet/bubbletea", "github.com/charmbracelet/lipgloss"}},
+		"fleet/reload":   {deps: []string{mod + "tui", mod + "themes", mod + "actions", mod + "cmd", "github.com/charmbracelet/bubbletea"}},
+		"actions/notify": {deps: []string{mod + "tui", mod + "themes", mod + "cmd", mod + "actions/record", "github.com/charmbracelet/bubbletea"}},
+		"actions/oncall": {deps: []string{mod + "tui", mod + "themes", mod + "cmd", mod + "actions/record", "github.com/charmbracelet/bubbletea"}},
+		"actions/record": {deps: []string{mod + "tui", mod + "themes", mod + "cmd", "github.com/charmbracelet/bubbletea"}},
 	}
 	for pkg, r := range rules {
 		deps := goList(t, "{{join .Deps \"\\n\"}}", "../../"+pkg)
@@ -105,4 +116,58 @@ func goList(t *testing.T, format, pkg string) []string {
 		t.Fatalf("go list %s: %v", pkg, err)
 	}
 	return strings.Fields(string(out))
+}
+
+// main holds commands: only the dashboard's wiring (dashboard*.go)
+// imports tui; no headless command does.
+func TestLayout_OnlyTheDashboardImportsTUI(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	fs := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || strings.HasPrefix(f, "dashboard") {
+			continue
+		}
+		af, err := parser.ParseFile(fs, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range af.Imports {
+			if strings.Trim(im.Path.Value, `"`) == "github.com/opsdeck/opsdeck/tui" {
+				t.Errorf("%s imports tui: only the dashboard's wiring may", f)
+			}
+		}
+	}
+}
+
+// No production function is over 70 lines, anywhere; the command package
+// holds commands, not the product: at most 2,500 lines.
+func TestLayout_FunctionsShort(t *testing.T) {
+	fs := token.NewFileSet()
+	cmdLines := 0
+	filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != "../.." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		af, err := parser.ParseFile(fs, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(path) == filepath.Join("..", "..", "cmd", "opsdeck") {
+			cmdLines += fs.Position(af.End()).Line
+		}
+		for _, decl := range af.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Body != nil {
+				if n := fs.Position(fd.End()).Line - fs.Position(fd.Pos()).Line + 1; n > 70 {
+					t.Errorf("%s: %s is %d lines: at most 70", path, fd.Name.Name, n)
+				}
+			}
+		}
+		return nil
+	})
+	if cmdLines > 2500 {
+		t.Errorf("cmd/opsdeck has %d lines of production code: at most 2,500 (the product belongs in the library packages)", cmdLines)
+	}
 }

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+	"os"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/opsdeck/opsdeck/fleet/config"
 
 	"github.com/opsdeck/opsdeck/actions"
@@ -26,7 +27,7 @@ again and print its newest artefact. Confirmation as for restart; audited.`,
   opsdeck snapshot db-1 pg-nightly --yes`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runBackupAction(cmd.Context(), g, args[0], args[1], "snapshot", yes, cmd.InOrStdin(), cmd.OutOrStdout())
+			return runBackupAction(cmd.Context(), g, args[0], args[1], actions.KindSnapshot, yes, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
@@ -60,7 +61,7 @@ weekly restore test. The exit status is 0 only when every drill passed.`,
 			if all {
 				return runDrillAll(cmd.Context(), g, yes, cmd.InOrStdin(), cmd.OutOrStdout())
 			}
-			return runBackupAction(cmd.Context(), g, args[0], args[1], "drill", yes, cmd.InOrStdin(), cmd.OutOrStdout())
+			return runBackupAction(cmd.Context(), g, args[0], args[1], actions.KindDrill, yes, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
@@ -69,43 +70,34 @@ weekly restore test. The exit status is 0 only when every drill passed.`,
 	return cmd
 }
 
-// headless is what the headless backup commands share.
+// headless is what the headless action commands share: a deck that
+// reads checks now (nothing in the background) and a console that asks.
 type headless struct {
-	loc    fleet.Located
-	cfg    *fleet.Config
-	conn   *fleetConn
-	st     *teamState
-	mgr    *actions.Manager
-	drills actions.DrillHistory
+	*deck
+	loc fleet.Located
+	con *actions.Console
 }
 
-// Close closes the connections and the record.
-func (hl *headless) Close() {
-	hl.conn.Close()
-	hl.st.Close()
-}
-
-func openHeadless(ctx context.Context, g *globals) (*headless, error) {
-	loc, cfg, _, err := configOf(g)
+// openHeadless opens the deck of the config g names, asking on in (yes:
+// without asking) and showing on out.
+func openHeadless(ctx context.Context, g *globals, yes bool, in io.Reader, out io.Writer) (*headless, error) {
+	loc, cfg, err := configOf(g)
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
-	conn, err := connect(cfg)
+	d, err := buildDeck(ctx, cfg, deckOptions{oneShot: true, skipUpdates: true})
 	if err != nil {
-		return nil, withCode(exitConfig, err)
+		return nil, err
 	}
-	conn.oneShot, conn.updates = true, false // backups only: read now, nothing in the background
-	st, err := openState(ctx, cfg)
-	if err != nil {
-		conn.Close()
-		return nil, withCode(exitRuntime, err)
-	}
-	return &headless{loc: loc, cfg: cfg, conn: conn, st: st, mgr: conn.actions(g.readOnly, st), drills: st.drills}, nil
+	f, isFile := in.(*os.File)
+	con := &actions.Console{In: in, Out: out, Terminal: isFile && isatty.IsTerminal(f.Fd()), Manager: managerOf(d.conn, g.readOnly, d.st),
+		ReadOnly: g.readOnly, Yes: yes, Confirm: g.confirm}
+	return &headless{deck: d, loc: loc, con: con}, nil
 }
 
 // host finds a configured host, or says which names are near.
 func (hl *headless) host(name string) (*fleet.Host, error) {
-	if h := findHost(hl.cfg, name); h != nil {
+	if h := hl.cfg.Host(name); h != nil {
 		return h, nil
 	}
 	names := make([]string, len(hl.cfg.Hosts))
@@ -119,31 +111,8 @@ func (hl *headless) host(name string) (*fleet.Host, error) {
 	return nil, withCode(exitConfig, errors.New(msg))
 }
 
-// backupStatus checks one host's backups now.
-func (hl *headless) backupStatus(ctx context.Context, h *fleet.Host, name string) (*fleet.BackupStatus, error) {
-	src := hl.conn.checks(h)
-	if c, ok := src.(interface{ Close() }); ok {
-		defer c.Close()
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*h.Timeout.Duration+time.Minute)
-	defer cancel()
-	s, err := src.Sample(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("checking %s: %w", h.Name, err)
-	}
-	if st, ok := src.(fleet.Settler); ok {
-		st.Settle(ctx, s)
-	}
-	for i := range s.Backups {
-		if s.Backups[i].Name == name {
-			return &s.Backups[i], nil
-		}
-	}
-	return nil, fmt.Errorf("backup %s on %s: not checked", name, h.Name)
-}
-
-func runBackupAction(ctx context.Context, g *globals, hostName, backup, kind string, yes bool, in io.Reader, out io.Writer) error {
-	hl, err := openHeadless(ctx, g)
+func runBackupAction(ctx context.Context, g *globals, hostName, backup string, kind actions.Kind, yes bool, in io.Reader, out io.Writer) error {
+	hl, err := openHeadless(ctx, g, yes, in, out)
 	if err != nil {
 		return err
 	}
@@ -152,39 +121,43 @@ func runBackupAction(ctx context.Context, g *globals, hostName, backup, kind str
 	if err != nil {
 		return err
 	}
-	if kind == "snapshot" {
-		p, err := actions.PlanSnapshot(h, backup)
-		if err != nil {
-			return withCode(exitConfig, err)
+	if kind == actions.KindDrill {
+		ok, err := hl.drill(ctx, h, backup)
+		if err == nil && !ok {
+			err = withCode(exitRuntime, errSilent)
 		}
-		if err := hl.confirmAndShow(p, g, yes, in, out); err != nil {
-			return err
-		}
-		r := hl.mgr.Run(ctx, p, func(l string) { fmt.Fprintf(out, "%s | %s\n", h.Name, l) })
-		if err := reportResult(out, r); err != nil {
-			return err
-		}
-		if st, err := hl.backupStatus(ctx, h, backup); err == nil && !st.NewestAt.IsZero() {
-			fmt.Fprintf(out, "newest artefact: %s, %s old\n", st.Newest, fleet.FormatAge(time.Since(st.NewestAt)))
-		}
-		return nil
-	}
-	ok, err := hl.drill(ctx, h, backup, g, yes, in, out)
-	if err != nil {
 		return err
 	}
-	if !ok {
-		return withCode(exitRuntime, errSilent)
+	p, err := actions.PlanSnapshot(h, backup)
+	if err != nil {
+		return withCode(exitConfig, err)
+	}
+	if err := hl.con.Ask(p); err != nil {
+		return withCode(exitRuntime, err)
+	}
+	if err := said(hl.con.Said(hl.con.Manager.Run(ctx, p, hl.con.Lines(h.Name)))); err != nil {
+		return err
+	}
+	if st, err := hl.conn.BackupStatus(ctx, h, backup); err == nil && !st.NewestAt.IsZero() {
+		fmt.Fprintf(out, "newest artefact: %s, %s old\n", st.Newest, fleet.FormatAge(time.Since(st.NewestAt)))
 	}
 	return nil
 }
 
+// said is an action's end as an exit code: 130 for one stopped.
+func said(err error) error {
+	if errors.Is(err, actions.ErrStopped) {
+		return withCode(exitCanceled, err)
+	}
+	return withCode(exitRuntime, err)
+}
+
 // drill runs one drill; it reports whether it passed.
-func (hl *headless) drill(ctx context.Context, h *fleet.Host, backup string, g *globals, yes bool, in io.Reader, out io.Writer) (bool, error) {
+func (hl *headless) drill(ctx context.Context, h *fleet.Host, backup string) (bool, error) {
 	if _, err := actions.FindBackup(h, backup); err != nil {
 		return false, withCode(exitConfig, err)
 	}
-	st, err := hl.backupStatus(ctx, h, backup)
+	st, err := hl.conn.BackupStatus(ctx, h, backup)
 	if err != nil {
 		return false, withCode(exitRuntime, err)
 	}
@@ -192,79 +165,24 @@ func (hl *headless) drill(ctx context.Context, h *fleet.Host, backup string, g *
 	if err != nil {
 		return false, withCode(exitRuntime, err)
 	}
-	if err := hl.confirmAndShow(d.Plan, g, yes, in, out); err != nil {
-		return false, err
+	if err := hl.con.Ask(d.Plan); err != nil {
+		return false, withCode(exitRuntime, err)
 	}
-	r, rec := hl.mgr.RunDrill(ctx, d, hl.drills, func(l string) { fmt.Fprintf(out, "%s | %s\n", d.Plan.Host.Name, l) })
-	if rec != nil {
-		word := map[bool]string{true: "PASS", false: "FAIL"}[rec.Passed]
-		fmt.Fprintf(out, "drill %s %s on %s: %s in %s", word, backup, h.Name, d.ID, rec.Duration.Round(time.Millisecond))
-		if rec.Reason != "" {
-			fmt.Fprintf(out, " — %s", rec.Reason)
-		}
-		fmt.Fprintln(out)
-		return rec.Passed, nil
+	r, rec := hl.con.Manager.RunDrill(ctx, d, hl.st.Drills, hl.con.Lines(d.Plan.Host.Name))
+	if rec == nil {
+		return false, said(hl.con.Said(r))
 	}
-	return false, reportResult(out, r)
-}
-
-func (hl *headless) confirmAndShow(p *actions.Plan, g *globals, yes bool, in io.Reader, out io.Writer) error {
-	fmt.Fprintf(out, "%s %s on %s", p.Kind, p.Target, p.Host.Name)
-	if p.Host.Prod() {
-		fmt.Fprint(out, " (PROD)")
+	word := map[bool]string{true: "PASS", false: "FAIL"}[rec.Passed]
+	fmt.Fprintf(hl.con.Out, "drill %s %s on %s: %s in %s", word, backup, h.Name, d.ID, rec.Duration.Round(time.Millisecond))
+	if rec.Reason != "" {
+		fmt.Fprintf(hl.con.Out, " — %s", rec.Reason)
 	}
-	fmt.Fprintln(out)
-	if len(p.Steps) > 0 {
-		for _, s := range p.Steps {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
-	} else {
-		fmt.Fprintf(out, "  command: %s\n", p.Command)
-	}
-	if g.readOnly {
-		return nil
-	}
-	if yes {
-		return hl.prodConfirmed([]*actions.Plan{p}, g)
-	}
-	if err := confirm(p, in, out); err != nil {
-		hl.mgr.Cancelled(p)
-		return withCode(exitRuntime, err)
-	}
-	return nil
-}
-
-// prodConfirmed refuses plans run under --yes whose production hosts
-// were not named with --confirm: each is recorded as cancelled.
-func (hl *headless) prodConfirmed(plans []*actions.Plan, g *globals) error {
-	for _, p := range plans {
-		if p.Host.Prod() && !slices.Contains(g.confirm, p.Host.Name) {
-			for _, q := range plans {
-				hl.mgr.Cancelled(q)
-			}
-			return withCode(exitRuntime, fmt.Errorf("not confirmed: %s is a production host and --yes is not enough; add --confirm %s", p.Host.Name, p.Host.Name))
-		}
-	}
-	return nil
-}
-
-func reportResult(out io.Writer, r actions.Result) error {
-	p := r.Plan
-	switch r.Outcome {
-	case actions.Succeeded:
-		fmt.Fprintf(out, "%s %s on %s: succeeded in %s\n", p.Kind, p.Target, p.Host.Name, r.Duration.Round(time.Millisecond))
-		if r.Err != nil {
-			return withCode(exitRuntime, r.Err)
-		}
-		return nil
-	case actions.Cancelled, actions.Interrupted:
-		return withCode(exitCanceled, fmt.Errorf("%s %s on %s: %s: %v", p.Kind, p.Target, p.Host.Name, r.Outcome, r.Err))
-	}
-	return withCode(exitRuntime, fmt.Errorf("%s %s on %s: %s: %v", p.Kind, p.Target, p.Host.Name, r.Outcome, r.Err))
+	fmt.Fprintln(hl.con.Out)
+	return rec.Passed, nil
 }
 
 func runDrillAll(ctx context.Context, g *globals, yes bool, in io.Reader, out io.Writer) error {
-	hl, err := openHeadless(ctx, g)
+	hl, err := openHeadless(ctx, g, yes, in, out)
 	if err != nil {
 		return err
 	}
@@ -273,11 +191,11 @@ func runDrillAll(ctx context.Context, g *globals, yes bool, in io.Reader, out io
 	for i := range hl.cfg.Hosts {
 		h := &hl.cfg.Hosts[i]
 		for _, b := range h.Backups {
-			if b.Kind != "restic" && (b.Restore == "" || b.Verify == "") {
+			if !actions.Drillable(&b) {
 				continue
 			}
 			ran++
-			ok, err := hl.drill(ctx, h, b.Name, g, yes, in, out)
+			ok, err := hl.drill(ctx, h, b.Name)
 			if err != nil {
 				fmt.Fprintf(out, "drill %s on %s: %v\n", b.Name, h.Name, err)
 			}

@@ -2,24 +2,25 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/opsdeck/opsdeck/actions/notify"
 	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/report"
 	"github.com/spf13/cobra"
 )
 
-// Monitoring-plugin exit codes of opsdeck check.
+// Monitoring-plugin exit codes of opsdeck check: report's scale.
 const (
-	checkOK       = 0
-	checkWarn     = 1
-	checkCrit     = 2
-	checkUnknown  = 3
+	checkOK       = report.ExitOK
+	checkCrit     = report.ExitCrit
+	checkUnknown  = report.ExitUnknown
 	checkDeadline = time.Minute
 )
 
@@ -41,7 +42,8 @@ func newCheckCmd(g *globals) *cobra.Command {
 		Long: `Poll every host once — the same config, probes and thresholds as the
 dashboard — print the findings that are not OK (all of them with -v, JSON
 with --json) and exit with the monitoring-plugin convention:
-0 OK, 1 WARN, 2 CRIT or DOWN, 3 UNKNOWN (or a usage or config error).
+` + report.ScaleText() + ` (or a usage or config
+error).
 --format nagios prints a monitoring plugin's output (status line, findings,
 perfdata with each figure's thresholds); --textfile PATH.prom writes every
 check and figure for node_exporter's textfile collector.
@@ -77,68 +79,41 @@ the exit status, and is retried on the next run.`,
 	return cmd
 }
 
-// Finding is one check of one host in the report.
-type Finding struct {
-	Check string `json:"check"`
-	// Key names the check for code and matchers: "disk:/var",
-	// "service:nginx", "backup:pg-nightly", "security:sshd", "host".
-	Key    string      `json:"key"`
-	State  fleet.State `json:"state"`
-	Reason string      `json:"reason"`
-	// Acknowledged and Silenced say who is on it or which silence covers
-	// it: the state stays what it is.
-	Acknowledged string `json:"acknowledged,omitempty"`
-	Silenced     string `json:"silenced,omitempty"`
-}
-
-// HostReport is one host in the report.
-type HostReport struct {
-	Name     string      `json:"name"`
-	State    fleet.State `json:"state"`
-	Reason   string      `json:"reason,omitempty"`
-	Findings []Finding   `json:"findings"`
-}
-
-// Report is what opsdeck check prints with --json.
-type Report struct {
-	Time  time.Time    `json:"time"`
-	Worst fleet.State  `json:"worst"`
-	Hosts []HostReport `json:"hosts"`
-}
-
-func exitFor(s fleet.State) int {
-	switch s {
-	case fleet.OK:
-		return checkOK
-	case fleet.Warn:
-		return checkWarn
-	case fleet.Crit, fleet.Down, fleet.Slow, fleet.HostKey:
-		return checkCrit
-	}
-	return checkUnknown
-}
-
-func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Writer) error {
+// validate refuses flags that do not go together, before anything runs.
+func (f *checkFlags) validate() error {
 	if f.json {
 		if f.format != "table" && f.format != "json" {
-			return withCode(checkUnknown, fmt.Errorf("--json and --format %s ask for two formats", f.format))
+			return fmt.Errorf("--json and --format %s ask for two formats", f.format)
 		}
 		f.format = "json"
 	}
-	switch f.format {
-	case "table", "json", "nagios":
-	default:
-		return withCode(checkUnknown, fmt.Errorf("--format %q: want table, json or nagios", f.format))
+	switch {
+	case !slices.Contains([]string{"table", "json", "nagios"}, f.format):
+		return fmt.Errorf("--format %q: want table, json or nagios", f.format)
+	case !slices.Contains(notify.Kinds, f.notifyKind):
+		return fmt.Errorf("--notify-kind %q: want %s", f.notifyKind, strings.Join(notify.Kinds, ", "))
+	case f.textfile != "" && !strings.HasSuffix(f.textfile, ".prom"):
+		return fmt.Errorf("--textfile %s: node_exporter reads only files ending in .prom", f.textfile)
 	}
-	switch f.notifyKind {
-	case "slack", "alertmanager", "ntfy":
-	default:
-		return withCode(checkUnknown, fmt.Errorf("--notify-kind %q: want slack, alertmanager or ntfy", f.notifyKind))
+	return nil
+}
+
+// checkRun is one run of opsdeck check: its fleet polled once, its
+// record, and what it says on stderr.
+type checkRun struct {
+	f          *checkFlags
+	rt         *deck
+	errOut     io.Writer
+	recordDown error // the shared record does not answer: no drills, no notification
+	board      *oncall.Board
+	now        time.Time
+}
+
+func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Writer) error {
+	if err := f.validate(); err != nil {
+		return withCode(checkUnknown, err)
 	}
-	if f.textfile != "" && !strings.HasSuffix(f.textfile, ".prom") {
-		return withCode(checkUnknown, fmt.Errorf("--textfile %s: node_exporter reads only files ending in .prom", f.textfile))
-	}
-	_, cfg, _, err := configOf(g)
+	_, cfg, err := configOf(g)
 	if err != nil {
 		return withCode(checkUnknown, err)
 	}
@@ -148,82 +123,32 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	for _, n := range cfg.Notes {
 		fmt.Fprintln(errOut, "opsdeck check:", n)
 	}
-	conn, err := connect(cfg)
-	if err != nil {
+	rt, err := buildDeck(ctx, cfg, deckOptions{oneShot: true, skipUpdates: !f.updates, lateRecord: true,
+		logger: slog.New(slog.NewTextHandler(errOut, nil)), quietLate: true})
+	if rt == nil {
 		return withCode(checkUnknown, err)
 	}
-	conn.oneShot, conn.updates = true, f.updates
-	defer conn.Close()
-	// A shared record that does not answer costs the drills' verdicts
-	// (UNKNOWN) and the notification, not the fleet's check.
-	st, err := openStateLate(ctx, cfg)
-	if st == nil {
-		return withCode(checkUnknown, err)
-	}
-	defer st.Close()
-	logger := slog.New(slog.NewTextHandler(errOut, nil))
-	var recordDown error
+	defer rt.Close()
+	c := &checkRun{f: f, rt: rt, errOut: errOut}
 	if err != nil {
-		_, recordDown = st.late.get()
-		fmt.Fprintf(errOut, "opsdeck check: shared record %s: %v (drills unknown, no notification)\n", st.audit.Where(), recordDown)
-		logger = slog.New(slog.DiscardHandler) // said once, above
+		// A shared record that does not answer costs the drills' verdicts
+		// (UNKNOWN) and the notification, not the fleet's check.
+		c.recordDown = rt.st.Late()
+		fmt.Fprintf(errOut, "opsdeck check: shared record %s: %v (drills unknown, no notification)\n", rt.st.Audit.Where(), c.recordDown)
 	}
-	store := fleet.NewStore(cfg.Hosts)
-	loadDrills(store, st.drills, logger)
-	poller := fleet.NewPoller(cfg, store, conn.source)
-	defer poller.Close()
-	pass, cancel := context.WithTimeout(ctx, f.timeout)
-	conn.startSources(pass)
-	for _, s := range conn.sources() {
-		if s.Err != "" {
-			fmt.Fprintf(errOut, "opsdeck check: source %s: %s (the figures of its hosts are unknown)\n", s.Name, s.Err)
-		}
+	c.pass(ctx)
+	all := c.judge(cfg)
+	shown := all
+	if !f.verbose {
+		shown = all.Failing()
 	}
-	poller.Once(pass, fleet.Full)
-	cancel()
-
-	rep := buildReport(store, f.verbose)
-	worst := fleet.OK
-	for _, h := range rep.Hosts {
-		worst = fleet.Worse(worst, h.State)
-	}
-	rep.Worst = worst
-	now := time.Now()
-	// Acknowledgements end by themselves on what this pass saw; the
-	// on-call log says what is not notified, and every format says it.
-	var q quiet
-	var oc *oncall.Board
-	if recordDown == nil {
-		var err error
-		oc, err = settleOnCall(st, cfg, store, now)
-		if err != nil {
-			fmt.Fprintln(errOut, "opsdeck check:", err)
-		}
-		q = chainQuiet(onCallQuiet(cfg, oc, now), restartsQuiet(st.audit, now))
-		annotate(&rep, configHost(cfg), oc, now)
-	}
-	var points []point // the figures, for the formats that carry them
-	if f.format == "nagios" || f.textfile != "" {
-		points = fleetPoints(store, now)
-	}
-	switch f.format {
-	case "json":
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
-	case "nagios":
-		writeNagios(out, rep, points)
-	default:
-		printReport(out, rep)
-	}
-	textfileFailed := false
+	c.print(out, shown)
+	code := all.Exit()
 	if f.textfile != "" && ctx.Err() == nil {
 		// Every check, OK ones too: an alert on a check resolves when it is 0.
-		all := buildReport(store, true)
-		annotate(&all, configHost(cfg), oc, now)
-		if err := writeTextfile(f.textfile, all, points, now); err != nil {
+		if err := report.WriteTextfile(f.textfile, all, report.Points(rt.store, c.now), c.now); err != nil {
 			fmt.Fprintln(errOut, "opsdeck check: textfile:", err)
-			textfileFailed = true
+			code = atLeastUnknown(code)
 		}
 	}
 	if ctx.Err() != nil {
@@ -232,39 +157,8 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		fmt.Fprintf(errOut, "opsdeck check: %v: the report above is partial; no notification sent\n", context.Cause(ctx))
 		return withCode(exitCanceled, errSilent)
 	}
-	code := exitFor(worst)
-	if (textfileFailed || len(cfg.Notes) > 0) && code < checkCrit {
-		code = checkUnknown
-	}
-	if f.notifyURL != "" || f.notifyCmd != "" {
-		// What changed since the last run is in the record: with it down,
-		// every finding would be news, so nothing is sent (said above).
-		err := recordDown
-		if err == nil {
-			// Notifications get their own deadline, after the pass: a slow
-			// pass never costs the notification.
-			nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
-			defer cancel()
-			var held int
-			held, err = notify(nctx, st, rep, f, q, renotifyOf(cfg), now)
-			if err != nil {
-				fmt.Fprintln(errOut, "opsdeck check: notification failed:", err)
-			}
-			if held > 0 {
-				fmt.Fprintf(errOut, "opsdeck check: %d change(s) not sent: acknowledged or silenced\n", held)
-			}
-		}
-		if err != nil && code < checkCrit {
-			code = checkUnknown
-		}
-	}
-	if f.heartbeat != "" {
-		if err := ping(ctx, f.heartbeat); err != nil {
-			fmt.Fprintln(errOut, "opsdeck check: heartbeat:", err)
-			if code < checkCrit {
-				code = checkUnknown
-			}
-		}
+	if !c.notify(ctx, all) || !c.heartbeat(ctx) {
+		code = atLeastUnknown(code)
 	}
 	if code != checkOK {
 		return withCode(code, errSilent)
@@ -272,65 +166,105 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	return nil
 }
 
-func buildReport(store *fleet.Store, verbose bool) Report {
-	// Judged as of the host's own answer in this pass: a long pass never
-	// makes its early answers look stale.
-	return judgedReport(store, verbose, func(st *fleet.HostStatus) time.Time { return answeredAt(st, time.Now()) })
+// pass polls every host once, within --timeout.
+func (c *checkRun) pass(ctx context.Context) {
+	pass, cancel := context.WithTimeout(ctx, c.f.timeout)
+	defer cancel()
+	c.rt.conn.StartSources(pass)
+	for _, s := range c.rt.conn.Sources() {
+		if s.Err != "" {
+			fmt.Fprintf(c.errOut, "opsdeck check: source %s: %s (the figures of its hosts are unknown)\n", s.Name, s.Err)
+		}
+	}
+	c.rt.poller.Once(pass, fleet.Full)
 }
 
-// judgedReport is the report with each host judged as of at(host).
-func judgedReport(store *fleet.Store, verbose bool, at func(*fleet.HostStatus) time.Time) Report {
-	snap, _ := store.Snapshot()
-	rep := Report{Time: time.Now().UTC()}
-	for i := range snap {
-		hl := fleet.Assess(&snap[i], at(&snap[i]))
-		hr := HostReport{Name: snap[i].Host.Name, State: hl.State, Findings: []Finding{}}
-		if hl.State != fleet.OK {
-			hr.Reason = hl.Reason
-		}
-		for _, c := range hl.Checks {
-			if c.State != fleet.OK || verbose {
-				hr.Findings = append(hr.Findings, Finding{Check: c.Name, Key: c.Key(), State: c.State, Reason: c.Reason})
-			}
-		}
-		if len(hl.Checks) == 0 && hl.State != fleet.OK {
-			hr.Findings = append(hr.Findings, Finding{Check: fleet.HostCheck, Key: fleet.CheckKey(fleet.KindHost, ""), State: hl.State, Reason: hl.Reason})
-		}
-		rep.Hosts = append(rep.Hosts, hr)
+// judge is the report of the pass, every check in it. Acknowledgements
+// end by themselves on what this pass saw; the on-call log says what is
+// not notified, and every format says it.
+func (c *checkRun) judge(cfg *fleet.Config) report.Report {
+	c.now = time.Now()
+	all := report.Build(c.rt.store, true)
+	all.Loaded(cfg)
+	if c.recordDown != nil {
+		return all
 	}
-	return rep
+	desk, err := c.rt.desk()
+	if err == nil {
+		_, err = desk.SettleStore(c.rt.store, func(s *fleet.HostStatus) time.Time { return report.AnsweredAt(s, c.now) }, c.now)
+	}
+	if err != nil {
+		fmt.Fprintln(c.errOut, "opsdeck check:", err)
+	}
+	if desk != nil {
+		c.board = desk.View()
+	}
+	c.board.Annotate(&all, cfg.Host, c.now)
+	return all
 }
 
-// answeredAt is when the host's observation of this pass was made (now
-// when it has none).
-func answeredAt(st *fleet.HostStatus, now time.Time) time.Time {
-	switch {
-	case st.Err != "":
-		return st.ErrAt
-	case st.Last != nil:
-		return st.Last.At
+// print writes the report in the format asked for.
+func (c *checkRun) print(out io.Writer, rep report.Report) {
+	switch c.f.format {
+	case "json":
+		report.WriteJSON(out, rep)
+	case "nagios":
+		report.WriteNagios(out, rep, report.Points(c.rt.store, c.now))
+	default:
+		report.WriteText(out, rep)
 	}
-	return now
 }
 
-func printReport(out io.Writer, rep Report) {
-	counts := map[fleet.State]int{}
-	lines := 0
-	for _, h := range rep.Hosts {
-		counts[h.State]++
-		for _, f := range h.Findings {
-			fmt.Fprintf(out, "%-20s %-7s %-22s %s\n", h.Name, f.State, f.Check, f.Reason)
-			lines++
-		}
+// notify sends what changed since the last run; false when that failed.
+// What changed is in the record: with it down, every finding would be
+// news, so nothing is sent (said at start).
+func (c *checkRun) notify(ctx context.Context, all report.Report) bool {
+	f := c.f
+	if f.notifyURL == "" && f.notifyCmd == "" {
+		return true
 	}
-	var parts []string
-	for _, s := range fleet.AllStates {
-		if n := counts[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
-		}
+	if c.recordDown != nil {
+		return false
 	}
-	if lines == 0 {
-		fmt.Fprintln(out, "no findings")
+	rec, err := c.rt.st.Notify()
+	if err != nil {
+		fmt.Fprintln(c.errOut, "opsdeck check: notification failed:", err)
+		return false
 	}
-	fmt.Fprintf(out, "%d host(s): %s · worst %s\n", len(rep.Hosts), strings.Join(parts, ", "), rep.Worst)
+	cfg := c.rt.conn.Config()
+	quiet := oncall.Chain(c.board.Quiet(cfg.Host, c.now), oncall.RestartsQuiet(c.rt.st.Audit, c.now))
+	// Notifications get their own deadline, after the pass: a slow pass
+	// never costs the notification.
+	nctx, cancel := context.WithTimeout(ctx, notify.Timeout)
+	defer cancel()
+	held, err := notify.Send(nctx, rec, all, notify.Options{URL: f.notifyURL, Kind: f.notifyKind, Cmd: f.notifyCmd,
+		Always: f.always, Remind: notify.RemindOf(cfg), Quiet: quiet}, c.now)
+	if err != nil {
+		fmt.Fprintln(c.errOut, "opsdeck check: notification failed:", err)
+	}
+	if held > 0 {
+		fmt.Fprintf(c.errOut, "opsdeck check: %d change(s) not sent: acknowledged or silenced\n", held)
+	}
+	return err == nil
+}
+
+// heartbeat pings the dead man's switch; false when that failed.
+func (c *checkRun) heartbeat(ctx context.Context) bool {
+	if c.f.heartbeat == "" {
+		return true
+	}
+	if err := notify.Ping(ctx, c.f.heartbeat); err != nil {
+		fmt.Fprintln(c.errOut, "opsdeck check: heartbeat:", err)
+		return false
+	}
+	return true
+}
+
+// atLeastUnknown is code raised to UNKNOWN, unless it is CRITICAL already
+// (the plugin convention ranks CRITICAL first).
+func atLeastUnknown(code int) int {
+	if code < checkCrit {
+		return checkUnknown
+	}
+	return code
 }

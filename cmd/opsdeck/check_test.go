@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/opsdeck/opsdeck/fleet/report"
 )
 
 func checkConfig(t *testing.T, f *fleettest.Fleet, diskCrit map[string]float64, security bool) string {
@@ -40,11 +41,11 @@ func TestCheck_JSON(t *testing.T) {
 	if code != 2 {
 		t.Errorf("exit %d, want 2\n%s\n%s", code, out, errOut)
 	}
-	var rep Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	states := map[string]HostReport{}
+	states := map[string]report.HostReport{}
 	for _, h := range rep.Hosts {
 		states[h.Name] = h
 	}
@@ -114,7 +115,7 @@ func TestCheck_NotifiesOncePerChange(t *testing.T) {
 	if len(posts) != 2 {
 		t.Fatalf("%d notifications over three runs with two changes:\n%s", len(posts), strings.Join(posts, "\n---\n"))
 	}
-	if !strings.Contains(posts[0], "host-1: disk / CRIT (was OK)") || !strings.Contains(posts[1], "host-1: disk / OK (was CRIT)") {
+	if !strings.Contains(posts[0], "host-1: disk:/ CRIT (was OK)") || !strings.Contains(posts[1], "host-1: disk:/ OK (was CRIT)") {
 		t.Errorf("notifications:\n%s", strings.Join(posts, "\n---\n"))
 	}
 	mail, _ := os.ReadFile(cmdOut)
@@ -129,7 +130,7 @@ func TestCheck_NotifiesOncePerChange(t *testing.T) {
 		t.Errorf("failed notification: exit %d, stderr %q", code, errOut)
 	}
 	b, _ := os.ReadFile(filepath.Join(state, "opsdeck", "check-state.json"))
-	if strings.Contains(string(b), `"host-1/disk /":"CRIT"`) {
+	if strings.Contains(string(b), `"host-1/disk:/":"CRIT"`) {
 		t.Errorf("state saved although the notification failed: %s", b)
 	}
 }

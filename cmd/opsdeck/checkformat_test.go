@@ -93,18 +93,6 @@ func parseNagios(t *testing.T, out string) nagiosOutput {
 	return o
 }
 
-func TestPerfItem_Quoting(t *testing.T) {
-	if got := perfItem("web-1 disk /srv/it's", 93.456, "%", 80, 90, 0, 100); got != `'web-1 disk /srv/it''s'=93.46%;80;90;0;100` {
-		t.Errorf("got %s", got)
-	}
-	if got := perfItem("hosts ok", 3, "", math.NaN(), math.NaN(), 0, 3); got != `'hosts ok'=3;;;0;3` {
-		t.Errorf("got %s", got)
-	}
-	if got := perfItem("h load1", 0.5, "", 1.5, 3, 0, math.NaN()); got != `'h load1'=0.5;1.5;3;0` {
-		t.Errorf("got %s", got)
-	}
-}
-
 // check --format nagios on real hosts: the status word says the exit
 // code, the counts and every host's figures are perfdata by the
 // guidelines, with the thresholds the host is judged by; the findings are
@@ -161,8 +149,12 @@ func TestCheck_NagiosAndTextfile(t *testing.T) {
 			t.Errorf("opsdeck_host_state{host=%s} = %v (%v), want %v", host, v, ok, want)
 		}
 	}
-	if v, ok := value("opsdeck_check_state", map[string]string{"host": "host-1", "check": "memory"}); !ok || v != 0 {
+	if v, ok := value("opsdeck_check_state", map[string]string{"host": "host-1", "check": "memory", "kind": "memory"}); !ok || v != 0 {
 		t.Errorf("an OK check is %v (%v), want 0 (so an alert on it resolves)", v, ok)
+	}
+	// A check is labelled by its key and kind, never by its words.
+	if v, ok := value("opsdeck_check_state", map[string]string{"host": "host-2", "check": "disk:/", "kind": "disk"}); !ok || v != 2 {
+		t.Errorf("opsdeck_check_state{host-2, check=disk:/} = %v (%v), want 2", v, ok)
 	}
 	if v, ok := value("opsdeck_disk_used_percent", map[string]string{"host": "host-2", "mount": "/"}); !ok || math.Abs(v-disk.value) > 0.01 {
 		t.Errorf("disk / of host-2: textfile %v, perfdata %v", v, disk.value)
@@ -216,7 +208,7 @@ func TestCheck_Alertmanager(t *testing.T) {
 		got = alerts()
 		return len(got) == 2
 	})
-	disk, down := got["host-2/disk /"], got["host-3/host"]
+	disk, down := got["host-2/disk:/"], got["host-3/host"]
 	if disk.Labels["severity"] != "critical" || disk.Labels["alertname"] != "opsdeck" || down.Labels["severity"] != "critical" || down.Labels["state"] != "DOWN" {
 		t.Errorf("alerts %+v", got)
 	}
@@ -230,7 +222,7 @@ func TestCheck_Alertmanager(t *testing.T) {
 	fleettest.Eventually(t, 10*time.Second, "host-3's alert resolved, host-2's still firing", func() bool {
 		got = alerts()
 		_, still := got["host-3/host"]
-		_, disk := got["host-2/disk /"]
+		_, disk := got["host-2/disk:/"]
 		return !still && disk
 	})
 	if _, _, code := opsdeck(t, env, "check", "--notify-kind", "pager", "-c", cfg); code != 3 {
@@ -261,7 +253,7 @@ func TestCheck_Ntfy(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(posts) != 1 || posts[0].title != "opsdeck: worst CRIT" || posts[0].prio != "urgent" || !strings.Contains(posts[0].body, "host-1: disk / CRIT (was OK)") {
+	if len(posts) != 1 || posts[0].title != "opsdeck: worst CRIT" || posts[0].prio != "urgent" || !strings.Contains(posts[0].body, "host-1: disk:/ CRIT (was OK)") {
 		t.Errorf("posts %+v, want one urgent post of the change", posts)
 	}
 }

@@ -3,30 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"strconv"
-	"strings"
-	"text/tabwriter"
 
-	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/config"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 	"github.com/spf13/cobra"
 )
-
-// hostLine is one host of `config hosts`: how opsdeck reaches it and where
-// it was defined.
-type hostLine struct {
-	Name    string   `json:"name"`
-	Address string   `json:"address"`
-	Port    int      `json:"port,omitempty"`
-	User    string   `json:"user,omitempty"`
-	Roles   []string `json:"roles"`
-	Tags    []string `json:"tags"`
-	Env     string   `json:"env,omitempty"`
-	Source  string   `json:"source"`
-}
 
 func newConfigHostsCmd(g *globals) *cobra.Command {
 	var asJSON bool
@@ -42,11 +23,11 @@ printed on stderr; exits 1 when there are any.`,
   opsdeck config hosts --json | jq -r '.[] | select(.env == "prod") | .name'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, c, _, err := configOf(g)
+			_, c, err := configOf(g)
 			if err != nil {
 				return withCode(exitConfig, err)
 			}
-			lines, err := hostLines(c)
+			lines, err := sshx.HostLines(c)
 			if err != nil {
 				return withCode(exitConfig, err)
 			}
@@ -58,7 +39,7 @@ printed on stderr; exits 1 when there are any.`,
 					return err
 				}
 			} else {
-				writeHostLines(out, lines)
+				sshx.WriteHostLines(out, lines)
 			}
 			for _, n := range c.Notes {
 				fmt.Fprintln(cmd.ErrOrStderr(), n)
@@ -73,54 +54,6 @@ printed on stderr; exits 1 when there are any.`,
 	return cmd
 }
 
-// hostLines resolves how each host is reached, as the dashboard would.
-func hostLines(c *fleet.Config) ([]hostLine, error) {
-	targets, err := sshx.Resolve(c)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]hostLine, 0, len(c.Hosts))
-	for i := range c.Hosts {
-		h := &c.Hosts[i]
-		l := hostLine{Name: h.Name, Address: h.Address, Roles: nonNil(h.Roles), Tags: nonNil(h.Tags), Env: h.Env, Source: h.From}
-		if t, ok := targets[h.Name]; ok {
-			host, port, _ := net.SplitHostPort(t.Addr)
-			l.Address, l.User = host, t.User
-			l.Port, _ = strconv.Atoi(port)
-		}
-		out = append(out, l)
-	}
-	return out, nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func writeHostLines(w io.Writer, lines []hostLine) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tADDRESS\tPORT\tUSER\tROLES\tTAGS\tENV\tSOURCE")
-	for _, l := range lines {
-		port := "-"
-		if l.Port > 0 {
-			port = strconv.Itoa(l.Port)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fleet.Sanitize(l.Name, 64), fleet.Sanitize(l.Address, 64), port, dash(l.User),
-			dash(strings.Join(l.Roles, ",")), dash(fleet.Sanitize(strings.Join(l.Tags, ","), 80)), dash(l.Env), l.Source)
-	}
-	tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func newConfigShowCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show HOST",
@@ -131,13 +64,13 @@ the role or of [defaults], the inventory, or "built-in".`,
 		Example: `  opsdeck config show web07`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, _, err := configOf(g)
+			_, c, err := configOf(g)
 			if err != nil {
 				return withCode(exitConfig, err)
 			}
 			for i := range c.Hosts {
 				if c.Hosts[i].Name == args[0] {
-					showHost(cmd.OutOrStdout(), c, i)
+					config.Show(cmd.OutOrStdout(), c, i)
 					return nil
 				}
 			}

@@ -1,14 +1,7 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"path"
-	"text/tabwriter"
-	"time"
-
-	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/actions/record"
 	"github.com/spf13/cobra"
 )
 
@@ -33,38 +26,11 @@ ran it, and for a failed drill the failing step's own error.`,
 			if len(args) > 1 {
 				backup = args[1]
 			}
-			return readRecord(cmd, g, func(st *teamState) error {
-				return runDrills(cmd.OutOrStdout(), st.drills, host, backup, asJSON)
+			return readRecord(cmd, g, func(st *record.Record) error {
+				return withCode(exitRuntime, record.WriteDrills(cmd.OutOrStdout(), st.Drills, host, backup, asJSON))
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
-}
-
-func runDrills(w io.Writer, log actions.DrillHistory, host, backup string, asJSON bool) error {
-	var recs []fleet.DrillRecord
-	err := log.Each(func(r fleet.DrillRecord) {
-		if (host == "" || r.Host == host) && (backup == "" || r.Backup == backup) {
-			recs = append(recs, r)
-		}
-	})
-	if err != nil {
-		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Where(), err))
-	}
-	if done, err := listed(w, recs, asJSON, "no drills recorded"); done {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tHOST\tBACKUP\tRESULT\tTOOK\tARTEFACT\tAGE THEN\tBY\tWHY")
-	for _, r := range recs {
-		result := "PASS"
-		if !r.Passed {
-			result = "FAIL"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Host, r.Backup, result,
-			r.Duration.Round(time.Second), path.Base(r.Artifact), fleet.FormatAge(r.ArtifactAge), fleet.Sanitize(r.Operator, 40),
-			fleet.Sanitize(r.Reason, 200))
-	}
-	return tw.Flush()
 }

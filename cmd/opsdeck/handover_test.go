@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
@@ -97,7 +98,7 @@ disk = { warn = 0.01, crit = 0.02 }
 	for _, l := range strings.Split(strings.TrimSpace(audit), "\n") {
 		var e actions.Entry
 		if json.Unmarshal([]byte(l), &e) == nil {
-			want = append(want, fmt.Sprintf("| %s | %s", e.Host, auditItem(e).Text[:20]))
+			want = append(want, fmt.Sprintf("| %s | %s", e.Host, oncall.AuditItem(e).Text[:20]))
 		}
 	}
 	_, timeline, _ := strings.Cut(out, "## What happened, in time order")

@@ -30,10 +30,10 @@ func TestHistory_DownThenOK(t *testing.T) {
 	state := t.TempDir()
 	path := filepath.Join(state, "opsdeck", "events.jsonl")
 	store := fleet.NewStore(cfg.Hosts)
-	poller := fleet.NewPoller(cfg, store, conn.source)
+	poller := fleet.NewPoller(cfg, store, conn.Source)
 	ctx, cancel := context.WithCancel(context.Background())
 	poller.Start(ctx)
-	hist := startHistory(ctx, store, &files.EventLog{Path: path}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hist := fleet.StartHistory(ctx, store, &files.EventLog{Path: path}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer func() { cancel(); poller.Wait(); hist.Wait() }()
 
 	waitState(t, store, "web-1", fleet.OK)
@@ -43,7 +43,7 @@ func TestHistory_DownThenOK(t *testing.T) {
 	waitState(t, store, "web-1", fleet.OK)
 	var back fleet.Event
 	fleettest.Eventually(t, 10*time.Second, "a DOWN → OK event recorded", func() bool {
-		es, _ := hist.log.Read(func(e *fleet.Event) bool { return e.Check == fleet.HostCheck && e.From == "DOWN" })
+		es, _ := hist.Log.Read(func(e *fleet.Event) bool { return e.Check == fleet.HostCheck && e.From == "DOWN" })
 		if len(es) > 0 {
 			back = es[0]
 		}

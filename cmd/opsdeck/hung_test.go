@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
+	"github.com/opsdeck/opsdeck/fleet/report"
 )
 
 // hungFleet is 2 real sshd hosts that answer, 2 in-process hosts that open
@@ -78,7 +79,7 @@ func TestCheck_HungHostsWithinTimeout(t *testing.T) {
 	if code != 2 {
 		t.Errorf("exit %d, want 2 (DOWN hosts)\n%s", code, errOut)
 	}
-	var rep Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s\n%s", err, out, errOut)
 	}

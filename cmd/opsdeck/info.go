@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/opsdeck/opsdeck/actions/record"
 	"github.com/opsdeck/opsdeck/actions/record/files"
 
 	"github.com/opsdeck/opsdeck/fleet/config"
@@ -61,7 +62,7 @@ func runInfo(w io.Writer, g *globals) error {
 			khs = append(khs, f+found(f))
 		}
 		row("known_hosts", strings.Join(khs, ", ")+" (policy "+policy+")")
-		if u, err := stateURL(cfg); err == nil && u != "" {
+		if u, err := record.URL(cfg); err == nil && u != "" {
 			shared = true
 			row("shared record", pg.Redact(u)+" (audit, drills, events, check state; not opened here)")
 		}
@@ -76,7 +77,7 @@ func runInfo(w io.Writer, g *globals) error {
 		row("state directory", state+found(state))
 		kept := []struct{ what, path string }{
 			{"audit log", files.DefaultAuditPath()}, {"drill history", files.DefaultDrillPath()},
-			{"event history", eventPath()}, {"ui preferences", filepath.Join(state, "ui.json")},
+			{"event history", record.EventPath()}, {"ui preferences", filepath.Join(state, "ui.json")},
 			{"log file", filepath.Join(state, "opsdeck.log")},
 		}
 		if shared {

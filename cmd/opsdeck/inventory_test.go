@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/opsdeck/opsdeck/fleet/sshx"
 )
 
 // An INI inventory with a range, nested children, group vars and host vars.
@@ -73,11 +75,11 @@ timeout = "60s"
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
-	var got []hostLine
+	var got []sshx.HostLine
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	ours := map[string]hostLine{}
+	ours := map[string]sshx.HostLine{}
 	for _, h := range got {
 		ours[h.Name] = h
 	}
@@ -114,7 +116,7 @@ timeout = "60s"
 
 // ansibleView is each host as Ansible resolves it: address, port, user,
 // groups and opsdeck_env.
-func ansibleView(t *testing.T, ini, home string) map[string]hostLine {
+func ansibleView(t *testing.T, ini, home string) map[string]sshx.HostLine {
 	t.Helper()
 	cmd := exec.Command("ansible", "all", "-i", ini, "-m", "debug", "-a",
 		`msg=opsdeck|{{inventory_hostname}}|{{ansible_host|default(inventory_hostname)}}|{{ansible_port|default("")}}|{{ansible_user|default("")}}|{{group_names|join(",")}}|{{opsdeck_env|default("")}}|`)
@@ -123,7 +125,7 @@ func ansibleView(t *testing.T, ini, home string) map[string]hostLine {
 	if err != nil {
 		t.Fatalf("ansible: %v\n%s", err, out)
 	}
-	view := map[string]hostLine{}
+	view := map[string]sshx.HostLine{}
 	for _, l := range strings.Split(string(out), "\n") {
 		i := strings.Index(l, `"msg": "opsdeck|`)
 		if i < 0 {
@@ -134,7 +136,7 @@ func ansibleView(t *testing.T, ini, home string) map[string]hostLine {
 			t.Fatalf("ansible printed %q", l)
 		}
 		port, _ := strconv.Atoi(f[2])
-		h := hostLine{Name: f[0], Address: f[1], Port: port, User: f[3], Env: f[5]}
+		h := sshx.HostLine{Name: f[0], Address: f[1], Port: port, User: f[3], Env: f[5]}
 		if f[4] != "" {
 			h.Tags = strings.Split(f[4], ",")
 			sort.Strings(h.Tags)

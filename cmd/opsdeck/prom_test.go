@@ -150,7 +150,7 @@ func TestPrometheusSource_FiguresMatchNodeExporter(t *testing.T) {
 	if cpu, ok := gauge(fams, "opsdeck_cpu_percent", host); !ok || cpu < 0 || cpu > 100 {
 		t.Errorf("cpu %v (%v)", cpu, ok)
 	}
-	if v, ok := gauge(fams, "opsdeck_check_state", map[string]string{"host": "web-1", "check": "service worker"}); !ok || v != 0 {
+	if v, ok := gauge(fams, "opsdeck_check_state", map[string]string{"host": "web-1", "check": "service:worker"}); !ok || v != 0 {
 		t.Errorf("worker's check over SSH: %v (%v), want 0:\n%s", v, ok, data)
 	}
 	out, errOut, code = opsdeck(t, nil, "config", "check", "-c", cfg)

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/config"
-	"github.com/opsdeck/opsdeck/tui"
+	"github.com/opsdeck/opsdeck/fleet/probe"
+	"github.com/opsdeck/opsdeck/fleet/reload"
 )
 
 // BenchmarkReload reloads a 5,000-host fleet (20 roles, 50 ranges of 100)
@@ -41,36 +41,36 @@ func BenchmarkReload(b *testing.B) {
 	if err != nil || len(cfg.Hosts) != 5001 {
 		b.Fatalf("%v, %d hosts", err, len(cfg.Hosts))
 	}
-	conn, err := connect(cfg)
+	conn, err := probe.Connect(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer conn.Close()
 	store := fleet.NewStore(cfg.Hosts)
-	poller := fleet.NewPoller(cfg, store, conn.source)
+	poller := fleet.NewPoller(cfg, store, conn.Source)
 	defer poller.Close()
-	r := &reloader{path: path, loader: loader, conn: conn, store: store, poller: poller, drills: noDrills{},
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil)), cfg: cfg}
+	r := &reload.Reloader{Path: path, Loader: loader, Fleet: cfg, Store: store, Poller: poller, Source: conn.Source, Check: checkKeys,
+		Reach: conn.Apply, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var summary string
-	r.news = func(m tui.ReloadMsg) { summary = m.Summary }
+	r.News = func(m config.Reloaded) { summary = m.Summary }
 	sample := []string{"g00n001", "g25n050", "g49n100"}
 	before := map[string]any{}
 	for _, h := range sample {
-		before[h] = conn.client(hostNamed(cfg, h))
+		before[h] = conn.Client(hostNamed(cfg, h))
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		write(2200 + i%2)
 		b.StartTimer()
-		r.reload("bench")
+		r.Reload("bench")
 		if summary != "+0 −0 ~1" {
 			b.Fatalf("reload %d: %q, want one host changed", i, summary)
 		}
 	}
 	b.StopTimer()
 	for _, h := range sample {
-		if conn.client(hostNamed(r.cfg, h)) != before[h] {
+		if conn.Client(hostNamed(r.Config(), h)) != before[h] {
 			b.Errorf("%s's client changed: a reload of another host touched its connection", h)
 		}
 	}
@@ -85,8 +85,3 @@ func hostNamed(c *fleet.Config, name string) *fleet.Host {
 	}
 	return nil
 }
-
-// noDrills is a drill history with nothing in it.
-type noDrills struct{ actions.DrillHistory }
-
-func (noDrills) Each(func(fleet.DrillRecord)) error { return nil }

@@ -1,17 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"os"
-	"strings"
 
-	"github.com/mattn/go-isatty"
 	"github.com/opsdeck/opsdeck/actions"
-	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
 )
 
@@ -44,7 +37,7 @@ the restart succeeded.`,
 }
 
 func runRestart(ctx context.Context, g *globals, hostName, service string, yes bool, in io.Reader, out io.Writer) error {
-	hl, err := openHeadless(ctx, g)
+	hl, err := openHeadless(ctx, g, yes, in, out)
 	if err != nil {
 		return err
 	}
@@ -57,44 +50,8 @@ func runRestart(ctx context.Context, g *globals, hostName, service string, yes b
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
-	if err := hl.confirmAndShow(plan, g, yes, in, out); err != nil {
-		return err
+	if err := hl.con.Ask(plan); err != nil {
+		return withCode(exitRuntime, err)
 	}
-	r := hl.mgr.Run(ctx, plan, func(line string) { fmt.Fprintf(out, "%s | %s\n", host.Name, line) })
-	return reportResult(out, r)
-}
-
-func findHost(cfg *fleet.Config, name string) *fleet.Host {
-	for i := range cfg.Hosts {
-		if cfg.Hosts[i].Name == name {
-			return &cfg.Hosts[i]
-		}
-	}
-	return nil
-}
-
-// confirm asks on the terminal: y for a plain host, the host name typed
-// for production.
-func confirm(p *actions.Plan, in io.Reader, out io.Writer) error {
-	return confirmPlans([]*actions.Plan{p}, in, out)
-}
-
-// confirmPlans asks once for plans run together: y, or what
-// actions.Confirmation wants typed (a production host's name).
-func confirmPlans(ps []*actions.Plan, in io.Reader, out io.Writer) error {
-	if f, ok := in.(*os.File); !ok || !isatty.IsTerminal(f.Fd()) {
-		return errors.New("not confirmed: no terminal to ask on; pass --yes to run without asking")
-	}
-	want := actions.Confirmation(ps)
-	if want == "" {
-		fmt.Fprint(out, "Proceed? [y/N] ")
-	} else {
-		fmt.Fprintf(out, "Type %q to confirm: ", want)
-	}
-	line, _ := bufio.NewReader(in).ReadString('\n')
-	line = strings.TrimSpace(line)
-	if (want == "" && (line == "y" || line == "yes")) || (want != "" && line == want) {
-		return nil
-	}
-	return errors.New("not confirmed")
+	return said(hl.con.Said(hl.con.Manager.Run(ctx, plan, hl.con.Lines(host.Name))))
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -60,7 +59,11 @@ func runCommand(ctx context.Context, g *globals, f *runFlags, name string, names
 	if f.format != "text" && f.format != "json" {
 		return withCode(exitConfig, fmt.Errorf("--format %s: use text or json", f.format))
 	}
-	hl, err := openHeadless(ctx, g)
+	shown := out
+	if f.format == "json" {
+		shown = errOut // stdout is the JSON alone
+	}
+	hl, err := openHeadless(ctx, g, f.yes, in, shown)
 	if err != nil {
 		return err
 	}
@@ -77,14 +80,10 @@ func runCommand(ctx context.Context, g *globals, f *runFlags, name string, names
 		}
 		plans = append(plans, p)
 	}
-	shown := out
-	if f.format == "json" {
-		shown = errOut // stdout is the JSON alone
-	}
-	if err := confirmRun(hl, plans, g, f.yes, in, shown); err != nil {
+	if err := confirmRun(hl, plans, g); err != nil {
 		return err
 	}
-	run := hl.mgr.Start(ctx, actions.Request{Plans: plans, Parallel: max(1, hl.cfg.Defaults.Parallel)})
+	run := hl.con.Manager.Start(ctx, actions.Request{Plans: plans, Parallel: max(1, hl.cfg.Defaults.Parallel)})
 	<-run.Done()
 	outs := run.Outputs()
 	groups := actions.GroupOutputs(outs)
@@ -95,7 +94,7 @@ func runCommand(ctx context.Context, g *globals, f *runFlags, name string, names
 			return err
 		}
 	} else {
-		writeGroups(out, groups)
+		actions.WriteGroups(out, groups)
 	}
 	worst := 0
 	for _, o := range outs {
@@ -122,7 +121,7 @@ func runTargets(cfg *fleet.Config, names []string, f *runFlags) ([]*fleet.Host, 
 			return nil, fmt.Errorf("%s: %w", n, err)
 		}
 		for _, e := range expanded {
-			if findHost(cfg, e) == nil {
+			if cfg.Host(e) == nil {
 				return nil, fmt.Errorf("no host %q in the fleet", e)
 			}
 			want[e] = true
@@ -146,47 +145,17 @@ func runTargets(cfg *fleet.Config, names []string, f *runFlags) ([]*fleet.Host, 
 
 // confirmRun shows what will run and, for a change command, asks as a
 // restart does: every production host named with --confirm under --yes.
-func confirmRun(hl *headless, plans []*actions.Plan, g *globals, yes bool, in io.Reader, out io.Writer) error {
+func confirmRun(hl *headless, plans []*actions.Plan, g *globals) error {
 	hosts := make([]string, len(plans))
 	for i, p := range plans {
 		hosts[i] = p.Host.Name
 	}
-	fmt.Fprintf(out, "run %s on %s\n", plans[0].Target, actions.FoldNames(hosts))
+	fmt.Fprintf(hl.con.Out, "run %s on %s\n", plans[0].Target, actions.FoldNames(hosts))
 	if !plans[0].Disruptive || g.readOnly {
 		return nil // inspect (or refused by the manager in read-only mode, and audited)
 	}
 	for _, p := range plans {
-		fmt.Fprintf(out, "  %s: %s\n", p.Host.Name, p.Command)
+		fmt.Fprintf(hl.con.Out, "  %s: %s\n", p.Host.Name, p.Command)
 	}
-	if yes {
-		return hl.prodConfirmed(plans, g)
-	}
-	if err := confirmPlans(plans, in, out); err != nil {
-		for _, p := range plans {
-			hl.mgr.Cancelled(p)
-		}
-		return withCode(exitRuntime, err)
-	}
-	return nil
-}
-
-// writeGroups prints the groups as clush -b does.
-func writeGroups(out io.Writer, groups []actions.Group) {
-	for _, g := range groups {
-		rule := strings.Repeat("-", 15)
-		fmt.Fprintf(out, "%s\n%s", rule, g.Label)
-		switch {
-		case g.Err != "":
-			fmt.Fprintf(out, " — %s", g.Err)
-		case g.Exit != 0:
-			fmt.Fprintf(out, " — exit %d", g.Exit)
-		}
-		fmt.Fprintf(out, "\n%s\n", rule)
-		if g.Dropped > 0 {
-			fmt.Fprintf(out, "… %d earlier lines not kept (each host keeps its newest %d)\n", g.Dropped, actions.HostLines)
-		}
-		for _, l := range g.Output {
-			fmt.Fprintln(out, fleet.Sanitize(l, fleet.MaxText))
-		}
-	}
+	return withCode(exitRuntime, hl.con.AskAll(plans))
 }

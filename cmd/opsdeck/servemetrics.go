@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/config"
-	"github.com/opsdeck/opsdeck/tui"
+	"github.com/opsdeck/opsdeck/fleet/reload"
+	"github.com/opsdeck/opsdeck/fleet/report"
 	"github.com/spf13/cobra"
 )
 
@@ -55,7 +58,7 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 		return withCode(exitConfig, err)
 	}
 	loader := &config.Loader{Context: ctx}
-	cfg, _, err := loadConfigWith(loader, loc)
+	cfg, err := loadConfigWith(loader, loc)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
@@ -66,51 +69,50 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	if err != nil {
 		return withCode(exitRuntime, fmt.Errorf("serve-metrics: %w", err))
 	}
-	conn, err := connect(cfg)
-	if err != nil {
-		ln.Close()
-		return withCode(exitConfig, err)
-	}
-	defer conn.Close()
+	defer ln.Close()
 	// A shared record that does not answer at start is opened when it
 	// does; until then the drilled backups are UNKNOWN.
-	st, err := openStateLate(ctx, cfg)
-	if st == nil {
-		ln.Close()
-		return withCode(exitRuntime, err)
-	}
-	defer st.Close()
 	logger := slog.New(slog.NewTextHandler(errOut, nil))
-	if err != nil {
-		logger.Warn("shared record not open; retried every poll interval", "where", st.audit.Where(), "err", err)
+	d, err := buildDeck(ctx, cfg, deckOptions{lateRecord: true, logger: logger})
+	if d == nil {
+		return err
 	}
-	store := fleet.NewStore(cfg.Hosts)
-	loadDrills(store, st.drills, logger)
+	defer d.Close()
+	if err != nil {
+		logger.Warn("shared record not open; retried every poll interval", "where", d.st.Audit.Where(), "err", err)
+	}
 	pollCtx, stopPolls := context.WithCancel(ctx)
-	poller := fleet.NewPoller(cfg, store, conn.source)
-	defer conn.startSources(pollCtx)() // after stopPolls, in defer order
-	poller.Start(pollCtx)
-	team := watchTeam(pollCtx, st, cfg, store, conn, func(tui.TeamMsg) {}, logger)
+	defer stopPolls()
+	defer d.conn.StartSources(pollCtx)() // after stopPolls, in defer order
+	d.poller.Start(pollCtx)
+	team := d.st.Watch(pollCtx, cfg, d.store, d.conn.Restarting, func(actions.TeamNews) {}, logger)
 	defer team.Wait()
-	desk, deskDone := startDesk(pollCtx, st, cfg, store, min(cfg.Defaults.PollInterval.Duration, 5*time.Second), true, logger)
+	desk, deskDone := d.keepDesk(pollCtx, true)
 	defer deskDone()
-	rl := &reloader{path: loc.Path, signalOnly: true, loader: loader, conn: conn, store: store, poller: poller,
-		drills: st.drills, logger: logger, cfg: cfg, notes: cfg.Notes}
+	rl := d.newReloader(loc.Path, loader)
+	rl.SignalOnly = true
 	if isatty.IsTerminal(os.Stdin.Fd()) { // run from a terminal: its hangup still ends it
-		rl.terminalGone = ttyGone(os.Stdin.Fd())
-		rl.hangUp = func() { stop(errors.New("SIGHUP: its terminal is gone")) }
+		rl.TerminalGone = reload.TTYGone(os.Stdin.Fd())
+		rl.HangUp = func() { stop(errors.New("SIGHUP: its terminal is gone")) }
 	}
 	reloads := make(chan struct{})
-	go func() { defer close(reloads); rl.run(pollCtx) }()
+	go func() { defer close(reloads); rl.Run(pollCtx) }()
 	defer func() { <-reloads }()
+	fmt.Fprintf(errOut, "opsdeck: serving the metrics of %d host(s) on http://%s/metrics\n", len(cfg.Hosts), ln.Addr())
+	return serve(ctx, ln, metricsHandler(d, rl, desk), errOut, func() { stopPolls(); d.poller.Wait() })
+}
 
+// metricsHandler serves /metrics: the fleet judged at each scrape, with
+// what the last load of the config (rl's) said.
+func metricsHandler(d *deck, rl *reload.Reloader, desk *oncall.Desk) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
 		now := time.Now()
-		rep := judgedReport(store, true, func(*fleet.HostStatus) time.Time { return now })
-		annotate(&rep, storeHost(store), desk.View(), now)
+		rep := report.Judged(d.store, true, func(*fleet.HostStatus) time.Time { return now })
+		rep.Loaded(rl.Config())
+		desk.View().Annotate(&rep, storeHost(d.store), now)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		io.WriteString(w, renderMetrics(rep, fleetPoints(store, now), now))
+		io.WriteString(w, report.Metrics(rep, report.Points(d.store, now), now))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
@@ -119,11 +121,16 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 		}
 		io.WriteString(w, "opsdeck: metrics at /metrics\n")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	return mux
+}
+
+// serve serves h on ln until ctx ends or serving fails, then shuts the
+// server down and runs stop, each within shutdownWait.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, errOut io.Writer, stop func()) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(errOut, "opsdeck: serving the metrics of %d host(s) on http://%s/metrics\n", len(cfg.Hosts), ln.Addr())
-
+	var err error
 	select {
 	case <-ctx.Done():
 		fmt.Fprintf(errOut, "opsdeck: %v: stopping\n", context.Cause(ctx))
@@ -132,11 +139,10 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	shut, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
 	_ = srv.Shutdown(shut)
-	stopPolls()
-	waited := make(chan struct{})
-	go func() { poller.Wait(); close(waited) }()
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
 	select {
-	case <-waited:
+	case <-stopped:
 	case <-shut.Done():
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

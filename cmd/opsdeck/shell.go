@@ -8,6 +8,7 @@ import (
 	"os/exec"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/fleet/probe"
 	"github.com/opsdeck/opsdeck/fleet/sshx"
 )
 
@@ -15,13 +16,13 @@ import (
 // ssh with the options opsdeck itself uses for the host (user, port,
 // identity files, known_hosts and policy, jump hosts); for this machine,
 // the operator's own shell.
-func (c *fleetConn) shell(host string) (tea.ExecCommand, []string, error) {
+func shellOf(c *probe.Fleet, host string) (tea.ExecCommand, []string, error) {
 	var argv []string
-	if t, ok := c.target(host); ok {
+	if t, ok := c.Target(host); ok {
 		if _, err := exec.LookPath("ssh"); err != nil {
 			return nil, nil, errors.New("the ssh client is not installed (Debian: openssh-client)")
 		}
-		cfg := c.config()
+		cfg := c.Config()
 		a, err := sshx.ShellArgs(*t, sshx.KnownHostsFiles(cfg), cfg.Defaults.KnownHostsPolicy)
 		if err != nil {
 			return nil, nil, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/opsdeck/opsdeck/fleet/config"
+	"github.com/opsdeck/opsdeck/fleet/probe"
 
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
@@ -19,7 +20,7 @@ func TestShell_SystemSSH(t *testing.T) {
 	h := f.Hosts[0]
 	_, conn := connectTest(t, fmt.Sprintf("%s[[hosts]]\nname = \"web-1\"\naddress = %q\nport = %d\nuser = %q\n",
 		f.Defaults(), h.Listen, h.Port, h.User))
-	cmd, argv, err := conn.shell("web-1")
+	cmd, argv, err := shellOf(conn, "web-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,13 +46,13 @@ func TestShell_SystemSSH(t *testing.T) {
 
 // connectTest loads a config written from toml and connects to its fleet,
 // closed at the end of the test.
-func connectTest(t *testing.T, toml string) (*fleet.Config, *fleetConn) {
+func connectTest(t *testing.T, toml string) (*fleet.Config, *probe.Fleet) {
 	t.Helper()
 	cfg, err := config.Load(writeFile(t, "fleet.toml", toml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := connect(cfg)
+	conn, err := probe.Connect(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/oncall"
+	"github.com/opsdeck/opsdeck/actions/record"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
 )
@@ -55,8 +54,8 @@ local unless they name a zone: 2026-12-05T02:00, 2026-12-05T02:00:00Z.`,
 		Use: "list", Short: "List the silences in force and to come", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			now := time.Now()
-			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, cfg *fleet.Config, _ *teamState) error {
-				return listSilences(cmd.OutOrStdout(), cfg, d.View().Silences(now), now)
+			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, cfg *fleet.Config, _ *record.Record) error {
+				return oncall.WriteSilences(cmd.OutOrStdout(), cfg, d.View().Silences(now), now)
 			})
 		},
 	}
@@ -64,7 +63,7 @@ local unless they name a zone: 2026-12-05T02:00, 2026-12-05T02:00:00Z.`,
 		Use: "expire ID", Short: "End a silence now (audited)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
-			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, _ *fleet.Config, _ *teamState) error {
+			return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, _ *fleet.Config, _ *record.Record) error {
 				for _, s := range d.View().Silences(now) {
 					if s.ID == args[0] {
 						if err := d.Expire(s, now); err != nil {
@@ -83,29 +82,12 @@ local unless they name a zone: 2026-12-05T02:00, 2026-12-05T02:00:00Z.`,
 	return cmd
 }
 
-// parseWhen reads a time as local unless it names a zone.
-func parseWhen(flag, s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04"} {
-		var t time.Time
-		var err error
-		if layout == time.RFC3339 {
-			t, err = time.Parse(layout, s)
-		} else {
-			t, err = time.ParseInLocation(layout, s, time.Local)
-		}
-		if err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("--%s %q: write a time as 2026-12-05T02:00 (local) or 2026-12-05T02:00:00Z", flag, fleet.Sanitize(s, 40))
-}
-
 func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Time) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	from, until := now, time.Time{}
 	var err error
 	if f.from != "" {
-		if from, err = parseWhen("from", f.from); err != nil {
+		if from, err = oncall.ParseWhen("from", f.from); err != nil {
 			return withCode(exitConfig, err)
 		}
 	}
@@ -113,18 +95,18 @@ func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Tim
 	case f.until != "" && f.dur != 0:
 		return withCode(exitConfig, fmt.Errorf("--until and --for both say when it ends: give one"))
 	case f.until != "":
-		if until, err = parseWhen("until", f.until); err != nil {
+		if until, err = oncall.ParseWhen("until", f.until); err != nil {
 			return withCode(exitConfig, err)
 		}
 	case f.dur > 0:
 		until = from.Add(f.dur)
 	}
-	return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, cfg *fleet.Config, _ *teamState) error {
+	return withDesk(cmd.Context(), g, now, func(d *oncall.Desk, cfg *fleet.Config, _ *record.Record) error {
 		s, err := d.Silence(f.m, from, until, f.note, now)
 		if err != nil {
 			return withCode(exitConfig, err)
 		}
-		hosts := matchedHosts(cfg, s.Match)
+		hosts := oncall.MatchedHosts(cfg, s.Match)
 		when := "now"
 		if s.From.After(now) {
 			when = s.From.Local().Format("Jan 2 15:04")
@@ -137,37 +119,4 @@ func runSilenceAdd(cmd *cobra.Command, g *globals, f *silenceFlags, now time.Tim
 		fmt.Fprintf(out, "matches %s\n", actions.NodeSet(hosts))
 		return nil
 	})
-}
-
-// matchedHosts are the fleet's hosts the host part of m picks.
-func matchedHosts(cfg *fleet.Config, m oncall.Matcher) []string {
-	var out []string
-	for i := range cfg.Hosts {
-		if m.MatchesHost(&cfg.Hosts[i]) {
-			out = append(out, cfg.Hosts[i].Name)
-		}
-	}
-	return out
-}
-
-func listSilences(w io.Writer, cfg *fleet.Config, ss []*oncall.Silence, now time.Time) error {
-	if len(ss) == 0 {
-		fmt.Fprintln(w, "no silence in force or to come")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tMATCH\tFROM\tUNTIL\tBY\tHOSTS NOW\tNOTE")
-	for _, s := range ss {
-		from := s.From.Local().Format("Jan 2 15:04")
-		if s.Active(now) {
-			from = "in force"
-		}
-		hosts := "none"
-		if hs := matchedHosts(cfg, s.Match); len(hs) > 0 {
-			hosts = actions.NodeSet(hs)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, fleet.Sanitize(s.Match.String(), 80), from, s.Until.Local().Format("Jan 2 15:04"),
-			fleet.Sanitize(s.By, 40), hosts, fleet.Sanitize(s.Note, oncall.MaxNote))
-	}
-	return tw.Flush()
 }

@@ -326,11 +326,11 @@ func TestState_Postgres_CheckStateShared(t *testing.T) {
 		t.Fatalf("web again: exit %d", code)
 	}
 	b, _ := os.ReadFile(mail)
-	if n := strings.Count(string(b), "opsdeck: worst"); n != 1 || !strings.Contains(string(b), "host-1: disk / CRIT (was OK)") || strings.Contains(string(b), "db-1") {
+	if n := strings.Count(string(b), "opsdeck: worst"); n != 1 || !strings.Contains(string(b), "host-1: disk:/ CRIT (was OK)") || strings.Contains(string(b), "db-1") {
 		t.Errorf("%d notifications, want the one change:\n%s", n, b)
 	}
 	saved := pg.SQL("opsdeck", "SELECT value FROM opsdeck_values WHERE name = 'check-state'")
-	if !strings.Contains(saved, `"host-1/disk /": "CRIT"`) || !strings.Contains(saved, `"db-1/host": "OK"`) {
+	if !strings.Contains(saved, `"host-1/disk:/": "CRIT"`) || !strings.Contains(saved, `"db-1/host": "OK"`) {
 		t.Errorf("saved state lost a run's hosts: %s", saved)
 	}
 }
@@ -482,7 +482,7 @@ func TestState_Postgres_ServeMetricsWithDatabaseDown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("/metrics does not parse: %v", err)
 		}
-		if v, ok := gauge(fams, "opsdeck_check_state", map[string]string{"host": "db-1", "check": "backup site"}); ok {
+		if v, ok := gauge(fams, "opsdeck_check_state", map[string]string{"host": "db-1", "check": "backup:site"}); ok {
 			return v
 		}
 		return -1

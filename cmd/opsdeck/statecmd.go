@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"text/tabwriter"
 	"time"
 
-	"github.com/opsdeck/opsdeck/actions/record/files"
+	"github.com/opsdeck/opsdeck/actions/record"
 
 	"github.com/opsdeck/opsdeck/fleet/config"
 
-	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/record/pg"
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/spf13/cobra"
@@ -40,8 +36,8 @@ stopped in the middle). Oldest first.`,
 			if len(args) == 1 {
 				host = args[0]
 			}
-			return readRecord(cmd, g, func(st *teamState) error {
-				return runAudit(cmd.OutOrStdout(), st.audit, host, n, since, asJSON, time.Now())
+			return readRecord(cmd, g, func(st *record.Record) error {
+				return withCode(exitRuntime, record.WriteAudit(cmd.OutOrStdout(), st.Audit, host, n, since, asJSON, time.Now()))
 			})
 		},
 	}
@@ -49,34 +45,6 @@ stopped in the middle). Oldest first.`,
 	cmd.Flags().DurationVar(&since, "since", 0, "only the actions of the last duration (e.g. 24h)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
-}
-
-func runAudit(w io.Writer, log actions.AuditLog, host string, n int, since time.Duration, asJSON bool, now time.Time) error {
-	all, err := log.Recent(n)
-	if err != nil {
-		return withCode(exitRuntime, fmt.Errorf("read %s: %w", log.Where(), err))
-	}
-	var es []actions.Entry
-	for _, e := range all {
-		if (host == "" || e.Host == host) && (since <= 0 || now.Sub(e.Time) <= since) {
-			es = append(es, e)
-		}
-	}
-	if done, err := listed(w, es, asJSON, "no actions recorded"); done {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tBY\tHOST\tACTION\tOUTCOME\tEXIT\tTOOK\tWHY")
-	for _, e := range es {
-		exit := "-"
-		if e.Exit != nil {
-			exit = fmt.Sprint(*e.Exit)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), fleet.Sanitize(e.Operator, 40),
-			fleet.Sanitize(e.Host, 60), e.Kind, fleet.Sanitize(e.Target, 60), e.Outcome, exit,
-			(time.Duration(e.DurationMS) * time.Millisecond).Round(time.Millisecond), fleet.Sanitize(e.Reason, 200))
-	}
-	return tw.Flush()
 }
 
 func newStateCmd(g *globals) *cobra.Command {
@@ -103,7 +71,7 @@ command line's URL.`,
 		},
 	}
 	migrate.Flags().StringVar(&from, "from", "files", "where the history is: files (the state directory)")
-	migrate.Flags().StringVar(&to, "to", "", "the database's postgres:// URL (default: [state] url or $"+databaseEnv+")")
+	migrate.Flags().StringVar(&to, "to", "", "the database's postgres:// URL (default: [state] url or $"+record.DatabaseEnv+")")
 	cmd.AddCommand(migrate)
 	return cmd
 }
@@ -112,18 +80,18 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 	if from != "files" {
 		return withCode(exitConfig, fmt.Errorf("--from %q: only the local files can be copied from (--from files)", from))
 	}
-	_, cfg, _, err := configOf(g)
+	_, cfg, err := configOf(g)
 	if err != nil {
 		return withCode(exitConfig, err)
 	}
 	if to == "" {
-		if to, err = stateURL(cfg); err != nil {
+		if to, err = record.URL(cfg); err != nil {
 			return withCode(exitConfig, err)
 		}
 	}
 	switch {
 	case to == "":
-		return withCode(exitConfig, fmt.Errorf("--to: no database: give --to postgres://…, [state] url or $%s", databaseEnv))
+		return withCode(exitConfig, fmt.Errorf("--to: no database: give --to postgres://…, [state] url or $%s", record.DatabaseEnv))
 	case config.StateURLProblem(to) != "":
 		return withCode(exitConfig, fmt.Errorf("--to: %s", config.StateURLProblem(to)))
 	case config.URLHasPassword(to):
@@ -131,7 +99,7 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 	case fleet.StateDir() == "":
 		return withCode(exitRuntime, fleet.ErrNoStateDir)
 	}
-	recs, err := readFiles()
+	recs, err := record.ReadFiles()
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
@@ -152,35 +120,4 @@ func runMigrate(ctx context.Context, g *globals, from, to string, out io.Writer)
 		fmt.Fprintf(out, "  %-14s %d copied, %d already there\n", c.what, c.n[0], c.n[1])
 	}
 	return nil
-}
-
-// readFiles reads the whole local history.
-func readFiles() (pg.Records, error) {
-	local := filesState()
-	var recs pg.Records
-	audit := local.audit.(*files.Audit)
-	if err := audit.Each(func(e actions.Entry) { recs.Audit = append(recs.Audit, e) }); err != nil {
-		return recs, fmt.Errorf("read %s: %w", audit.Path, err)
-	}
-	if err := local.drills.Each(func(r fleet.DrillRecord) { recs.Drills = append(recs.Drills, r) }); err != nil {
-		return recs, fmt.Errorf("read %s: %w", local.drills.Where(), err)
-	}
-	events, err := local.events.Read(nil)
-	if err != nil {
-		return recs, fmt.Errorf("read %s: %w", local.events.Where(), err)
-	}
-	recs.Events = events
-	if b, err := os.ReadFile(statePath()); err == nil {
-		if !json.Valid(b) {
-			return recs, fmt.Errorf("%s is damaged (not JSON): remove it, the next check run writes it again", statePath())
-		}
-		at := time.Now()
-		if fi, err := os.Stat(statePath()); err == nil {
-			at = fi.ModTime()
-		}
-		recs.Values = map[string]pg.Value{checkStateName: {JSON: b, At: at}}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return recs, fmt.Errorf("read %s: %w", statePath(), err)
-	}
-	return recs, nil
 }

@@ -124,7 +124,12 @@ func (l *Loader) inventories(c *fleet.Config, dir string) (fleet.Problems, []str
 			l.last[name] = invResult{hosts: hosts, at: time.Now()}
 		}
 		l.mu.Unlock()
+		if c.InventoryErrs == nil {
+			c.InventoryErrs = map[string]string{}
+		}
+		c.InventoryErrs[name] = ""
 		if err != nil {
+			c.InventoryErrs[name] = fleet.Sanitize(err.Error(), 300)
 			msg := fmt.Sprintf("inventory %s: %s", name, fleet.Sanitize(err.Error(), 300))
 			if had {
 				msg += fmt.Sprintf("; keeping its last good list (%d host(s), read %s)", len(prev.hosts), prev.at.Format("15:04:05"))

@@ -1,0 +1,112 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// metricHelp is the help of each figure's metric.
+var metricHelp = map[string]string{
+	"opsdeck_cpu_percent":        "CPU busy, percent.",
+	"opsdeck_memory_percent":     "Memory in use (total less available), percent.",
+	"opsdeck_load1_per_core":     "1-minute load average per core.",
+	"opsdeck_disk_used_percent":  "Filesystem space in use, percent.",
+	"opsdeck_backup_age_seconds": "Age of the newest backup artefact, seconds.",
+}
+
+// Metrics is the report in Prometheus' text format: each host's and each
+// check's state on the exit-code scale (a check labelled by its key and
+// kind, never by its words), the figures, each inventory's last read, and
+// when they were judged.
+func Metrics(rep Report, points []Point, at time.Time) string {
+	var b strings.Builder
+	help := func(name, typ, text string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ) }
+	stateHelp := ScaleText() + ": opsdeck check's exit-code scale."
+	help("opsdeck_host_state", "gauge", "The host's worst state: "+stateHelp)
+	for _, h := range rep.Hosts {
+		fmt.Fprintf(&b, "opsdeck_host_state{host=%s} %d\n", quoteLabel(h.Name), Exit(h.State))
+	}
+	help("opsdeck_check_state", "gauge", "Each check's state: "+stateHelp)
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			fmt.Fprintf(&b, "opsdeck_check_state{%s} %d\n", checkLabels(h.Name, f), Exit(f.State))
+		}
+	}
+	failing := func(name, text string, on func(Finding) bool) {
+		help(name, "gauge", text)
+		for _, h := range rep.Hosts {
+			for _, f := range h.Findings {
+				if f.State != fleet.OK {
+					fmt.Fprintf(&b, "%s{%s} %d\n", name, checkLabels(h.Name, f), b2i(on(f)))
+				}
+			}
+		}
+	}
+	failing("opsdeck_acknowledged", "1 when somebody acknowledged the failing check (its state above is unchanged).",
+		func(f Finding) bool { return f.Acknowledged != "" })
+	failing("opsdeck_silenced", "1 when a silence covers the failing check (its state above is unchanged).",
+		func(f Finding) bool { return f.Silenced != "" })
+	writePoints(&b, points, help)
+	if len(rep.Inventories) > 0 {
+		help("opsdeck_inventory_up", "gauge", "1 when the inventory's last read succeeded, 0 when it failed (its hosts may be missing or old).")
+		for _, inv := range rep.Inventories {
+			fmt.Fprintf(&b, "opsdeck_inventory_up{inventory=%s} %d\n", quoteLabel(inv.Name), b2i(inv.Err == ""))
+		}
+	}
+	help("opsdeck_check_timestamp_seconds", "gauge", "When these results were judged, Unix time.")
+	fmt.Fprintf(&b, "opsdeck_check_timestamp_seconds %d\n", at.Unix())
+	return b.String()
+}
+
+// checkLabels are a finding's labels: its host, its key and its kind.
+func checkLabels(host string, f Finding) string {
+	return "host=" + quoteLabel(host) + ",check=" + quoteLabel(f.Key) + ",kind=" + quoteLabel(f.Kind.String())
+}
+
+// writePoints writes the figures, a metric family each, by name.
+func writePoints(b *strings.Builder, points []Point, help func(name, typ, text string)) {
+	byMetric := map[string][]Point{}
+	for _, p := range points {
+		byMetric[p.Metric] = append(byMetric[p.Metric], p)
+	}
+	names := make([]string, 0, len(byMetric))
+	for n := range byMetric {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		help(n, "gauge", metricHelp[n])
+		for _, p := range byMetric[n] {
+			labels := "host=" + quoteLabel(p.Host)
+			if p.Label != "" {
+				labels += "," + p.Label + "=" + quoteLabel(p.LabelValue)
+			}
+			fmt.Fprintf(b, "%s{%s} %s\n", n, labels, strconv.FormatFloat(p.Value, 'g', -1, 64))
+		}
+	}
+}
+
+// WriteTextfile writes the report in node_exporter's textfile collector
+// format to path, atomically (a temporary file beside it, renamed over
+// it): the collector never reads half a file.
+func WriteTextfile(path string, rep Report, points []Point, at time.Time) error {
+	return fleet.WriteFileAtomic(path, []byte(Metrics(rep, points, at)), 0o644)
+}
+
+// quoteLabel is a Prometheus label value: quoted, with \, " and newline
+// escaped.
+func quoteLabel(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,93 @@
+package report
+
+import (
+	"math"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+)
+
+// Point is one measured value of a host with its thresholds (NaN: none),
+// for the formats that carry numbers: Nagios perfdata and Prometheus.
+type Point struct {
+	Host, Name string // Name: "cpu", "memory", "load1 per core", "disk /var", "backup db age"
+	Metric     string // Prometheus metric name
+	Label      string // Prometheus label beside host ("mount", "backup"), "" for none
+	LabelValue string
+	Value      float64
+	Unit       string // Nagios UOM: "%", "s" or ""
+	Warn, Crit float64
+	Min, Max   float64
+}
+
+var none = math.NaN()
+
+// Points are the figures of every host whose data is fresh at now, as the
+// dashboard shows them, with the thresholds it judges them by: a host
+// with old data has no figures rather than old ones shown as current.
+func Points(store *fleet.Store, now time.Time) []Point {
+	snap, _ := store.Snapshot()
+	var out []Point
+	for i := range snap {
+		st := &snap[i]
+		if st.Last == nil || st.Last.Stale(st.Host, now) {
+			continue
+		}
+		out = resourcePoints(out, st.Host, st.Last)
+		out = backupPoints(out, st.Host, st.Last, now)
+	}
+	return out
+}
+
+// resourcePoints adds a host's resource figures to out.
+func resourcePoints(out []Point, h *fleet.Host, s *fleet.Sample) []Point {
+	lim := h.Limits
+	for _, r := range fleet.Resources {
+		if r.Export == "" || !s.Known(r.Metric) {
+			continue
+		}
+		w, c := pair(*r.Limit(&lim))
+		unit, most := "", none
+		if r.Percent {
+			unit, most = "%", 100
+		}
+		if r.Value != nil {
+			if v, ok := r.Value(s); ok {
+				out = append(out, Point{Host: h.Name, Name: r.Label, Metric: r.Export, Value: v, Unit: unit, Warn: w, Crit: c, Min: 0, Max: most})
+			}
+			continue
+		}
+		for _, d := range s.Disks {
+			if v, ok := r.Mount(d); ok && d.Total > 0 { // a size: a figure
+				out = append(out, Point{Host: h.Name, Name: r.Label + " " + d.Mount, Metric: r.Export, Label: "mount", LabelValue: d.Mount,
+					Value: v, Unit: unit, Warn: w, Crit: c, Min: 0, Max: most})
+			}
+		}
+	}
+	return out
+}
+
+func pair(p fleet.Pair) (float64, float64) {
+	if p.Off {
+		return none, none
+	}
+	return p.Warn, p.Crit
+}
+
+// backupPoints adds the age of a host's newest backup artefacts to out.
+func backupPoints(out []Point, h *fleet.Host, s *fleet.Sample, now time.Time) []Point {
+	for _, b := range s.Backups {
+		if b.Err != "" || b.NewestAt.IsZero() {
+			continue
+		}
+		warn, crit := fleet.DefaultMaxAge, 2*fleet.DefaultMaxAge
+		for _, cb := range h.Backups {
+			if cb.Name == b.Name && cb.MaxAge.Duration > 0 {
+				warn, crit = cb.AgeLimits()
+			}
+		}
+		out = append(out, Point{Host: h.Name, Name: "backup " + b.Name + " age", Metric: "opsdeck_backup_age_seconds", Label: "backup", LabelValue: b.Name,
+			Value: math.Max(0, now.Sub(b.NewestAt).Seconds()), Unit: "s", Warn: warn.Seconds(), Crit: crit.Seconds(), Min: 0, Max: none})
+	}
+	return out
+}
