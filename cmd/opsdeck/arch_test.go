@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -116,6 +117,35 @@ func goList(t *testing.T, format, pkg string) []string {
 		t.Fatalf("go list %s: %v", pkg, err)
 	}
 	return strings.Fields(string(out))
+}
+
+// The README is short and the manual is in docs/: each file under its
+// limit, every relative link of each resolving to a file.
+func TestDocs_ShortAndLinked(t *testing.T) {
+	files, _ := filepath.Glob("../../docs/*.md")
+	files = append(files, "../../README.md")
+	link := regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := 600
+		if filepath.Base(f) == "README.md" {
+			limit = 300
+		}
+		if n := bytes.Count(data, []byte("\n")); n > limit {
+			t.Errorf("%s has %d lines: at most %d", f, n, limit)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(f), m[1])); err != nil {
+				t.Errorf("%s links to %s: %v", f, m[1], err)
+			}
+		}
+	}
+	if len(files) < 7 {
+		t.Errorf("docs: %v", files)
+	}
 }
 
 // main holds commands: only the dashboard's wiring (dashboard*.go)

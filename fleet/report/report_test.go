@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,19 @@ func TestReport_Failing(t *testing.T) {
 	f := sampleReport().Failing()
 	if len(f.Hosts) != 2 || len(f.Hosts[0].Findings) != 1 || f.Hosts[0].Findings[0].Key != "disk:/var" || len(f.Hosts[1].Findings) != 0 {
 		t.Errorf("%+v", f)
+	}
+}
+
+// The docs say the scale the code has: one table, said the same
+// everywhere.
+func TestExit_ScaleInTheDocs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/check-and-metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok1 := strings.Cut(string(b), "<!-- scale:start -->\n")
+	got, _, ok2 := strings.Cut(rest, "\n<!-- scale:end -->")
+	if !ok1 || !ok2 || got != ScaleText() {
+		t.Errorf("docs/check-and-metrics.md says the scale is %q; the code says %q", got, ScaleText())
 	}
 }
