@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/opsdeck/opsdeck/actions"
+	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/fleet"
 )
 
@@ -194,7 +195,14 @@ func teamNews(c *common, msg TeamMsg) tea.Cmd {
 		return nil
 	}
 	e := msg.Entries[len(msg.Entries)-1]
-	what := fleet.Sanitize(string(e.Kind)+" "+e.Target+" on "+e.Host, 120)
+	what := string(e.Kind) + " " + e.Target
+	switch {
+	case e.Kind == oncall.KindSilence && e.Host != "": // its host: what it silences
+		what = "silence of " + e.Host + " (" + e.Target + ")"
+	case e.Host != "":
+		what += " on " + e.Host
+	}
+	what = fleet.Sanitize(what, 120)
 	if e.Outcome == actions.Started {
 		c.note("%s: %s started", fleet.Sanitize(e.Operator, 60), what)
 	} else {

@@ -141,3 +141,19 @@ func TestSilence_FromTheFleet(t *testing.T) {
 		t.Errorf("a bad duration:\n%s", v)
 	}
 }
+
+// Another dashboard's silence is said with what it silences.
+func TestTeamNews_SilenceSaysWhat(t *testing.T) {
+	m, desk := onCallModel(t)
+	if _, err := desk.Silence(oncall.Matcher{Hosts: []string{"web02"}}, now, now.Add(time.Hour), "patching", now); err != nil {
+		t.Fatal(err)
+	}
+	es, err := desk.Audit.Recent(1)
+	if err != nil || len(es) != 1 || es[0].Host != "host=web02" {
+		t.Fatalf("audit %+v %v: the silence's matcher is not where its host would be", es, err)
+	}
+	send(m, TeamMsg{Entries: es})
+	if v := m.View(); !strings.Contains(v, "silence of host=web02 (sil-") {
+		t.Errorf("status line:\n%s", v)
+	}
+}

@@ -181,7 +181,8 @@ func (d *Desk) Silence(m Matcher, from, until time.Time, note string, now time.T
 	}
 	s := &Silence{ID: "sil-" + actions.NewAuditID(), Match: m, From: from.UTC(), Until: until.UTC(), Note: note, By: d.Operator, At: now.UTC()}
 	reason := fmt.Sprintf("%s from %s until %s: %s", m, s.From.Format(time.RFC3339), s.Until.Format(time.RFC3339), note)
-	if err := d.audit(KindSilence, "", s.ID, Silenced, reason, now); err != nil {
+	// Its matcher stands where a host would: what it silences.
+	if err := d.audit(KindSilence, m.String(), s.ID, Silenced, reason, now); err != nil {
 		return nil, err
 	}
 	if _, err := d.Log.Append(Record{Op: OpSilence, At: s.At, By: d.Operator, Silence: s}); err != nil {
@@ -199,7 +200,7 @@ func (d *Desk) Expire(s *Silence, now time.Time) error {
 	if !added {
 		return nil
 	}
-	return d.audit(KindSilence, "", s.ID, Removed, fmt.Sprintf("%s's silence of %s (%s), ended early", s.By, s.Match, s.Note), now)
+	return d.audit(KindSilence, s.Match.String(), s.ID, Removed, fmt.Sprintf("%s's silence of %s (%s), ended early", s.By, s.Match, s.Note), now)
 }
 
 func (d *Desk) audit(kind actions.Kind, host, target, outcome, reason string, now time.Time) error {
