@@ -97,11 +97,13 @@ func TestAck_BadNoteAndEsc(t *testing.T) {
 	m, desk := onCallModel(t)
 	press(m, keys("p")[0].(tea.KeyMsg))
 	press(m, keys("a")[0].(tea.KeyMsg))
-	press(m, enter) // no note
-	if v := m.View(); !strings.Contains(v, "a note is needed") || len(desk.View().Acks()) != 0 {
+	press(m, enter) // no note: the question stays, and says what it needs
+	if v := m.View(); !strings.Contains(v, "say what you are doing about it") || len(desk.View().Acks()) != 0 {
 		t.Errorf("an empty note:\n%s", v)
 	}
-	press(m, keys("a")[0].(tea.KeyMsg))
+	if _, ok := m.c.top().(*askModel); !ok {
+		t.Fatalf("an empty note closed the question: %T on top", m.c.top())
+	}
 	typeText(m, "on it")
 	press(m, esc)
 	desk.Refresh(now)
@@ -155,5 +157,35 @@ func TestTeamNews_SilenceSaysWhat(t *testing.T) {
 	send(m, TeamMsg{Entries: es})
 	if v := m.View(); !strings.Contains(v, "silence of host=web02 (sil-") {
 		t.Errorf("status line:\n%s", v)
+	}
+}
+
+// Enter on an empty or half answer keeps the silence question open and
+// says what is missing; what is typed next goes to the question, never
+// to the fleet table under it.
+func TestSilence_IncompleteAnswerKeepsTheQuestion(t *testing.T) {
+	m, desk := onCallModel(t)
+	before, _ := m.table.selected()
+	press(m, keys("m")[0].(tea.KeyMsg))
+	press(m, enter)
+	if v := m.View(); !strings.Contains(v, "say how long first") {
+		t.Errorf("an empty answer:\n%s", v)
+	}
+	typeText(m, "2h")
+	press(m, enter)
+	if v := m.View(); !strings.Contains(v, "after how long, say why") {
+		t.Errorf("no reason:\n%s", v)
+	}
+	typeText(m, " kernel upgrade") // j and k move the table when they reach it
+	press(m, enter)
+	ss := desk.View().Silences(now)
+	if len(ss) != 1 || ss[0].Note != "kernel upgrade" {
+		t.Fatalf("silences %+v", ss)
+	}
+	if after, _ := m.table.selected(); after != before {
+		t.Errorf("typed keys reached the table: the cursor moved from %s to %s", before.status.Host.Name, after.status.Host.Name)
+	}
+	if _, ok := m.c.top().(*tableModel); !ok {
+		t.Errorf("%T on top after the silence", m.c.top())
 	}
 }

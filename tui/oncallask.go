@@ -41,10 +41,12 @@ func openAck(c *common, xs []problem) tea.Cmd {
 	if len(xs) > 1 {
 		what = fmt.Sprintf("%s on %d hosts", xs[0].check.Name, len(xs))
 	}
-	c.push(newAsk(c, "ack "+what+": ", "what you are doing about it", func(note string) tea.Cmd {
+	c.push(newAsk(c, "ack "+what+": ", "what you are doing about it", func(note string) (tea.Cmd, error) {
+		if strings.TrimSpace(note) == "" {
+			return nil, errors.New("say what you are doing about it (the team sees it), then enter; esc drops it")
+		}
 		if err := oncall.CheckNote(note); err != nil {
-			c.fail("%v", err)
-			return nil
+			return nil, err
 		}
 		now := c.now
 		return func() tea.Msg {
@@ -57,7 +59,7 @@ func openAck(c *common, xs []problem) tea.Cmd {
 			_, err := desk.Refresh(now)
 			errs = append(errs, err)
 			return onCallMsg{note: "acknowledged " + what, err: errors.Join(errs...)}
-		}
+		}, nil
 	}))
 	return nil
 }
@@ -81,12 +83,17 @@ func openSilence(c *common, hosts []*fleet.Host) tea.Cmd {
 		names[i] = h.Name
 	}
 	label := hostsLabel(hosts)
-	c.push(newAsk(c, "silence "+label+" for: ", "2h kernel upgrade (how long, then why)", func(text string) tea.Cmd {
+	c.push(newAsk(c, "silence "+label+" for: ", "2h kernel upgrade (how long, then why)", func(text string) (tea.Cmd, error) {
 		first, note, _ := strings.Cut(strings.TrimSpace(text), " ")
 		d, err := time.ParseDuration(first)
 		if err != nil || d <= 0 {
-			c.fail("say how long first, then why: 2h kernel upgrade")
-			return nil
+			return nil, errors.New("say how long first, then why: 2h kernel upgrade")
+		}
+		if strings.TrimSpace(note) == "" {
+			return nil, errors.New("after how long, say why: 2h kernel upgrade")
+		}
+		if err := oncall.CheckNote(strings.TrimSpace(note)); err != nil {
+			return nil, err
 		}
 		now := c.now
 		m := oncall.Matcher{Hosts: names}
@@ -97,20 +104,22 @@ func openSilence(c *common, hosts []*fleet.Host) tea.Cmd {
 			}
 			_, err = desk.Refresh(now)
 			return onCallMsg{note: fmt.Sprintf("silenced %s until %s", label, s.Until.In(c.opt.Location).Format("15:04")), err: err}
-		}
+		}, nil
 	}))
 	return nil
 }
 
 // askModel is a one-line question in the footer: enter answers it, esc
-// drops it with nothing done.
+// drops it with nothing done. An answer submit refuses keeps the question
+// open, and the status line says what is missing: the keys typed next
+// still go to the question, never to the table under it.
 type askModel struct {
 	base
 	input  textinput.Model
-	submit func(string) tea.Cmd
+	submit func(string) (tea.Cmd, error)
 }
 
-func newAsk(c *common, prompt, placeholder string, submit func(string) tea.Cmd) *askModel {
+func newAsk(c *common, prompt, placeholder string, submit func(string) (tea.Cmd, error)) *askModel {
 	in := textinput.New()
 	in.Prompt = prompt
 	in.PromptStyle = c.st.Filter.Prompt
@@ -138,8 +147,13 @@ func (a *askModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(km, a.c.keys.Submit):
+		cmd, err := a.submit(a.input.Value())
+		if err != nil {
+			a.c.fail("%v", err)
+			return a, nil
+		}
 		a.c.pop()
-		return a, a.submit(a.input.Value())
+		return a, cmd
 	case key.Matches(km, a.c.keys.Back):
 		a.c.pop()
 		return a, nil
