@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/opsdeck/opsdeck/actions"
 	"github.com/opsdeck/opsdeck/actions/oncall"
 	"github.com/opsdeck/opsdeck/actions/record/files"
 	"github.com/opsdeck/opsdeck/fleet"
@@ -144,22 +145,6 @@ func TestSilence_FromTheFleet(t *testing.T) {
 	}
 }
 
-// Another dashboard's silence is said with what it silences.
-func TestTeamNews_SilenceSaysWhat(t *testing.T) {
-	m, desk := onCallModel(t)
-	if _, err := desk.Silence(oncall.Matcher{Hosts: []string{"web02"}}, now, now.Add(time.Hour), "patching", now); err != nil {
-		t.Fatal(err)
-	}
-	es, err := desk.Audit.Recent(1)
-	if err != nil || len(es) != 1 || es[0].Host != "host=web02" {
-		t.Fatalf("audit %+v %v: the silence's matcher is not where its host would be", es, err)
-	}
-	send(m, TeamMsg{Entries: es})
-	if v := m.View(); !strings.Contains(v, "silence of host=web02 (sil-") {
-		t.Errorf("status line:\n%s", v)
-	}
-}
-
 // Enter on an empty or half answer keeps the silence question open and
 // says what is missing; what is typed next goes to the question, never
 // to the fleet table under it.
@@ -187,5 +172,44 @@ func TestSilence_IncompleteAnswerKeepsTheQuestion(t *testing.T) {
 	}
 	if _, ok := m.c.top().(*tableModel); !ok {
 		t.Errorf("%T on top after the silence", m.c.top())
+	}
+}
+
+// Another dashboard's silence is said with what it silences.
+func TestTeamNews_SilenceSaysWhat(t *testing.T) {
+	m, desk := onCallModel(t)
+	if _, err := desk.Silence(oncall.Matcher{Hosts: []string{"web02"}}, now, now.Add(time.Hour), "patching", now); err != nil {
+		t.Fatal(err)
+	}
+	es, err := desk.Audit.Recent(1)
+	if err != nil || len(es) != 1 || es[0].Host != "host=web02" {
+		t.Fatalf("audit %+v %v: the silence's matcher is not where its host would be", es, err)
+	}
+	send(m, TeamMsg{Entries: es})
+	if v := m.View(); !strings.Contains(v, "silence of host=web02 (sil-") {
+		t.Errorf("status line:\n%s", v)
+	}
+}
+
+// d on a fleet row drills the host's backup, or says why it cannot.
+func TestDrill_FromTheFleetRow(t *testing.T) {
+	for _, u := range []struct{ toml, want string }{
+		{"[[hosts]]\nname = \"web01\"\n", "web01 has no backups configured"},
+		{"[[hosts]]\nname = \"db01\"\n[[hosts.backups]]\nname = \"pg\"\nkind = \"files\"\npath = \"/var/backups/*.dump\"\n",
+			"no backup of db01 can be drilled: give it restore and verify commands"},
+	} {
+		c, err := config.Parse("t.toml", []byte(u.toml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := fleet.NewStore(c.Hosts)
+		store.Record(fleet.Observation{Host: c.Hosts[0].Name, At: now, Sample: sample(now, 10)})
+		mgr := &actions.Manager{Exec: &recExec{}, Audit: &files.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}, Operator: "t@x"}
+		m := New(Options{Config: c, Store: store, Styles: asciiStyles(t), Keys: DefaultKeyMap(), Actions: mgr, Now: func() time.Time { return now }})
+		send(m, tea.WindowSizeMsg{Width: 120, Height: 30}, tickMsg(now))
+		press(m, keys("d")[0].(tea.KeyMsg))
+		if v := m.View(); !strings.Contains(v, u.want) {
+			t.Errorf("d on %s:\n%s", c.Hosts[0].Name, v)
+		}
 	}
 }

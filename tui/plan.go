@@ -103,6 +103,30 @@ func openDrill(c *common, r *hostRow, backup string) {
 	openConfirm(c, []*actions.Plan{d.Plan}, d)
 }
 
+// drillRow is the drill key on a fleet row: the host's one drillable
+// backup is drilled; with several, its detail opens to pick one; with
+// none, the status line says why.
+func drillRow(c *common, r *hostRow) {
+	h := r.status.Host
+	var can []string
+	for i := range h.Backups {
+		if actions.Drillable(&h.Backups[i]) {
+			can = append(can, h.Backups[i].Name)
+		}
+	}
+	switch {
+	case len(h.Backups) == 0:
+		c.fail("%s has no backups configured: nothing to drill", h.Name)
+	case len(can) == 0:
+		c.fail("no backup of %s can be drilled: give it restore and verify commands (or kind = \"restic\")", h.Name)
+	case len(can) == 1:
+		openDrill(c, r, can[0])
+	default:
+		c.push(newDetailModel(c, h))
+		c.note("%s has %d backups to drill: pick one, then %s", h.Name, len(can), c.keys.Drill.Help().Key)
+	}
+}
+
 // downReason names the plans' hosts the poller shows DOWN, with why.
 func downReason(c *common, plans []*actions.Plan) string {
 	var parts []string
@@ -134,7 +158,7 @@ func skipDown(store *fleet.Store) func(*actions.Plan) string {
 // in the output pane.
 func runPlans(c *common, plans []*actions.Plan, drill *actions.Drill) {
 	q := actions.Request{Plans: plans, Healthy: c.opt.Healthy, Drill: drill, Drills: c.opt.Drills, Skip: skipDown(c.data.store)}
-	if plans[0].Kind == "run" { // a runbook command: on every host at once, bounded
+	if plans[0].Kind == actions.KindRun { // a runbook command: on every host at once, bounded
 		q = actions.Request{Plans: plans, Parallel: parallelOf(c.opt.Config), Skip: skipDown(c.data.store)}
 	}
 	if drill != nil {

@@ -74,6 +74,10 @@ func (t *tableModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		openRestart(t.c, t.selectedHosts(), "")
 	case key.Matches(km, k.Silence):
 		return t, openSilence(t.c, t.selectedHosts())
+	case key.Matches(km, k.Drill):
+		if r, ok := t.selected(); ok {
+			drillRow(t.c, r)
+		}
 	case key.Matches(km, k.Ack):
 		if r, ok := t.selected(); ok {
 			openProblems(t.c, r.status.Host.Name)
