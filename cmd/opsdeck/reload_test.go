@@ -44,6 +44,9 @@ func TestTmux_LiveReload(t *testing.T) {
 		s.keys("g", "Enter") // a's detail: the first row by name
 		scr := s.waitScreen("History (last")
 		s.keys("Escape")
+		// Back on the fleet before any other key: an escape and the key
+		// after it read together are alt+key, not two keys.
+		s.waitScreen("Hosts ", "sort:")
 		m := regexp.MustCompile(`History \(last (\d+) polls?,`).FindStringSubmatch(scr)
 		if m == nil {
 			t.Fatalf("no history line:\n%s", scr)
