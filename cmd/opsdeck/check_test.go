@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -175,5 +176,38 @@ func TestCheck_FailingInventory(t *testing.T) {
 	if code != 3 || !strings.Contains(errOut, "inventory cmdb: command sh exited 4: cmdb unreachable; none of its hosts are watched") ||
 		!strings.Contains(out, "1 host(s): 1 OK") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	// Every format says it: the plugin's status word is its exit status's,
+	// and Prometheus gets opsdeck_inventory_up 0 to alert on.
+	prom := filepath.Join(t.TempDir(), "opsdeck.prom")
+	out, errOut, code = opsdeck(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "check", "-c", cfg, "--format", "nagios", "--textfile", prom)
+	if code != 3 || !strings.HasPrefix(out, "OPSDECK UNKNOWN - 1 host(s), 1 OK; inventory cmdb: ") {
+		t.Errorf("nagios: exit %d\n%s\n%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(prom)
+	if err != nil || !strings.Contains(string(data), `opsdeck_inventory_up{inventory="cmdb"} 0`) {
+		t.Errorf("textfile (%v):\n%s", err, data)
+	}
+	promtoolClean(t, prom)
+}
+
+// promtoolClean fails unless Prometheus' own linter finds nothing to say
+// of the exposition in path.
+func promtoolClean(t *testing.T, path string) {
+	t.Helper()
+	bin, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool is not installed (Debian: apt-get install prometheus; make test installs it when root): %v", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(bin, "check", "metrics")
+	cmd.Stdin = f
+	if out, err := cmd.CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		data, _ := os.ReadFile(path)
+		t.Errorf("promtool check metrics: %v\n%s\n%s", err, out, data)
 	}
 }

@@ -159,6 +159,7 @@ func TestCheck_NagiosAndTextfile(t *testing.T) {
 	if v, ok := value("opsdeck_disk_used_percent", map[string]string{"host": "host-2", "mount": "/"}); !ok || math.Abs(v-disk.value) > 0.01 {
 		t.Errorf("disk / of host-2: textfile %v, perfdata %v", v, disk.value)
 	}
+	promtoolClean(t, prom)
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(prom), ".opsdeck.prom.*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
