@@ -85,7 +85,7 @@ func openHeadless(ctx context.Context, g *globals, yes bool, in io.Reader, out i
 	if err != nil {
 		return nil, withCode(exitConfig, err)
 	}
-	d, err := buildDeck(ctx, cfg, deckOptions{oneShot: true, skipUpdates: true})
+	d, err := buildDeck(ctx, cfg, deckOptions{oneShot: true, skipUpdates: true, actionsOnly: true})
 	if err != nil {
 		return nil, err
 	}

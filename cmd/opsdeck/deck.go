@@ -26,14 +26,18 @@ type deckOptions struct {
 	// logged while it does not answer (the command says it once).
 	logger    *slog.Logger
 	quietLate bool
+	// actionsOnly: connections and the record, no store or poller (a
+	// headless action reads the one host it acts on, when it needs to).
+	actionsOnly bool
 	// record is the record to use, open already (the deck does not close
 	// it); nil: the deck opens the config's.
 	record *record.Record
 }
 
-// deck is what every command that watches the fleet is built of, in
-// one place: the config's connections, the record, the store with the
-// drill history in it, and the poller (not started).
+// deck is what every command that watches or acts on the fleet is built
+// of, in one place: the config's connections, the record, the store with
+// the drill history in it, and the poller (not started; neither for a
+// headless action).
 type deck struct {
 	cfg    *fleet.Config
 	conn   *probe.Fleet
@@ -72,7 +76,11 @@ func buildDeck(ctx context.Context, cfg *fleet.Config, o deckOptions) (*deck, er
 	if logger == nil || err != nil && o.quietLate {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	rt := &deck{cfg: cfg, conn: conn, st: st, store: fleet.NewStore(cfg.Hosts), logger: logger, oneShot: o.oneShot, ownRecord: o.record == nil}
+	rt := &deck{cfg: cfg, conn: conn, st: st, logger: logger, oneShot: o.oneShot, ownRecord: o.record == nil}
+	if o.actionsOnly {
+		return rt, err
+	}
+	rt.store = fleet.NewStore(cfg.Hosts)
 	record.LoadDrills(rt.store, st.Drills, logger)
 	rt.poller = fleet.NewPoller(cfg, rt.store, conn.Source)
 	conn.SetPollNow(rt.poller.PollNow)
@@ -81,7 +89,7 @@ func buildDeck(ctx context.Context, cfg *fleet.Config, o deckOptions) (*deck, er
 
 // Close stops the poller and closes the connections and the record.
 func (rt *deck) Close() {
-	if rt.oneShot {
+	if rt.oneShot && rt.poller != nil {
 		rt.poller.Close()
 	}
 	rt.conn.Close()
