@@ -1,0 +1,151 @@
+package fleet
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+// A long, compact history of each watched mount's use, for the forecast
+// of when it fills: one point per FillStep, FillPoints of them (26 hours),
+// two bytes a value (space and inodes), kept across restarts.
+
+// FillStep is the grain of the fill history: one point per mount every
+// five minutes (the last reading of the step).
+const FillStep = 5 * time.Minute
+
+// FillPoints is how many steps the history keeps: 26 hours.
+const FillPoints = 312
+
+// fillNone marks a step with no reading (the host did not answer).
+const fillNone = 0xFFFF
+
+// FillHistory is one mount's history: the share of its space and of its
+// inodes in use at each step, in 1/65534ths (fillNone: not read), and the
+// sizes last seen (to say a rate in bytes). 1.3 KB.
+type FillHistory struct {
+	Total, Inodes uint64 // bytes and inodes, as last read
+	last          int64  // the step of the newest point (Unix seconds / FillStep); 0: none
+	// Restarted is when the history started over because the clock went
+	// back (zero: never): the steps after it are not comparable.
+	Restarted time.Time
+	used      [FillPoints]uint16
+	iused     [FillPoints]uint16
+}
+
+// fillStep is the step a time falls in.
+func fillStep(at time.Time) int64 { return at.Unix() / int64(FillStep/time.Second) }
+
+// stepTime is when a step starts.
+func stepTime(step int64) time.Time { return time.Unix(step*int64(FillStep/time.Second), 0) }
+
+func share(v float64) uint16 {
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 1:
+		return fillNone - 1
+	}
+	return uint16(v*(fillNone-1) + 0.5)
+}
+
+// Add records d's use read at at; it reports whether the history moved to
+// a new step (a new point to forecast from). A reading older than the
+// newest step is dropped; one more than a step older (the clock went back)
+// starts the history over.
+func (h *FillHistory) Add(at time.Time, d Disk) bool {
+	s := fillStep(at)
+	switch {
+	case h.last == 0 || s < h.last-1:
+		if h.last != 0 {
+			h.Restarted = at
+		}
+		h.clear()
+	case s < h.last:
+		return false
+	}
+	moved := s != h.last
+	if moved && h.last != 0 {
+		for gap := h.last + 1; gap < s && gap <= h.last+FillPoints; gap++ {
+			h.used[gap%FillPoints], h.iused[gap%FillPoints] = fillNone, fillNone
+		}
+	}
+	h.last = s
+	h.Total, h.Inodes = d.Total, d.Inodes
+	h.used[s%FillPoints] = share(d.UsedPercent() / 100)
+	h.iused[s%FillPoints] = fillNone
+	if d.Inodes > 0 {
+		h.iused[s%FillPoints] = share(d.InodePercent() / 100)
+	}
+	return moved
+}
+
+func (h *FillHistory) clear() {
+	for i := range h.used {
+		h.used[i], h.iused[i] = fillNone, fillNone
+	}
+}
+
+// Last is when the newest point's step began (zero: none).
+func (h *FillHistory) Last() time.Time {
+	if h.last == 0 {
+		return time.Time{}
+	}
+	return stepTime(h.last)
+}
+
+// points are the points of the last span (up to the newest step): hours
+// before the newest step, and the share in use; inodes picks that table.
+func (h *FillHistory) points(span time.Duration, inodes bool) []fillPoint {
+	n := min(int(span/FillStep), FillPoints)
+	vals := &h.used
+	if inodes {
+		vals = &h.iused
+	}
+	out := make([]fillPoint, 0, n)
+	for s := h.last - int64(n) + 1; s <= h.last; s++ {
+		if s <= 0 {
+			continue
+		}
+		if v := vals[s%FillPoints]; v != fillNone {
+			out = append(out, fillPoint{t: -float64(h.last-s) * FillStep.Hours(), v: float64(v) / (fillNone - 1)})
+		}
+	}
+	return out
+}
+
+// MarshalBinary writes the history in 26 bytes plus 4 a step.
+func (h *FillHistory) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 32+4*FillPoints)
+	b = binary.BigEndian.AppendUint64(b, h.Total)
+	b = binary.BigEndian.AppendUint64(b, h.Inodes)
+	b = binary.BigEndian.AppendUint64(b, uint64(h.last))
+	var restarted int64
+	if !h.Restarted.IsZero() {
+		restarted = h.Restarted.Unix()
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(restarted))
+	for i := range h.used {
+		b = binary.BigEndian.AppendUint16(b, h.used[i])
+		b = binary.BigEndian.AppendUint16(b, h.iused[i])
+	}
+	return b, nil
+}
+
+// UnmarshalBinary reads what MarshalBinary wrote.
+func (h *FillHistory) UnmarshalBinary(b []byte) error {
+	if len(b) != 32+4*FillPoints {
+		return errors.New("fill history: not this version's size")
+	}
+	h.Total, h.Inodes = binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
+	h.last = int64(binary.BigEndian.Uint64(b[16:]))
+	h.Restarted = time.Time{}
+	if r := int64(binary.BigEndian.Uint64(b[24:])); r != 0 {
+		h.Restarted = time.Unix(r, 0)
+	}
+	for i := range h.used {
+		h.used[i] = binary.BigEndian.Uint16(b[32+4*i:])
+		h.iused[i] = binary.BigEndian.Uint16(b[34+4*i:])
+	}
+	return nil
+}
