@@ -101,6 +101,9 @@ const (
 	CauseKeyChanged
 	CauseStale // no new data
 	CauseNotPolled
+
+	// Disks, at the end to keep the numbers above.
+	CauseFillsUp // full soon at its rate (the forecast)
 )
 
 // Key is the stable name of a check: "cpu", "disk:/var", "service:nginx",
@@ -128,7 +131,7 @@ var causeKeys = [...]string{CauseNone: "", CauseOver: "over", CauseUnreadable: "
 	CauseDrillsUnknown: "drills_unknown", CauseLoginSetting: "login_setting", CausePublicDB: "public_db", CauseUnexpectedPort: "unexpected_port",
 	CauseUpdates: "updates", CauseReboot: "reboot", CauseNotApplicable: "not_applicable", CauseExpiring: "expiring",
 	CauseCertInvalid: "cert_invalid", CausePolling: "polling", CauseRefused: "refused", CauseNoBanner: "no_banner", CauseDown: "down",
-	CauseSlow: "slow", CauseKeyChanged: "key_changed", CauseStale: "stale", CauseNotPolled: "not_polled"}
+	CauseSlow: "slow", CauseKeyChanged: "key_changed", CauseStale: "stale", CauseNotPolled: "not_polled", CauseFillsUp: "fills_up"}
 
 // String is the cause's stable name ("over", "not_running"; "" for none).
 func (c Cause) String() string {

@@ -140,6 +140,21 @@ type Thresholds struct {
 	Disk   Level `toml:"disk"`
 	Inodes Level `toml:"inodes"`
 	Load   Level `toml:"load"`
+	// DiskFull is when a mount's forecast is a finding (space and inodes).
+	DiskFull FillLevel `toml:"disk_full"`
+}
+
+// FillLevel is [thresholds] disk_full: warn and crit are how soon the
+// mount is full at its rate ("24h", "4h"), with less free than warn_free
+// and crit_free percent; window is the span the rate is fitted over.
+type FillLevel struct {
+	Warn     *Duration `toml:"warn"`
+	Crit     *Duration `toml:"crit"`
+	WarnFree *float64  `toml:"warn_free"`
+	CritFree *float64  `toml:"crit_free"`
+	Window   *Duration `toml:"window"`
+	For      *Duration `toml:"for"`
+	Off      *bool     `toml:"off"`
 }
 
 // Host is one server of the fleet.
@@ -226,6 +241,7 @@ type Endpoint struct {
 // Limits are the thresholds in force for one host, every value set.
 type Limits struct {
 	CPU, Memory, Disk, Inodes, Load Pair
+	Full                            FillLimits // the forecast of when a mount fills
 }
 
 // Pair is a resolved Level.
@@ -373,6 +389,7 @@ var DefaultLimits = Limits{
 	Disk:   Pair{Warn: 80, Crit: 90},
 	Inodes: Pair{Warn: 80, Crit: 90},
 	Load:   Pair{Warn: 1.5, Crit: 3, For: 5 * time.Minute, Clear: 1.2},
+	Full:   DefaultFillLimits,
 }
 
 // Host is the host of the fleet named name, or nil.

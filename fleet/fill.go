@@ -149,3 +149,45 @@ func (h *FillHistory) UnmarshalBinary(b []byte) error {
 	}
 	return nil
 }
+
+// MountForecast is a mount's forecasts: of its space, of its inodes.
+type MountForecast struct{ Space, Inodes Forecast }
+
+// addFill puts a sample's mounts in their histories and, for each that
+// moved to a new step, forecasts again (a new map: snapshots keep theirs).
+func (e *entry) addFill(s *Sample) {
+	l := e.status.Host.Limits.Full
+	var next map[string]MountForecast
+	for _, d := range s.Disks {
+		if d.Err != "" || d.Total == 0 {
+			continue
+		}
+		if e.fill == nil {
+			e.fill = map[string]*FillHistory{}
+		}
+		h := e.fill[d.Mount]
+		if h == nil {
+			h = &FillHistory{}
+			e.fill[d.Mount] = h
+		}
+		if !h.Add(s.At, d) && e.status.Fill != nil {
+			if _, ok := e.status.Fill[d.Mount]; ok {
+				continue
+			}
+		}
+		if next == nil {
+			next = make(map[string]MountForecast, len(s.Disks))
+			for m, f := range e.status.Fill {
+				next[m] = f
+			}
+		}
+		f := MountForecast{Space: h.Forecast(l, false)}
+		if d.Inodes > 0 {
+			f.Inodes = h.Forecast(l, true)
+		}
+		next[d.Mount] = f
+	}
+	if next != nil {
+		e.status.Fill = next
+	}
+}

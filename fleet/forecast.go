@@ -186,3 +186,28 @@ func mid(pts []fillPoint) float64 {
 	}
 	return (pts[0].t + pts[len(pts)-1].t) / 2
 }
+
+// forecastCheck is a mount's space (inodes) check made worse by its
+// forecast's alarm, when that is worse than the threshold's: its key stays
+// the mount's (disk:/var), its cause is CauseFillsUp, its reason says when
+// it is full: "disk /var full in ~5h (2.1 GiB/h)".
+func forecastCheck(c Check, held Alarms, fill map[string]MountForecast, mount string) Check {
+	alarm, inodes := FillSpace, false
+	if c.Kind == KindInodes {
+		alarm, inodes = FillInodes, true
+	}
+	h, ok := held.Get(alarm, mount)
+	if !ok || h.Alarm <= c.State || h.Alarm == OK {
+		return c
+	}
+	f := fill[mount].Space
+	if inodes {
+		f = fill[mount].Inodes
+	}
+	c.State, c.Cause = h.Alarm, CauseFillsUp
+	c.Reason = c.Name + " " + f.Says(inodes)
+	if !f.Filling {
+		c.Reason = c.Name + " " + FormatValue(c.Value, c.Unit) + ": was filling; " + f.Why
+	}
+	return c
+}

@@ -110,7 +110,7 @@ type Health struct {
 // Evaluate turns a sample into checks against the limits. held are the
 // metrics' alarms over time (HostStatus.Held); a metric missing from it is
 // judged on this sample alone.
-func Evaluate(s *Sample, l Limits, held Alarms) []Check {
+func Evaluate(s *Sample, l Limits, held Alarms, fill map[string]MountForecast) []Check {
 	checks := make([]Check, 0, 4+len(s.Disks))
 	for i := range Resources { // host-wide: cpu, memory, load
 		r := &Resources[i]
@@ -132,7 +132,8 @@ func Evaluate(s *Sample, l Limits, held Alarms) []Check {
 			name := r.Name + " " + d.Mount
 			if v, ok := r.Mount(d); ok {
 				h, kept := held.Get(r.Name, d.Mount)
-				checks = append(checks, identify(threshold(name, v, p, r.Unit, s.At, h, kept), r.Kind, d.Mount, CauseNone))
+				c := identify(threshold(name, v, p, r.Unit, s.At, h, kept), r.Kind, d.Mount, CauseNone)
+				checks = append(checks, forecastCheck(c, held, fill, d.Mount))
 			} else if d.Err != "" && r.Kind == KindDisk { // said once, on its space
 				checks = append(checks, identify(Check{Name: name, State: Unknown, Reason: name + ": " + d.Err}, r.Kind, d.Mount, d.ErrCause))
 			}
@@ -252,7 +253,7 @@ func Assess(st *HostStatus, now time.Time) Health {
 	if st.Stale(now) {
 		return Health{State: Stale, Cause: CauseStale, Reason: "no new data for " + FormatAge(now.Sub(st.Last.At))}
 	}
-	checks := Evaluate(st.Last, st.Host.Limits, st.Held)
+	checks := Evaluate(st.Last, st.Host.Limits, st.Held, st.Fill)
 	checks = append(checks, backupChecks(st, now)...)
 	checks = append(checks, SecurityChecks(st.Host, st.Last.Security)...)
 	checks = append(checks, certChecks(st, now)...)

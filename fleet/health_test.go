@@ -178,7 +178,7 @@ func TestEvaluate_ThresholdBoundaries(t *testing.T) {
 	}{{84.9, OK}, {85, Warn}, {94.99, Warn}, {95, Crit}, {100, Crit}} {
 		s := okSample(t0)
 		s.CPU = u.cpu
-		if c := Evaluate(s, l, nil)[0]; c.State != u.want {
+		if c := Evaluate(s, l, nil, nil)[0]; c.State != u.want {
 			t.Errorf("cpu %.2f: %s, want %s", u.cpu, c.State, u.want)
 		}
 	}

@@ -101,7 +101,7 @@ func TestLocalSource_NamedMounts(t *testing.T) {
 		t.Error("missing mount has no error")
 	}
 	h := testHost("me")
-	checks := Evaluate(s, h.Limits, nil)
+	checks := Evaluate(s, h.Limits, nil, nil)
 	found := false
 	for _, c := range checks {
 		if c.Name == "disk /definitely/not/mounted" && c.State == Unknown {

@@ -39,6 +39,9 @@ type HostStatus struct {
 	// KeyChange is set while the host's last poll was refused because its
 	// host key changed.
 	KeyChange *KeyChange
+	// Fill is each watched mount's forecast (space and inodes), made
+	// anew at each step of its history. Replaced, never changed in place.
+	Fill map[string]MountForecast
 	// Held are the resource metrics' alarms over time (cpu, disk /var):
 	// how long each has been above its levels. Replaced, never changed in
 	// place, so snapshots keep theirs.
@@ -61,7 +64,8 @@ type Store struct {
 type entry struct {
 	status   HostStatus
 	cpu, mem ring
-	ver      uint64 // store version of this host's last change
+	fill     map[string]*FillHistory // by mount
+	ver      uint64                  // store version of this host's last change
 }
 
 // NewStore makes a store for the configured hosts.
@@ -129,7 +133,8 @@ func (s *Store) Record(o Observation) {
 		st.Fails++
 	} else {
 		st.Last, st.Err, st.Fails, st.KeyChange = o.Sample, "", 0, nil
-		st.Held = hold(st.Held, o.Sample, st.Host)
+		e.addFill(o.Sample)
+		st.Held = hold(st.Held, o.Sample, st.Host, st.Fill)
 		if o.Sample.Known(MetricCPU) {
 			e.cpu.push(o.Sample.CPU)
 		}

@@ -101,11 +101,17 @@ func (a Alarms) Get(metric, mount string) (Held, bool) {
 	return Held{}, false
 }
 
+// The alarms of a mount's forecasts, beside its metrics'.
+const (
+	FillSpace  = "disk full"
+	FillInodes = "inodes full"
+)
+
 // hold feeds a sample's metrics to the alarms in prev and returns an
 // updated copy (prev is shared with snapshots). A carried CPU reading (our
 // own checks ran) is not fed. An alarm not fed for longer than the gap is
 // dropped: it would start over anyway.
-func hold(prev Alarms, s *Sample, h *Host) Alarms {
+func hold(prev Alarms, s *Sample, h *Host, fill map[string]MountForecast) Alarms {
 	out := make(Alarms, 0, max(len(prev), 3+len(s.Disks)))
 	gap := holdGap(h)
 	l := h.Limits
@@ -136,6 +142,13 @@ func hold(prev Alarms, s *Sample, h *Host) Alarms {
 			}
 			if v, ok := r.Mount(d); ok {
 				feed(r.Name, d.Mount, v, *r.Limit(&l))
+			}
+		}
+		if f, ok := fill[d.Mount]; ok && !l.Full.Off { // the forecasts, held as levels
+			p := Pair{Warn: 1, Crit: 2, For: l.Full.For}
+			feed(FillSpace, d.Mount, f.Space.Level(l.Full), p)
+			if d.Inodes > 0 {
+				feed(FillInodes, d.Mount, f.Inodes.Level(l.Full), p)
 			}
 		}
 	}

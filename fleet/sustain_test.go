@@ -100,7 +100,7 @@ func TestHeld_OffSkipsTheMetric(t *testing.T) {
 	h.Limits.CPU.Off = true
 	s := okSample(t0)
 	s.CPU = 100
-	for _, c := range Evaluate(s, h.Limits, nil) {
+	for _, c := range Evaluate(s, h.Limits, nil, nil) {
 		if c.Name == "cpu" {
 			t.Fatalf("cpu checked while off: %+v", c)
 		}
@@ -114,17 +114,17 @@ func TestHold_CarriesUnreadAlarmsUntilTheGap(t *testing.T) {
 	h := testHost("h")
 	h.Limits.Disk = Pair{Warn: 40, Crit: 90, For: 10 * time.Second}
 	s := okSample(t0) // /var at 50 %
-	a := hold(nil, s, h)
+	a := hold(nil, s, h, nil)
 	first := append(Alarms(nil), a...)
 
 	s2 := okSample(t0.Add(5 * time.Second))
 	s2.Disks[1].Err = "df timed out"
-	b := hold(a, s2, h)
+	b := hold(a, s2, h, nil)
 	if v, ok := b.Get("disk", "/var"); !ok || !v.WarnSince.Equal(t0) {
 		t.Fatalf("unread /var after 5s: %+v %v, want its run kept from t0", v, ok)
 	}
 	s3 := okSample(t0.Add(15 * time.Second))
-	c := hold(b, s3, h)
+	c := hold(b, s3, h, nil)
 	if v, _ := c.Get("disk", "/var"); v.Alarm != Warn {
 		t.Errorf("/var above warn for 15s with for=10s: %s", v.Alarm)
 	}
@@ -135,7 +135,7 @@ func TestHold_CarriesUnreadAlarmsUntilTheGap(t *testing.T) {
 	}
 	late := okSample(t0.Add(time.Hour))
 	late.Disks = late.Disks[:1]
-	if _, ok := hold(c, late, h).Get("disk", "/var"); ok {
+	if _, ok := hold(c, late, h, nil).Get("disk", "/var"); ok {
 		t.Errorf("/var unseen for an hour still has an alarm")
 	}
 }

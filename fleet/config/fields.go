@@ -11,6 +11,7 @@ import (
 )
 
 func (v *validator) limits(p, key string, t *fleet.Thresholds, out *fleet.Limits) {
+	v.fillLimits(p, key, &t.DiskFull, &out.Full)
 	for _, r := range fleet.Resources {
 		m := struct {
 			name    string
@@ -59,6 +60,43 @@ func (v *validator) limits(p, key string, t *fleet.Thresholds, out *fleet.Limits
 		if m.dst.Warn >= m.dst.Crit {
 			v.add(mp, mk, "warn (%g) must be below crit (%g)", m.dst.Warn, m.dst.Crit)
 		}
+	}
+}
+
+// fillLimits reads [thresholds] disk_full into out.
+func (v *validator) fillLimits(p, key string, l *fleet.FillLevel, out *fleet.FillLimits) {
+	mp, mk := p+".disk_full", key+".disk_full"
+	for _, d := range []struct {
+		name string
+		val  *fleet.Duration
+		dst  *time.Duration
+	}{{"warn", l.Warn, &out.Warn}, {"crit", l.Crit, &out.Crit}, {"window", l.Window, &out.Window}, {"for", l.For, &out.For}} {
+		switch {
+		case d.val == nil:
+		case d.val.Duration < 0 || d.name == "window" && d.val.Duration < 2*fleet.FillStep:
+			v.add(mp+"."+d.name, mk+"."+d.name, "%s is too short: a window needs at least %s of points, a duration must not be negative", d.val.Duration, 2*fleet.FillStep)
+		default:
+			*d.dst = d.val.Duration
+		}
+	}
+	for _, f := range []struct {
+		name string
+		val  *float64
+		dst  *float64
+	}{{"warn_free", l.WarnFree, &out.WarnFree}, {"crit_free", l.CritFree, &out.CritFree}} {
+		switch {
+		case f.val == nil:
+		case math.IsNaN(*f.val) || *f.val < 0 || *f.val > 100:
+			v.add(mp+"."+f.name, mk+"."+f.name, "is a percentage of free space: 0 to 100, got %g", *f.val)
+		default:
+			*f.dst = *f.val
+		}
+	}
+	if l.Off != nil {
+		out.Off = *l.Off
+	}
+	if out.Crit > out.Warn {
+		v.add(mp, mk, "crit (%s) must not be later than warn (%s): full sooner is worse", out.Crit, out.Warn)
 	}
 }
 

@@ -290,7 +290,7 @@ tmpfs                    3085457      1  3085456    1% /srv/cache
 	if d := s.Disks[0]; d.Inodes != 16777216 || d.IUsed != 16106127 {
 		t.Errorf("inodes of /: %d/%d", d.IUsed, d.Inodes)
 	}
-	c := fleet.Evaluate(s, fleet.DefaultLimits, nil)
+	c := fleet.Evaluate(s, fleet.DefaultLimits, nil, nil)
 	var got []string
 	for _, x := range c {
 		if x.State != fleet.OK && (strings.HasPrefix(x.Name, "disk") || strings.HasPrefix(x.Name, "inodes")) {
