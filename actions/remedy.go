@@ -102,6 +102,10 @@ func checkRemedy(st *fleet.HostStatus, chk fleet.Check, sourceFailing bool) stri
 		return "Prometheus cannot scrape it: is its node_exporter running? (systemctl status prometheus-node-exporter)"
 	}
 	switch {
+	case chk.Kind == fleet.KindDisk && chk.Cause == fleet.CauseFillsUp:
+		return "see what grew in the last hours first: find " + subject + " -xdev -type f -mmin -360 -size +10M -printf '%s %p\\n' | sort -n | tail"
+	case chk.Kind == fleet.KindInodes && chk.Cause == fleet.CauseFillsUp:
+		return "see where new files pile up: find " + subject + " -xdev -mmin -360 | cut -d/ -f1-4 | sort | uniq -c | sort -n | tail"
 	case chk.Kind == fleet.KindDisk && chk.Cause == fleet.CauseOver:
 		return "see what grew: du -xh --max-depth=2 " + subject + " | sort -h | tail"
 	case chk.Kind == fleet.KindInodes && chk.Cause == fleet.CauseOver:

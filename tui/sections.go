@@ -107,7 +107,8 @@ func (x sections) disks(b *strings.Builder) {
 	for _, d := range s.Disks {
 		w = max(w, min(len(d.Mount), 30))
 	}
-	b.WriteString(st.Table.Header.Render(fmt.Sprintf("%-*s %-6s %22s %5s %6s %6s %6s  %s", w, "mount", "fs", "used / size", "use", "warn", "crit", "inodes", "state")) + "\n")
+	b.WriteString(st.Table.Header.Render(fmt.Sprintf("%-*s %-6s %22s %5s %6s %6s %6s %7s  %s", w, "mount", "fs", "used / size", "use", "warn", "crit", "inodes", "full in", "state")) + "\n")
+	waiting := ""
 	for _, d := range s.Disks {
 		c, ok := checkFor(x.r.health, fleet.KindDisk, d.Mount)
 		if d.Err != "" {
@@ -126,14 +127,37 @@ func (x sections) disks(b *strings.Builder) {
 		if iok && ic.State > c.State {
 			verdict = ic
 		}
-		line := x.text("%s %-6s %22s %5s %6s %6s %6s", fit(d.Mount, w), fit(d.FSType, 6), used, pct(d.UsedPercent()),
-			fleet.FormatValue(p.Warn, "%"), fleet.FormatValue(p.Crit, "%"), inodes) + "  " + x.verdict(verdict)
+		full, why := x.fullIn(d.Mount)
+		if why != "" && waiting == "" {
+			waiting = why
+		}
+		line := x.text("%s %-6s %22s %5s %6s %6s %6s %7s", fit(d.Mount, w), fit(d.FSType, 6), used, pct(d.UsedPercent()),
+			fleet.FormatValue(p.Warn, "%"), fleet.FormatValue(p.Crit, "%"), inodes, full) + "  " + x.verdict(verdict)
 		if verdict.State >= fleet.Warn && !x.old {
 			line += " " + stateStyle(st, verdict.State).Render(verdict.Reason)
 		}
 		b.WriteString(line + "\n")
 	}
+	if waiting != "" {
+		b.WriteString(st.Detail.Muted.Render("full in: "+waiting) + "\n")
+	}
 	b.WriteString("\n")
+}
+
+// fullIn is a mount's forecast for its column ("~5h"; "-" when it is not
+// filling or the data is old; "…" while its history is too short, and
+// why).
+func (x sections) fullIn(mount string) (string, string) {
+	f, ok := x.r.status.Fill[mount]
+	switch {
+	case x.old || !ok || x.r.status.Host.Limits.Full.Off:
+		return "-", ""
+	case !f.Space.Ready:
+		return "…", f.Space.Why
+	case !f.Space.Filling:
+		return "-", ""
+	}
+	return "~" + fleet.FormatAge(f.Space.FullIn), ""
 }
 
 func (x sections) history(b *strings.Builder) {

@@ -17,6 +17,7 @@ var metricHelp = map[string]string{
 	"opsdeck_load1_per_core":     "1-minute load average per core.",
 	"opsdeck_disk_used_percent":  "Filesystem space in use, percent.",
 	"opsdeck_backup_age_seconds": "Age of the newest backup artefact, seconds.",
+	"opsdeck_disk_full_seconds":  "Seconds until the mount is full at its rate over the forecast window; absent when it is not filling or its history is too short.",
 }
 
 // Metrics is the report in Prometheus' text format: each host's and each

@@ -34,6 +34,7 @@ func Points(store *fleet.Store, now time.Time) []Point {
 			continue
 		}
 		out = resourcePoints(out, st.Host, st.Last)
+		out = fillPoints(out, st)
 		out = backupPoints(out, st.Host, st.Last, now)
 	}
 	return out
@@ -88,6 +89,23 @@ func backupPoints(out []Point, h *fleet.Host, s *fleet.Sample, now time.Time) []
 		}
 		out = append(out, Point{Host: h.Name, Name: "backup " + b.Name + " age", Metric: "opsdeck_backup_age_seconds", Label: "backup", LabelValue: b.Name,
 			Value: math.Max(0, now.Sub(b.NewestAt).Seconds()), Unit: "s", Warn: warn.Seconds(), Crit: crit.Seconds(), Min: 0, Max: none})
+	}
+	return out
+}
+
+// fillPoints adds when each filling mount is full at its rate: absent
+// when it is not filling or its history is too short, never a made-up one.
+func fillPoints(out []Point, st *fleet.HostStatus) []Point {
+	if st.Host.Limits.Full.Off {
+		return out
+	}
+	for _, d := range st.Last.Disks {
+		f, ok := st.Fill[d.Mount]
+		if !ok || !f.Space.Filling {
+			continue
+		}
+		out = append(out, Point{Host: st.Host.Name, Name: "disk " + d.Mount + " full in", Metric: "opsdeck_disk_full_seconds", Label: "mount",
+			LabelValue: d.Mount, Value: f.Space.FullIn.Seconds(), Unit: "s", Warn: none, Crit: none, Min: 0, Max: none})
 	}
 	return out
 }

@@ -138,3 +138,38 @@ func TestExit_ScaleInTheDocs(t *testing.T) {
 		t.Errorf("docs/check-and-metrics.md says the scale is %q; the code says %q", got, ScaleText())
 	}
 }
+
+// A filling mount exports when it is full, in seconds; a mount that is
+// not filling, or with too little history, exports nothing, never a
+// made-up figure.
+func TestPoints_DiskFullSeconds(t *testing.T) {
+	hosts := []fleet.Host{
+		{Name: "filling", Limits: fleet.DefaultLimits, PollInterval: fleet.Duration{Duration: time.Minute}},
+		{Name: "flat", Limits: fleet.DefaultLimits, PollInterval: fleet.Duration{Duration: time.Minute}},
+	}
+	store := fleet.NewStore(hosts)
+	t0 := time.Now().Add(-12 * time.Hour)
+	disk := func(share float64) fleet.Disk {
+		used := uint64(share * (16 << 30))
+		return fleet.Disk{Mount: "/var", Total: 16 << 30, Used: used, Free: 16<<30 - used}
+	}
+	var at time.Time
+	for m := time.Duration(0); m <= 12*time.Hour; m += time.Minute {
+		at = t0.Add(m)
+		store.Record(fleet.Observation{Host: "filling", At: at, Sample: &fleet.Sample{At: at, Disks: []fleet.Disk{disk(0.30 + 0.03*m.Hours())}}})
+		store.Record(fleet.Observation{Host: "flat", At: at, Sample: &fleet.Sample{At: at, Disks: []fleet.Disk{disk(0.5)}}})
+	}
+	var got []Point
+	for _, p := range Points(store, at) {
+		if p.Metric == "opsdeck_disk_full_seconds" {
+			got = append(got, p)
+		}
+	}
+	if len(got) != 1 || got[0].Host != "filling" || got[0].LabelValue != "/var" || got[0].Value < 10*3600 || got[0].Value > 12*3600 {
+		t.Fatalf("full-in points: %+v", got)
+	}
+	m := Metrics(Report{}, got, at)
+	if !strings.Contains(m, `opsdeck_disk_full_seconds{host="filling",mount="/var"} `) || !strings.Contains(m, "# HELP opsdeck_disk_full_seconds Seconds until") {
+		t.Errorf("metrics:\n%s", m)
+	}
+}
