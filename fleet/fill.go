@@ -191,3 +191,57 @@ func (e *entry) addFill(s *Sample) {
 		e.status.Fill = next
 	}
 }
+
+// FillHistories are the fill histories of every host of the store, by
+// host and mount, as MarshalBinary writes them: for keeping across
+// restarts.
+func (s *Store) FillHistories() map[string]map[string][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]map[string][]byte, len(s.hosts))
+	for _, e := range s.hosts {
+		for mount, h := range e.fill {
+			b, _ := h.MarshalBinary()
+			if out[e.status.Host.Name] == nil {
+				out[e.status.Host.Name] = map[string][]byte{}
+			}
+			out[e.status.Host.Name][mount] = b
+		}
+	}
+	return out
+}
+
+// LoadFillHistories puts kept histories back, for the store's hosts that
+// have none yet, and forecasts from them at once: a dashboard started an
+// hour ago on a host watched for a day forecasts as if it never stopped
+// (its alarm is held anew). One that does not read is skipped.
+func (s *Store) LoadFillHistories(kept map[string]map[string][]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for host, mounts := range kept {
+		e, ok := s.byName[host]
+		if !ok || e.fill != nil {
+			continue
+		}
+		l := e.status.Host.Limits.Full
+		fill := map[string]MountForecast{}
+		for mount, b := range mounts {
+			h := &FillHistory{}
+			if h.UnmarshalBinary(b) != nil {
+				continue
+			}
+			if e.fill == nil {
+				e.fill = map[string]*FillHistory{}
+			}
+			e.fill[mount] = h
+			f := MountForecast{Space: h.Forecast(l, false)}
+			if h.Inodes > 0 {
+				f.Inodes = h.Forecast(l, true)
+			}
+			fill[mount] = f
+		}
+		e.status.Fill = fill
+		s.version++
+		e.ver = s.version
+	}
+}

@@ -331,3 +331,11 @@ func (r *ring) values() []float64 {
 	}
 	return out
 }
+
+// Host is the store's host named name (the fleet as reloaded), or nil.
+func (s *Store) Host(name string) *Host {
+	if st, ok := s.Status(name); ok {
+		return st.Host
+	}
+	return nil
+}

@@ -137,6 +137,9 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		fmt.Fprintf(errOut, "opsdeck check: shared record %s: %v (drills unknown, no notification)\n", rt.st.Audit.Where(), c.recordDown)
 	}
 	c.pass(ctx)
+	if c.recordDown == nil && ctx.Err() == nil { // this run's point of each mount's history
+		c.errf(rt.st.SaveFill(rt.store))
+	}
 	all := c.judge(cfg)
 	shown := all
 	if !f.verbose {
@@ -148,7 +151,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		// Every check, OK ones too: an alert on a check resolves when it is 0.
 		if err := report.WriteTextfile(f.textfile, all, report.Points(rt.store, c.now), c.now); err != nil {
 			fmt.Fprintln(errOut, "opsdeck check: textfile:", err)
-			code = atLeastUnknown(code)
+			code = report.AtLeastUnknown(code)
 		}
 	}
 	if ctx.Err() != nil {
@@ -158,12 +161,19 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		return withCode(exitCanceled, errSilent)
 	}
 	if !c.notify(ctx, all) || !c.heartbeat(ctx) {
-		code = atLeastUnknown(code)
+		code = report.AtLeastUnknown(code)
 	}
 	if code != checkOK {
 		return withCode(code, errSilent)
 	}
 	return nil
+}
+
+// errf says err on stderr, if any.
+func (c *checkRun) errf(err error) {
+	if err != nil {
+		fmt.Fprintln(c.errOut, "opsdeck check:", err)
+	}
 }
 
 // pass polls every host once, within --timeout.
@@ -258,13 +268,4 @@ func (c *checkRun) heartbeat(ctx context.Context) bool {
 		return false
 	}
 	return true
-}
-
-// atLeastUnknown is code raised to UNKNOWN, unless it is CRITICAL already
-// (the plugin convention ranks CRITICAL first).
-func atLeastUnknown(code int) int {
-	if code < checkCrit {
-		return checkUnknown
-	}
-	return code
 }

@@ -84,6 +84,7 @@ func (dash *dashboard) run(ctx, parent context.Context, cancel func(), opt tui.O
 		d.poller.PollNow(host)
 	}
 	desk, deskDone := d.keepDesk(ctx, !dash.g.readOnly)
+	fillKept := d.keepFill(ctx)
 	mgr.SilenceOf = desk.SilenceOf(d.store)
 	opt.Prefs, opt.PrefsPath = uiPrefs(logger)
 	opt.Events, opt.Logs, opt.Shell, opt.TrustKey, opt.Since = events.Log, executorOf(d.conn), func(h string) (tea.ExecCommand, []string, error) { return shellOf(d.conn, h) }, d.conn.Pool.TrustKey, events.Tracker.Since
@@ -104,7 +105,7 @@ func (dash *dashboard) run(ctx, parent context.Context, cancel func(), opt tui.O
 	_, runErr := p.Run()
 	interrupted := parent.Err() != nil || hungUp.Load() // SIGINT/SIGTERM/SIGHUP of a closed terminal, not a key
 	cancel()
-	for _, wait := range []func(){d.poller.Wait, sources, events.Wait, team.Wait, deskDone, func() { <-reloads }, mgr.Wait} {
+	for _, wait := range []func(){d.poller.Wait, sources, events.Wait, team.Wait, deskDone, fillKept, func() { <-reloads }, mgr.Wait} {
 		waitFor(wait, shutdownWait, logger) // the last: cancelled actions are still audited
 	}
 	logger.Info("stop", "err", runErr, "interrupted", interrupted)

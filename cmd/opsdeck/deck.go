@@ -82,6 +82,9 @@ func buildDeck(ctx context.Context, cfg *fleet.Config, o deckOptions) (*deck, er
 	}
 	rt.store = fleet.NewStore(cfg.Hosts)
 	record.LoadDrills(rt.store, st.Drills, logger)
+	if ferr := st.LoadFill(rt.store); ferr != nil { // forecasts wait for new history
+		logger.Warn("fill history unreadable", "err", ferr)
+	}
 	rt.poller = fleet.NewPoller(cfg, rt.store, conn.Source)
 	conn.SetPollNow(rt.poller.PollNow)
 	return rt, err
@@ -96,6 +99,14 @@ func (rt *deck) Close() {
 	if rt.ownRecord {
 		rt.st.Close()
 	}
+}
+
+// keepFill keeps the store's fill histories in the record every step
+// until ctx ends, and once more then; wait returns once it has.
+func (rt *deck) keepFill(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); rt.st.KeepFill(ctx, rt.store, fleet.FillStep, rt.logger) }()
+	return func() { <-done }
 }
 
 // desk is the team's on-call desk, its log read now.

@@ -89,6 +89,7 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	defer team.Wait()
 	desk, deskDone := d.keepDesk(pollCtx, true)
 	defer deskDone()
+	defer d.keepFill(pollCtx)()
 	rl := d.newReloader(loc.Path, loader)
 	rl.SignalOnly = true
 	if isatty.IsTerminal(os.Stdin.Fd()) { // run from a terminal: its hangup still ends it
@@ -110,7 +111,7 @@ func metricsHandler(d *deck, rl *reload.Reloader, desk *oncall.Desk) http.Handle
 		now := time.Now()
 		rep := report.Judged(d.store, true, func(*fleet.HostStatus) time.Time { return now })
 		rep.Loaded(rl.Config())
-		desk.View().Annotate(&rep, storeHost(d.store), now)
+		desk.View().Annotate(&rep, d.store.Host, now)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		io.WriteString(w, report.Metrics(rep, report.Points(d.store, now), now))
 	})

@@ -74,3 +74,13 @@ func ScaleText() string {
 func Severity(code int) string {
 	return map[int]string{ExitWarn: "warning", ExitCrit: "critical", ExitUnknown: "unknown"}[code]
 }
+
+// AtLeastUnknown is code raised to UNKNOWN (a notification or a textfile
+// that failed, some hosts missing), unless it is CRITICAL already: the
+// plugin convention ranks CRITICAL first.
+func AtLeastUnknown(code int) int {
+	if code < ExitCrit {
+		return ExitUnknown
+	}
+	return code
+}

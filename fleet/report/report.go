@@ -58,11 +58,10 @@ type Report struct {
 // Exit is the report's exit status: its worst state's, UNKNOWN at best
 // when loading the fleet went wrong.
 func (r *Report) Exit() int {
-	code := Exit(r.Worst)
-	if len(r.Notes) > 0 && code < ExitCrit {
-		code = ExitUnknown
+	if code := Exit(r.Worst); len(r.Notes) == 0 {
+		return code
 	}
-	return code
+	return AtLeastUnknown(Exit(r.Worst))
 }
 
 // Build is the report of every host of store, each judged as of its own
