@@ -10,9 +10,16 @@ import (
 // of when it fills: one point per FillStep, FillPoints of them (26 hours),
 // two bytes a value (space and inodes), kept across restarts.
 
-// FillStep is the grain of the fill history: one point per mount every
-// five minutes (the last reading of the step).
+// FillStep is the grain of the fill history with the default window: one
+// point per mount every five minutes (the last reading of the step). A
+// window of its own has a grain of its own (FillStepOf).
 const FillStep = 5 * time.Minute
+
+// FillStepOf is the grain of the history for a forecast window: 72 points
+// a window (5 minutes for 6 hours), at least a second.
+func FillStepOf(window time.Duration) time.Duration {
+	return max(time.Second, (window / 72).Truncate(time.Second))
+}
 
 // FillPoints is how many steps the history keeps: 26 hours.
 const FillPoints = 312
@@ -25,7 +32,8 @@ const fillNone = 0xFFFF
 // sizes last seen (to say a rate in bytes). 1.3 KB.
 type FillHistory struct {
 	Total, Inodes uint64 // bytes and inodes, as last read
-	last          int64  // the step of the newest point (Unix seconds / FillStep); 0: none
+	step          int64  // seconds a step; 0: FillStep
+	last          int64  // the step of the newest point (Unix seconds / step); 0: none
 	// Restarted is when the history started over because the clock went
 	// back (zero: never): the steps after it are not comparable.
 	Restarted time.Time
@@ -33,11 +41,26 @@ type FillHistory struct {
 	iused     [FillPoints]uint16
 }
 
+// NewFillHistory is an empty history for a forecast over window.
+func NewFillHistory(window time.Duration) *FillHistory {
+	return &FillHistory{step: int64(FillStepOf(window) / time.Second)}
+}
+
+// Step is the history's grain.
+func (h *FillHistory) Step() time.Duration {
+	if h.step == 0 {
+		return FillStep
+	}
+	return time.Duration(h.step) * time.Second
+}
+
 // fillStep is the step a time falls in.
-func fillStep(at time.Time) int64 { return at.Unix() / int64(FillStep/time.Second) }
+func (h *FillHistory) fillStep(at time.Time) int64 { return at.Unix() / int64(h.Step()/time.Second) }
 
 // stepTime is when a step starts.
-func stepTime(step int64) time.Time { return time.Unix(step*int64(FillStep/time.Second), 0) }
+func (h *FillHistory) stepTime(step int64) time.Time {
+	return time.Unix(step*int64(h.Step()/time.Second), 0)
+}
 
 func share(v float64) uint16 {
 	switch {
@@ -49,23 +72,22 @@ func share(v float64) uint16 {
 	return uint16(v*(fillNone-1) + 0.5)
 }
 
-// Add records d's use read at at; it reports whether the history moved to
-// a new step (a new point to forecast from). A reading older than the
-// newest step is dropped; one more than a step older (the clock went back)
-// starts the history over.
+// Add records d's use read at at as the point of its step, unless the
+// step has one already; it reports whether it added a point (a new one to
+// forecast from). A reading older than the newest step is dropped; one
+// more than a step older (the clock went back) starts the history over.
 func (h *FillHistory) Add(at time.Time, d Disk) bool {
-	s := fillStep(at)
+	s := h.fillStep(at)
 	switch {
 	case h.last == 0 || s < h.last-1:
 		if h.last != 0 {
 			h.Restarted = at
 		}
 		h.clear()
-	case s < h.last:
-		return false
+	case s <= h.last:
+		return false // a step keeps its first reading: what its forecast was made from
 	}
-	moved := s != h.last
-	if moved && h.last != 0 {
+	if h.last != 0 {
 		for gap := h.last + 1; gap < s && gap <= h.last+FillPoints; gap++ {
 			h.used[gap%FillPoints], h.iused[gap%FillPoints] = fillNone, fillNone
 		}
@@ -77,7 +99,7 @@ func (h *FillHistory) Add(at time.Time, d Disk) bool {
 	if d.Inodes > 0 {
 		h.iused[s%FillPoints] = share(d.InodePercent() / 100)
 	}
-	return moved
+	return true
 }
 
 func (h *FillHistory) clear() {
@@ -91,13 +113,13 @@ func (h *FillHistory) Last() time.Time {
 	if h.last == 0 {
 		return time.Time{}
 	}
-	return stepTime(h.last)
+	return h.stepTime(h.last)
 }
 
 // points are the points of the last span (up to the newest step): hours
 // before the newest step, and the share in use; inodes picks that table.
 func (h *FillHistory) points(span time.Duration, inodes bool) []fillPoint {
-	n := min(int(span/FillStep), FillPoints)
+	n := min(int(span/h.Step()), FillPoints)
 	vals := &h.used
 	if inodes {
 		vals = &h.iused
@@ -108,15 +130,19 @@ func (h *FillHistory) points(span time.Duration, inodes bool) []fillPoint {
 			continue
 		}
 		if v := vals[s%FillPoints]; v != fillNone {
-			out = append(out, fillPoint{t: -float64(h.last-s) * FillStep.Hours(), v: float64(v) / (fillNone - 1)})
+			out = append(out, fillPoint{t: -float64(h.last-s) * h.Step().Hours(), v: float64(v) / (fillNone - 1)})
 		}
 	}
 	return out
 }
 
-// MarshalBinary writes the history in 26 bytes plus 4 a step.
+// fillHeader is the bytes of a kept history before its points.
+const fillHeader = 40
+
+// MarshalBinary writes the history in 40 bytes plus 4 a step.
 func (h *FillHistory) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 32+4*FillPoints)
+	b := make([]byte, 0, fillHeader+4*FillPoints)
+	b = binary.BigEndian.AppendUint64(b, uint64(h.Step()/time.Second))
 	b = binary.BigEndian.AppendUint64(b, h.Total)
 	b = binary.BigEndian.AppendUint64(b, h.Inodes)
 	b = binary.BigEndian.AppendUint64(b, uint64(h.last))
@@ -134,18 +160,19 @@ func (h *FillHistory) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary reads what MarshalBinary wrote.
 func (h *FillHistory) UnmarshalBinary(b []byte) error {
-	if len(b) != 32+4*FillPoints {
-		return errors.New("fill history: not this version's size")
+	if len(b) != fillHeader+4*FillPoints || binary.BigEndian.Uint64(b) == 0 {
+		return errors.New("fill history: not this version's")
 	}
-	h.Total, h.Inodes = binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
-	h.last = int64(binary.BigEndian.Uint64(b[16:]))
+	h.step = int64(binary.BigEndian.Uint64(b))
+	h.Total, h.Inodes = binary.BigEndian.Uint64(b[8:]), binary.BigEndian.Uint64(b[16:])
+	h.last = int64(binary.BigEndian.Uint64(b[24:]))
 	h.Restarted = time.Time{}
-	if r := int64(binary.BigEndian.Uint64(b[24:])); r != 0 {
+	if r := int64(binary.BigEndian.Uint64(b[32:])); r != 0 {
 		h.Restarted = time.Unix(r, 0)
 	}
 	for i := range h.used {
-		h.used[i] = binary.BigEndian.Uint16(b[32+4*i:])
-		h.iused[i] = binary.BigEndian.Uint16(b[34+4*i:])
+		h.used[i] = binary.BigEndian.Uint16(b[fillHeader+4*i:])
+		h.iused[i] = binary.BigEndian.Uint16(b[fillHeader+2+4*i:])
 	}
 	return nil
 }
@@ -166,8 +193,8 @@ func (e *entry) addFill(s *Sample) {
 			e.fill = map[string]*FillHistory{}
 		}
 		h := e.fill[d.Mount]
-		if h == nil {
-			h = &FillHistory{}
+		if h == nil || h.Step() != FillStepOf(l.Window) { // a new window: a history of its grain
+			h = NewFillHistory(l.Window)
 			e.fill[d.Mount] = h
 		}
 		if !h.Add(s.At, d) && e.status.Fill != nil {

@@ -72,7 +72,7 @@ func (h *FillHistory) Forecast(l FillLimits, inodes bool) Forecast {
 	f := Forecast{At: h.Last()}
 	pts := h.points(l.Window, inodes)
 	need := l.Window / 2
-	if len(pts) < 3 || hours(pts[len(pts)-1].t-pts[0].t) < need || len(pts) < int(need/FillStep) {
+	if len(pts) < 3 || hours(pts[len(pts)-1].t-pts[0].t) < need || len(pts) < int(need/h.Step()) {
 		have := time.Duration(0)
 		if len(pts) > 1 {
 			have = hours(pts[len(pts)-1].t - pts[0].t)

@@ -157,6 +157,11 @@ func TestParse_Problems(t *testing.T) {
 			doc:  "[[hosts]]\nname = \"a\"\n[hosts.thresholds]\ncpu = { warn = 95 }\n",
 			want: []string{`config.toml:4:1: hosts[a].thresholds.cpu: warn (95) must be below crit (95)`},
 		},
+		"disk_full out of order": {
+			doc: "[thresholds]\ndisk_full = { warn = \"2h\", crit = \"4h\", window = \"1m\", warn_free = 140 }\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:2:1: thresholds.disk_full: crit (4h0m0s) must not be later than warn (2h0m0s)`,
+				`thresholds.disk_full.window: 1m0s is too short`, `thresholds.disk_full.warn_free: is a percentage of free space: 0 to 100, got 140`},
+		},
 		"percent above 100": {
 			doc:  "[thresholds]\nmemory = { warn = 80, crit = 120 }\n[[hosts]]\nname = \"a\"\n",
 			want: []string{`config.toml:2:23: thresholds.memory.crit: is a percentage: must be at most 100, got 120`},

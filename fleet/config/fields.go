@@ -73,8 +73,8 @@ func (v *validator) fillLimits(p, key string, l *fleet.FillLevel, out *fleet.Fil
 	}{{"warn", l.Warn, &out.Warn}, {"crit", l.Crit, &out.Crit}, {"window", l.Window, &out.Window}, {"for", l.For, &out.For}} {
 		switch {
 		case d.val == nil:
-		case d.val.Duration < 0 || d.name == "window" && d.val.Duration < 2*fleet.FillStep:
-			v.add(mp+"."+d.name, mk+"."+d.name, "%s is too short: a window needs at least %s of points, a duration must not be negative", d.val.Duration, 2*fleet.FillStep)
+		case d.val.Duration < 0 || d.name == "window" && d.val.Duration < 2*time.Minute:
+			v.add(mp+"."+d.name, mk+"."+d.name, "%s is too short: a window is at least 2m (72 points of at least a second), a duration not negative", d.val.Duration)
 		default:
 			*d.dst = d.val.Duration
 		}
