@@ -217,6 +217,7 @@ func (c *checkRun) judge(cfg *fleet.Config) report.Report {
 func (c *checkRun) print(out io.Writer, rep report.Report) {
 	switch c.f.format {
 	case "json":
+		rep.Figures = report.Points(c.rt.store, c.now)
 		report.WriteJSON(out, rep)
 	case "nagios":
 		report.WriteNagios(out, rep, report.Points(c.rt.store, c.now))

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"math"
 	"time"
 
@@ -21,6 +22,35 @@ type Point struct {
 }
 
 var none = math.NaN()
+
+// MarshalJSON writes a figure with its host, name, metric, label, value,
+// unit and thresholds; a threshold or bound it has none of is left out.
+func (p Point) MarshalJSON() ([]byte, error) {
+	num := func(f float64) *float64 {
+		if math.IsNaN(f) {
+			return nil
+		}
+		return &f
+	}
+	type figure struct {
+		Host   string   `json:"host"`
+		Name   string   `json:"name"`
+		Metric string   `json:"metric"`
+		Labels any      `json:"labels,omitempty"`
+		Value  float64  `json:"value"`
+		Unit   string   `json:"unit,omitempty"`
+		Warn   *float64 `json:"warn,omitempty"`
+		Crit   *float64 `json:"crit,omitempty"`
+		Min    *float64 `json:"min,omitempty"`
+		Max    *float64 `json:"max,omitempty"`
+	}
+	f := figure{Host: p.Host, Name: p.Name, Metric: p.Metric, Value: p.Value, Unit: p.Unit,
+		Warn: num(p.Warn), Crit: num(p.Crit), Min: num(p.Min), Max: num(p.Max)}
+	if p.Label != "" {
+		f.Labels = map[string]string{p.Label: p.LabelValue}
+	}
+	return json.Marshal(f)
+}
 
 // Points are the figures of every host whose data is fresh at now, as the
 // dashboard shows them, with the thresholds it judges them by: a host

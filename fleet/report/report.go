@@ -53,6 +53,9 @@ type Report struct {
 	// missing, so the report is UNKNOWN at best.
 	Notes       []string    `json:"notes,omitempty"`
 	Inventories []Inventory `json:"inventories,omitempty"`
+	// Figures are the hosts' measured values with their thresholds (the
+	// JSON's; the textfile and Nagios take them apart).
+	Figures []Point `json:"figures,omitempty"`
 }
 
 // Exit is the report's exit status: its worst state's, UNKNOWN at best

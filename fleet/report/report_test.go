@@ -173,3 +173,19 @@ func TestPoints_DiskFullSeconds(t *testing.T) {
 		t.Errorf("metrics:\n%s", m)
 	}
 }
+
+// The JSON report carries the figures, a threshold they have none of left
+// out (JSON has no NaN).
+func TestReport_JSONFigures(t *testing.T) {
+	rep := sampleReport()
+	rep.Figures = []Point{{Host: "web-1", Name: "disk /var full in", Metric: "opsdeck_disk_full_seconds", Label: "mount", LabelValue: "/var",
+		Value: 18000, Unit: "s", Warn: none, Crit: none, Min: 0, Max: none}}
+	var out bytes.Buffer
+	if err := WriteJSON(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"metric": "opsdeck_disk_full_seconds"`) || !strings.Contains(out.String(), `"mount": "/var"`) ||
+		strings.Contains(out.String(), `"warn"`) {
+		t.Errorf("json:\n%s", out.String())
+	}
+}
