@@ -21,8 +21,9 @@ func FillStepOf(window time.Duration) time.Duration {
 	return max(time.Second, (window / 72).Truncate(time.Second))
 }
 
-// FillPoints is how many steps the history keeps: 26 hours.
-const FillPoints = 312
+// FillPoints is how many steps the history keeps: 25 hours 50 minutes
+// (what fits a history in 1,280 bytes, an allocation size of its own).
+const FillPoints = 310
 
 // fillNone marks a step with no reading (the host did not answer).
 const fillNone = 0xFFFF
@@ -34,11 +35,18 @@ type FillHistory struct {
 	Total, Inodes uint64 // bytes and inodes, as last read
 	step          int64  // seconds a step; 0: FillStep
 	last          int64  // the step of the newest point (Unix seconds / step); 0: none
-	// Restarted is when the history started over because the clock went
-	// back (zero: never): the steps after it are not comparable.
-	Restarted time.Time
-	used      [FillPoints]uint16
-	iused     [FillPoints]uint16
+	restarted     int64  // Unix seconds of Restarted; 0: never
+	used          [FillPoints]uint16
+	iused         [FillPoints]uint16
+}
+
+// Restarted is when the history started over because the clock went back
+// (zero: never): the steps before it are not comparable.
+func (h *FillHistory) Restarted() time.Time {
+	if h.restarted == 0 {
+		return time.Time{}
+	}
+	return time.Unix(h.restarted, 0)
 }
 
 // NewFillHistory is an empty history for a forecast over window.
@@ -81,7 +89,7 @@ func (h *FillHistory) Add(at time.Time, d Disk) bool {
 	switch {
 	case h.last == 0 || s < h.last-1:
 		if h.last != 0 {
-			h.Restarted = at
+			h.restarted = at.Unix()
 		}
 		h.clear()
 	case s <= h.last:
@@ -146,11 +154,7 @@ func (h *FillHistory) MarshalBinary() ([]byte, error) {
 	b = binary.BigEndian.AppendUint64(b, h.Total)
 	b = binary.BigEndian.AppendUint64(b, h.Inodes)
 	b = binary.BigEndian.AppendUint64(b, uint64(h.last))
-	var restarted int64
-	if !h.Restarted.IsZero() {
-		restarted = h.Restarted.Unix()
-	}
-	b = binary.BigEndian.AppendUint64(b, uint64(restarted))
+	b = binary.BigEndian.AppendUint64(b, uint64(h.restarted))
 	for i := range h.used {
 		b = binary.BigEndian.AppendUint16(b, h.used[i])
 		b = binary.BigEndian.AppendUint16(b, h.iused[i])
@@ -166,10 +170,7 @@ func (h *FillHistory) UnmarshalBinary(b []byte) error {
 	h.step = int64(binary.BigEndian.Uint64(b))
 	h.Total, h.Inodes = binary.BigEndian.Uint64(b[8:]), binary.BigEndian.Uint64(b[16:])
 	h.last = int64(binary.BigEndian.Uint64(b[24:]))
-	h.Restarted = time.Time{}
-	if r := int64(binary.BigEndian.Uint64(b[32:])); r != 0 {
-		h.Restarted = time.Unix(r, 0)
-	}
+	h.restarted = int64(binary.BigEndian.Uint64(b[32:]))
 	for i := range h.used {
 		h.used[i] = binary.BigEndian.Uint16(b[fillHeader+4*i:])
 		h.iused[i] = binary.BigEndian.Uint16(b[fillHeader+2+4*i:])
@@ -178,41 +179,78 @@ func (h *FillHistory) UnmarshalBinary(b []byte) error {
 }
 
 // MountForecast is a mount's forecasts: of its space, of its inodes.
-type MountForecast struct{ Space, Inodes Forecast }
+type MountForecast struct {
+	Mount         string
+	Space, Inodes Forecast
+}
+
+// Forecasts are a host's mounts' forecasts (a slice: a host has few).
+type Forecasts []MountForecast
+
+// Of is the forecasts of mount.
+func (fs Forecasts) Of(mount string) (MountForecast, bool) {
+	for i := range fs {
+		if fs[i].Mount == mount {
+			return fs[i], true
+		}
+	}
+	return MountForecast{}, false
+}
+
+// fillOf is the history of mount, or nil.
+func (e *entry) fillOf(mount string) *FillHistory {
+	for i, m := range e.fillMounts {
+		if m == mount {
+			return e.fill[i]
+		}
+	}
+	return nil
+}
+
+// setFill keeps h as mount's history.
+func (e *entry) setFill(mount string, h *FillHistory) {
+	for i, m := range e.fillMounts {
+		if m == mount {
+			e.fill[i] = h
+			return
+		}
+	}
+	e.fillMounts, e.fill = append(e.fillMounts, mount), append(e.fill, h)
+}
 
 // addFill puts a sample's mounts in their histories and, for each that
-// moved to a new step, forecasts again (a new map: snapshots keep theirs).
+// moved to a new step, forecasts again (a new slice: snapshots keep theirs).
 func (e *entry) addFill(s *Sample) {
 	l := e.status.Host.Limits.Full
-	var next map[string]MountForecast
+	var next Forecasts
 	for _, d := range s.Disks {
 		if d.Err != "" || d.Total == 0 {
 			continue
 		}
-		if e.fill == nil {
-			e.fill = map[string]*FillHistory{}
-		}
-		h := e.fill[d.Mount]
+		h := e.fillOf(d.Mount)
 		if h == nil || h.Step() != FillStepOf(l.Window) { // a new window: a history of its grain
 			h = NewFillHistory(l.Window)
-			e.fill[d.Mount] = h
+			e.setFill(d.Mount, h)
 		}
-		if !h.Add(s.At, d) && e.status.Fill != nil {
-			if _, ok := e.status.Fill[d.Mount]; ok {
-				continue
-			}
+		if _, had := e.status.Fill.Of(d.Mount); !h.Add(s.At, d) && had {
+			continue
 		}
 		if next == nil {
-			next = make(map[string]MountForecast, len(s.Disks))
-			for m, f := range e.status.Fill {
-				next[m] = f
-			}
+			next = append(make(Forecasts, 0, len(s.Disks)), e.status.Fill...)
 		}
-		f := MountForecast{Space: h.Forecast(l, false)}
+		f := MountForecast{Mount: d.Mount, Space: h.Forecast(l, false)}
 		if d.Inodes > 0 {
 			f.Inodes = h.Forecast(l, true)
 		}
-		next[d.Mount] = f
+		replaced := false
+		for i := range next {
+			if next[i].Mount == d.Mount {
+				next[i], replaced = f, true
+			}
+		}
+		if !replaced {
+			next = append(next, f)
+		}
 	}
 	if next != nil {
 		e.status.Fill = next
@@ -227,7 +265,8 @@ func (s *Store) FillHistories() map[string]map[string][]byte {
 	defer s.mu.Unlock()
 	out := make(map[string]map[string][]byte, len(s.hosts))
 	for _, e := range s.hosts {
-		for mount, h := range e.fill {
+		for i, h := range e.fill {
+			mount := e.fillMounts[i]
 			b, _ := h.MarshalBinary()
 			if out[e.status.Host.Name] == nil {
 				out[e.status.Host.Name] = map[string][]byte{}
@@ -251,21 +290,18 @@ func (s *Store) LoadFillHistories(kept map[string]map[string][]byte) {
 			continue
 		}
 		l := e.status.Host.Limits.Full
-		fill := map[string]MountForecast{}
+		var fill Forecasts
 		for mount, b := range mounts {
 			h := &FillHistory{}
 			if h.UnmarshalBinary(b) != nil {
 				continue
 			}
-			if e.fill == nil {
-				e.fill = map[string]*FillHistory{}
-			}
-			e.fill[mount] = h
-			f := MountForecast{Space: h.Forecast(l, false)}
+			e.setFill(mount, h)
+			f := MountForecast{Mount: mount, Space: h.Forecast(l, false)}
 			if h.Inodes > 0 {
 				f.Inodes = h.Forecast(l, true)
 			}
-			fill[mount] = f
+			fill = append(fill, f)
 		}
 		e.status.Fill = fill
 		s.version++

@@ -191,7 +191,7 @@ func mid(pts []fillPoint) float64 {
 // forecast's alarm, when that is worse than the threshold's: its key stays
 // the mount's (disk:/var), its cause is CauseFillsUp, its reason says when
 // it is full: "disk /var full in ~5h (2.1 GiB/h)".
-func forecastCheck(c Check, held Alarms, fill map[string]MountForecast, mount string) Check {
+func forecastCheck(c Check, held Alarms, fill Forecasts, mount string) Check {
 	alarm, inodes := FillSpace, false
 	if c.Kind == KindInodes {
 		alarm, inodes = FillInodes, true
@@ -200,9 +200,10 @@ func forecastCheck(c Check, held Alarms, fill map[string]MountForecast, mount st
 	if !ok || h.Alarm <= c.State || h.Alarm == OK {
 		return c
 	}
-	f := fill[mount].Space
+	mf, _ := fill.Of(mount)
+	f := mf.Space
 	if inodes {
-		f = fill[mount].Inodes
+		f = mf.Inodes
 	}
 	c.State, c.Cause = h.Alarm, CauseFillsUp
 	c.Reason = c.Name + " " + f.Says(inodes)

@@ -141,8 +141,8 @@ func TestForecast_ClockSteps(t *testing.T) {
 	steady := func(h float64) float64 { return 0.30 + 0.03*h }
 	r.run(0, 12*time.Hour, 0, steady)
 	r.run(12*time.Hour+time.Minute, 13*time.Hour, -2*time.Hour, steady)
-	if r.h.Restarted.IsZero() || r.f.Ready {
-		t.Errorf("after the clock went back: restarted %v, %+v", r.h.Restarted, r.f)
+	if r.h.Restarted().IsZero() || r.f.Ready {
+		t.Errorf("after the clock went back: restarted %v, %+v", r.h.Restarted(), r.f)
 	}
 	r.run(13*time.Hour+time.Minute, 17*time.Hour, -2*time.Hour, steady)
 	if !r.f.Filling {

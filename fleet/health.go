@@ -110,7 +110,7 @@ type Health struct {
 // Evaluate turns a sample into checks against the limits. held are the
 // metrics' alarms over time (HostStatus.Held); a metric missing from it is
 // judged on this sample alone.
-func Evaluate(s *Sample, l Limits, held Alarms, fill map[string]MountForecast) []Check {
+func Evaluate(s *Sample, l Limits, held Alarms, fill Forecasts) []Check {
 	checks := make([]Check, 0, 4+len(s.Disks))
 	for i := range Resources { // host-wide: cpu, memory, load
 		r := &Resources[i]

@@ -41,7 +41,7 @@ type HostStatus struct {
 	KeyChange *KeyChange
 	// Fill is each watched mount's forecast (space and inodes), made
 	// anew at each step of its history. Replaced, never changed in place.
-	Fill map[string]MountForecast
+	Fill Forecasts
 	// Held are the resource metrics' alarms over time (cpu, disk /var):
 	// how long each has been above its levels. Replaced, never changed in
 	// place, so snapshots keep theirs.
@@ -64,8 +64,11 @@ type Store struct {
 type entry struct {
 	status   HostStatus
 	cpu, mem ring
-	fill     map[string]*FillHistory // by mount
-	ver      uint64                  // store version of this host's last change
+	// fill are the mounts' fill histories, beside their names (a host
+	// has few: slices, not maps).
+	fill       []*FillHistory
+	fillMounts []string
+	ver        uint64 // store version of this host's last change
 }
 
 // NewStore makes a store for the configured hosts.

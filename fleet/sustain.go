@@ -111,7 +111,7 @@ const (
 // updated copy (prev is shared with snapshots). A carried CPU reading (our
 // own checks ran) is not fed. An alarm not fed for longer than the gap is
 // dropped: it would start over anyway.
-func hold(prev Alarms, s *Sample, h *Host, fill map[string]MountForecast) Alarms {
+func hold(prev Alarms, s *Sample, h *Host, fill Forecasts) Alarms {
 	out := make(Alarms, 0, max(len(prev), 3+len(s.Disks)))
 	gap := holdGap(h)
 	l := h.Limits
@@ -144,7 +144,7 @@ func hold(prev Alarms, s *Sample, h *Host, fill map[string]MountForecast) Alarms
 				feed(r.Name, d.Mount, v, *r.Limit(&l))
 			}
 		}
-		if f, ok := fill[d.Mount]; ok && !l.Full.Off { // the forecasts, held as levels
+		if f, ok := fill.Of(d.Mount); ok && !l.Full.Off { // the forecasts, held as levels
 			p := Pair{Warn: 1, Crit: 2, For: l.Full.For}
 			feed(FillSpace, d.Mount, f.Space.Level(l.Full), p)
 			if d.Inodes > 0 {

@@ -148,7 +148,7 @@ func (x sections) disks(b *strings.Builder) {
 // filling or the data is old; "…" while its history is too short, and
 // why).
 func (x sections) fullIn(mount string) (string, string) {
-	f, ok := x.r.status.Fill[mount]
+	f, ok := x.r.status.Fill.Of(mount)
 	switch {
 	case x.old || !ok || x.r.status.Host.Limits.Full.Off:
 		return "-", ""

@@ -130,7 +130,7 @@ func fillPoints(out []Point, st *fleet.HostStatus) []Point {
 		return out
 	}
 	for _, d := range st.Last.Disks {
-		f, ok := st.Fill[d.Mount]
+		f, ok := st.Fill.Of(d.Mount)
 		if !ok || !f.Space.Filling {
 			continue
 		}
