@@ -222,6 +222,10 @@ func (e *entry) setFill(mount string, h *FillHistory) {
 // moved to a new step, forecasts again (a new slice: snapshots keep theirs).
 func (e *entry) addFill(s *Sample) {
 	l := e.status.Host.Limits.Full
+	if l.Off { // no forecast: no history kept either
+		e.fill, e.fillMounts, e.status.Fill = nil, nil, nil
+		return
+	}
 	var next Forecasts
 	for _, d := range s.Disks {
 		if d.Err != "" || d.Total == 0 {
