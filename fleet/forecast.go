@@ -62,7 +62,21 @@ func (f Forecast) Says(inodes bool) string {
 	if inodes {
 		rate = fmt.Sprintf("%.0f inodes/h", f.PerHour)
 	}
-	return "full in ~" + FormatAge(f.FullIn) + " (" + rate + ")"
+	return "full in ~" + FormatLeft(f.FullIn) + " (" + rate + ")"
+}
+
+// FormatLeft is a time left as FormatAge says an age, rounded to its unit
+// rather than cut: 3m54s is "4m", 5h40m "6h".
+func FormatLeft(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return FormatAge(d.Round(time.Second))
+	case d.Round(time.Minute) < time.Hour:
+		return FormatAge(d.Round(time.Minute))
+	case d.Round(time.Hour) < 48*time.Hour:
+		return FormatAge(d.Round(time.Hour))
+	}
+	return FormatAge(d.Round(24 * time.Hour))
 }
 
 type fillPoint struct{ t, v float64 } // hours before the newest step; share in use

@@ -222,3 +222,16 @@ func TestForecast_MinutesWindow(t *testing.T) {
 		t.Errorf("level %v at 8m (75%% used, full in %s)", f.Level(l), f.FullIn)
 	}
 }
+
+// A time left is rounded to its unit, not cut: the forecast's words stay
+// within half a unit of its figure.
+func TestFormatLeft(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		3*time.Minute + 54*time.Second: "4m", 3*time.Minute + 20*time.Second: "3m", 59*time.Minute + 40*time.Second: "1h",
+		5*time.Hour + 40*time.Minute: "6h", 47*time.Hour + 20*time.Minute: "47h", 47*time.Hour + 40*time.Minute: "2d", 40 * time.Second: "40s",
+	} {
+		if got := FormatLeft(d); got != want {
+			t.Errorf("FormatLeft(%s) = %s, want %s", d, got, want)
+		}
+	}
+}

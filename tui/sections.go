@@ -157,7 +157,7 @@ func (x sections) fullIn(mount string) (string, string) {
 	case !f.Space.Filling:
 		return "-", ""
 	}
-	return "~" + fleet.FormatAge(f.Space.FullIn), ""
+	return "~" + fleet.FormatLeft(f.Space.FullIn), ""
 }
 
 func (x sections) history(b *strings.Builder) {
