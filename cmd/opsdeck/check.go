@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -138,7 +139,9 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	}
 	c.pass(ctx)
 	if c.recordDown == nil && ctx.Err() == nil { // this run's point of each mount's history
-		c.errf(rt.st.SaveFill(rt.store))
+		if err := rt.st.SaveFill(rt.store); !errors.Is(err, fleet.ErrNoStateDir) {
+			c.errf(err) // with no state directory there is no history to keep, as before
+		}
 	}
 	all := c.judge(cfg)
 	shown := all
