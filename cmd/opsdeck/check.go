@@ -152,7 +152,7 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 	code := all.Exit()
 	if f.textfile != "" && ctx.Err() == nil {
 		// Every check, OK ones too: an alert on a check resolves when it is 0.
-		if err := report.WriteTextfile(f.textfile, all, report.Points(rt.store, c.now), c.now); err != nil {
+		if err := report.WriteTextfile(f.textfile, all, all.Figures, c.now); err != nil {
 			fmt.Fprintln(errOut, "opsdeck check: textfile:", err)
 			code = report.AtLeastUnknown(code)
 		}
@@ -199,6 +199,7 @@ func (c *checkRun) judge(cfg *fleet.Config) report.Report {
 	c.now = time.Now()
 	all := report.Build(c.rt.store, true)
 	all.Loaded(cfg)
+	all.Figures = report.Points(c.rt.store, c.now) // once, for every format that carries them
 	if c.recordDown != nil {
 		return all
 	}
@@ -220,10 +221,9 @@ func (c *checkRun) judge(cfg *fleet.Config) report.Report {
 func (c *checkRun) print(out io.Writer, rep report.Report) {
 	switch c.f.format {
 	case "json":
-		rep.Figures = report.Points(c.rt.store, c.now)
 		report.WriteJSON(out, rep)
 	case "nagios":
-		report.WriteNagios(out, rep, report.Points(c.rt.store, c.now))
+		report.WriteNagios(out, rep, rep.Figures)
 	default:
 		report.WriteText(out, rep)
 	}
