@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"math"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,4 +236,40 @@ func TestFormatLeft(t *testing.T) {
 			t.Errorf("FormatLeft(%s) = %s, want %s", d, got, want)
 		}
 	}
+}
+
+// BenchmarkFillCost is what the fill history costs the store: the heap of
+// 5,000 hosts of one watched mount each, two samples kept, with the
+// forecast on and off; fill-KB/mount is the difference.
+func BenchmarkFillCost(b *testing.B) {
+	const n = 5000
+	heap := func(off bool) float64 {
+		hosts := make([]Host, n)
+		for i := range hosts {
+			hosts[i] = Host{Name: "h" + strconv.Itoa(i), Limits: DefaultLimits}
+			hosts[i].Limits.Full.Off = off
+		}
+		var ms0, ms1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms0)
+		store := NewStore(hosts)
+		at := time.Now()
+		for c := 0; c < 2; c++ {
+			for i := range hosts {
+				s := &Sample{At: at.Add(time.Duration(c) * time.Second), Disks: []Disk{{Mount: "/", Total: 100 << 30, Used: 10 << 30, Free: 90 << 30, Inodes: 1000, IUsed: 10}}}
+				store.Record(Observation{Host: hosts[i].Name, At: s.At, Sample: s})
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms1)
+		runtime.KeepAlive(store)
+		return float64(ms1.HeapInuse - ms0.HeapInuse)
+	}
+	var on, off float64
+	for i := 0; i < b.N; i++ {
+		off += heap(true)
+		on += heap(false)
+	}
+	b.ReportMetric((on-off)/float64(b.N)/n/1024, "fill-KB/mount")
+	b.ReportMetric(on/float64(b.N)/n/1024, "store-KB/host")
 }
