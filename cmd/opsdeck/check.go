@@ -163,7 +163,8 @@ func runCheck(ctx context.Context, g *globals, f *checkFlags, out, errOut io.Wri
 		fmt.Fprintf(errOut, "opsdeck check: %v: the report above is partial; no notification sent\n", context.Cause(ctx))
 		return withCode(exitCanceled, errSilent)
 	}
-	if !c.notify(ctx, all) || !c.heartbeat(ctx) {
+	sent := c.notify(ctx, all)
+	if beat := c.heartbeat(ctx); !sent || !beat { // the heartbeat goes out whether or not the notification did
 		code = report.AtLeastUnknown(code)
 	}
 	if code != checkOK {

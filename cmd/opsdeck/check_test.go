@@ -124,12 +124,19 @@ func TestCheck_NotifiesOncePerChange(t *testing.T) {
 		t.Errorf("notify-cmd got:\n%s", mail)
 	}
 
-	// A notification that cannot be delivered is reported and retried.
+	// A notification that cannot be delivered is reported and retried;
+	// the run completed, so the dead man's switch is pinged all the same.
 	srv.Close()
-	_, errOut, code = opsdeck(t, env, "check", "-c", full, "--notify", srv.URL)
+	beat := newReceiver(t)
+	_, errOut, code = opsdeck(t, env, "check", "-c", full, "--notify", srv.URL, "--heartbeat", beat.URL+"/ping")
 	if code != 2 || !strings.Contains(errOut, "notification failed") {
 		t.Errorf("failed notification: exit %d, stderr %q", code, errOut)
 	}
+	beat.mu.Lock()
+	if beat.pings != 1 {
+		t.Errorf("%d heartbeats for a run whose notification failed", beat.pings)
+	}
+	beat.mu.Unlock()
 	b, _ := os.ReadFile(filepath.Join(state, "opsdeck", "check-state.json"))
 	if strings.Contains(string(b), `"host-1/disk:/":"CRIT"`) {
 		t.Errorf("state saved although the notification failed: %s", b)
