@@ -48,7 +48,7 @@ func Ping(ctx context.Context, rawURL string) error {
 func post(ctx context.Context, what, rawURL string, body []byte, headers map[string]string) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	shown := RedactURL(rawURL)
+	shown := redactURL(rawURL)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%s %s: not a usable URL", what, shown)
@@ -75,9 +75,9 @@ func post(ctx context.Context, what, rawURL string, body []byte, headers map[str
 	return nil
 }
 
-// RedactURL shows a URL as scheme://host/… only: no user, path or query,
+// redactURL shows a URL as scheme://host/… only: no user, path or query,
 // which is where webhook tokens live.
-func RedactURL(raw string) string {
+func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "(URL hidden)"

@@ -162,9 +162,6 @@ func (s *Record) Late() error {
 	return err
 }
 
-// Shared says the record is a database (open or coming).
-func (s *Record) Shared() bool { return s.DB != nil || s.late != nil }
-
 // OnCallLog is the record's on-call log, found on each use: a database
 // that did not answer at start is used once it does.
 func (s *Record) OnCallLog() oncall.Log { return teamOnCall{s} }
