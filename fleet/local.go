@@ -129,6 +129,9 @@ func cpuDelta(a, b cpu.TimesStat) (busy, total float64) {
 	idle := func(t cpu.TimesStat) float64 { return t.Idle + t.Iowait }
 	total = tot(b) - tot(a)
 	busy = total - (idle(b) - idle(a))
+	if busy < 0 && busy > -1e-6 {
+		busy = 0 // a fully idle core: the seconds' rounding, not a reset
+	}
 	if total < 0 || busy < 0 {
 		return 0, 0 // counters went backwards (reset): skip this core
 	}

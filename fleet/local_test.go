@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shirou/gopsutil/v3/cpu"
+
 	"github.com/opsdeck/opsdeck/fleet/fleettest"
 )
 
@@ -170,5 +172,22 @@ func TestPrivateDir(t *testing.T) {
 	t.Setenv("HOME", "")
 	if d := StateDir(); strings.HasPrefix(d, os.TempDir()) {
 		t.Errorf("without HOME the state directory is %q", d)
+	}
+}
+
+// A core idle between two readings has busy time 0, not a reset: the
+// seconds gopsutil gives are jiffies / 100, and their sums round.
+func TestCPUDelta_IdleCoreIsNotAReset(t *testing.T) {
+	// Read on this machine, 200 ms apart: the sums round to busy -1e-12.
+	a := cpu.TimesStat{User: 1428.1, System: 612.7, Idle: 7448.8, Iowait: 5.1, Softirq: 35.9, Steal: 0.6}
+	b := a
+	b.Idle = 7449.0 // 20 jiffies of idle, nothing else
+	busy, total := cpuDelta(a, b)
+	if total < 0.19 || total > 0.21 || busy < 0 || busy > 1e-9 {
+		t.Errorf("cpuDelta = busy %g, total %g; want 0 and 0.2", busy, total)
+	}
+	b.User -= 10 // a counter reset
+	if busy, total := cpuDelta(a, b); busy != 0 || total != 0 {
+		t.Errorf("after a reset: busy %g, total %g; want the core skipped", busy, total)
 	}
 }
