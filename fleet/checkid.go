@@ -104,6 +104,9 @@ const (
 
 	// Disks, at the end to keep the numbers above.
 	CauseFillsUp // full soon at its rate (the forecast)
+
+	// Hosts, at the end to keep the numbers above.
+	CauseUnreachable // behind a parent that is DOWN
 )
 
 // Key is the stable name of a check: "cpu", "disk:/var", "service:nginx",
@@ -131,7 +134,8 @@ var causeKeys = [...]string{CauseNone: "", CauseOver: "over", CauseUnreadable: "
 	CauseDrillsUnknown: "drills_unknown", CauseLoginSetting: "login_setting", CausePublicDB: "public_db", CauseUnexpectedPort: "unexpected_port",
 	CauseUpdates: "updates", CauseReboot: "reboot", CauseNotApplicable: "not_applicable", CauseExpiring: "expiring",
 	CauseCertInvalid: "cert_invalid", CausePolling: "polling", CauseRefused: "refused", CauseNoBanner: "no_banner", CauseDown: "down",
-	CauseSlow: "slow", CauseKeyChanged: "key_changed", CauseStale: "stale", CauseNotPolled: "not_polled", CauseFillsUp: "fills_up"}
+	CauseSlow: "slow", CauseKeyChanged: "key_changed", CauseStale: "stale", CauseNotPolled: "not_polled", CauseFillsUp: "fills_up",
+	CauseUnreachable: "unreachable"}
 
 // String is the cause's stable name ("over", "not_running"; "" for none).
 func (c Cause) String() string {

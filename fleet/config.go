@@ -125,10 +125,14 @@ type Host struct {
 	Address string `toml:"address"`
 	// Roles are the [roles.NAME] the host takes, in order: its own keys
 	// win, then each role's in turn, then [defaults].
-	Roles         []string    `toml:"roles"`
-	Port          int         `toml:"port"`
-	User          string      `toml:"user"`
-	Jump          string      `toml:"jump"`
+	Roles []string `toml:"roles"`
+	Port  int      `toml:"port"`
+	User  string   `toml:"user"`
+	Jump  string   `toml:"jump"`
+	// Parents are hosts of the fleet this host is reached through besides
+	// its jump host (a switch, a router, a VPN gateway): when all of them
+	// are DOWN (or UNREACHABLE), the host is UNREACHABLE, not DOWN.
+	Parents       []string    `toml:"parents"`
 	Env           string      `toml:"env"`
 	Tags          []string    `toml:"tags"`
 	IdentityFiles []string    `toml:"identity_files"`
@@ -198,6 +202,10 @@ var CommandPlaceholders = []string{PlaceholderHost, PlaceholderAddress}
 type Endpoint struct {
 	User, Addr string // Addr is host:port
 	Via        string // jump chain, "" when direct
+	// Jump is the fleet host the connection goes through first on its
+	// way (its jump host, or ssh_config's ProxyJump naming a fleet host):
+	// the host's parent. "" when direct or through a host not in the fleet.
+	Jump string
 }
 
 // Limits are the thresholds in force for one host, every value set.

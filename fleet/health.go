@@ -18,23 +18,29 @@ type State int
 // UNKNOWN (a check that could not be read) ranks below WARN, as in the
 // monitoring plugins' max_state: it never hides a real finding. SLOW is a
 // host that answers but whose poll did not finish in time: alive, its data
-// late.
+// late. UNREACHABLE is a host behind a parent that is DOWN (see Behind):
+// its own state cannot be known, and the parent is the problem. It ranks
+// below CRIT, so that forty hosts behind one bastion never hide a real
+// finding of a host that answers.
 const (
 	OK State = iota
 	Unknown
 	Warn
 	Slow
 	Stale
+	Unreachable
 	Crit
 	Down
 	HostKey
 )
 
-var stateNames = [...]string{"OK", "UNKNOWN", "WARN", "SLOW", "STALE", "CRIT", "DOWN", "HOSTKEY"}
+var stateNames = [...]string{"OK", "UNKNOWN", "WARN", "SLOW", "STALE", "UNREACHABLE", "CRIT", "DOWN", "HOSTKEY"}
 
 // Old reports whether a host in this state shows data that is not current
 // (its last good data, drawn as old).
-func (s State) Old() bool { return s == Slow || s == Stale || s == Down || s == HostKey }
+func (s State) Old() bool {
+	return s == Slow || s == Stale || s == Down || s == HostKey || s == Unreachable
+}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {
@@ -65,7 +71,7 @@ func (s *State) UnmarshalText(b []byte) error {
 }
 
 // AllStates lists every state, mildest first.
-var AllStates = []State{OK, Unknown, Warn, Slow, Stale, Crit, Down, HostKey}
+var AllStates = []State{OK, Unknown, Warn, Slow, Stale, Unreachable, Crit, Down, HostKey}
 
 // Worse returns the more severe of two states.
 func Worse(a, b State) State { return max(a, b) }
@@ -222,11 +228,14 @@ func FormatValue(v float64, unit string) string {
 // STALE.
 const StaleAfter = 2
 
-// Assess evaluates a host's status at time now: DOWN when its last poll
+// Assess evaluates a host's status at time now: UNREACHABLE behind a
+// parent that is DOWN, unless it answered since; DOWN when its last poll
 // failed (SLOW when the host answered but the poll ran out of time), UNKNOWN when it never answered, STALE when its data is older than
 // Host.StaleAge, else the worst of its checks.
 func Assess(st *HostStatus, now time.Time) Health {
 	switch {
+	case st.unreachable(now):
+		return Health{State: Unreachable, Cause: CauseUnreachable, Reason: st.Behind.Reason(nil)}
 	case st.Err != "" && (st.Last == nil || !st.ErrAt.Before(st.Last.At)):
 		reason := st.Err
 		if st.Last != nil {

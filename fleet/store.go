@@ -27,9 +27,12 @@ type HostStatus struct {
 	ErrCause Cause
 	ErrAt    time.Time // when Err happened
 	Slow     bool      // Err is a poll that started on the host and ran out of time
-	Note     string    // why there is no data (e.g. unsupported), shown as UNKNOWN
-	Polls    int       // polls attempted
-	Fails    int       // polls failed in a row
+	// Answered: Err is a command that failed on a host that answered over
+	// SSH (its connection stands: the hosts behind it are not cut off).
+	Answered bool
+	Note     string // why there is no data (e.g. unsupported), shown as UNKNOWN
+	Polls    int    // polls attempted
+	Fails    int    // polls failed in a row
 	RTT      time.Duration
 	// Drills summarises the restore drills of each backup, by name.
 	Drills map[string]DrillSummary
@@ -42,6 +45,13 @@ type HostStatus struct {
 	// Fill is each watched mount's forecast (space and inodes), made
 	// anew at each step of its history. Replaced, never changed in place.
 	Fill Forecasts
+	// DownSince is when the host's polls began to fail, as DOWN or
+	// HOSTKEY (zero while it answers).
+	DownSince time.Time
+	// Behind is set while a parent of the host (its jump host, a host it
+	// names) is DOWN or UNREACHABLE: the host is UNREACHABLE unless it
+	// answered since (see Assess).
+	Behind *Behind
 	// Held are the resource metrics' alarms over time (cpu, disk /var):
 	// how long each has been above its levels. Replaced, never changed in
 	// place, so snapshots keep theirs.
@@ -55,10 +65,11 @@ const HistoryLen = 120
 // Store holds the latest status and a bounded history per host. Pollers
 // write to it; the UI reads snapshots when Version changes.
 type Store struct {
-	mu      sync.RWMutex
-	hosts   []*entry
-	byName  map[string]*entry
-	version uint64
+	mu       sync.RWMutex
+	hosts    []*entry
+	byName   map[string]*entry
+	children map[string][]*entry // hosts by the parent they name
+	version  uint64
 }
 
 type entry struct {
@@ -79,6 +90,7 @@ func NewStore(hosts []Host) *Store {
 		s.hosts = append(s.hosts, e)
 		s.byName[hosts[i].Name] = e
 	}
+	s.linkParents()
 	return s
 }
 
@@ -108,6 +120,7 @@ func (s *Store) Apply(hosts []Host) {
 		byName[hosts[i].Name] = e
 	}
 	s.hosts, s.byName = next, byName
+	s.linkParents()
 }
 
 // Record stores an observation. Errors are sanitised: they may carry text
@@ -120,6 +133,7 @@ func (s *Store) Record(o Observation) {
 		return
 	}
 	st := &e.status
+	wasFailing := st.failing()
 	st.Polls++
 	st.RTT = o.RTT
 	if o.Err != nil || o.Sample == nil {
@@ -127,7 +141,7 @@ func (s *Store) Record(o Observation) {
 		if o.Err != nil {
 			msg = Sanitize(o.Err.Error(), MaxText)
 		}
-		st.Err, st.ErrAt, st.Slow = msg, o.At, isSlow(o.Err)
+		st.Err, st.ErrAt, st.Slow, st.Answered = msg, o.At, isSlow(o.Err), answered(o.Err)
 		st.ErrCause = CauseNone
 		if c := Causer(nil); errors.As(o.Err, &c) {
 			st.ErrCause = c.HostCause()
@@ -145,8 +159,15 @@ func (s *Store) Record(o Observation) {
 			e.mem.push(o.Sample.MemPercent())
 		}
 	}
+	switch failing := st.failing(); {
+	case failing && !wasFailing:
+		st.DownSince = o.At
+	case !failing:
+		st.DownSince = time.Time{}
+	}
 	s.version++
 	e.ver = s.version
+	s.refreshBehind(e)
 }
 
 // isSlow tells a host that answered late from one that did not answer: the
@@ -169,6 +190,14 @@ func keyChangeOf(err error) *KeyChange {
 		return k.KeyChange()
 	}
 	return nil
+}
+
+// answered tells a command that failed on a host that answered from a
+// host that could not be reached: the transport's errors say so with an
+// Answered method; any other error is a host not reached.
+func answered(err error) bool {
+	var a interface{ Answered() bool }
+	return errors.As(err, &a) && a.Answered()
 }
 
 func isSlow(err error) bool {

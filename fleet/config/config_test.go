@@ -132,6 +132,15 @@ func TestParse_Problems(t *testing.T) {
 			doc:  "[[hosts]]\nname = \"a\"\njump = \"a\"\n",
 			want: []string{`config.toml:3:1: hosts[a].jump: jump cycle: a → a`},
 		},
+		"parent not in the fleet": {
+			doc:  "[[hosts]]\nname = \"core-sw1\"\n[[hosts]]\nname = \"db\"\nparents = [\"core-sw\"]\n",
+			want: []string{`config.toml:5:1: hosts[db].parents: parent "core-sw" is not a configured host (did you mean "core-sw1"?)`},
+		},
+		"parent cycle through a jump host": {
+			doc: "[[hosts]]\nname = \"gw\"\nparents = [\"db\"]\n[[hosts]]\nname = \"db\"\njump = \"gw\"\n[[hosts]]\nname = \"web\"\nparents = [\"web\"]\n",
+			want: []string{`config.toml:3:1: hosts[gw].parents: parent cycle: gw → db → gw`,
+				`config.toml:9:1: hosts[web].parents: host "web" is its own parent`},
+		},
 		"address read as an option": {
 			doc:  "[[hosts]]\nname = \"web\"\naddress = \"-oProxyCommand=touch /tmp/x\"\n",
 			want: []string{`config.toml:3:1: hosts[web].address: address "-oProxyCommand=touch /tmp/x" must not start with '-' (ssh would read it as an option)`},

@@ -245,3 +245,56 @@ func (v *validator) jump(c *fleet.Config, i int, byName map[string]int) {
 		next = c.Hosts[k].Jump
 	}
 }
+
+// parents checks a host's parents: hosts of the fleet, not itself, and no
+// cycle through parents and jump hosts (a host behind itself would never
+// be judged).
+func (v *validator) parents(c *fleet.Config, i int, byName map[string]int) {
+	h := &c.Hosts[i]
+	for k, name := range h.Parents {
+		p, key := fmt.Sprintf("hosts.%d.parents.%d", i, k), hostKey(h, i)+".parents"
+		j, ok := byName[name]
+		switch {
+		case name == h.Name:
+			v.add(p, key, "host %q is its own parent", name)
+			continue
+		case !ok:
+			msg := fmt.Sprintf("parent %q is not a configured host", name)
+			if s := Suggest(name, sortedKeys(byName)); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			v.add(p, key, "%s", msg)
+			continue
+		}
+		if path := parentCycle(c, byName, j, h.Name); path != nil {
+			v.add(p, key, "parent cycle: %s", strings.Join(append([]string{h.Name}, path...), " → "))
+		}
+	}
+}
+
+// parentCycle is the path from host j up its parents and jump hosts back to
+// the host named to, nil when there is none.
+func parentCycle(c *fleet.Config, byName map[string]int, j int, to string) []string {
+	seen := map[int]bool{}
+	var walk func(k int) []string
+	walk = func(k int) []string {
+		h := &c.Hosts[k]
+		if h.Name == to {
+			return []string{h.Name}
+		}
+		if seen[k] {
+			return nil
+		}
+		seen[k] = true
+		ups := append([]string{h.Jump}, h.Parents...)
+		for _, up := range ups {
+			if n, ok := byName[up]; ok && up != "" {
+				if rest := walk(n); rest != nil {
+					return append([]string{h.Name}, rest...)
+				}
+			}
+		}
+		return nil
+	}
+	return walk(j)
+}

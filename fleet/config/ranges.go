@@ -158,6 +158,7 @@ func cloneHost(h *fleet.Host) fleet.Host {
 	e := *h
 	e.Roles = append([]string(nil), h.Roles...)
 	e.Tags = append([]string(nil), h.Tags...)
+	e.Parents = append([]string(nil), h.Parents...)
 	e.IdentityFiles = append([]string(nil), h.IdentityFiles...)
 	e.Mounts = append([]string(nil), h.Mounts...)
 	e.AllowedPorts = append([]int(nil), h.AllowedPorts...)

@@ -34,6 +34,7 @@ func Show(w io.Writer, c *fleet.Config, i int) {
 	line("port", orDefault(port), "defaults.port")
 	line("user", user, "defaults.user")
 	line("jump", h.Jump)
+	line("parents", strings.Join(h.Parents, ", "))
 	line("env", h.Env)
 	line("roles", strings.Join(h.Roles, ", "))
 	line("tags", strings.Join(h.Tags, ", "))

@@ -99,6 +99,7 @@ func validate(c *fleet.Config) fleet.Problems {
 	}
 	for i := range c.Hosts {
 		v.jump(c, i, byName)
+		v.parents(c, i, byName)
 		for j := range c.Hosts[i].Backups {
 			b := &c.Hosts[i].Backups[j]
 			if _, ok := byName[b.DrillHost]; b.DrillHost != "" && !ok {

@@ -313,11 +313,20 @@ jump = "bastion"
 		t.Errorf("resolved via %q", via)
 	}
 	bastion.Stop()
-	fleettest.Eventually(t, 15*time.Second, "inner DOWN because of its jump host", func() bool {
+	fleettest.Eventually(t, 15*time.Second, "inner UNREACHABLE behind its jump host", func() bool {
 		hl := r.health("inner")
-		return hl.State == fleet.Down && strings.Contains(hl.Reason, "jump host down: jump host bastion")
+		return hl.State == fleet.Unreachable && strings.HasPrefix(hl.Reason, "behind bastion (DOWN since ")
 	})
+	if hl := r.health("bastion"); hl.State != fleet.Down {
+		t.Errorf("bastion: %s %q", hl.State, hl.Reason)
+	}
 	t.Logf("inner: %s", r.health("inner").Reason)
+	bastion.Start()
+	back := time.Now()
+	fleettest.Eventually(t, 15*time.Second, "inner's data again once the bastion answers", func() bool {
+		st := r.status("inner")
+		return st.Last != nil && st.Last.At.After(back) && r.health("inner").State != fleet.Unreachable
+	})
 }
 
 func (r *rig) service(host, name string) *fleet.ServiceStatus {

@@ -27,7 +27,9 @@ var scale = []struct {
 	{ExitWarn, "WARNING", []fleet.State{fleet.Warn}},
 	{ExitCrit, "CRITICAL", []fleet.State{fleet.Crit, fleet.Down, fleet.Slow, fleet.HostKey}},
 	// STALE: the data is old, so nothing is known of the host now.
-	{ExitUnknown, "UNKNOWN", []fleet.State{fleet.Unknown, fleet.Stale}},
+	// UNREACHABLE: nothing is known of it behind its DOWN parent, which is
+	// CRITICAL itself.
+	{ExitUnknown, "UNKNOWN", []fleet.State{fleet.Unknown, fleet.Stale, fleet.Unreachable}},
 }
 
 // Exit is the code of a state on the exit-code scale.

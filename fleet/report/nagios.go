@@ -22,7 +22,7 @@ func WriteNagios(out io.Writer, rep Report, points []Point) {
 	}
 	var problems []string
 	for _, h := range rep.Hosts {
-		if h.State != fleet.OK {
+		if h.State != fleet.OK && h.State != fleet.Unreachable { // the counts say those; their parent is named
 			problems = append(problems, h.Name)
 		}
 	}
@@ -40,7 +40,7 @@ func WriteNagios(out io.Writer, rep Report, points []Point) {
 	}
 	total := float64(len(rep.Hosts))
 	var perf []string
-	for _, s := range []fleet.State{fleet.OK, fleet.Warn, fleet.Crit, fleet.Down, fleet.Unknown} {
+	for _, s := range []fleet.State{fleet.OK, fleet.Warn, fleet.Crit, fleet.Down, fleet.Unreachable, fleet.Unknown} {
 		perf = append(perf, perfItem("hosts "+strings.ToLower(s.String()), float64(counts[s]), "", none, none, 0, total))
 	}
 	fmt.Fprintf(out, "OPSDECK %s - %s | %s\n", StatusWord(rep.Exit()), noPipe(summary), strings.Join(perf, " "))

@@ -17,7 +17,7 @@ import (
 // same as Exit.
 func TestExit_OneScale(t *testing.T) {
 	want := map[fleet.State]int{fleet.OK: 0, fleet.Warn: 1, fleet.Crit: 2, fleet.Down: 2, fleet.Slow: 2, fleet.HostKey: 2,
-		fleet.Unknown: 3, fleet.Stale: 3}
+		fleet.Unknown: 3, fleet.Stale: 3, fleet.Unreachable: 3}
 	for _, s := range fleet.AllStates {
 		w, ok := want[s]
 		if !ok {

@@ -93,6 +93,11 @@ func (e *Error) HostCause() fleet.Cause {
 // as SLOW, not DOWN.
 func (e *Error) Slow() bool { return e.Kind == KindSlow }
 
+// Answered says whether the host answered over SSH and failed only the
+// command (fleet's answered): its connection stands, so hosts that jump
+// through it can still be reached.
+func (e *Error) Answered() bool { return e.Kind == KindCommand || e.Kind == KindSlow }
+
 // KindOf returns the kind of a transport error (KindOther when unclassified).
 func KindOf(err error) Kind {
 	var e *Error

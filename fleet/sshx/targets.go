@@ -38,6 +38,9 @@ func Resolve(c *fleet.Config) (map[string]*Target, error) {
 			return nil, fmt.Errorf("host %s: %w", h.Name, err)
 		}
 		h.Resolved = fleet.Endpoint{User: t.User, Addr: t.Addr, Via: via(t)}
+		if t.Jump != nil && !strings.HasPrefix(t.Jump.Name, "ssh_config:") {
+			h.Resolved.Jump = t.Jump.Name
+		}
 	}
 	return r.done, nil
 }
