@@ -54,6 +54,7 @@ type Poller struct {
 	hosts   []*Host
 	srcs    map[string]Source
 	loops   map[string]*hostLoop          // each started host's place in the schedule
+	down    map[*hostLoop]struct{}        // hosts whose polls fail, or wait for their jump host
 	wheel   map[time.Duration][]*hostLoop // hosts due at the end of a slot, by its time since epoch
 	epoch   time.Time                     // the schedule's zero, read on the monotonic clock
 	ctx     context.Context               // Start's: hosts added later run under it
@@ -63,7 +64,7 @@ type Poller struct {
 // NewPoller prepares pollers for the configured hosts. Hosts without a
 // source get their reason recorded in the store at once.
 func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
-	p := &Poller{store: store, srcs: map[string]Source{}, loops: map[string]*hostLoop{},
+	p := &Poller{store: store, srcs: map[string]Source{}, loops: map[string]*hostLoop{}, down: map[*hostLoop]struct{}{},
 		wheel: map[time.Duration][]*hostLoop{}, clock: time.Now}
 	p.epoch = p.clock()
 	for i := range c.Hosts {

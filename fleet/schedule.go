@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 )
 
@@ -14,10 +15,14 @@ type hostLoop struct {
 	cancel context.CancelFunc
 
 	fails int           // polls failed in a row: the next waits longer (backoff)
-	due   time.Duration // the end of the slot its next poll is in, since the epoch (0: none)
-	busy  bool          // a poll runs
-	again bool          // PollNow while busy: poll once more at once
-	ended bool          // dropped or stopped: no more polls
+	since time.Duration // when those failures began, since the epoch
+	// nudged: brought forward once in this run of failures, because
+	// another host answered again (see nudge); not again until it answers.
+	nudged bool
+	due    time.Duration // the end of the slot its next poll is in, since the epoch (0: none)
+	busy   bool          // a poll runs
+	again  bool          // PollNow while busy: poll once more at once
+	ended  bool          // dropped or stopped: no more polls
 }
 
 // sinceEpoch is the scheduler's clock: the time since the poller was made,
@@ -80,12 +85,25 @@ func (p *Poller) launch(l *hostLoop) {
 func (p *Poller) poll(l *hostLoop) {
 	defer p.wg.Done()
 	for {
-		_, failed := p.pollOnce(l.ctx, l.h, l.src, false)
+		if p.store.PathDown(l.h) != "" {
+			p.wait(l) // not tried through a jump host that is down
+			return
+		}
+		recorded, failed := p.pollOnce(l.ctx, l.h, l.src, false)
 		p.mu.Lock()
-		if failed {
+		switch {
+		case !recorded: // stopping: nothing was learnt
+		case failed && l.fails == 0:
+			l.fails, l.since = 1, p.sinceEpoch()
+			p.down[l] = struct{}{}
+		case failed:
 			l.fails++
-		} else {
-			l.fails = 0
+		default:
+			delete(p.down, l)
+			if l.fails > 0 {
+				p.nudge(l)
+			}
+			l.fails, l.nudged = 0, false
 		}
 		switch {
 		case l.ended || l.ctx.Err() != nil:
@@ -129,4 +147,69 @@ func (p *Poller) closeSource(l *hostLoop) {
 	if c, ok := l.src.(interface{ Close() }); ok {
 		c.Close()
 	}
+}
+
+// wait puts l back in the schedule an interval from now without polling
+// it: its way goes through a jump host that is down. Its state comes from
+// the jump host's (UNREACHABLE); when that answers again, nudge brings l's
+// poll forward.
+func (p *Poller) wait(l *hostLoop) {
+	p.mu.Lock()
+	l.busy, l.again = false, false
+	if l.ended || l.ctx.Err() != nil {
+		l.ended = true // closed here, not again by end
+		p.mu.Unlock()
+		p.closeSource(l)
+		return
+	}
+	l.due = slotEnd(p.sinceEpoch() + jitter(l.h.Interval()))
+	p.wheel[l.due] = append(p.wheel[l.due], l)
+	p.down[l] = struct{}{}
+	p.mu.Unlock()
+}
+
+// nudge brings forward the next poll of the hosts that may answer again
+// now that l's host, which failed, does: the hosts that jump through it,
+// and the hosts whose failures began in the same outage (within one
+// StaleAge of l's). Each is polled within half its interval, spread so
+// that the jump host and the network see no storm (the transport bounds
+// handshakes too); a host that stays dead fails that one poll and goes on
+// backing off. Only hosts that fail or wait are looked at. p.mu is held.
+func (p *Poller) nudge(l *hostLoop) {
+	now := p.sinceEpoch()
+	slack := l.h.StaleAge()
+	for o := range p.down {
+		if o.ended {
+			delete(p.down, o)
+			continue
+		}
+		if o == l || o.busy || o.due == 0 || o.nudged {
+			continue
+		}
+		outage := o.fails > 0 && o.since >= l.since-slack
+		if !outage && !jumpsThrough(o.h, l.h.Name, p.loops) {
+			continue
+		}
+		spread := max(PollSlot, o.h.Interval()/2)
+		due := slotEnd(now + time.Duration(rand.Int64N(int64(spread))))
+		if due < o.due {
+			o.due, o.nudged = due, o.fails > 0
+			p.wheel[due] = append(p.wheel[due], o)
+		}
+	}
+}
+
+// jumpsThrough says whether h's way goes through the host named via.
+func jumpsThrough(h *Host, via string, loops map[string]*hostLoop) bool {
+	for j, depth := h.JumpParent(), 0; j != "" && depth < 32; depth++ {
+		if j == via {
+			return true
+		}
+		next, ok := loops[j]
+		if !ok {
+			return false
+		}
+		j = next.h.JumpParent()
+	}
+	return false
 }
