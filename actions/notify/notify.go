@@ -82,20 +82,59 @@ type run struct {
 	ours              map[string]bool // this run's hosts
 	quietNow          map[string]bool // record keys quiet now
 	reasons           map[string]string
+	behind            map[string]string // UNREACHABLE hosts: the DOWN host each is behind
 }
 
 // current is what rep says now, by record key.
 func (r *run) current(rep report.Report) {
-	r.cur, r.ours = State{}, map[string]bool{}
+	r.cur, r.ours, r.behind = State{}, map[string]bool{}, map[string]string{}
+	var old []string
 	for _, h := range rep.Hosts {
 		r.ours[h.Name] = true
+		if h.Behind != "" {
+			r.behind[h.Name] = h.Behind
+		}
 		hk := recordKey(h.Name, fleet.CheckKey(fleet.KindHost, ""))
 		r.cur[hk], r.reasons[hk] = h.State, h.Reason
 		for _, fd := range h.Findings {
 			k := recordKey(h.Name, fd.Key)
 			r.cur[k], r.reasons[k] = fd.State, fd.Reason
 		}
+		if h.State.Old() {
+			old = append(old, h.Name)
+		}
 	}
+	// A host DOWN, STALE or UNREACHABLE shows no checks: nothing is known
+	// of them now, so what was sent of each stands (not "OK").
+	if len(old) == 0 {
+		return
+	}
+	keep := make(map[string]bool, len(old))
+	for _, h := range old {
+		keep[h] = true
+	}
+	for k, was := range r.prev {
+		if host, _ := splitKey(k); keep[host] {
+			if _, now := r.cur[k]; !now {
+				r.cur[k] = was
+			}
+		}
+	}
+}
+
+// quiet says why a host's check is not notified now ("" when it is): the
+// caller's Quiet, or the host is UNREACHABLE behind a DOWN host, which is
+// the one notified, to every receiver (Alertmanager too: an alert for a
+// host behind would fire on its own when the parent's is acknowledged,
+// silenced or resolved first).
+func (r *run) quiet(host, key string) string {
+	if b := r.behind[host]; b != "" {
+		return "behind " + b
+	}
+	if r.o.Quiet == nil {
+		return ""
+	}
+	return r.o.Quiet(host, key)
 }
 
 // holdBack keeps, for each quiet finding, what was last sent in its place
@@ -103,7 +142,7 @@ func (r *run) current(rep report.Report) {
 // is quiet when it is, or when every failing finding of the host is.
 func (r *run) holdBack(rep report.Report) (held int) {
 	r.quietNow = map[string]bool{}
-	if r.o.Quiet == nil {
+	if r.o.Quiet == nil && len(r.behind) == 0 {
 		return 0
 	}
 	hostKey := fleet.CheckKey(fleet.KindHost, "")
@@ -113,7 +152,7 @@ func (r *run) holdBack(rep report.Report) (held int) {
 		for _, fd := range h.Findings {
 			if fd.State != fleet.OK && fd.Key != hostKey {
 				n++
-				if r.o.Quiet(h.Name, fd.Key) != "" {
+				if r.quiet(h.Name, fd.Key) != "" {
 					quiet++
 				}
 			}
@@ -122,7 +161,7 @@ func (r *run) holdBack(rep report.Report) (held int) {
 	}
 	for k, state := range r.cur {
 		host, key := splitKey(k)
-		if state == fleet.OK || r.o.Quiet(host, key) == "" && !(key == hostKey && allQuiet[host]) {
+		if state == fleet.OK || r.quiet(host, key) == "" && !(key == hostKey && allQuiet[host]) {
 			continue
 		}
 		r.quietNow[k] = true

@@ -52,6 +52,18 @@ func Metrics(rep Report, points []Point, at time.Time) string {
 		func(f Finding) bool { return f.Acknowledged != "" })
 	failing("opsdeck_silenced", "1 when a silence covers the failing check (its state above is unchanged).",
 		func(f Finding) bool { return f.Silenced != "" })
+	var behind []HostReport
+	for _, h := range rep.Hosts {
+		if h.Behind != "" {
+			behind = append(behind, h)
+		}
+	}
+	if len(behind) > 0 {
+		help("opsdeck_unreachable", "gauge", "1 while the host is UNREACHABLE behind the DOWN host named by behind: alert on that one.")
+		for _, h := range behind {
+			fmt.Fprintf(&b, "opsdeck_unreachable{host=%s,behind=%s} 1\n", quoteLabel(h.Name), quoteLabel(h.Behind))
+		}
+	}
 	writePoints(&b, points, help)
 	if len(rep.Inventories) > 0 {
 		help("opsdeck_inventory_up", "gauge", "1 when the inventory's last read succeeded, 0 when it failed (its hosts may be missing or old).")

@@ -31,10 +31,13 @@ type Finding struct {
 
 // HostReport is one host of the report.
 type HostReport struct {
-	Name     string      `json:"name"`
-	State    fleet.State `json:"state"`
-	Reason   string      `json:"reason,omitempty"`
-	Findings []Finding   `json:"findings"`
+	Name   string      `json:"name"`
+	State  fleet.State `json:"state"`
+	Reason string      `json:"reason,omitempty"`
+	// Behind is, for an UNREACHABLE host, the DOWN host it is behind (the
+	// root problem, the one notified).
+	Behind   string    `json:"unreachable_behind,omitempty"`
+	Findings []Finding `json:"findings"`
 }
 
 // Inventory is how an inventory's last read went: Err "" when it was read.
@@ -92,6 +95,9 @@ func hostReport(st *fleet.HostStatus, at time.Time, verbose bool) HostReport {
 	hr := HostReport{Name: st.Host.Name, State: hl.State, Findings: []Finding{}}
 	if hl.State != fleet.OK {
 		hr.Reason = hl.Reason
+	}
+	if hl.State == fleet.Unreachable {
+		hr.Behind = st.Behind.Root
 	}
 	for _, c := range hl.Checks {
 		if c.State != fleet.OK || verbose {
