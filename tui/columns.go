@@ -102,7 +102,12 @@ func envCell(t *tableModel, r *hostRow) string {
 	return r.status.Host.Env
 }
 
-func stateCell(t *tableModel, r *hostRow) string { return hostStateLabel(t.c.st, r.health) }
+func stateCell(t *tableModel, r *hostRow) string {
+	if r.health.State == fleet.Unreachable { // the column is 9 wide; the glyph and the header say it whole
+		return stateStyle(t.c.st, fleet.Unreachable).Render(glyphs[fleet.Unreachable] + " UNREACH")
+	}
+	return hostStateLabel(t.c.st, r.health)
+}
 
 // metricValue is a host's current value of a metric and its check.
 func metricValue(r *hostRow, metric string) (float64, fleet.Check, bool) {

@@ -102,7 +102,7 @@ func clockSensitive(r *hostRow, now time.Time) bool {
 	if r.status.Last == nil {
 		return false
 	}
-	if r.health.State == fleet.Down || r.health.State == fleet.Slow {
+	if r.health.State == fleet.Down || r.health.State == fleet.Slow || r.health.State == fleet.Unreachable {
 		return true
 	}
 	stale := r.status.Stale(now)

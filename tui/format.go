@@ -15,14 +15,15 @@ import (
 // glyphs put a shape beside every state word so status never depends on
 // colour alone.
 var glyphs = map[fleet.State]string{
-	fleet.OK:      "●",
-	fleet.Warn:    "▲",
-	fleet.Crit:    "✖",
-	fleet.Down:    "✖",
-	fleet.HostKey: "⚠",
-	fleet.Stale:   "◌",
-	fleet.Slow:    "◔",
-	fleet.Unknown: "?",
+	fleet.OK:          "●",
+	fleet.Warn:        "▲",
+	fleet.Crit:        "✖",
+	fleet.Down:        "✖",
+	fleet.HostKey:     "⚠",
+	fleet.Unreachable: "⊘",
+	fleet.Stale:       "◌",
+	fleet.Slow:        "◔",
+	fleet.Unknown:     "?",
 }
 
 // stateStyle is the theme style of a state.
@@ -40,6 +41,8 @@ func stateStyle(st *themes.Styles, s fleet.State) lipgloss.Style {
 		return st.Status.Crit.Reverse(true)
 	case fleet.Stale, fleet.Slow:
 		return st.Status.Stale
+	case fleet.Unreachable: // nothing known of it: its parent is the problem
+		return st.Status.Unknown
 	}
 	return st.Status.Unknown
 }

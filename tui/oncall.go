@@ -73,9 +73,10 @@ func handledLine(c *common, h *fleet.Host, key string) string {
 // problemItem is one line of the problems pane: a problem, or the same
 // problem on several hosts.
 type problemItem struct {
-	key string // the group's: check key, state, cause
-	xs  []problem
-	how handling // the least handled of its problems
+	key    string // the group's: check key, state, cause
+	xs     []problem
+	how    handling  // the least handled of its problems
+	behind []problem // hosts UNREACHABLE behind its DOWN host(s)
 }
 
 func (it problemItem) hosts() []*fleet.Host {
@@ -92,8 +93,13 @@ func (it problemItem) hosts() []*fleet.Host {
 // unhandled before the acknowledged before the silenced, the newest first.
 func groupProblems(c *common, list []problem, group bool, since func(problem) time.Time) []problemItem {
 	var items []problemItem
+	var behind []problem
 	at := map[string]int{}
 	for _, x := range list {
+		if group && unreachable(x) {
+			behind = append(behind, x)
+			continue
+		}
 		k := fmt.Sprintf("%s\x00%d\x00%d", x.check.Key(), x.check.State, x.check.Cause)
 		how, _, _ := handledOf(c, x.row.status.Host, x.check.Key())
 		x.how = how
@@ -105,6 +111,7 @@ func groupProblems(c *common, list []problem, group bool, since func(problem) ti
 		at[k] = len(items)
 		items = append(items, problemItem{key: k, xs: []problem{x}, how: how})
 	}
+	items = hangBehind(items, behind)
 	for _, it := range items {
 		sort.SliceStable(it.xs, func(a, b int) bool { return it.xs[a].how < it.xs[b].how })
 	}

@@ -59,7 +59,7 @@ func (p *problemsModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		k := p.c.keys
 		switch {
 		case key.Matches(msg, k.Open) && p.host == "" && len(p.items) > 0:
-			if it := p.items[p.cursor]; len(it.xs) > 1 {
+			if it := p.items[p.cursor]; len(it.xs) > 1 || len(it.behind) > 0 {
 				p.open[it.key] = !p.open[it.key]
 				p.render()
 				p.show()
@@ -153,6 +153,9 @@ func (p *problemsModel) render() {
 			writeGroup(&one, c, it, p.open[it.key], p.vp.Width-2)
 		} else {
 			writeProblem(&one, c, it.xs[0], p.vp.Width-2)
+		}
+		if len(it.behind) > 0 {
+			writeBehind(&one, c, it, p.open[it.key], p.vp.Width-2)
 		}
 		line += strings.Count(one.String(), "\n")
 		b.WriteString(one.String())
