@@ -40,6 +40,9 @@ type Config struct {
 	// inventory that failed (its last good list kept), a host defined
 	// twice (the first kept). Said once: status line, config check, log.
 	Notes []string `toml:"-"`
+	// Left says which hosts of an inventory opsdeck leaves out and why (a
+	// connection that is not SSH): known, not a failure.
+	Left []string `toml:"-"`
 	// InventoryErrs is each inventory's last read, by name: "" when it
 	// was read, why not else (its hosts may be missing or old).
 	InventoryErrs map[string]string `toml:"-"`
@@ -132,7 +135,11 @@ type Host struct {
 	// Parents are hosts of the fleet this host is reached through besides
 	// its jump host (a switch, a router, a VPN gateway): when all of them
 	// are DOWN (or UNREACHABLE), the host is UNREACHABLE, not DOWN.
-	Parents       []string    `toml:"parents"`
+	Parents []string `toml:"parents"`
+	// ProxyJump is a jump host that is not a host of the fleet, as ssh's
+	// -J takes it ([user@]host[:port]): an inventory's, from the ssh
+	// arguments Ansible gives the host.
+	ProxyJump     string      `toml:"-"`
 	Env           string      `toml:"env"`
 	Tags          []string    `toml:"tags"`
 	IdentityFiles []string    `toml:"identity_files"`

@@ -4,8 +4,10 @@ package fleet
 type Inventory struct {
 	Name string `toml:"name"` // how messages and `config hosts` name it; default: its kind and path
 	Kind string `toml:"kind"` // "ansible", "ssh_config", "file_sd"
-	// Path is the file to read (ansible: the JSON of ansible-inventory
-	// --list; ssh_config: default ~/.ssh/config; file_sd: JSON or YAML).
+	// Path is the file to read (ansible: an INI or YAML inventory or a
+	// directory of them, read through ansible-inventory, or the JSON of
+	// ansible-inventory --list; ssh_config: default ~/.ssh/config;
+	// file_sd: JSON or YAML).
 	Path string `toml:"path"`
 	// Command (ansible) prints the inventory's JSON: an argv, run without
 	// a shell, as ansible-inventory and dynamic inventories are.

@@ -75,6 +75,9 @@ func runConfigCheck(ctx context.Context, g *globals, offline bool, out io.Writer
 		fmt.Fprintf(out, "%s: %d inventory problem(s)\n", describe(loc), len(c.Notes))
 		return withCode(exitRuntime, errSilent)
 	}
+	for _, l := range c.Left {
+		fmt.Fprintf(out, "%s: %s\n", describe(loc), l)
+	}
 	local := 0
 	for i := range c.Hosts {
 		if c.Hosts[i].Local() {

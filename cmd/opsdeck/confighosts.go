@@ -41,7 +41,7 @@ printed on stderr; exits 1 when there are any.`,
 			} else {
 				sshx.WriteHostLines(out, lines)
 			}
-			for _, n := range c.Notes {
+			for _, n := range append(append([]string(nil), c.Left...), c.Notes...) {
 				fmt.Fprintln(cmd.ErrOrStderr(), n)
 			}
 			if len(c.Notes) > 0 {

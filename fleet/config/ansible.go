@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
+
+	"github.com/opsdeck/opsdeck/fleet"
 )
 
 // ansibleGroup is a group of `ansible-inventory --list` (and of every
@@ -54,7 +57,39 @@ func parseAnsible(data []byte) ([]invHost, error) {
 		}
 		out = append(out, h)
 	}
+	linkJumps(out)
 	return out, nil
+}
+
+// linkJumps turns each host's jump, as ssh's arguments name it
+// ([user@]host[:port]), into the inventory host it is: by name, or by
+// address and port (a user, when given, must be that host's too). A jump
+// that is no host of the inventory stays a ProxyJump of its own.
+func linkJumps(hosts []invHost) {
+	for i := range hosts {
+		spec := hosts[i].Jump
+		if spec == "" {
+			continue
+		}
+		hosts[i].Jump = ""
+		user, host, port := jumpSpec(spec)
+		for j := range hosts {
+			o := &hosts[j]
+			addr := o.Address
+			if addr == "" {
+				addr = o.Name
+			}
+			if j == i || (o.Name != host && addr != host) || (port != 0 && o.Port != port && !(o.Port == 0 && port == 22)) ||
+				(user != "" && o.User != "" && o.User != user) {
+				continue
+			}
+			hosts[i].Jump = o.Name
+			break
+		}
+		if hosts[i].Jump == "" {
+			hosts[i].ProxyJump = spec
+		}
+	}
 }
 
 // ansibleGroups reads the JSON of ansible-inventory --list: its groups,
@@ -103,14 +138,37 @@ func ansibleHost(name string, direct []string, parents map[string][]string, grou
 	for k, v := range own {
 		vars[k] = v
 	}
-	h := invHost{Name: name, Address: str(vars["ansible_host"]), User: str(vars["ansible_user"]),
-		Identity: expandHome(str(vars["ansible_ssh_private_key_file"])), Env: str(vars["opsdeck_env"]), Group: direct[0]}
-	if p, ok := vars["ansible_port"]; ok {
-		n, err := strconv.Atoi(str(p))
+	h := invHost{Name: name, Env: str(vars["opsdeck_env"]), Group: direct[0]}
+	h.Address, _ = firstVar(vars, ansibleAddr)
+	h.User, _ = firstVar(vars, ansibleUser)
+	key, _ := firstVar(vars, ansibleKey)
+	h.Identity = expandHome(key)
+	if p, which := firstVar(vars, ansiblePort); which != "" {
+		n, err := strconv.Atoi(p)
 		if err != nil {
-			return h, fmt.Errorf("host %q: ansible_port %v is not a number", name, p)
+			return h, fmt.Errorf("host %q: %s %q is not a number", name, which, p)
 		}
 		h.Port = n
+	}
+	switch conn := ansibleConnection(str(vars["ansible_connection"])); conn {
+	case "ssh":
+	case "local":
+		h.Address = fleet.LocalAddress
+	default:
+		h.Skip = "ansible_connection " + conn
+	}
+	var args []string
+	for _, n := range ansibleArgs {
+		if v := str(vars[n]); v != "" {
+			args = append(args, v)
+		}
+	}
+	if len(args) > 0 {
+		jump, err := sshJump(strings.Join(args, " "))
+		if err != nil {
+			return h, fmt.Errorf("host %q: %w", name, err)
+		}
+		h.Jump = jump
 	}
 	for _, g := range all {
 		if g != "all" && g != "ungrouped" {

@@ -68,7 +68,7 @@ func DiffHosts(old, cur []fleet.Host) Diff {
 }
 
 func sameConnection(a, b *fleet.Host) bool {
-	return a.Address == b.Address && a.Port == b.Port && a.User == b.User && a.Jump == b.Jump &&
+	return a.Address == b.Address && a.Port == b.Port && a.User == b.User && a.Jump == b.Jump && a.ProxyJump == b.ProxyJump &&
 		slices.Equal(a.IdentityFiles, b.IdentityFiles)
 }
 

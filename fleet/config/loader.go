@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,6 +140,9 @@ func (l *Loader) inventories(c *fleet.Config, dir string) (fleet.Problems, []str
 			}
 			c.Notes = append(c.Notes, msg)
 		}
+		if left := leftOut(hosts); left != "" {
+			c.Left = append(c.Left, fmt.Sprintf("inventory %s: %s", name, left))
+		}
 		for _, h := range inventoryHosts(c, inv, hosts) {
 			if first, dup := byName[h.Name]; dup {
 				c.Notes = append(c.Notes, fmt.Sprintf("host %s of %s is already defined at %s: the first definition is kept", h.Name, h.From, first))
@@ -153,12 +157,37 @@ func (l *Loader) inventories(c *fleet.Config, dir string) (fleet.Problems, []str
 	return ps, src
 }
 
+// leftOut says which hosts opsdeck cannot reach and leaves out, by why:
+// "2 hosts left out: win[1-2] (ansible_connection winrm)"; "" for none.
+func leftOut(hosts []invHost) string {
+	by := map[string][]string{}
+	n := 0
+	for _, h := range hosts {
+		if h.Skip != "" {
+			by[h.Skip] = append(by[h.Skip], h.Name)
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	var parts []string
+	for _, why := range sortedKeys(by) {
+		names := by[why]
+		if len(names) > 8 {
+			names = append(names[:8:8], fmt.Sprintf("… %d more", len(by[why])-8))
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", strings.Join(names, " "), why))
+	}
+	return fmt.Sprintf("%d host(s) left out, opsdeck reaches hosts over SSH: %s", n, strings.Join(parts, ", "))
+}
+
 // inventoryProblem says what is wrong with an [[inventory]] table.
 func inventoryProblem(inv *fleet.Inventory) string {
 	switch inv.Kind {
 	case "ansible":
 		if (inv.Path == "") == (len(inv.Command) == 0) {
-			return "an ansible inventory reads one of path (the JSON of ansible-inventory --list) or command (an argv that prints it)"
+			return "an ansible inventory reads one of path (an INI or YAML inventory, a directory of them, or the JSON of ansible-inventory --list) or command (an argv that prints the JSON)"
 		}
 	case "ssh_config":
 		if len(inv.Command) > 0 {

@@ -34,6 +34,7 @@ func Show(w io.Writer, c *fleet.Config, i int) {
 	line("port", orDefault(port), "defaults.port")
 	line("user", user, "defaults.user")
 	line("jump", h.Jump)
+	line("proxy_jump", h.ProxyJump)
 	line("parents", strings.Join(h.Parents, ", "))
 	line("env", h.Env)
 	line("roles", strings.Join(h.Roles, ", "))
@@ -67,7 +68,8 @@ func Show(w io.Writer, c *fleet.Config, i int) {
 }
 
 // inventoryKeys are the keys an inventory gives a host.
-var inventoryKeys = map[string]bool{"address": true, "port": true, "user": true, "env": true, "tags": true, "identity_files": true, "roles": true}
+var inventoryKeys = map[string]bool{"address": true, "port": true, "user": true, "env": true, "tags": true, "identity_files": true, "roles": true,
+	"jump": true, "proxy_jump": true}
 
 func orDefault(port int) string {
 	if port == 0 {

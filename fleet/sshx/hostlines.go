@@ -21,7 +21,10 @@ type HostLine struct {
 	Roles   []string `json:"roles"`
 	Tags    []string `json:"tags"`
 	Env     string   `json:"env,omitempty"`
-	Source  string   `json:"source"`
+	// Via is the jump chain, nearest last ("bastion"; "ssh_config:gw" for
+	// a jump host that is not in the fleet).
+	Via    string `json:"via,omitempty"`
+	Source string `json:"source"`
 }
 
 // HostLines resolves how each host is reached, as the dashboard would.
@@ -38,6 +41,7 @@ func HostLines(c *fleet.Config) ([]HostLine, error) {
 			host, port, _ := net.SplitHostPort(t.Addr)
 			l.Address, l.User = host, t.User
 			l.Port, _ = strconv.Atoi(port)
+			l.Via = via(t)
 		}
 		out = append(out, l)
 	}
@@ -54,14 +58,14 @@ func nonNil(s []string) []string {
 // WriteHostLines prints the host lines as a table.
 func WriteHostLines(w io.Writer, lines []HostLine) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tADDRESS\tPORT\tUSER\tROLES\tTAGS\tENV\tSOURCE")
+	fmt.Fprintln(tw, "HOST\tADDRESS\tPORT\tUSER\tVIA\tROLES\tTAGS\tENV\tSOURCE")
 	for _, l := range lines {
 		port := "-"
 		if l.Port > 0 {
 			port = strconv.Itoa(l.Port)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fleet.Sanitize(l.Name, 64), fleet.Sanitize(l.Address, 64), port, dash(l.User),
-			dash(strings.Join(l.Roles, ",")), dash(fleet.Sanitize(strings.Join(l.Tags, ","), 80)), dash(l.Env), l.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fleet.Sanitize(l.Name, 64), fleet.Sanitize(l.Address, 64), port, dash(l.User),
+			dash(fleet.Sanitize(l.Via, 80)), dash(strings.Join(l.Roles, ",")), dash(fleet.Sanitize(strings.Join(l.Tags, ","), 80)), dash(l.Env), l.Source)
 	}
 	tw.Flush()
 }

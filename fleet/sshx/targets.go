@@ -151,6 +151,13 @@ func (r *resolver) host(h *fleet.Host, depth int) (*Target, error) {
 		t.IdentityFiles = append([]string(nil), d.IdentityFiles...)
 	}
 	t.finish()
+	if h.Jump == "" && h.ProxyJump != "" { // an inventory's jump host that is not in the fleet
+		j, err := r.proxyJump(h.ProxyJump, depth)
+		if err != nil {
+			return nil, err
+		}
+		t.Jump = j
+	}
 	if h.Jump != "" { // an opsdeck jump wins over ssh_config's ProxyJump
 		for i := range r.cfg.Hosts {
 			if r.cfg.Hosts[i].Name == h.Jump {
@@ -198,20 +205,30 @@ func (r *resolver) alias(name, alias string, port int, usr string, files []strin
 	t := &Target{Name: name, Addr: net.JoinHostPort(hostname, strconv.Itoa(port)), User: usr,
 		IdentityFiles: append([]string(nil), files...)}
 	if pj := r.get(alias, "ProxyJump"); pj != "" && pj != "none" {
-		var prev *Target
-		for _, hop := range strings.Split(pj, ",") {
-			j, err := r.hop(strings.TrimSpace(hop), depth+1)
-			if err != nil {
-				return nil, fmt.Errorf("ProxyJump %s: %w", hop, err)
-			}
-			if prev != nil {
-				j.Jump = prev
-			}
-			prev = j
+		j, err := r.proxyJump(pj, depth)
+		if err != nil {
+			return nil, err
 		}
-		t.Jump = prev
+		t.Jump = j
 	}
 	return t, nil
+}
+
+// proxyJump resolves a ProxyJump list, hops in order: the last one is
+// the target's jump host.
+func (r *resolver) proxyJump(pj string, depth int) (*Target, error) {
+	var prev *Target
+	for _, hop := range strings.Split(pj, ",") {
+		j, err := r.hop(strings.TrimSpace(hop), depth+1)
+		if err != nil {
+			return nil, fmt.Errorf("ProxyJump %s: %w", hop, err)
+		}
+		if prev != nil {
+			j.Jump = prev
+		}
+		prev = j
+	}
+	return prev, nil
 }
 
 // hop resolves one ProxyJump element: an opsdeck host by name, else an
@@ -237,6 +254,9 @@ func (r *resolver) hop(spec string, depth int) (*Target, error) {
 	t, err := r.alias("ssh_config:"+host, host, port, usr, nil, depth)
 	if err != nil {
 		return nil, err
+	}
+	if len(t.IdentityFiles) == 0 { // ssh would offer the same keys to the jump host
+		t.IdentityFiles = append([]string(nil), r.cfg.Defaults.IdentityFiles...)
 	}
 	t.finish()
 	return t, nil
