@@ -27,6 +27,15 @@ type Located struct {
 	From string
 }
 
+// Describe names the configuration in messages: its path, or "embedded
+// default".
+func (l Located) Describe() string {
+	if l.Path == "" {
+		return "embedded default"
+	}
+	return l.Path
+}
+
 // Locate chooses the configuration file: the flag, then $OPSDECK_CONFIG,
 // then $XDG_CONFIG_HOME/opsdeck/config.toml (~/.config/... by default).
 // A file named by the flag or the variable must exist; when the default

@@ -104,7 +104,7 @@ func (hl *headless) host(name string) (*fleet.Host, error) {
 	for i := range hl.cfg.Hosts {
 		names[i] = hl.cfg.Hosts[i].Name
 	}
-	msg := fmt.Sprintf("no host %q in %s", name, describe(hl.loc))
+	msg := fmt.Sprintf("no host %q in %s", name, hl.loc.Describe())
 	if s := config.Suggest(name, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}

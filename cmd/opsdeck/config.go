@@ -63,20 +63,20 @@ func runConfigCheck(ctx context.Context, g *globals, offline bool, out io.Writer
 		for _, p := range ps {
 			fmt.Fprintln(out, p.Error())
 		}
-		fmt.Fprintf(out, "%s: %d problem(s)\n", describe(loc), len(ps))
+		fmt.Fprintf(out, "%s: %d problem(s)\n", loc.Describe(), len(ps))
 		return withCode(exitRuntime, errSilent)
 	case err != nil:
 		return withCode(exitRuntime, err)
 	}
 	for _, n := range c.Notes {
-		fmt.Fprintf(out, "%s: %s\n", describe(loc), n)
+		fmt.Fprintf(out, "%s: %s\n", loc.Describe(), n)
 	}
 	if len(c.Notes) > 0 {
-		fmt.Fprintf(out, "%s: %d inventory problem(s)\n", describe(loc), len(c.Notes))
+		fmt.Fprintf(out, "%s: %d inventory problem(s)\n", loc.Describe(), len(c.Notes))
 		return withCode(exitRuntime, errSilent)
 	}
 	for _, l := range c.Left {
-		fmt.Fprintf(out, "%s: %s\n", describe(loc), l)
+		fmt.Fprintf(out, "%s: %s\n", loc.Describe(), l)
 	}
 	local := 0
 	for i := range c.Hosts {
@@ -84,7 +84,7 @@ func runConfigCheck(ctx context.Context, g *globals, offline bool, out io.Writer
 			local++
 		}
 	}
-	fmt.Fprintf(out, "%s: OK — %d host(s): %d local, %d over SSH\n", describe(loc), len(c.Hosts), local, len(c.Hosts)-local)
+	fmt.Fprintf(out, "%s: OK — %d host(s): %d local, %d over SSH\n", loc.Describe(), len(c.Hosts), local, len(c.Hosts)-local)
 	if offline || local == len(c.Hosts) {
 		return nil
 	}
@@ -93,13 +93,6 @@ func runConfigCheck(ctx context.Context, g *globals, offline bool, out io.Writer
 		return withCode(exitRuntime, errSilent)
 	}
 	return nil
-}
-
-func describe(l fleet.Located) string {
-	if l.Path == "" {
-		return "embedded default"
-	}
-	return l.Path
 }
 
 // configOf locates and loads the configuration g names.

@@ -49,7 +49,7 @@ func runDashboard(ctx context.Context, g *globals) error {
 	}
 	logger, closeLog := fleet.OpenLog()
 	defer closeLog()
-	logger.Info("start", "version", buildVersion(), "config", describe(loc), "hosts", len(cfg.Hosts), "notes", cfg.Notes, "left out", cfg.Left)
+	logger.Info("start", "version", buildVersion(), "config", loc.Describe(), "hosts", len(cfg.Hosts), "notes", cfg.Notes, "left out", cfg.Left)
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

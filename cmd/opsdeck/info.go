@@ -42,7 +42,7 @@ func runInfo(w io.Writer, g *globals) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("version", buildVersion())
-	how := describe(loc) + found(loc.Path)
+	how := loc.Describe() + found(loc.Path)
 	if loc.From != "" && loc.Path != "" {
 		how += " (from " + loc.From + ")"
 	}
