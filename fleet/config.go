@@ -59,6 +59,9 @@ type OnCallConfig struct {
 	// MaxSilence bounds a silence's length (DefaultMaxSilence when 0).
 	MaxSilence Duration            `toml:"max_silence"` // default 7 days
 	Renotify   map[string]Duration `toml:"renotify"`    // "CRIT" = "30m"
+	// Windows are recurring maintenance windows, acting as silences
+	// while they are open.
+	Windows []Window `toml:"windows"`
 }
 
 // DefaultMaxSilence is the longest silence when [oncall] max_silence

@@ -65,6 +65,9 @@ func handledLine(c *common, h *fleet.Host, key string) string {
 		}
 		return st.Detail.Muted.Render(line)
 	case silenced:
+		if s.Window != "" { // the config's: nobody to name
+			return st.Detail.Muted.Render("🔇 " + s.Says(c.now, c.opt.Location))
+		}
 		return st.Detail.Muted.Render(fmt.Sprintf("🔇 until %s %s: %s", s.Until.In(c.opt.Location).Format("15:04"), actions.UserOf(s.By), fleet.Sanitize(s.Note, oncall.MaxNote)))
 	}
 	return ""

@@ -213,3 +213,19 @@ func TestDrill_FromTheFleetRow(t *testing.T) {
 		}
 	}
 }
+
+// A maintenance window of the config, open now: the problems say which,
+// until when, and the header counts the hosts it silences; their state
+// stays CRIT.
+func TestProblems_InAWindow(t *testing.T) {
+	m, desk := onCallModel(t)
+	// now is Wednesday 03:12 UTC
+	desk.SetWindows([]fleet.Window{{Name: "web-patching", Hosts: []string{"web0[1-2]"}, Weekdays: []string{"wed"}, From: "03:00", Until: "04:00", TimeZone: "UTC"}})
+	send(m, tickMsg(now))
+	press(m, keys("p")[0].(tea.KeyMsg))
+	press(m, enter) // each host of the group
+	v := m.View()
+	if strings.Count(v, "🔇 in window web-patching until 04:00") != 2 || !strings.Contains(v, "3 CRIT (2 silenced)") {
+		t.Errorf("in a window:\n%s", v)
+	}
+}

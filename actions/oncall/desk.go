@@ -33,6 +33,9 @@ type Desk struct {
 	Operator string
 	// MaxSilence bounds a silence's length (MaxSilence when 0).
 	MaxSilence time.Duration
+	// Windows are the config's maintenance windows (set before the first
+	// Refresh; SetWindows after a reload).
+	Windows []fleet.Window
 
 	mu   sync.Mutex
 	view *Board
@@ -45,13 +48,24 @@ func (d *Desk) Refresh(now time.Time) (*Board, error) {
 	if err != nil {
 		return nil, fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)
 	}
-	v := Fold(rs)
-	v.ReadAt = now
 	d.mu.Lock()
+	v := Fold(rs).WithWindows(d.Windows)
+	v.ReadAt = now
 	d.view = v
 	d.gen++
 	d.mu.Unlock()
 	return v, nil
+}
+
+// SetWindows makes ws the maintenance windows, in the view at once.
+func (d *Desk) SetWindows(ws []fleet.Window) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Windows = ws
+	if d.view != nil {
+		d.view = d.view.WithWindows(ws)
+		d.gen++
+	}
 }
 
 // Gen counts the reads: a reader that saw one knows whether there is a
@@ -193,6 +207,9 @@ func (d *Desk) Silence(m Matcher, from, until time.Time, note string, now time.T
 
 // Expire ends a silence before its time.
 func (d *Desk) Expire(s *Silence, now time.Time) error {
+	if s.Window != "" {
+		return fmt.Errorf("%s is the config's maintenance window %s: change [[oncall.windows]] and reload", s.ID, s.Window)
+	}
 	added, err := d.Log.Append(Record{Op: OpExpire, At: now.UTC(), By: d.Operator, ID: s.ID, Why: "expired by " + d.Operator})
 	if err != nil {
 		return fmt.Errorf("on-call log %s: %w", d.Log.Where(), err)

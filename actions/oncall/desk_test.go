@@ -145,3 +145,32 @@ func (a *memAudit) entries() []actions.Entry {
 	defer a.mu.Unlock()
 	return append([]actions.Entry(nil), a.es...)
 }
+
+// The config's windows are silences while open, in the view at once after
+// a reload, and cannot be expired: they are the config's.
+func TestDesk_Windows(t *testing.T) {
+	sun := time.Date(2026, 12, 6, 2, 30, 0, 0, time.UTC)
+	w := fleet.Window{Name: "db-patching", Hosts: []string{"db-*"}, Weekdays: []string{"sun"}, From: "02:00", Until: "04:00", TimeZone: "UTC"}
+	d := &Desk{Log: &memOnCall{}, Audit: &memAudit{}, Operator: "alice@a", Windows: []fleet.Window{w}}
+	if _, err := d.Refresh(sun); err != nil {
+		t.Fatal(err)
+	}
+	db, web := &fleet.Host{Name: "db-1"}, &fleet.Host{Name: "web-1"}
+	s, ok := d.View().Silenced(db, "disk:/", sun)
+	if !ok || s.Window != "db-patching" || s.Says(sun, time.UTC) != "in window db-patching until 04:00" {
+		t.Fatalf("db-1 in the window: %+v %v", s, ok)
+	}
+	if _, ok := d.View().Silenced(web, "disk:/", sun); ok {
+		t.Error("web-1 is not in the window")
+	}
+	if _, ok := d.View().Silenced(db, "disk:/", sun.Add(90*time.Minute)); ok {
+		t.Error("silenced after the window closed")
+	}
+	if err := d.Expire(s, sun); err == nil || !strings.Contains(err.Error(), "change [[oncall.windows]] and reload") {
+		t.Errorf("expire a window: %v", err)
+	}
+	d.SetWindows(nil) // a reload that removed it
+	if _, ok := d.View().Silenced(db, "disk:/", sun); ok {
+		t.Error("still silenced after the window was removed")
+	}
+}

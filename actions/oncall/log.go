@@ -45,6 +45,24 @@ type Matcher struct {
 
 // Silence stops notifications about what it matches, from From until
 // Until: a maintenance window.
+
+// Says is how the screen and the notifications say a silence at now:
+// "in window db-patching until 04:00", or "silenced until Dec 8 04:00 by
+// alice" (the day when it is not within a day).
+func (s *Silence) Says(now time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.Local
+	}
+	until := s.Until.In(loc).Format("15:04")
+	if s.Until.Sub(now) >= 20*time.Hour {
+		until = s.Until.In(loc).Format("Jan 2 15:04")
+	}
+	if s.Window != "" {
+		return "in window " + s.Window + " until " + until
+	}
+	return "silenced until " + until + " by " + s.By
+}
+
 type Silence struct {
 	ID    string    `json:"id"`
 	Match Matcher   `json:"match"`
@@ -53,6 +71,9 @@ type Silence struct {
 	Note  string    `json:"note"`
 	By    string    `json:"by"`
 	At    time.Time `json:"at"`
+	// Window names the config's maintenance window this is an occurrence
+	// of ("" for a silence somebody set).
+	Window string `json:"window,omitempty"`
 }
 
 // The operations of the on-call log.
@@ -203,6 +224,7 @@ func AckEnds(a *Ack, c fleet.Check, found bool, now time.Time) (why string, ends
 type Board struct {
 	acks     map[string]*Ack // by host + "\x00" + check
 	silences []*Silence
+	windows  []window          // the config's maintenance windows (WithWindows)
 	ended    map[string]string // id → why it ended
 	ReadAt   time.Time
 }
@@ -265,6 +287,10 @@ func (o *Board) Silences(now time.Time) []*Silence {
 			out = append(out, s)
 		}
 	}
+	if len(o.windows) > 0 {
+		out = append(out, o.windowSilences(now)...)
+		sort.SliceStable(out, func(a, b int) bool { return out[a].From.Before(out[b].From) })
+	}
 	return out
 }
 
@@ -275,7 +301,7 @@ func (o *Board) Silenced(h *fleet.Host, check string, now time.Time) (*Silence, 
 		return nil, false
 	}
 	var best *Silence
-	for _, s := range o.silences {
+	for _, s := range append(o.openWindows(now), o.silences...) {
 		if s.Active(now) && s.Match.Matches(h, check) && (best == nil || s.Until.After(best.Until)) {
 			best = s
 		}
@@ -304,7 +330,7 @@ func (o *Board) SilenceOfHost(h *fleet.Host, now time.Time) (*Silence, bool) {
 	if o == nil {
 		return nil, false
 	}
-	for _, s := range o.silences {
+	for _, s := range append(o.openWindows(now), o.silences...) {
 		if s.Active(now) && s.Match.MatchesHost(h) {
 			return s, true
 		}

@@ -22,7 +22,7 @@ func (b *Board) Quiet(host func(string) *fleet.Host, now time.Time) Quiet {
 		}
 		if h := host(name); h != nil {
 			if s, ok := b.Silenced(h, key, now); ok {
-				return "silenced until " + s.Until.Local().Format("Jan 2 15:04") + " by " + s.By
+				return s.Says(now, nil)
 			}
 		}
 		return ""
@@ -74,7 +74,9 @@ func (b *Board) Annotate(rep *report.Report, host func(string) *fleet.Host, now 
 			if h == nil {
 				continue
 			}
-			if s, ok := b.Silenced(h, fd.Key, now); ok {
+			if s, ok := b.Silenced(h, fd.Key, now); ok && s.Window != "" {
+				fd.Silenced = fmt.Sprintf("in window %s until %s", s.Window, s.Until.Format(time.RFC3339))
+			} else if ok {
 				fd.Silenced = fmt.Sprintf("%s until %s (%s: %s)", s.ID, s.Until.Format(time.RFC3339), s.By, s.Note)
 			}
 		}

@@ -211,6 +211,7 @@ func (c *checkRun) judge(cfg *fleet.Config) report.Report {
 	if err != nil {
 		fmt.Fprintln(c.errOut, "opsdeck check:", err)
 	}
+	c.board = (*oncall.Board)(nil).WithWindows(cfg.OnCall.Windows) // the windows hold with no record too
 	if desk != nil {
 		c.board = desk.View()
 	}

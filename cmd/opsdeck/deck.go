@@ -122,7 +122,7 @@ func (rt *deck) desk() (*oncall.Desk, error) {
 
 // newDesk is a desk on log, auditing in st's audit log.
 func newDesk(log oncall.Log, st *record.Record, cfg *fleet.Config) *oncall.Desk {
-	return &oncall.Desk{Log: log, Audit: st.Audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration}
+	return &oncall.Desk{Log: log, Audit: st.Audit, Operator: actions.Operator(), MaxSilence: cfg.OnCall.MaxSilence.Duration, Windows: cfg.OnCall.Windows}
 }
 
 // keepDesk keeps a desk on the record's on-call log (found on each use:

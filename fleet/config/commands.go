@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -102,6 +103,48 @@ func (v *validator) onCall(o *fleet.OnCallConfig) {
 		}
 		if d.Duration < time.Minute {
 			v.add(p, p, "reminding every %s is too often: at least 1m", d)
+		}
+	}
+	v.windows(o.Windows)
+}
+
+// windows checks [[oncall.windows]]: a name of its own, globs that are
+// globs, and a schedule that opens.
+func (v *validator) windows(ws []fleet.Window) {
+	seen := map[string]bool{}
+	for i := range ws {
+		w := &ws[i]
+		p := fmt.Sprintf("oncall.windows.%d", i)
+		key := fmt.Sprintf("oncall.windows[%s]", w.Name)
+		switch {
+		case strings.TrimSpace(w.Name) == "":
+			v.add(p, fmt.Sprintf("oncall.windows[#%d].name", i+1), "missing required key \"name\"")
+		case seen[w.Name]:
+			v.add(p+".name", key+".name", "another window is named %q", w.Name)
+		}
+		seen[w.Name] = true
+		for field, globs := range map[string][]string{"hosts": w.Hosts, "tags": w.Tags, "roles": w.Roles, "envs": w.Envs, "checks": w.Checks} {
+			for _, g := range globs {
+				if _, err := path.Match(g, ""); err != nil {
+					v.add(p+"."+field, key+"."+field, "%q is not a glob: %v", g, err)
+				}
+			}
+		}
+		if _, err := w.Rule(); err != nil {
+			field := "from"
+			switch {
+			case strings.HasPrefix(err.Error(), "until"):
+				field = "until"
+			case strings.HasPrefix(err.Error(), "weekday"):
+				field = "weekdays"
+			case strings.HasPrefix(err.Error(), "day "):
+				field = "days"
+			case strings.HasPrefix(err.Error(), "time_zone"):
+				field = "time_zone"
+			case strings.HasPrefix(err.Error(), "no day"):
+				field = "days"
+			}
+			v.add(p+"."+field, key+"."+field, "%v", err)
 		}
 	}
 }

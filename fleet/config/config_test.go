@@ -132,6 +132,14 @@ func TestParse_Problems(t *testing.T) {
 			doc:  "[[hosts]]\nname = \"a\"\njump = \"a\"\n",
 			want: []string{`config.toml:3:1: hosts[a].jump: jump cycle: a → a`},
 		},
+		"window that never opens": {
+			doc: "[[hosts]]\nname = \"db1\"\n[[oncall.windows]]\nname = \"db-patching\"\nweekdays = [\"sun\"]\nfrom = \"02:00\"\nuntil = \"02:00\"\n" +
+				"[[oncall.windows]]\nname = \"zone\"\nfrom = \"02:00\"\nuntil = \"4:00pm\"\n" +
+				"[[oncall.windows]]\nname = \"tz\"\nfrom = \"02:00\"\nuntil = \"04:00\"\ntime_zone = \"Mars/Olympus\"\nweekdays = [\"sunday\", \"funday\"]\n",
+			want: []string{`config.toml:6:1: oncall.windows[db-patching].from: from 02:00 and until 02:00 are the same time`,
+				`config.toml:11:1: oncall.windows[zone].until: until: "4:00pm" is not a time of day ("02:00")`,
+				`config.toml:17:1: oncall.windows[tz].weekdays: weekday "funday": use sun, mon, tue, wed, thu, fri, sat`},
+		},
 		"parent not in the fleet": {
 			doc:  "[[hosts]]\nname = \"core-sw1\"\n[[hosts]]\nname = \"db\"\nparents = [\"core-sw\"]\n",
 			want: []string{`config.toml:5:1: hosts[db].parents: parent "core-sw" is not a configured host (did you mean "core-sw1"?)`},
