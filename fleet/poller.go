@@ -252,7 +252,8 @@ const (
 )
 
 // Once polls every host one time, all at once, to depth d, and returns when every host answered
-// or failed, or ctx ended. A host with no answer by then is recorded as
+// or failed, or ctx ended. A host behind a jump host is polled once its
+// jump host answered, and not at all when it did not (it is UNREACHABLE). A host with no answer by then is recorded as
 // failed: "no answer within 20s" (or "interrupted" when ctx was
 // cancelled). The dashboard, opsdeck check and config check share this
 // path.
@@ -265,10 +266,24 @@ func (p *Poller) Once(ctx context.Context, d Depth) {
 		srcs[k] = v
 	}
 	p.mu.Unlock()
+	done := make(map[string]chan struct{}, len(hosts))
+	for _, h := range hosts {
+		done[h.Name] = make(chan struct{})
+	}
 	for _, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer close(done[h.Name])
+			if ch, ok := done[h.JumpParent()]; ok { // its jump host's answer first: never dialled through a dead one
+				select {
+				case <-ch:
+				case <-ctx.Done():
+				}
+				if p.store.PathDown(h) != "" {
+					return // UNREACHABLE behind it
+				}
+			}
 			if recorded, _ := p.pollOnce(ctx, h, srcs[h.Name], d == Full); recorded {
 				return
 			}

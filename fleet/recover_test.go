@@ -138,3 +138,38 @@ func TestPoller_RecoveryBringsTheOutageForward(t *testing.T) {
 		t.Errorf("x, still dead, polled again in %v: want its backoff", l.due-p.sinceEpoch())
 	}
 }
+
+// A one-pass check polls a host behind a jump host once the jump host
+// answered, and not at all when it did not: never dialled through a dead
+// bastion, UNREACHABLE behind it.
+func TestPoller_OnceAsksTheJumpHostFirst(t *testing.T) {
+	hosts := []Host{{Name: "bastion"}, {Name: "a", Jump: "bastion"}, {Name: "b", Jump: "bastion"}, {Name: "c"}}
+	for i := range hosts {
+		hosts[i].Limits = DefaultLimits
+	}
+	srcs := map[string]*netSource{}
+	for _, h := range hosts {
+		srcs[h.Name] = &netSource{}
+	}
+	c := &Config{Hosts: hosts}
+	store := NewStore(c.Hosts)
+	p := NewPoller(c, store, func(h *Host) (Source, string) { return srcs[h.Name], "" })
+	srcs["bastion"].down.Store(true)
+	p.Once(context.Background(), Light)
+	if n := srcs["a"].calls.Load() + srcs["b"].calls.Load(); n != 0 {
+		t.Errorf("%d polls through a bastion that did not answer", n)
+	}
+	for _, n := range []string{"a", "b"} {
+		if st, _ := store.Status(n); Assess(&st, time.Now()).State != Unreachable {
+			t.Errorf("%s: %s, want UNREACHABLE", n, Assess(&st, time.Now()).State)
+		}
+	}
+	if st, _ := store.Status("c"); st.Last == nil {
+		t.Error("c, reached directly, was not polled")
+	}
+	srcs["bastion"].down.Store(false)
+	p.Once(context.Background(), Light)
+	if n := srcs["a"].calls.Load() + srcs["b"].calls.Load(); n != 2 {
+		t.Errorf("%d polls behind a bastion that answers, want 2", n)
+	}
+}

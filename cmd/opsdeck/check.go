@@ -259,7 +259,7 @@ func (c *checkRun) notify(ctx context.Context, all report.Report) bool {
 		fmt.Fprintln(c.errOut, "opsdeck check: notification failed:", err)
 	}
 	if held > 0 {
-		fmt.Fprintf(c.errOut, "opsdeck check: %d change(s) not sent: acknowledged or silenced\n", held)
+		fmt.Fprintf(c.errOut, "opsdeck check: %d change(s) not sent: acknowledged, silenced or behind a DOWN host\n", held)
 	}
 	return err == nil
 }

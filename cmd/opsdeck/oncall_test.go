@@ -84,7 +84,7 @@ func TestCheck_SilenceHoldsBackTheMatchedHosts(t *testing.T) {
 	}
 	id := regexp.MustCompile(`sil-[0-9T]+-[0-9a-f]+`).FindString(out)
 	_, errOut, code = opsdeck(t, env, check...)
-	if code != 2 || !strings.Contains(errOut, "2 change(s) not sent: acknowledged or silenced") {
+	if code != 2 || !strings.Contains(errOut, "2 change(s) not sent: acknowledged, silenced or behind a DOWN host") {
 		t.Errorf("run 1: exit %d, stderr %q", code, errOut)
 	}
 	if got := rcv.take(); !strings.Contains(got, "host-2: disk:/ CRIT (was OK)") || strings.Contains(got, "host-1") {

@@ -14,7 +14,7 @@ func WriteText(out io.Writer, rep Report) {
 	lines := 0
 	for _, h := range rep.Hosts {
 		for _, f := range h.Findings {
-			fmt.Fprintf(out, "%-20s %-7s %-22s %s\n", h.Name, f.State, f.Check, f.Reason)
+			fmt.Fprintf(out, "%-20s %-11s %-22s %s\n", h.Name, f.State, f.Check, f.Reason) // UNREACHABLE is 11
 			lines++
 		}
 	}
