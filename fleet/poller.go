@@ -55,6 +55,7 @@ type Poller struct {
 	srcs    map[string]Source
 	loops   map[string]*hostLoop          // each started host's place in the schedule
 	down    map[*hostLoop]struct{}        // hosts whose polls fail, or wait for their jump host
+	parents map[string]bool               // hosts others name as their jump host or parent
 	wheel   map[time.Duration][]*hostLoop // hosts due at the end of a slot, by its time since epoch
 	epoch   time.Time                     // the schedule's zero, read on the monotonic clock
 	ctx     context.Context               // Start's: hosts added later run under it
@@ -70,7 +71,19 @@ func NewPoller(c *Config, store *Store, sourceFor SourceFor) *Poller {
 	for i := range c.Hosts {
 		p.add(&c.Hosts[i], sourceFor)
 	}
+	p.parents = parentsOf(p.hosts)
 	return p
+}
+
+// parentsOf are the hosts that hosts name as their jump host or parent.
+func parentsOf(hosts []*Host) map[string]bool {
+	out := map[string]bool{}
+	for _, h := range hosts {
+		for _, name := range h.ParentNames() {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 // add prepares a host's poller; p.mu is held (or p not yet shared).
@@ -148,6 +161,7 @@ func (p *Poller) Apply(hosts []*Host, changed map[string]bool, sourceFor SourceF
 			p.startLoop(h)
 		}
 	}
+	p.parents = parentsOf(p.hosts)
 }
 
 // Wait blocks until the scheduler and every poll have ended.

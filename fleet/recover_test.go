@@ -53,7 +53,7 @@ func loopOf(p *Poller, name string) hostLoop {
 // A host behind a jump host that is down is not polled through it; it is
 // UNREACHABLE; when the jump host answers, it is polled again at once.
 func TestPoller_ChildrenWaitForTheirJumpHost(t *testing.T) {
-	_, store, srcs := startNet(t, []Host{{Name: "bastion"}, {Name: "a", Jump: "bastion"}, {Name: "b", Jump: "bastion"}})
+	p, store, srcs := startNet(t, []Host{{Name: "bastion"}, {Name: "a", Jump: "bastion"}, {Name: "b", Jump: "bastion"}})
 	fleettest.Eventually(t, 5*time.Second, "every host's first data", func() bool {
 		for _, n := range []string{"bastion", "a", "b"} {
 			if st, _ := store.Status(n); st.Last == nil {
@@ -75,7 +75,11 @@ func TestPoller_ChildrenWaitForTheirJumpHost(t *testing.T) {
 	})
 	before := srcs["a"].calls.Load() + srcs["b"].calls.Load()
 	bastion := srcs["bastion"].calls.Load()
-	fleettest.Eventually(t, 10*time.Second, "the bastion retried twice", func() bool { return srcs["bastion"].calls.Load() >= bastion+2 })
+	fleettest.Eventually(t, 10*time.Second, "the bastion retried three times", func() bool { return srcs["bastion"].calls.Load() >= bastion+3 })
+	// others wait for it: it is retried every interval, not backed off
+	if l := loopOf(p, "bastion"); !l.busy && l.fails >= 3 && l.due-p.sinceEpoch() > 550*time.Millisecond+PollSlot {
+		t.Errorf("the bastion, %d failures, retried in %v: want its interval", l.fails, l.due-p.sinceEpoch())
+	}
 	if after := srcs["a"].calls.Load() + srcs["b"].calls.Load(); after > before+2 { // at most a poll each that was under way
 		t.Errorf("children polled %d times through a bastion that is down", after-before)
 	}

@@ -81,7 +81,9 @@ func (p *Poller) launch(l *hostLoop) {
 
 // poll polls l's host (again, while PollNow asked meanwhile), then puts
 // it in the slot of its next poll: the interval with jitter, longer after
-// failures, stretched to the end of its slot.
+// failures (not for a host others are behind: one connection attempt an
+// interval is cheap, and a bastion back is a fleet back), stretched to
+// the end of its slot.
 func (p *Poller) poll(l *hostLoop) {
 	defer p.wg.Done()
 	for {
@@ -117,7 +119,11 @@ func (p *Poller) poll(l *hostLoop) {
 			continue
 		}
 		l.busy = false
-		l.due = slotEnd(p.sinceEpoch() + jitter(backoff(l.h.Interval(), l.fails)))
+		fails := l.fails
+		if p.parents[l.h.Name] {
+			fails = min(fails, 1) // others wait for it: retried every interval, its children back at once
+		}
+		l.due = slotEnd(p.sinceEpoch() + jitter(backoff(l.h.Interval(), fails)))
 		p.wheel[l.due] = append(p.wheel[l.due], l)
 		p.mu.Unlock()
 		return
