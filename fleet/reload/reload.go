@@ -216,7 +216,7 @@ func (r *Reloader) Reload(why string) {
 	}
 	notes := append(append([]string(nil), c.Notes...), restartNeeded(old, c)...)
 	r.mu.Lock()
-	same := diff.Empty() && slices.Equal(notes, r.notes)
+	same := diff.Empty() && slices.Equal(notes, r.notes) && reflect.DeepEqual(old.OnCall, c.OnCall) // windows reload too
 	r.notes, r.refused = notes, ""
 	r.mu.Unlock()
 	if same {

@@ -66,3 +66,34 @@ func TestReload_AppliesOrKeeps(t *testing.T) {
 		t.Error("a refused reload dropped b from the store")
 	}
 }
+
+// A reload that changes only the maintenance windows is news: the desk
+// takes the new windows from it.
+func TestReload_WindowsAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fleet.toml")
+	hosts := "[[hosts]]\nname = \"a\"\naddress = \"local\"\n"
+	if err := os.WriteFile(path, []byte(hosts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loader := &config.Loader{}
+	cfg, err := loader.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := fleet.NewStore(cfg.Hosts)
+	poller := fleet.NewPoller(cfg, store, func(*fleet.Host) (fleet.Source, string) { return sampler{}, "" })
+	defer poller.Close()
+	var news []config.Reloaded
+	r := &Reloader{Path: path, Loader: loader, Fleet: cfg, Store: store, Poller: poller,
+		Source: func(*fleet.Host) (fleet.Source, string) { return sampler{}, "" },
+		Reach:  func(*fleet.Config) ([]string, error) { return nil, nil },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), News: func(n config.Reloaded) { news = append(news, n) }}
+	window := "[[oncall.windows]]\nname = \"db-patching\"\nweekdays = [\"sun\"]\nfrom = \"02:00\"\nuntil = \"04:00\"\n"
+	if err := os.WriteFile(path, []byte(hosts+window), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.Reload("test")
+	if len(news) != 1 || news[0].Err != nil || len(news[0].Config.OnCall.Windows) != 1 {
+		t.Fatalf("news %+v", news)
+	}
+}
