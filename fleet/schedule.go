@@ -137,6 +137,7 @@ func (p *Poller) end(l *hostLoop) {
 	if l.ended {
 		return
 	}
+	delete(p.down, l)
 	l.ended = true
 	l.cancel()
 	if !l.busy {
