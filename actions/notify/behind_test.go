@@ -16,7 +16,7 @@ import (
 func TestNotify_OnlyTheRootOfUnreachableHosts(t *testing.T) {
 	rcv := newReceiver(t)
 	rec := Record{Values: memValues{}}
-	o := Options{URL: rcv.URL + "/hook", Kind: "slack"}
+	o := Options{URL: rcv.URL + "/hook", Kind: "slack", Remind: map[fleet.State]time.Duration{fleet.Crit: time.Minute}}
 	t0 := time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC)
 	host := func(name string, s fleet.State, behind string, fs ...report.Finding) report.HostReport {
 		if len(fs) == 0 && s != fleet.OK {
@@ -44,7 +44,14 @@ func TestNotify_OnlyTheRootOfUnreachableHosts(t *testing.T) {
 	if !strings.Contains(got, "bastion: host DOWN (was OK)") || strings.Contains(got, "web") {
 		t.Errorf("bastion down: posted %q, want the bastion only", got)
 	}
-	if got := run(2*time.Minute, host("bastion", fleet.OK, ""), host("web1", fleet.OK, ""), host("web2", fleet.Crit, "", disk), host("web3", fleet.OK, "")); !strings.Contains(got, "bastion: host OK (was DOWN)") || strings.Contains(got, "web") {
-		t.Errorf("bastion back: posted %q, want the bastion only", got)
+	// web2's disk, unknown now, is not reminded of as "still CRIT".
+	got = run(90*time.Second, host("bastion", fleet.Down, ""), host("web1", fleet.Unreachable, "bastion"),
+		host("web2", fleet.Down, ""), host("web3", fleet.Unreachable, "bastion"))
+	if strings.Contains(got, "web2: disk") {
+		t.Errorf("a reminder of a check nothing is known of: %q", got)
+	}
+	if got := run(2*time.Minute, host("bastion", fleet.OK, ""), host("web1", fleet.OK, ""), host("web2", fleet.Crit, "", disk), host("web3", fleet.OK, "")); !strings.Contains(got, "bastion: host OK (was DOWN)") || strings.Contains(got, "web1") || strings.Contains(got, "web3") ||
+		strings.Contains(got, "web2: disk:/ CRIT (was") {
+		t.Errorf("bastion back: posted %q, want the bastion, and web2's own news", got)
 	}
 }

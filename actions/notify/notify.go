@@ -83,6 +83,7 @@ type run struct {
 	quietNow          map[string]bool // record keys quiet now
 	reasons           map[string]string
 	behind            map[string]string // UNREACHABLE hosts: the DOWN host each is behind
+	kept              map[string]bool   // checks of hosts that show none now: what was sent stands, nothing to say
 }
 
 // current is what rep says now, by record key.
@@ -113,10 +114,11 @@ func (r *run) current(rep report.Report) {
 	for _, h := range old {
 		keep[h] = true
 	}
+	r.kept = map[string]bool{}
 	for k, was := range r.prev {
 		if host, _ := splitKey(k); keep[host] {
 			if _, now := r.cur[k]; !now {
-				r.cur[k] = was
+				r.cur[k], r.kept[k] = was, true
 			}
 		}
 	}
@@ -237,6 +239,9 @@ func (r *run) changes() []string {
 // change is the line of record key k, if it is to be sent.
 func (r *run) change(k string) (string, bool) {
 	was, now := r.prev[k], r.cur[k] // absent: OK
+	if r.kept[k] {
+		return "", false // nothing is known of it now: no change, no reminder
+	}
 	name := strings.Replace(k, "/", ": ", 1)
 	if was == now && now != fleet.OK && !r.quietNow[k] {
 		if tail, due := r.rems.due(k, now, r.o.Remind, r.now); due {
