@@ -68,6 +68,14 @@ func (d *Desk) SetWindows(ws []fleet.Window) {
 	}
 }
 
+// Reloaded takes the windows of a reloaded config; nil (a refused
+// reload) changes nothing.
+func (d *Desk) Reloaded(c *fleet.Config) {
+	if c != nil {
+		d.SetWindows(c.OnCall.Windows)
+	}
+}
+
 // Gen counts the reads: a reader that saw one knows whether there is a
 // newer.
 func (d *Desk) Gen() int {

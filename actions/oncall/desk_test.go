@@ -169,7 +169,11 @@ func TestDesk_Windows(t *testing.T) {
 	if err := d.Expire(s, sun); err == nil || !strings.Contains(err.Error(), "change [[oncall.windows]] and reload") {
 		t.Errorf("expire a window: %v", err)
 	}
-	d.SetWindows(nil) // a reload that removed it
+	d.Reloaded(nil) // a refused reload changes nothing
+	if _, ok := d.View().Silenced(db, "disk:/", sun); !ok {
+		t.Error("a refused reload ended the window")
+	}
+	d.Reloaded(&fleet.Config{}) // a reload that removed it
 	if _, ok := d.View().Silenced(db, "disk:/", sun); ok {
 		t.Error("still silenced after the window was removed")
 	}

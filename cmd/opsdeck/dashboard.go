@@ -95,7 +95,7 @@ func (dash *dashboard) run(ctx, parent context.Context, cancel func(), opt tui.O
 	team := d.st.Watch(ctx, d.cfg, d.store, d.conn.Restarting, func(m actions.TeamNews) { p.Send(m) }, logger)
 	var hungUp atomic.Bool
 	rl := d.newReloader(dash.loc.Path, dash.loader)
-	rl.News = func(m config.Reloaded) { desk.SetWindows(m.Config.OnCall.Windows); p.Send(m) }
+	rl.News = func(m config.Reloaded) { desk.Reloaded(m.Config); p.Send(m) }
 	rl.TerminalGone, rl.HangUp = reload.TTYGone(os.Stdout.Fd()), func() { hungUp.Store(true); p.Kill() }
 	reloads := make(chan struct{})
 	go func() { defer close(reloads); rl.Run(ctx) }()

@@ -91,7 +91,7 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	defer deskDone()
 	defer d.keepFill(pollCtx)()
 	rl := d.newReloader(loc.Path, loader)
-	rl.SignalOnly, rl.News = true, func(m config.Reloaded) { desk.SetWindows(m.Config.OnCall.Windows) }
+	rl.SignalOnly, rl.News = true, func(m config.Reloaded) { desk.Reloaded(m.Config) }
 	if isatty.IsTerminal(os.Stdin.Fd()) { // run from a terminal: its hangup still ends it
 		rl.TerminalGone = reload.TTYGone(os.Stdin.Fd())
 		rl.HangUp = func() { stop(errors.New("SIGHUP: its terminal is gone")) }
