@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,4 +128,47 @@ type keyChanged struct{}
 func (keyChanged) Error() string { return "host key changed" }
 func (keyChanged) KeyChange() *KeyChange {
 	return &KeyChange{Host: "bastion", Old: "SHA256:a", New: "SHA256:b"}
+}
+
+// BenchmarkRecord_Bastion records the answers of a bastion with 1,000
+// hosts behind it, alternately down and back: each flip works out where
+// every host behind it is. ns/op is one recorded answer of the bastion.
+func BenchmarkRecord_Bastion(b *testing.B) {
+	hosts := []Host{{Name: "bastion"}}
+	for i := 0; i < 1000; i++ {
+		hosts = append(hosts, Host{Name: "web" + strconv.Itoa(i), Jump: "bastion"})
+	}
+	s := NewStore(hosts)
+	t0 := time.Now()
+	smp := okSample(t0)
+	down := errors.New("timeout")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		if i%2 == 0 {
+			s.Record(Observation{Host: "bastion", At: at, Err: down})
+		} else {
+			s.Record(Observation{Host: "bastion", At: at, Sample: smp})
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/host-behind")
+}
+
+// BenchmarkRecord_BastionSteady is the same bastion answering every
+// time: the hosts behind it are not looked at.
+func BenchmarkRecord_BastionSteady(b *testing.B) {
+	hosts := []Host{{Name: "bastion"}}
+	for i := 0; i < 1000; i++ {
+		hosts = append(hosts, Host{Name: "web" + strconv.Itoa(i), Jump: "bastion"})
+	}
+	s := NewStore(hosts)
+	t0 := time.Now()
+	smp := okSample(t0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Record(Observation{Host: "bastion", At: t0.Add(time.Duration(i) * time.Second), Sample: smp})
+	}
 }

@@ -159,7 +159,8 @@ func (s *Store) Record(o Observation) {
 			e.mem.push(o.Sample.MemPercent())
 		}
 	}
-	switch failing := st.failing(); {
+	failing := st.failing()
+	switch {
 	case failing && !wasFailing:
 		st.DownSince = o.At
 	case !failing:
@@ -167,7 +168,9 @@ func (s *Store) Record(o Observation) {
 	}
 	s.version++
 	e.ver = s.version
-	s.refreshBehind(e)
+	if failing != wasFailing || st.Behind != nil { // what the hosts behind it are judged by moved
+		s.refreshBehind(e)
+	}
 }
 
 // isSlow tells a host that answered late from one that did not answer: the
