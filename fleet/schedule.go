@@ -19,10 +19,13 @@ type hostLoop struct {
 	// nudged: brought forward once in this run of failures, because
 	// another host answered again (see nudge); not again until it answers.
 	nudged bool
-	due    time.Duration // the end of the slot its next poll is in, since the epoch (0: none)
-	busy   bool          // a poll runs
-	again  bool          // PollNow while busy: poll once more at once
-	ended  bool          // dropped or stopped: no more polls
+	// soon: a nudge came while its poll ran; if that poll fails, the
+	// next one is within half an interval, not at the end of its backoff.
+	soon  bool
+	due   time.Duration // the end of the slot its next poll is in, since the epoch (0: none)
+	busy  bool          // a poll runs
+	again bool          // PollNow while busy: poll once more at once
+	ended bool          // dropped or stopped: no more polls
 }
 
 // sinceEpoch is the scheduler's clock: the time since the poller was made,
@@ -123,7 +126,12 @@ func (p *Poller) poll(l *hostLoop) {
 		if p.parents[l.h.Name] {
 			fails = min(fails, 1) // others wait for it: retried every interval, its children back at once
 		}
-		l.due = slotEnd(p.sinceEpoch() + jitter(backoff(l.h.Interval(), fails)))
+		delay := jitter(backoff(l.h.Interval(), fails))
+		if l.soon && l.fails > 0 { // nudged while it polled: this poll may have started before the network was back
+			delay, l.nudged = min(delay, nudgeDelay(l.h)), true
+		}
+		l.soon = false
+		l.due = slotEnd(p.sinceEpoch() + delay)
 		p.wheel[l.due] = append(p.wheel[l.due], l)
 		p.mu.Unlock()
 		return
@@ -190,20 +198,30 @@ func (p *Poller) nudge(l *hostLoop) {
 			delete(p.down, o)
 			continue
 		}
-		if o == l || o.busy || o.due == 0 || o.nudged {
+		if o == l || o.nudged || (o.due == 0 && !o.busy) {
 			continue
 		}
 		outage := o.fails > 0 && o.since >= l.since-slack
 		if !outage && !jumpsThrough(o.h, l.h.Name, p.loops) {
 			continue
 		}
-		spread := max(PollSlot, o.h.Interval()/2)
-		due := slotEnd(now + time.Duration(rand.Int64N(int64(spread))))
+		if o.busy {
+			o.soon = true // see poll
+			continue
+		}
+		due := slotEnd(now + nudgeDelay(o.h))
 		if due < o.due {
 			o.due, o.nudged = due, o.fails > 0
 			p.wheel[due] = append(p.wheel[due], o)
 		}
 	}
+}
+
+// nudgeDelay is when a nudged host is polled: within half its interval,
+// spread so that the network and a jump host see no storm.
+func nudgeDelay(h *Host) time.Duration {
+	spread := max(PollSlot, h.Interval()/2)
+	return time.Duration(rand.Int64N(int64(spread)))
 }
 
 // jumpsThrough says whether h's way goes through the host named via.
