@@ -142,7 +142,10 @@ type Host struct {
 	// ProxyJump is a jump host that is not a host of the fleet, as ssh's
 	// -J takes it ([user@]host[:port]): an inventory's, from the ssh
 	// arguments Ansible gives the host.
-	ProxyJump     string      `toml:"-"`
+	ProxyJump string `toml:"-"`
+	// Elsewhere: another shard's host, polled here only because hosts of
+	// this shard are reached through it (see Shard.Take); not reported.
+	Elsewhere     bool        `toml:"-"`
 	Env           string      `toml:"env"`
 	Tags          []string    `toml:"tags"`
 	IdentityFiles []string    `toml:"identity_files"`

@@ -25,7 +25,8 @@ import (
 const defaultMetricsAddr = "127.0.0.1:9469"
 
 func newServeMetricsCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var shard, site string
+	cmd := &cobra.Command{
 		Use:   "serve-metrics [ADDRESS]",
 		Short: "Poll the fleet continuously and serve the results as Prometheus metrics",
 		Long: `Poll every host as the dashboard does (same config, probes, thresholds
@@ -34,9 +35,8 @@ Prometheus' text format: the metrics of 'opsdeck check --textfile', judged
 at each scrape, so a host that stops answering turns STALE and then DOWN
 (2) there as on the screen. ADDRESS defaults to ` + defaultMetricsAddr + `
 (loopback); ":9469" listens on every interface. SIGHUP reloads the config
-(and its inventories, also read again at their refresh) as the dashboard
-does: a bad config keeps the running fleet and logs why. SIGINT or SIGTERM
-stops it.`,
+(and its inventories) as the dashboard does: a bad config keeps the
+running fleet and logs why. With --shard I/N, one of N pollers.`,
 		Example: `  opsdeck serve-metrics
   opsdeck serve-metrics :9469 --config /etc/opsdeck/config.toml`,
 		Args: cobra.MaximumNArgs(1),
@@ -45,19 +45,24 @@ stops it.`,
 			if len(args) == 1 {
 				addr = args[0]
 			}
-			return serveMetrics(cmd.Context(), g, addr, cmd.ErrOrStderr())
+			return serveMetrics(cmd.Context(), g, addr, shard, site, cmd.ErrOrStderr())
 		},
 	}
+	cmd.Flags().StringVar(&shard, "shard", "", "watch shard I of N of the fleet only (I from 0), split as Prometheus' hashmod of the host name")
+	cmd.Flags().StringVar(&site, "site", "", "label every series with site=NAME")
+	return cmd
 }
 
-func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer) error {
+func serveMetrics(ctx context.Context, g *globals, addr, shard, site string, errOut io.Writer) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	loc, err := fleet.Locate(g.config)
-	if err != nil {
+	sh, err := fleet.ParseShard(shard)
+	loc, lerr := fleet.Locate(g.config)
+	if err = errors.Join(err, lerr); err != nil {
 		return withCode(exitConfig, err)
 	}
-	loader := &config.Loader{Context: ctx}
+	loader := &config.Loader{Context: ctx, Shard: sh}
+	poller := &report.Poller{Shard: sh.String(), Site: site, Version: buildVersion()}
 	cfg, err := loadConfigWith(loader, loc)
 	if err != nil {
 		return withCode(exitConfig, err)
@@ -100,17 +105,18 @@ func serveMetrics(ctx context.Context, g *globals, addr string, errOut io.Writer
 	go func() { defer close(reloads); rl.Run(pollCtx) }()
 	defer func() { <-reloads }()
 	fmt.Fprintf(errOut, "opsdeck: serving the metrics of %d host(s) on http://%s/metrics\n", len(cfg.Hosts), ln.Addr())
-	return serve(ctx, ln, metricsHandler(d, rl, desk), errOut, func() { stopPolls(); d.poller.Wait() })
+	return serve(ctx, ln, metricsHandler(d, rl, desk, poller), errOut, func() { stopPolls(); d.poller.Wait() })
 }
 
 // metricsHandler serves /metrics: the fleet judged at each scrape, with
 // what the last load of the config (rl's) said.
-func metricsHandler(d *deck, rl *reload.Reloader, desk *oncall.Desk) http.Handler {
+func metricsHandler(d *deck, rl *reload.Reloader, desk *oncall.Desk, poller *report.Poller) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
 		now := time.Now()
 		rep := report.Judged(d.store, true, func(*fleet.HostStatus) time.Time { return now })
 		rep.Loaded(rl.Config())
+		rep.Poller = poller
 		desk.View().Annotate(&rep, d.store.Host, now)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		io.WriteString(w, report.Metrics(rep, report.Points(d.store, now), now))

@@ -37,6 +37,9 @@ type Loader struct {
 	// Context bounds the inventories' commands besides their own
 	// timeouts; nil is context.Background().
 	Context context.Context
+	// Shard keeps a poller's share of the fleet (fleet.Shard.Take), after
+	// the whole fleet was checked; the zero Shard keeps every host.
+	Shard fleet.Shard
 
 	mu   sync.Mutex
 	last map[string]invResult // each inventory's last good read, by name
@@ -83,6 +86,7 @@ func (l *Loader) Parse(file string, data []byte) (*fleet.Config, error) {
 		ps.Sort()
 		return &c, ps
 	}
+	c.Hosts = l.Shard.Take(c.Hosts)
 	return &c, nil
 }
 

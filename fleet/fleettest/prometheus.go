@@ -68,16 +68,25 @@ type Target struct{ Addr, Instance string }
 // and waits until it is ready.
 func StartPrometheus(tb testing.TB, interval time.Duration, targets ...Target) *Prometheus {
 	tb.Helper()
-	bin := lookBin(tb, "Prometheus", "prometheus")
-	dir := tb.TempDir()
 	var conf strings.Builder
-	fmt.Fprintf(&conf, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\nscrape_configs:\n  - job_name: node\n    static_configs:\n", interval, interval)
+	fmt.Fprintf(&conf, "  - job_name: node\n    static_configs:\n")
 	for _, t := range targets {
 		fmt.Fprintf(&conf, "      - targets: [%q]\n", t.Addr)
 		if t.Instance != "" {
 			fmt.Fprintf(&conf, "        labels: {instance: %q}\n", t.Instance)
 		}
 	}
+	return StartPrometheusWith(tb, interval, conf.String())
+}
+
+// StartPrometheusWith starts one with the given scrape_configs entries
+// (YAML list items, indented two spaces) and waits until it is ready.
+func StartPrometheusWith(tb testing.TB, interval time.Duration, scrapeConfigs string) *Prometheus {
+	tb.Helper()
+	bin := lookBin(tb, "Prometheus", "prometheus")
+	dir := tb.TempDir()
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\nscrape_configs:\n%s", interval, interval, scrapeConfigs)
 	path := filepath.Join(dir, "prometheus.yml")
 	must(tb, os.WriteFile(path, []byte(conf.String()), 0o600))
 	port := freePort(tb, "127.0.0.1")

@@ -73,6 +73,33 @@ func Metrics(rep Report, points []Point, at time.Time) string {
 	}
 	help("opsdeck_check_timestamp_seconds", "gauge", "When these results were judged, Unix time.")
 	fmt.Fprintf(&b, "opsdeck_check_timestamp_seconds %d\n", at.Unix())
+	if p := rep.Poller; p != nil {
+		help("opsdeck_poller_info", "gauge", "The poller that judged these results: its shard of the fleet (I/N, by Prometheus' hashmod of the host name) and version.")
+		fmt.Fprintf(&b, "opsdeck_poller_info{shard=%s,version=%s} 1\n", quoteLabel(p.Shard), quoteLabel(p.Version))
+		help("opsdeck_poller_hosts", "gauge", "How many hosts the poller watches (its shard's).")
+		fmt.Fprintf(&b, "opsdeck_poller_hosts{shard=%s} %d\n", quoteLabel(p.Shard), len(rep.Hosts))
+		if p.Site != "" {
+			return withLabel(b.String(), "site", p.Site)
+		}
+	}
+	return b.String()
+}
+
+// withLabel adds name=value to every sample of an exposition.
+func withLabel(text, name, value string) string {
+	label := name + "=" + quoteLabel(value)
+	var b strings.Builder
+	b.Grow(len(text) + strings.Count(text, "\n")*(len(label)+3))
+	for _, line := range strings.SplitAfter(text, "\n") {
+		switch i := strings.IndexAny(line, "{ "); {
+		case line == "" || line[0] == '#' || i < 0:
+			b.WriteString(line)
+		case line[i] == '{':
+			b.WriteString(line[:i+1] + label + "," + line[i+1:])
+		default:
+			b.WriteString(line[:i] + "{" + label + "}" + line[i:])
+		}
+	}
 	return b.String()
 }
 

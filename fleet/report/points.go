@@ -60,7 +60,7 @@ func Points(store *fleet.Store, now time.Time) []Point {
 	var out []Point
 	for i := range snap {
 		st := &snap[i]
-		if st.Last == nil || st.Last.Stale(st.Host, now) {
+		if st.Last == nil || st.Last.Stale(st.Host, now) || st.Host.Elsewhere {
 			continue
 		}
 		out = resourcePoints(out, st.Host, st.Last)

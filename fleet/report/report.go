@@ -59,6 +59,17 @@ type Report struct {
 	// Figures are the hosts' measured values with their thresholds (the
 	// JSON's; the textfile and Nagios take them apart).
 	Figures []Point `json:"figures,omitempty"`
+	// Poller says which poller judged it, when it is one of several.
+	Poller *Poller `json:"poller,omitempty"`
+}
+
+// Poller is one poller of several: its shard ("2/4", "" for the whole
+// fleet), its site, its version. The exposition says it, and labels
+// every series with the site.
+type Poller struct {
+	Shard   string `json:"shard,omitempty"`
+	Site    string `json:"site,omitempty"`
+	Version string `json:"version"`
 }
 
 // Exit is the report's exit status: its worst state's, UNKNOWN at best
@@ -83,6 +94,9 @@ func Judged(store *fleet.Store, verbose bool, at func(*fleet.HostStatus) time.Ti
 	snap, _ := store.Snapshot()
 	rep := Report{Time: time.Now().UTC(), Worst: fleet.OK}
 	for i := range snap {
+		if snap[i].Host.Elsewhere {
+			continue // another shard's: polled here for the way to ours
+		}
 		hr := hostReport(&snap[i], at(&snap[i]), verbose)
 		rep.Worst = fleet.Worse(rep.Worst, hr.State)
 		rep.Hosts = append(rep.Hosts, hr)
