@@ -55,3 +55,39 @@ func TestReport_UnreachableInEveryFormat(t *testing.T) {
 		t.Errorf("does not parse: %v", err)
 	}
 }
+
+// The exposition says when each host answered, how long its poll took,
+// and the cause of each failing check: what a reader needs to tell old
+// data from current and to say the reason.
+func TestMetrics_AnsweredAndCause(t *testing.T) {
+	hosts := []fleet.Host{{Name: "web1"}, {Name: "db1"}, {Name: "new"}}
+	for i := range hosts {
+		hosts[i].Limits = fleet.DefaultLimits
+	}
+	store := fleet.NewStore(hosts)
+	at := time.Unix(1_796_600_000, 0)
+	store.Record(fleet.Observation{Host: "web1", At: at, RTT: 250 * time.Millisecond, Err: errors.New("refused")})
+	smp := &fleet.Sample{At: at.Add(-time.Second), CPU: 5, MemTotal: 100, MemUsed: 10, Cores: 2,
+		Disks: []fleet.Disk{{Mount: "/var", Used: 97, Free: 3}}}
+	store.Record(fleet.Observation{Host: "db1", At: smp.At, RTT: 40 * time.Millisecond, Sample: smp})
+	rep := Judged(store, false, func(*fleet.HostStatus) time.Time { return at })
+	m := Metrics(rep, nil, at)
+	for _, want := range []string{
+		`opsdeck_host_answered_timestamp_seconds{host="web1"} 1796600000`,
+		`opsdeck_host_answered_timestamp_seconds{host="db1"} 1796599999`,
+		`opsdeck_host_poll_duration_seconds{host="web1"} 0.25`,
+		`opsdeck_check_cause{host="web1",check="host",kind="host",cause="down"} 1`,
+		`opsdeck_check_cause{host="db1",check="disk:/var",kind="disk",cause="over"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("lacks %s:\n%s", want, m)
+		}
+	}
+	if strings.Contains(m, `host_answered_timestamp_seconds{host="new"}`) {
+		t.Error("a host never polled has an answer time")
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	if _, err := p.TextToMetricFamilies(strings.NewReader(m)); err != nil {
+		t.Errorf("does not parse: %v", err)
+	}
+}

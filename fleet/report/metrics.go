@@ -32,6 +32,18 @@ func Metrics(rep Report, points []Point, at time.Time) string {
 	for _, h := range rep.Hosts {
 		fmt.Fprintf(&b, "opsdeck_host_state{host=%s} %d\n", quoteLabel(h.Name), Exit(h.State))
 	}
+	help("opsdeck_host_answered_timestamp_seconds", "gauge", "When the host last answered (its data, or the failure), Unix time: older than two poll intervals plus the timeout is old.")
+	for _, h := range rep.Hosts {
+		if !h.Answered.IsZero() {
+			fmt.Fprintf(&b, "opsdeck_host_answered_timestamp_seconds{host=%s} %d\n", quoteLabel(h.Name), h.Answered.Unix())
+		}
+	}
+	help("opsdeck_host_poll_duration_seconds", "gauge", "How long the host's last poll took.")
+	for _, h := range rep.Hosts {
+		if !h.Answered.IsZero() {
+			fmt.Fprintf(&b, "opsdeck_host_poll_duration_seconds{host=%s} %g\n", quoteLabel(h.Name), h.Poll.Seconds())
+		}
+	}
 	help("opsdeck_check_state", "gauge", "Each check's state: "+stateHelp)
 	for _, h := range rep.Hosts {
 		for _, f := range h.Findings {
@@ -45,6 +57,14 @@ func Metrics(rep Report, points []Point, at time.Time) string {
 				if f.State != fleet.OK {
 					fmt.Fprintf(&b, "%s{%s} %d\n", name, checkLabels(h.Name, f), b2i(on(f)))
 				}
+			}
+		}
+	}
+	help("opsdeck_check_cause", "gauge", "1 for why a failing check is in its state (its cause, a word of a fixed set: over, not_running, too_old…): a reader says the reason from it and the figures.")
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			if f.State != fleet.OK && f.Cause != fleet.CauseNone {
+				fmt.Fprintf(&b, "opsdeck_check_cause{%s,cause=%s} 1\n", checkLabels(h.Name, f), quoteLabel(f.Cause.String()))
 			}
 		}
 	}

@@ -38,6 +38,11 @@ type HostReport struct {
 	// root problem, the one notified).
 	Behind   string    `json:"unreachable_behind,omitempty"`
 	Findings []Finding `json:"findings"`
+	// Answered is when the host last answered (a sample or a failure),
+	// and Poll how long that poll took: a reader of the exposition tells
+	// old data from current by it.
+	Answered time.Time     `json:"answered,omitzero"`
+	Poll     time.Duration `json:"poll_ns,omitempty"`
 }
 
 // Inventory is how an inventory's last read went: Err "" when it was read.
@@ -106,7 +111,10 @@ func Judged(store *fleet.Store, verbose bool, at func(*fleet.HostStatus) time.Ti
 
 func hostReport(st *fleet.HostStatus, at time.Time, verbose bool) HostReport {
 	hl := fleet.Assess(st, at)
-	hr := HostReport{Name: st.Host.Name, State: hl.State, Findings: []Finding{}}
+	hr := HostReport{Name: st.Host.Name, State: hl.State, Findings: []Finding{}, Poll: st.RTT}
+	if st.Last != nil || st.Err != "" {
+		hr.Answered = AnsweredAt(st, time.Time{}).UTC()
+	}
 	if hl.State != fleet.OK {
 		hr.Reason = hl.Reason
 	}
