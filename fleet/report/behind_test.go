@@ -68,11 +68,13 @@ func TestMetrics_AnsweredAndCause(t *testing.T) {
 	at := time.Unix(1_796_600_000, 0)
 	store.Record(fleet.Observation{Host: "web1", At: at, RTT: 250 * time.Millisecond, Err: errors.New("refused")})
 	smp := &fleet.Sample{At: at.Add(-time.Second), CPU: 5, MemTotal: 100, MemUsed: 10, Cores: 2,
-		Disks: []fleet.Disk{{Mount: "/var", Used: 97, Free: 3}}}
+		Disks: []fleet.Disk{{Mount: "/var", Used: 97, Free: 3, Total: 100}}}
 	store.Record(fleet.Observation{Host: "db1", At: smp.At, RTT: 40 * time.Millisecond, Sample: smp})
 	rep := Judged(store, false, func(*fleet.HostStatus) time.Time { return at })
-	m := Metrics(rep, nil, at)
+	m := Metrics(rep, Points(store, at), at)
 	for _, want := range []string{
+		`opsdeck_disk_used_percent{host="db1",mount="/var"} 97`,
+		`opsdeck_threshold{host="db1",metric="opsdeck_disk_used_percent",mount="/var",level="crit"} 90`,
 		`opsdeck_host_answered_timestamp_seconds{host="web1"} 1796600000`,
 		`opsdeck_host_answered_timestamp_seconds{host="db1"} 1796599999`,
 		`opsdeck_host_poll_duration_seconds{host="web1"} 0.25`,

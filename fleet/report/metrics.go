@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,6 +148,27 @@ func writePoints(b *strings.Builder, points []Point, help func(name, typ, text s
 				labels += "," + p.Label + "=" + quoteLabel(p.LabelValue)
 			}
 			fmt.Fprintf(b, "%s{%s} %s\n", n, labels, strconv.FormatFloat(p.Value, 'g', -1, 64))
+		}
+	}
+	if len(points) == 0 {
+		return
+	}
+	help("opsdeck_threshold", "gauge", "The level a figure is judged by: metric names the figure's series, level is warn or crit.")
+	for _, n := range names {
+		for _, p := range byMetric[n] {
+			for _, lv := range []struct {
+				name string
+				v    float64
+			}{{"warn", p.Warn}, {"crit", p.Crit}} {
+				if math.IsNaN(lv.v) {
+					continue
+				}
+				labels := "host=" + quoteLabel(p.Host) + ",metric=" + quoteLabel(n)
+				if p.Label != "" {
+					labels += "," + p.Label + "=" + quoteLabel(p.LabelValue)
+				}
+				fmt.Fprintf(b, "opsdeck_threshold{%s,level=%q} %s\n", labels, lv.name, strconv.FormatFloat(lv.v, 'g', -1, 64))
+			}
 		}
 	}
 }
