@@ -60,7 +60,8 @@ func TestReport_UnreachableInEveryFormat(t *testing.T) {
 // and the cause of each failing check: what a reader needs to tell old
 // data from current and to say the reason.
 func TestMetrics_AnsweredAndCause(t *testing.T) {
-	hosts := []fleet.Host{{Name: "web1"}, {Name: "db1"}, {Name: "new"}}
+	hosts := []fleet.Host{{Name: "web1"}, {Name: "db1", Services: []fleet.Service{{Name: "pg"}, {Name: "exporter"}},
+		Backups: []fleet.Backup{{Name: "nightly"}}}, {Name: "new"}}
 	for i := range hosts {
 		hosts[i].Limits = fleet.DefaultLimits
 	}
@@ -68,8 +69,12 @@ func TestMetrics_AnsweredAndCause(t *testing.T) {
 	at := time.Unix(1_796_600_000, 0)
 	store.Record(fleet.Observation{Host: "web1", At: at, RTT: 250 * time.Millisecond, Err: errors.New("refused")})
 	smp := &fleet.Sample{At: at.Add(-time.Second), CPU: 5, MemTotal: 100, MemUsed: 10, Cores: 2,
-		Disks: []fleet.Disk{{Mount: "/var", Used: 97, Free: 3, Total: 100}}}
+		Disks:    []fleet.Disk{{Mount: "/var", Used: 97, Free: 3, Total: 100}},
+		Services: []fleet.ServiceStatus{{Name: "pg", Running: true}, {Name: "exporter"}},
+		Backups:  []fleet.BackupStatus{{Name: "nightly", NewestAt: at.Add(-time.Hour), Size: 2048}},
+		Certs:    []fleet.CertStatus{{Endpoint: "db1:5432", NotAfter: at.Add(48 * time.Hour)}}}
 	store.Record(fleet.Observation{Host: "db1", At: smp.At, RTT: 40 * time.Millisecond, Sample: smp})
+	store.RecordDrill(fleet.DrillRecord{Host: "db1", Backup: "nightly", Time: at.Add(-24 * time.Hour), Passed: true, DrillID: "d1"})
 	rep := Judged(store, false, func(*fleet.HostStatus) time.Time { return at })
 	m := Metrics(rep, Points(store, at), at)
 	for _, want := range []string{
@@ -80,10 +85,21 @@ func TestMetrics_AnsweredAndCause(t *testing.T) {
 		`opsdeck_host_poll_duration_seconds{host="web1"} 0.25`,
 		`opsdeck_check_cause{host="web1",check="host",kind="host",cause="down"} 1`,
 		`opsdeck_check_cause{host="db1",check="disk:/var",kind="disk",cause="over"} 1`,
+		`opsdeck_services_running{host="db1"} 1`,
+		`opsdeck_services_configured{host="db1"} 2`,
+		`opsdeck_backup_size_bytes{host="db1",backup="nightly"} 2048`,
+		`opsdeck_drill_age_seconds{host="db1",backup="nightly"} 86400`,
+		`opsdeck_drill_passed{host="db1",backup="nightly"} 1`,
+		`opsdeck_cert_expiry_seconds{host="db1",endpoint="db1:5432"} 172800`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("lacks %s:\n%s", want, m)
 		}
+	}
+	var nag bytes.Buffer
+	WriteNagios(&nag, rep, Points(store, at))
+	if strings.Contains(nag.String(), "services") || strings.Contains(nag.String(), "drill") || !strings.Contains(nag.String(), "'db1 disk /var'=97%;") {
+		t.Errorf("Nagios perfdata are the judged figures only:\n%s", nag.String())
 	}
 	if strings.Contains(m, `host_answered_timestamp_seconds{host="new"}`) {
 		t.Error("a host never polled has an answer time")

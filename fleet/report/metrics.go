@@ -13,12 +13,18 @@ import (
 
 // metricHelp is the help of each figure's metric.
 var metricHelp = map[string]string{
-	"opsdeck_cpu_percent":        "CPU busy, percent.",
-	"opsdeck_memory_percent":     "Memory in use (total less available), percent.",
-	"opsdeck_load1_per_core":     "1-minute load average per core.",
-	"opsdeck_disk_used_percent":  "Filesystem space in use, percent.",
-	"opsdeck_backup_age_seconds": "Age of the newest backup artefact, seconds.",
-	"opsdeck_disk_full_seconds":  "Seconds until the mount is full at its rate over the forecast window; absent when it is not filling or its history is too short.",
+	"opsdeck_cpu_percent":         "CPU busy, percent.",
+	"opsdeck_memory_percent":      "Memory in use (total less available), percent.",
+	"opsdeck_load1_per_core":      "1-minute load average per core.",
+	"opsdeck_disk_used_percent":   "Filesystem space in use, percent.",
+	"opsdeck_backup_age_seconds":  "Age of the newest backup artefact, seconds.",
+	"opsdeck_backup_size_bytes":   "Size of the newest backup artefact, bytes.",
+	"opsdeck_drill_age_seconds":   "Age of the backup's last restore drill, seconds.",
+	"opsdeck_drill_passed":        "1 when the backup's last restore drill passed, 0 when it failed.",
+	"opsdeck_cert_expiry_seconds": "Seconds until the certificate expires (negative: expired).",
+	"opsdeck_services_running":    "How many of the host's configured services run.",
+	"opsdeck_services_configured": "How many services the host has in the config.",
+	"opsdeck_disk_full_seconds":   "Seconds until the mount is full at its rate over the forecast window; absent when it is not filling or its history is too short.",
 }
 
 // Metrics is the report in Prometheus' text format: each host's and each

@@ -49,15 +49,20 @@ func WriteNagios(out io.Writer, rep Report, points []Point) {
 			fmt.Fprintln(out, noPipe(findingLine(h.Name, f)))
 		}
 	}
-	for i, p := range points {
+	n := 0
+	for _, p := range points {
+		if p.NoPerf {
+			continue
+		}
 		sep := "\n"
-		if i == 0 {
+		if n == 0 {
 			sep = ""
 			fmt.Fprint(out, "| ")
 		}
+		n++
 		fmt.Fprint(out, sep+perfItem(p.Host+" "+p.Name, p.Value, p.Unit, p.Warn, p.Crit, p.Min, p.Max))
 	}
-	if len(points) > 0 {
+	if n > 0 {
 		fmt.Fprintln(out)
 	}
 }

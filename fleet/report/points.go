@@ -19,6 +19,9 @@ type Point struct {
 	Unit       string // Nagios UOM: "%", "s" or ""
 	Warn, Crit float64
 	Min, Max   float64
+	// NoPerf: exported to Prometheus and the JSON, not Nagios' perfdata
+	// (a count, a size: what a reader of the exposition needs for a row).
+	NoPerf bool
 }
 
 var none = math.NaN()
@@ -66,6 +69,43 @@ func Points(store *fleet.Store, now time.Time) []Point {
 		out = resourcePoints(out, st.Host, st.Last)
 		out = fillPoints(out, st)
 		out = backupPoints(out, st.Host, st.Last, now)
+		out = rowPoints(out, st, now)
+	}
+	return out
+}
+
+// rowPoints adds what a row says beside the resources: services running
+// of those configured, each backup's size, its last drill's age and
+// result, each certificate's time to expiry. Not perfdata.
+func rowPoints(out []Point, st *fleet.HostStatus, now time.Time) []Point {
+	h, s := st.Host, st.Last
+	p := func(name, metric, label, value string, v float64, unit string) {
+		out = append(out, Point{Host: h.Name, Name: name, Metric: metric, Label: label, LabelValue: value, Value: v, Unit: unit,
+			Warn: none, Crit: none, Min: none, Max: none, NoPerf: true})
+	}
+	if len(h.Services) > 0 {
+		running := 0
+		for _, sv := range s.Services {
+			if sv.Running {
+				running++
+			}
+		}
+		p("services running", "opsdeck_services_running", "", "", float64(running), "")
+		p("services configured", "opsdeck_services_configured", "", "", float64(len(h.Services)), "")
+	}
+	for _, b := range s.Backups {
+		if b.Err == "" && b.Size >= 0 && !b.NewestAt.IsZero() {
+			p("backup "+b.Name+" size", "opsdeck_backup_size_bytes", "backup", b.Name, float64(b.Size), "B")
+		}
+		if d := st.DrillsOf(b.Name); d.Unknown == "" && d.Last != nil {
+			p("drill "+b.Name+" age", "opsdeck_drill_age_seconds", "backup", b.Name, math.Max(0, now.Sub(d.Last.Time).Seconds()), "s")
+			p("drill "+b.Name+" passed", "opsdeck_drill_passed", "backup", b.Name, map[bool]float64{true: 1}[d.Last.Passed], "")
+		}
+	}
+	for _, c := range s.Certs {
+		if c.Err == "" && !c.NotAfter.IsZero() {
+			p("cert "+c.Endpoint+" expiry", "opsdeck_cert_expiry_seconds", "endpoint", c.Endpoint, c.NotAfter.Sub(now).Seconds(), "s")
+		}
 	}
 	return out
 }
