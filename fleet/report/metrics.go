@@ -32,53 +32,58 @@ var metricHelp = map[string]string{
 // kind, never by its words), the figures, each inventory's last read, and
 // when they were judged.
 func Metrics(rep Report, points []Point, at time.Time) string {
-	var b strings.Builder
-	help := func(name, typ, text string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ) }
-	stateHelp := ScaleText() + ": opsdeck check's exit-code scale."
-	help("opsdeck_host_state", "gauge", "The host's worst state: "+stateHelp)
-	for _, h := range rep.Hosts {
-		fmt.Fprintf(&b, "opsdeck_host_state{host=%s} %d\n", quoteLabel(h.Name), Exit(h.State))
+	b := &expo{}
+	b.hosts(rep)
+	b.checks(rep)
+	writePoints(&b.Builder, points, b.help)
+	if len(rep.Inventories) > 0 {
+		b.help("opsdeck_inventory_up", "gauge", "1 when the inventory's last read succeeded, 0 when it failed (its hosts may be missing or old).")
+		for _, inv := range rep.Inventories {
+			fmt.Fprintf(b, "opsdeck_inventory_up{inventory=%s} %d\n", quoteLabel(inv.Name), b2i(inv.Err == ""))
+		}
 	}
-	help("opsdeck_host_answered_timestamp_seconds", "gauge", "When the host last answered (its data, or the failure), Unix time: older than two poll intervals plus the timeout is old.")
+	b.help("opsdeck_check_timestamp_seconds", "gauge", "When these results were judged, Unix time.")
+	fmt.Fprintf(b, "opsdeck_check_timestamp_seconds %d\n", at.Unix())
+	if p := rep.Poller; p != nil {
+		b.help("opsdeck_poller_info", "gauge", "The poller that judged these results: its shard of the fleet (I/N, by Prometheus' hashmod of the host name) and version.")
+		fmt.Fprintf(b, "opsdeck_poller_info{shard=%s,version=%s} 1\n", quoteLabel(p.Shard), quoteLabel(p.Version))
+		b.help("opsdeck_poller_hosts", "gauge", "How many hosts the poller watches (its shard's).")
+		fmt.Fprintf(b, "opsdeck_poller_hosts{shard=%s} %d\n", quoteLabel(p.Shard), len(rep.Hosts))
+		if p.Site != "" {
+			return withLabel(b.String(), "site", p.Site)
+		}
+	}
+	return b.String()
+}
+
+// expo is an exposition being written.
+type expo struct{ strings.Builder }
+
+func (b *expo) help(name, typ, text string) {
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ)
+}
+
+var stateHelp = ScaleText() + ": opsdeck check's exit-code scale."
+
+// hosts writes each host's state, when it answered, how long its poll
+// took, and what it is behind when UNREACHABLE.
+func (b *expo) hosts(rep Report) {
+	b.help("opsdeck_host_state", "gauge", "The host's worst state: "+stateHelp)
+	for _, h := range rep.Hosts {
+		fmt.Fprintf(b, "opsdeck_host_state{host=%s} %d\n", quoteLabel(h.Name), Exit(h.State))
+	}
+	b.help("opsdeck_host_answered_timestamp_seconds", "gauge", "When the host last answered (its data, or the failure), Unix time: older than two poll intervals plus the timeout is old.")
 	for _, h := range rep.Hosts {
 		if !h.Answered.IsZero() {
-			fmt.Fprintf(&b, "opsdeck_host_answered_timestamp_seconds{host=%s} %d\n", quoteLabel(h.Name), h.Answered.Unix())
+			fmt.Fprintf(b, "opsdeck_host_answered_timestamp_seconds{host=%s} %d\n", quoteLabel(h.Name), h.Answered.Unix())
 		}
 	}
-	help("opsdeck_host_poll_duration_seconds", "gauge", "How long the host's last poll took.")
+	b.help("opsdeck_host_poll_duration_seconds", "gauge", "How long the host's last poll took.")
 	for _, h := range rep.Hosts {
 		if !h.Answered.IsZero() {
-			fmt.Fprintf(&b, "opsdeck_host_poll_duration_seconds{host=%s} %g\n", quoteLabel(h.Name), h.Poll.Seconds())
+			fmt.Fprintf(b, "opsdeck_host_poll_duration_seconds{host=%s} %g\n", quoteLabel(h.Name), h.Poll.Seconds())
 		}
 	}
-	help("opsdeck_check_state", "gauge", "Each check's state: "+stateHelp)
-	for _, h := range rep.Hosts {
-		for _, f := range h.Findings {
-			fmt.Fprintf(&b, "opsdeck_check_state{%s} %d\n", checkLabels(h.Name, f), Exit(f.State))
-		}
-	}
-	failing := func(name, text string, on func(Finding) bool) {
-		help(name, "gauge", text)
-		for _, h := range rep.Hosts {
-			for _, f := range h.Findings {
-				if f.State != fleet.OK {
-					fmt.Fprintf(&b, "%s{%s} %d\n", name, checkLabels(h.Name, f), b2i(on(f)))
-				}
-			}
-		}
-	}
-	help("opsdeck_check_cause", "gauge", "1 for why a failing check is in its state (its cause, a word of a fixed set: over, not_running, too_old…): a reader says the reason from it and the figures.")
-	for _, h := range rep.Hosts {
-		for _, f := range h.Findings {
-			if f.State != fleet.OK && f.Cause != fleet.CauseNone {
-				fmt.Fprintf(&b, "opsdeck_check_cause{%s,cause=%s} 1\n", checkLabels(h.Name, f), quoteLabel(f.Cause.String()))
-			}
-		}
-	}
-	failing("opsdeck_acknowledged", "1 when somebody acknowledged the failing check (its state above is unchanged).",
-		func(f Finding) bool { return f.Acknowledged != "" })
-	failing("opsdeck_silenced", "1 when a silence covers the failing check (its state above is unchanged).",
-		func(f Finding) bool { return f.Silenced != "" })
 	var behind []HostReport
 	for _, h := range rep.Hosts {
 		if h.Behind != "" {
@@ -86,30 +91,44 @@ func Metrics(rep Report, points []Point, at time.Time) string {
 		}
 	}
 	if len(behind) > 0 {
-		help("opsdeck_unreachable", "gauge", "1 while the host is UNREACHABLE behind the DOWN host named by behind: alert on that one.")
+		b.help("opsdeck_unreachable", "gauge", "1 while the host is UNREACHABLE behind the DOWN host named by behind: alert on that one.")
 		for _, h := range behind {
-			fmt.Fprintf(&b, "opsdeck_unreachable{host=%s,behind=%s} 1\n", quoteLabel(h.Name), quoteLabel(h.Behind))
+			fmt.Fprintf(b, "opsdeck_unreachable{host=%s,behind=%s} 1\n", quoteLabel(h.Name), quoteLabel(h.Behind))
 		}
 	}
-	writePoints(&b, points, help)
-	if len(rep.Inventories) > 0 {
-		help("opsdeck_inventory_up", "gauge", "1 when the inventory's last read succeeded, 0 when it failed (its hosts may be missing or old).")
-		for _, inv := range rep.Inventories {
-			fmt.Fprintf(&b, "opsdeck_inventory_up{inventory=%s} %d\n", quoteLabel(inv.Name), b2i(inv.Err == ""))
+}
+
+// checks writes each check's state by key, and for the failing ones
+// their cause, acknowledgement and silence.
+func (b *expo) checks(rep Report) {
+	b.help("opsdeck_check_state", "gauge", "Each check's state: "+stateHelp)
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			fmt.Fprintf(b, "opsdeck_check_state{%s} %d\n", checkLabels(h.Name, f), Exit(f.State))
 		}
 	}
-	help("opsdeck_check_timestamp_seconds", "gauge", "When these results were judged, Unix time.")
-	fmt.Fprintf(&b, "opsdeck_check_timestamp_seconds %d\n", at.Unix())
-	if p := rep.Poller; p != nil {
-		help("opsdeck_poller_info", "gauge", "The poller that judged these results: its shard of the fleet (I/N, by Prometheus' hashmod of the host name) and version.")
-		fmt.Fprintf(&b, "opsdeck_poller_info{shard=%s,version=%s} 1\n", quoteLabel(p.Shard), quoteLabel(p.Version))
-		help("opsdeck_poller_hosts", "gauge", "How many hosts the poller watches (its shard's).")
-		fmt.Fprintf(&b, "opsdeck_poller_hosts{shard=%s} %d\n", quoteLabel(p.Shard), len(rep.Hosts))
-		if p.Site != "" {
-			return withLabel(b.String(), "site", p.Site)
+	failing := func(name, text string, on func(Finding) bool) {
+		b.help(name, "gauge", text)
+		for _, h := range rep.Hosts {
+			for _, f := range h.Findings {
+				if f.State != fleet.OK {
+					fmt.Fprintf(b, "%s{%s} %d\n", name, checkLabels(h.Name, f), b2i(on(f)))
+				}
+			}
 		}
 	}
-	return b.String()
+	b.help("opsdeck_check_cause", "gauge", "1 for why a failing check is in its state (its cause, a word of a fixed set: over, not_running, too_old…): a reader says the reason from it and the figures.")
+	for _, h := range rep.Hosts {
+		for _, f := range h.Findings {
+			if f.State != fleet.OK && f.Cause != fleet.CauseNone {
+				fmt.Fprintf(b, "opsdeck_check_cause{%s,cause=%s} 1\n", checkLabels(h.Name, f), quoteLabel(f.Cause.String()))
+			}
+		}
+	}
+	failing("opsdeck_acknowledged", "1 when somebody acknowledged the failing check (its state above is unchanged).",
+		func(f Finding) bool { return f.Acknowledged != "" })
+	failing("opsdeck_silenced", "1 when a silence covers the failing check (its state above is unchanged).",
+		func(f Finding) bool { return f.Silenced != "" })
 }
 
 // withLabel adds name=value to every sample of an exposition.
