@@ -134,11 +134,7 @@ func (keyChanged) KeyChange() *KeyChange {
 // hosts behind it, alternately down and back: each flip works out where
 // every host behind it is. ns/op is one recorded answer of the bastion.
 func BenchmarkRecord_Bastion(b *testing.B) {
-	hosts := []Host{{Name: "bastion"}}
-	for i := 0; i < 1000; i++ {
-		hosts = append(hosts, Host{Name: "web" + strconv.Itoa(i), Jump: "bastion"})
-	}
-	s := NewStore(hosts)
+	s := bastionStore(1000)
 	t0 := time.Now()
 	smp := okSample(t0)
 	down := errors.New("timeout")
@@ -159,11 +155,7 @@ func BenchmarkRecord_Bastion(b *testing.B) {
 // BenchmarkRecord_BastionSteady is the same bastion answering every
 // time: the hosts behind it are not looked at.
 func BenchmarkRecord_BastionSteady(b *testing.B) {
-	hosts := []Host{{Name: "bastion"}}
-	for i := 0; i < 1000; i++ {
-		hosts = append(hosts, Host{Name: "web" + strconv.Itoa(i), Jump: "bastion"})
-	}
-	s := NewStore(hosts)
+	s := bastionStore(1000)
 	t0 := time.Now()
 	smp := okSample(t0)
 	b.ReportAllocs()
@@ -171,4 +163,13 @@ func BenchmarkRecord_BastionSteady(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		s.Record(Observation{Host: "bastion", At: t0.Add(time.Duration(i) * time.Second), Sample: smp})
 	}
+}
+
+// bastionStore is a store of a bastion with n hosts behind it.
+func bastionStore(n int) *Store {
+	hosts := []Host{{Name: "bastion"}}
+	for i := 0; i < n; i++ {
+		hosts = append(hosts, Host{Name: "web" + strconv.Itoa(i), Jump: "bastion"})
+	}
+	return NewStore(hosts)
 }

@@ -29,19 +29,24 @@ func startNet(t *testing.T, hosts []Host) (*Poller, *Store, map[string]*netSourc
 	t.Helper()
 	for i := range hosts {
 		hosts[i].PollInterval, hosts[i].Timeout = Duration{500 * time.Millisecond}, Duration{100 * time.Millisecond}
-		hosts[i].Limits = DefaultLimits
 	}
-	srcs := map[string]*netSource{}
-	for _, h := range hosts {
-		srcs[h.Name] = &netSource{}
-	}
-	c := &Config{Hosts: hosts}
-	store := NewStore(c.Hosts)
-	p := NewPoller(c, store, func(h *Host) (Source, string) { return srcs[h.Name], "" })
+	p, store, srcs := netFleet(hosts)
 	ctx, cancel := context.WithCancel(context.Background())
 	p.Start(ctx)
 	t.Cleanup(func() { cancel(); p.Wait() })
 	return p, store, srcs
+}
+
+// netFleet is a poller (not started) of hosts, each on a netSource.
+func netFleet(hosts []Host) (*Poller, *Store, map[string]*netSource) {
+	srcs := map[string]*netSource{}
+	for i := range hosts {
+		hosts[i].Limits = DefaultLimits
+		srcs[hosts[i].Name] = &netSource{}
+	}
+	c := &Config{Hosts: hosts}
+	store := NewStore(c.Hosts)
+	return NewPoller(c, store, func(h *Host) (Source, string) { return srcs[h.Name], "" }), store, srcs
 }
 
 func loopOf(p *Poller, name string) hostLoop {
@@ -148,17 +153,7 @@ func TestPoller_RecoveryBringsTheOutageForward(t *testing.T) {
 // answered, and not at all when it did not: never dialled through a dead
 // bastion, UNREACHABLE behind it.
 func TestPoller_OnceAsksTheJumpHostFirst(t *testing.T) {
-	hosts := []Host{{Name: "bastion"}, {Name: "a", Jump: "bastion"}, {Name: "b", Jump: "bastion"}, {Name: "c"}}
-	for i := range hosts {
-		hosts[i].Limits = DefaultLimits
-	}
-	srcs := map[string]*netSource{}
-	for _, h := range hosts {
-		srcs[h.Name] = &netSource{}
-	}
-	c := &Config{Hosts: hosts}
-	store := NewStore(c.Hosts)
-	p := NewPoller(c, store, func(h *Host) (Source, string) { return srcs[h.Name], "" })
+	p, store, srcs := netFleet([]Host{{Name: "bastion"}, {Name: "a", Jump: "bastion"}, {Name: "b", Jump: "bastion"}, {Name: "c"}})
 	srcs["bastion"].down.Store(true)
 	p.Once(context.Background(), Light)
 	if n := srcs["a"].calls.Load() + srcs["b"].calls.Load(); n != 0 {
