@@ -236,7 +236,7 @@ func Assess(st *HostStatus, now time.Time) Health {
 	switch {
 	case st.unreachable(now):
 		return Health{State: Unreachable, Cause: CauseUnreachable, Reason: st.Behind.Reason(nil)}
-	case st.Err != "" && (st.Last == nil || !st.ErrAt.Before(st.Last.At)):
+	case st.lastFailed():
 		reason := st.Err
 		if st.Last != nil {
 			reason += "; last data " + FormatAge(now.Sub(st.Last.At)) + " ago"

@@ -57,7 +57,13 @@ func (h *Host) ParentNames() []string {
 // could not be reached (DOWN, HOSTKEY; not a host that answered late or
 // whose command failed): what puts its children behind it.
 func (st *HostStatus) failing() bool {
-	return st.Err != "" && !st.Slow && !st.Answered && (st.Last == nil || !st.ErrAt.Before(st.Last.At))
+	return st.lastFailed() && !st.Slow && !st.Answered
+}
+
+// lastFailed says whether the host's last poll failed (no sample since
+// its error): what Assess calls DOWN, SLOW or HOSTKEY.
+func (st *HostStatus) lastFailed() bool {
+	return st.Err != "" && (st.Last == nil || !st.ErrAt.Before(st.Last.At))
 }
 
 // PathDown names the jump host on h's way that cannot be reached now ("":
