@@ -82,8 +82,14 @@ type StateStore struct {
 // uptime) of every configured host it knows, in one query per Interval.
 // Services, backups, security and actions still go over SSH.
 type SourceConfig struct {
-	Kind string `toml:"kind"` // "prometheus"
+	// Kind is "prometheus" (the hosts' resources from their node_exporter)
+	// or "opsdeck" (the whole fleet as opsdeck pollers judged it, from the
+	// Prometheus that scrapes them).
+	Kind string `toml:"kind"`
 	URL  string `toml:"url"`
+	// Match are label matchers an "opsdeck" source adds to every series
+	// it reads (`site="eu"`), "" for all.
+	Match string `toml:"match"`
 	// Hosts selects the node_exporter targets: a series selector whose
 	// InstanceLabel names the host (default up{job="node"}, "instance").
 	// An instance matches a configured host by name or address, with or
@@ -145,7 +151,10 @@ type Host struct {
 	ProxyJump string `toml:"-"`
 	// Elsewhere: another shard's host, polled here only because hosts of
 	// this shard are reached through it (see Shard.Take); not reported.
-	Elsewhere     bool        `toml:"-"`
+	Elsewhere bool `toml:"-"`
+	// Remote: known only from the pollers' series in Prometheus, not from
+	// the config; opsdeck does not know how to reach it from here.
+	Remote        bool        `toml:"-"`
 	Env           string      `toml:"env"`
 	Tags          []string    `toml:"tags"`
 	IdentityFiles []string    `toml:"identity_files"`

@@ -234,6 +234,8 @@ const StaleAfter = 2
 // Host.StaleAge, else the worst of its checks.
 func Assess(st *HostStatus, now time.Time) Health {
 	switch {
+	case st.Verdict != nil:
+		return st.Verdict.Health(st.Host, now)
 	case st.unreachable(now):
 		return Health{State: Unreachable, Cause: CauseUnreachable, Reason: st.Behind.Reason(nil)}
 	case st.lastFailed():

@@ -20,6 +20,9 @@ const (
 // its fields are zero; it is never a guess.
 type Sample struct {
 	At time.Time
+	// Relative: read back from a poller's figures (percentages): the
+	// sizes (memory, disks) are scaled to them, not the host's.
+	Relative bool
 
 	CPU     float64   // percent busy, all cores, since the previous sample
 	PerCore []float64 // percent busy per core

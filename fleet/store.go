@@ -52,6 +52,9 @@ type HostStatus struct {
 	// names) is DOWN or UNREACHABLE: the host is UNREACHABLE unless it
 	// answered since (see Assess).
 	Behind *Behind
+	// Verdict is set when a poller elsewhere judges the host (read back
+	// from Prometheus): Assess returns it; Last holds its figures.
+	Verdict *Verdict
 	// Held are the resource metrics' alarms over time (cpu, disk /var):
 	// how long each has been above its levels. Replaced, never changed in
 	// place, so snapshots keep theirs.
@@ -108,6 +111,7 @@ func (s *Store) Apply(hosts []Host) {
 	}
 	next := make([]*entry, 0, len(hosts))
 	byName := make(map[string]*entry, len(hosts))
+	hosts = s.keepRemote(hosts)
 	for i := range hosts {
 		e, ok := s.byName[hosts[i].Name]
 		if !ok { // its drills are read by the caller (RecordDrill)

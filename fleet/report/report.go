@@ -118,7 +118,7 @@ func hostReport(st *fleet.HostStatus, at time.Time, verbose bool) HostReport {
 	if hl.State != fleet.OK {
 		hr.Reason = hl.Reason
 	}
-	if hl.State == fleet.Unreachable {
+	if hl.State == fleet.Unreachable && st.Behind != nil {
 		hr.Behind = st.Behind.Root
 	}
 	for _, c := range hl.Checks {
