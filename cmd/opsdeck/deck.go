@@ -86,7 +86,7 @@ func buildDeck(ctx context.Context, cfg *fleet.Config, o deckOptions) (*deck, er
 		logger.Warn("fill history unreadable", "err", ferr)
 	}
 	rt.poller = fleet.NewPoller(cfg, rt.store, conn.Source)
-	conn.SetPollNow(rt.poller.PollNow)
+	conn.Attach(rt.store, rt.poller.PollNow)
 	return rt, err
 }
 

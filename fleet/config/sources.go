@@ -14,11 +14,14 @@ func (v *validator) sources(c *fleet.Config) {
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		p := fmt.Sprintf("sources.%d", i)
-		if s.Kind != "prometheus" {
-			v.add(p+".kind", p+".kind", "unknown source kind %q: the one kind is \"prometheus\"", s.Kind)
+		if s.Kind != "prometheus" && s.Kind != "opsdeck" {
+			v.add(p+".kind", p+".kind", "unknown source kind %q: \"prometheus\" (node_exporter's figures) or \"opsdeck\" (the pollers' verdicts)", s.Kind)
 		}
 		if i > 0 {
-			v.add(p, p, "one source only: hosts take their resources from one Prometheus")
+			v.add(p, p, "one source only: hosts take their resources, or their verdicts, from one Prometheus")
+		}
+		if s.Match != "" && (s.Kind != "opsdeck" || !validSelector("{"+s.Match+"}")) {
+			v.add(p+".match", p+".match", "match %q: label matchers such as site=\"eu\", for a source of kind \"opsdeck\"", s.Match)
 		}
 		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add(p+".url", p+".url", "url %q: use http://host:9090", s.URL)
@@ -36,6 +39,9 @@ func (v *validator) sources(c *fleet.Config) {
 		}
 		if !validLabel(s.InstanceLabel) {
 			v.add(p+".instance_label", p+".instance_label", "%q is not a label name", s.InstanceLabel)
+		}
+		if s.Kind == "opsdeck" { // read as often as the pollers poll
+			s.Interval = firstDuration(s.Interval, c.Defaults.PollInterval, fleet.DefaultPollInterval)
 		}
 		s.Interval = firstDuration(s.Interval, fleet.Duration{}, DefaultSourceInterval)
 		v.interval(p+".interval", p+".interval", s.Interval)
@@ -58,7 +64,7 @@ const DefaultSourceInterval = 15 * time.Second
 // unless they set their own: their figures are no fresher than the
 // source's, and their staleness is judged against it.
 func pollAtSource(c *fleet.Config, own []bool) {
-	if len(c.Sources) == 0 {
+	if len(c.Sources) == 0 || c.Sources[0].Kind != "prometheus" {
 		return
 	}
 	for i := range c.Hosts {

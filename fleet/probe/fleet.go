@@ -33,6 +33,10 @@ type Fleet struct {
 	// Prom gives the resources of the hosts it covers ([[sources]]); nil
 	// without one.
 	Prom *prom.Source
+	// View reads every host's verdict from the pollers' Prometheus (a
+	// source of kind "opsdeck"): nothing is polled from here. Made by
+	// Attach, once the store is.
+	View *prom.View
 
 	mu     sync.Mutex
 	byHost map[string]HostChecks // each polled host's checks, for the actions' hooks
@@ -54,7 +58,7 @@ func Connect(cfg *fleet.Config) (*Fleet, error) {
 		return nil, err
 	}
 	c := &Fleet{cfg: cfg, targets: targets, Updates: true, byHost: map[string]HostChecks{}}
-	if len(cfg.Sources) > 0 {
+	if len(cfg.Sources) > 0 && cfg.Sources[0].Kind == "prometheus" {
 		if c.Prom, err = prom.New(cfg.Sources[0], cfg.Hosts); err != nil {
 			return nil, err
 		}
@@ -66,27 +70,45 @@ func Connect(cfg *fleet.Config) (*Fleet, error) {
 // StartSources runs the shared sources until ctx ends (a one-shot pass
 // queries them once, now); the returned func waits for them.
 func (c *Fleet) StartSources(ctx context.Context) func() {
-	if c.Prom == nil {
+	var src interface {
+		Refresh(context.Context)
+		Run(context.Context)
+	}
+	switch {
+	case c.Prom != nil:
+		src = c.Prom
+	case c.View != nil:
+		src = c.View
+	default:
 		return func() {}
 	}
 	if c.OneShot {
-		c.Prom.Refresh(ctx)
+		src.Refresh(ctx)
 		return func() {}
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c.Prom.Run(ctx)
+		src.Run(ctx)
 	}()
 	return func() { <-done }
 }
 
 // Sources is the health of the shared sources, for the screen.
 func (c *Fleet) Sources() []fleet.SourceStatus {
-	if c.Prom == nil {
-		return nil
+	switch {
+	case c.Prom != nil:
+		return []fleet.SourceStatus{c.Prom.Status()}
+	case c.View != nil:
+		return []fleet.SourceStatus{c.View.Status()}
 	}
-	return []fleet.SourceStatus{c.Prom.Status()}
+	return nil
+}
+
+// Viewing says whether the fleet is read from its pollers' Prometheus
+// (a source of kind "opsdeck") rather than polled from here.
+func (c *Fleet) Viewing() bool {
+	return len(c.cfg.Sources) > 0 && c.cfg.Sources[0].Kind == "opsdeck"
 }
 
 // fromProm says whether the Prometheus source gives h's resources.
@@ -161,14 +183,21 @@ const OneShotBaseline = time.Second
 
 // Source is a fleet.SourceFor: checks plus the host's TLS endpoints.
 func (c *Fleet) Source(h *fleet.Host) (fleet.Source, string) {
+	if c.Viewing() {
+		return nil, "judged by its poller: waiting for prometheus " + c.cfg.Sources[0].URL
+	}
 	return fleet.WithCerts(c.Checks(h), h), ""
 }
 
-// SetPollNow tells the sources how to poll a host at once.
-func (c *Fleet) SetPollNow(fn func(string)) {
+// Attach tells the sources the store (a view of the pollers writes the
+// verdicts there) and how to poll a host at once.
+func (c *Fleet) Attach(store *fleet.Store, pollNow func(string)) {
 	c.mu.Lock()
-	c.pollNow = fn
+	c.pollNow = pollNow
 	c.mu.Unlock()
+	if c.Viewing() {
+		c.View = prom.NewView(c.cfg.Sources[0], store, fleet.Host{PollInterval: c.cfg.Defaults.PollInterval, Timeout: c.cfg.Defaults.Timeout})
+	}
 }
 
 // ChecksOf is a polled host's checks, or nil (headless commands poll none).

@@ -1,0 +1,142 @@
+package prom
+
+// A fleet judged by opsdeck pollers (serve-metrics, sharded, several
+// sites), read back from the Prometheus that scrapes them.
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+// Lookback is how far back a reader looks for the pollers (their last
+// judgement, their shard) and for the hosts of a poller that stopped
+// being scraped: their last verdict, shown STALE.
+const Lookback = 15 * time.Minute
+
+// View reads the verdicts of every host the pollers judge, with a fixed
+// number of queries per refresh for the whole fleet (never one per host),
+// into a store: a host its poller judged is shown as judged; a host whose
+// poller is not scraped, or that Prometheus no longer has, is STALE with
+// the reason; Prometheus not answering makes every host STALE.
+type View struct {
+	cfg   fleet.SourceConfig
+	api   v1.API
+	where string
+	store *fleet.Store
+	proto fleet.Host // a host known only from the series: the config's defaults
+
+	mu     sync.Mutex
+	status fleet.SourceStatus
+	from   map[string]target // each host's poller, as last read
+}
+
+// target is a poller as Prometheus scrapes it: its job and instance.
+type target struct{ job, instance string }
+
+func targetOf(m model.Metric) target {
+	return target{job: string(m["job"]), instance: string(m["instance"])}
+}
+
+// NewView makes the view of cfg (a source of kind "opsdeck") into store;
+// proto is what a host known only from the series is given (defaults).
+func NewView(cfg fleet.SourceConfig, store *fleet.Store, proto fleet.Host) *View {
+	// The URL was validated with the config: NewClient fails only on one
+	// it cannot parse.
+	client, _ := api.NewClient(api.Config{Address: cfg.URL})
+	v := &View{cfg: cfg, api: v1.NewAPI(client), where: redact(cfg.URL), store: store, proto: proto, from: map[string]target{}}
+	v.status = fleet.SourceStatus{Name: "pollers in prometheus " + v.where}
+	return v
+}
+
+// Status is the view's health: Prometheus' error, or the pollers it
+// does not scrape, since when.
+func (v *View) Status() fleet.SourceStatus {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.status
+}
+
+// Run refreshes every interval until ctx ends.
+func (v *View) Run(ctx context.Context) {
+	tick := time.NewTicker(v.cfg.Interval.Duration)
+	defer tick.Stop()
+	for {
+		v.Refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Refresh reads every verdict once, within the source's timeout, and
+// records them in the store.
+func (v *View) Refresh(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout.Duration)
+	defer cancel()
+	now := time.Now()
+	a, err := v.ask(ctx, now)
+	if err != nil {
+		v.failed(err, now)
+		return
+	}
+	list, pollers := v.assemble(a, now)
+	v.mu.Lock()
+	v.status.Err, v.status.Since, v.status.OK = pollers.trouble(), pollers.troubleSince(), now
+	v.mu.Unlock()
+	v.store.Judge(list, v.proto, func(name string, had *fleet.Verdict) *fleet.Verdict {
+		return v.missing(name, had, pollers)
+	})
+}
+
+// failed marks every host STALE: Prometheus did not answer.
+func (v *View) failed(err error, now time.Time) {
+	v.mu.Lock()
+	if v.status.Err == "" || v.status.Since.IsZero() {
+		v.status.Since = now
+	}
+	v.status.Err = fleet.Sanitize(shorten(err), 300)
+	why := fmt.Sprintf("prometheus %s: %s since %s", v.where, v.status.Err, v.status.Since.Format("15:04:05"))
+	v.mu.Unlock()
+	v.store.Judge(nil, v.proto, func(_ string, had *fleet.Verdict) *fleet.Verdict {
+		out := fleet.Verdict{Old: why}
+		if had != nil {
+			out = *had
+			out.Old = why
+		}
+		return &out
+	})
+}
+
+// missing is the verdict of a host the last answer did not have: STALE,
+// saying whether its poller is not scraped or no poller has it.
+func (v *View) missing(name string, had *fleet.Verdict, ps pollers) *fleet.Verdict {
+	out := fleet.Verdict{}
+	if had != nil {
+		out = *had
+	}
+	v.mu.Lock()
+	t, seen := v.from[name]
+	v.mu.Unlock()
+	p, ok := ps[t]
+	if !seen {
+		p, ok = ps.shardOf(name)
+	}
+	switch {
+	case ok && p.old != "":
+		out.Old = p.old
+	case ok:
+		out.Old = "its poller " + p.desc + " has no series of it (not in that poller's fleet?)"
+	default:
+		out.Old = "no poller in prometheus judges it (no opsdeck_host_state of it)"
+	}
+	return &out
+}

@@ -1,0 +1,203 @@
+package prom
+
+import (
+	"strings"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/opsdeck/opsdeck/fleet/report"
+	"github.com/prometheus/common/model"
+)
+
+// reading is one host's series in an answer.
+type reading struct {
+	t      target
+	code   float64   // its state on the exit-code scale
+	at     time.Time // when it last answered its poller
+	checks []model.Metric
+	codes  []float64
+	causes map[string]fleet.Cause // failing checks' causes, by key
+	figs   map[string]float64     // figures, by metric and label value
+	limits map[string]fleet.Pair  // thresholds, by metric and label value
+	behind string
+}
+
+// figKey names a figure: its metric and its mount, backup or endpoint.
+func figKey(m model.Metric, name model.LabelValue) string {
+	for _, l := range []model.LabelName{"mount", "backup", "endpoint"} {
+		if v, ok := m[l]; ok {
+			return string(name) + "\x00" + string(v)
+		}
+	}
+	return string(name)
+}
+
+// assemble turns an answer into every host's verdict and figures.
+func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
+	ps := pollersOf(a)
+	hosts := make(map[string]*reading, len(a.v[qState])+len(a.gone))
+	var order []string
+	get := func(m model.Metric) *reading {
+		name := fleet.Sanitize(string(m["host"]), 200)
+		r := hosts[name]
+		if r == nil {
+			r = &reading{t: targetOf(m), figs: map[string]float64{}}
+			hosts[name] = r
+			order = append(order, name)
+		}
+		return r
+	}
+	for _, s := range a.v[qState] {
+		get(s.Metric).code = float64(s.Value)
+	}
+	for _, s := range a.gone {
+		if _, ok := hosts[fleet.Sanitize(string(s.Metric["host"]), 200)]; !ok {
+			get(s.Metric).code = float64(s.Value)
+		}
+	}
+	for _, s := range a.v[qAnswered] {
+		get(s.Metric).at = unixTime(float64(s.Value))
+	}
+	readChecks(a.v[qChecks], get)
+	for _, s := range a.v[qFigures] {
+		r := get(s.Metric)
+		if s.Metric["__name__"] == "opsdeck_unreachable" {
+			r.behind = fleet.Sanitize(string(s.Metric["behind"]), 200)
+			continue
+		}
+		r.figs[figKey(s.Metric, s.Metric["__name__"])] = float64(s.Value)
+	}
+	readLimits(a.v[qLimits], get)
+	list := make([]fleet.Judged, 0, len(order))
+	v.mu.Lock()
+	for _, name := range order {
+		r := hosts[name]
+		v.from[name] = r.t
+		p := ps[r.t]
+		if p == nil {
+			p = &poller{desc: r.t.instance, old: "its poller " + r.t.instance + " is not in prometheus"}
+		}
+		verdict, smp := r.verdict(p)
+		list = append(list, fleet.Judged{Name: name, Verdict: verdict, Figures: smp})
+	}
+	v.mu.Unlock()
+	return list, ps
+}
+
+// readChecks reads the failing checks' states and causes.
+func readChecks(vec model.Vector, get func(model.Metric) *reading) {
+	for _, s := range vec {
+		r := get(s.Metric)
+		if s.Metric["__name__"] == "opsdeck_check_cause" {
+			var c fleet.Cause
+			_ = c.UnmarshalText([]byte(s.Metric["cause"]))
+			if r.causes == nil {
+				r.causes = map[string]fleet.Cause{}
+			}
+			r.causes[string(s.Metric["check"])] = c
+			continue
+		}
+		r.checks, r.codes = append(r.checks, s.Metric), append(r.codes, float64(s.Value))
+	}
+}
+
+// readLimits reads the thresholds of the hosts that fail.
+func readLimits(vec model.Vector, get func(model.Metric) *reading) {
+	for _, s := range vec {
+		r := get(s.Metric)
+		if r.limits == nil {
+			r.limits = map[string]fleet.Pair{}
+		}
+		k := figKey(s.Metric, s.Metric["metric"])
+		p := r.limits[k]
+		switch s.Metric["level"] {
+		case "warn":
+			p.Warn = float64(s.Value)
+		case "crit":
+			p.Crit = float64(s.Value)
+		}
+		r.limits[k] = p
+	}
+}
+
+// stateOf is a state read back: a host's own from its cause (DOWN,
+// SLOW, HOSTKEY, STALE and UNREACHABLE share codes), a check's from its
+// code.
+func stateOf(code float64, cause fleet.Cause) fleet.State {
+	switch cause {
+	case fleet.CauseRefused, fleet.CauseNoBanner, fleet.CauseDown:
+		return fleet.Down
+	case fleet.CauseSlow:
+		return fleet.Slow
+	case fleet.CauseKeyChanged:
+		return fleet.HostKey
+	case fleet.CauseStale:
+		return fleet.Stale
+	case fleet.CauseUnreachable:
+		return fleet.Unreachable
+	}
+	switch int(code) {
+	case report.ExitOK:
+		return fleet.OK
+	case report.ExitWarn:
+		return fleet.Warn
+	case report.ExitCrit:
+		return fleet.Crit
+	}
+	return fleet.Unknown
+}
+
+// verdict is the host's verdict and figures as its poller p exported them.
+func (r *reading) verdict(p *poller) (*fleet.Verdict, *fleet.Sample) {
+	smp := r.sample(p.judged)
+	vd := &fleet.Verdict{At: r.at, Judged: p.judged, By: p.desc, Old: p.old, Behind: r.behind, Checks: r.figureChecks(smp)}
+	vd.State = stateOf(r.code, fleet.CauseNone)
+	for i, m := range r.checks {
+		kind, key := fleet.KindUnset, string(m["check"])
+		_ = kind.UnmarshalText([]byte(m["kind"]))
+		cause := r.causes[key]
+		st := stateOf(r.codes[i], cause)
+		if kind == fleet.KindHost {
+			vd.State, vd.Cause = st, cause
+			continue
+		}
+		_, subject, _ := strings.Cut(key, ":")
+		vd.Checks = setCheck(vd.Checks, fleet.Check{Kind: kind, Subject: subject, Name: checkName(kind, subject), State: st, Cause: cause,
+			Pending: report.Exit(st) > int(r.code)}) // worse than its host: one its poller does not count (not checked yet)
+	}
+	for i := range vd.Checks {
+		c := &vd.Checks[i]
+		if c.Kind == fleet.KindBackup {
+			c.Value = r.figs["opsdeck_backup_age_seconds\x00"+c.Subject]
+		}
+		c.Reason = fleet.Said(*c)
+	}
+	return vd, smp
+}
+
+// setCheck puts c in place of the check of its kind and subject (keeping
+// that one's figures), or adds it.
+func setCheck(cs []fleet.Check, c fleet.Check) []fleet.Check {
+	for i := range cs {
+		if cs[i].Kind == c.Kind && cs[i].Subject == c.Subject {
+			cs[i].State, cs[i].Cause, cs[i].Pending = c.State, c.Cause, c.Pending
+			return cs
+		}
+	}
+	return append(cs, c)
+}
+
+// checkName is a check's name for people, as the poller's own checks say
+// it: "cpu", "disk /var", "service nginx", "backup db", "cert host:443".
+func checkName(kind fleet.CheckKind, subject string) string {
+	switch kind {
+	case fleet.KindSecurity:
+		return subject
+	case fleet.KindCPU, fleet.KindMemory, fleet.KindLoad, fleet.KindHost:
+		if r := fleet.ResourceNamed(kind.String()); r != nil {
+			return r.Name
+		}
+		return kind.String()
+	}
+	return strings.TrimSpace(kind.String() + " " + subject)
+}

@@ -1,0 +1,205 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsdeck/opsdeck/fleet"
+	"github.com/prometheus/common/model"
+)
+
+// The view's queries, one of each per refresh whatever the fleet's size.
+const (
+	qJudged   = iota // each poller's last judgement (the lookback keeps a stopped one)
+	qUp              // whether Prometheus scrapes each poller now
+	qPollers         // each poller's shard and version
+	qState           // each host's state
+	qAnswered        // when each host last answered its poller
+	qChecks          // the failing checks' states and causes
+	qFigures         // the figures a row shows
+	qLimits          // the thresholds of the hosts that fail
+	nQueries
+)
+
+// ViewQueries are the view's PromQL queries for the label matchers m
+// (`site="eu"`, "" for all).
+func ViewQueries(m string) [nQueries]string {
+	sel := func(name string) string {
+		if m == "" {
+			return name
+		}
+		return name + "{" + m + "}"
+	}
+	and := func(names string) string {
+		if m == "" {
+			return `{__name__=~"` + names + `"}`
+		}
+		return `{__name__=~"` + names + `",` + m + `}`
+	}
+	lb := model.Duration(Lookback).String()
+	judged := "last_over_time(" + sel("opsdeck_check_timestamp_seconds") + "[" + lb + "])"
+	return [nQueries]string{
+		qJudged:   judged,
+		qUp:       "up and on(instance, job) " + judged,
+		qPollers:  "last_over_time(" + sel("opsdeck_poller_info") + "[" + lb + "])",
+		qState:    sel("opsdeck_host_state"),
+		qAnswered: sel("opsdeck_host_answered_timestamp_seconds"),
+		qChecks:   and("opsdeck_check_state|opsdeck_check_cause") + " != 0",
+		qFigures:  and("opsdeck_(cpu_percent|memory_percent|load1_per_core|disk_used_percent|backup_age_seconds|backup_size_bytes|unreachable)"),
+		qLimits:   sel("opsdeck_threshold") + " and on(instance, job, host) (" + sel("opsdeck_host_state") + " > 0)",
+	}
+}
+
+// answer is what the queries returned; gone are the last states of the
+// hosts of the pollers Prometheus no longer scrapes.
+type answer struct {
+	v    [nQueries]model.Vector
+	gone model.Vector
+}
+
+// ask runs the queries at once, then, when some poller is not scraped,
+// one more for its hosts' last states.
+func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
+	qs := ViewQueries(v.cfg.Match)
+	a := &answer{}
+	errs := make([]error, nQueries)
+	var wg sync.WaitGroup
+	for i := range qs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.v[i], errs[i] = v.vector(ctx, qs[i], now)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	up := map[target]bool{}
+	for _, s := range a.v[qUp] {
+		up[targetOf(s.Metric)] = s.Value == 1
+	}
+	var dead []string
+	for _, s := range a.v[qJudged] {
+		if t := targetOf(s.Metric); !up[t] {
+			dead = append(dead, regexp.QuoteMeta(t.instance))
+		}
+	}
+	if len(dead) > 0 {
+		m := v.cfg.Match
+		if m != "" {
+			m += ","
+		}
+		sort.Strings(dead)
+		q := fmt.Sprintf("last_over_time(opsdeck_host_state{%sinstance=~%q}[%s])", m, strings.Join(dead, "|"), model.Duration(Lookback))
+		var err error
+		if a.gone, err = v.vector(ctx, q, now); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (v *View) vector(ctx context.Context, q string, now time.Time) (model.Vector, error) {
+	val, _, _, err := v.api.Query(ctx, q, now)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("no answer within %s", v.cfg.Timeout.Duration)
+		}
+		return nil, err
+	}
+	vec, ok := val.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("answered a %s, not a vector", val.Type())
+	}
+	return vec, nil
+}
+
+// poller is one poller as the view sees it.
+type poller struct {
+	desc   string // "2/4 of site eu"
+	shard  fleet.Shard
+	judged time.Time // its last judgement
+	old    string    // why its hosts are STALE: not scraped since…
+}
+
+type pollers map[target]*poller
+
+// pollersOf reads the pollers: their shard, site, last judgement and
+// whether Prometheus scrapes them now.
+func pollersOf(a *answer) pollers {
+	ps := pollers{}
+	for _, s := range a.v[qJudged] {
+		t := targetOf(s.Metric)
+		ps[t] = &poller{desc: t.instance, judged: unixTime(float64(s.Value))}
+		if site := s.Metric["site"]; site != "" {
+			ps[t].desc += " of site " + string(site)
+		}
+	}
+	for _, s := range a.v[qPollers] {
+		p := ps[targetOf(s.Metric)]
+		if sh, err := fleet.ParseShard(string(s.Metric["shard"])); p != nil && err == nil {
+			p.shard, p.desc = sh, strings.Replace(p.desc, targetOf(s.Metric).instance, sh.String(), 1)
+		}
+	}
+	up := map[target]bool{}
+	for _, s := range a.v[qUp] {
+		up[targetOf(s.Metric)] = s.Value == 1
+	}
+	for t, p := range ps {
+		if !up[t] {
+			p.old = fmt.Sprintf("poller %s not scraped since %s", p.desc, p.judged.Format("15:04:05"))
+		}
+	}
+	return ps
+}
+
+// trouble says which pollers are not scraped ("" when all are).
+func (ps pollers) trouble() string {
+	var out []string
+	for _, p := range ps {
+		if p.old != "" {
+			out = append(out, p.old)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+// troubleSince is when the longest-missing poller was last judged.
+func (ps pollers) troubleSince() time.Time {
+	var since time.Time
+	for _, p := range ps {
+		if p.old != "" && (since.IsZero() || p.judged.Before(since)) {
+			since = p.judged
+		}
+	}
+	return since
+}
+
+// shardOf is the poller whose shard holds a host by its name (hashmod),
+// the one not scraped first: a host the view never saw.
+func (ps pollers) shardOf(name string) (*poller, bool) {
+	var found *poller
+	for _, p := range ps {
+		if p.shard.Has(name) && (found == nil || p.old != "" && found.old == "") {
+			found = p
+		}
+	}
+	return found, found != nil
+}
+
+func unixTime(sec float64) time.Time {
+	if math.IsNaN(sec) || sec <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(sec*1e9))
+}
