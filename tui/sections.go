@@ -73,18 +73,19 @@ func (x sections) resources(b *strings.Builder) {
 		}
 		b.WriteString(x.text("%-9s %-26s %6s %6s %6s", name, detail, val, fleet.FormatValue(p.Warn, unit), fleet.FormatValue(p.Crit, unit)) + "  " + state + "\n")
 	}
-	metric("cpu", fmt.Sprintf("%d cores", s.Cores), fleet.KindCPU, s.Known(fleet.MetricCPU), s.CPU, l.CPU, "%")
-	metric("memory", fmt.Sprintf("%s / %s", fleet.FormatBytes(s.MemUsed), fleet.FormatBytes(s.MemTotal)), fleet.KindMemory,
-		s.Known(fleet.MetricMemory), s.MemPercent(), l.Memory, "%")
-	swap := "none"
+	cores, mem, swap, loadDetail := fmt.Sprintf("%d cores", s.Cores), fmt.Sprintf("%s / %s", fleet.FormatBytes(s.MemUsed), fleet.FormatBytes(s.MemTotal)), "none", "-"
 	if s.SwapTotal > 0 {
 		swap = fmt.Sprintf("%s / %s (%s)", fleet.FormatBytes(s.SwapUsed), fleet.FormatBytes(s.SwapTotal), pct(s.SwapPercent()))
 	}
-	x.row(b, "%-9s %-26s", "swap", swap)
-	loadDetail := "-"
 	if s.Known(fleet.MetricLoad) {
 		loadDetail = fmt.Sprintf("%.2f %.2f %.2f (1/5/15 min)", s.Load1, s.Load5, s.Load15)
 	}
+	if s.Relative { // read back from its poller: percentages, no sizes
+		cores, mem, swap, loadDetail = "(from its poller)", "", "not exported", fmt.Sprintf("%.2f per core", s.LoadPerCore())
+	}
+	metric("cpu", cores, fleet.KindCPU, s.Known(fleet.MetricCPU), s.CPU, l.CPU, "%")
+	metric("memory", mem, fleet.KindMemory, s.Known(fleet.MetricMemory), s.MemPercent(), l.Memory, "%")
+	x.row(b, "%-9s %-26s", "swap", swap)
 	metric("load/core", loadDetail, fleet.KindLoad, s.Known(fleet.MetricLoad) && s.Cores > 0, s.LoadPerCore(), l.Load, "")
 	if len(s.PerCore) > 0 && s.Known(fleet.MetricCPU) {
 		cores := make([]string, len(s.PerCore))
@@ -117,6 +118,9 @@ func (x sections) disks(b *strings.Builder) {
 		}
 		p := limit(c, ok, x.r.status.Host.Limits.Disk)
 		used := fmt.Sprintf("%s / %s", fleet.FormatBytes(d.Used), fleet.FormatBytes(d.Used+d.Free))
+		if s.Relative {
+			used = "-"
+		}
 		inodes := "-"
 		if d.Inodes > 0 {
 			inodes = pct(d.InodePercent())
