@@ -6,13 +6,11 @@ package prom
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/opsdeck/opsdeck/fleet"
-	"github.com/prometheus/client_golang/api"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 )
 
 // Lookback is how far back a reader looks for the pollers (their last
@@ -27,10 +25,13 @@ const Lookback = 15 * time.Minute
 // the reason; Prometheus not answering makes every host STALE.
 type View struct {
 	cfg   fleet.SourceConfig
-	api   v1.API
+	http  *http.Client
 	where string
 	store *fleet.Store
 	proto fleet.Host // a host known only from the series: the config's defaults
+
+	refresh sync.Mutex             // one refresh at a time: it owns in
+	in      [nQueries + 1]interner // each query's strings, kept between refreshes
 
 	mu     sync.Mutex
 	status fleet.SourceStatus
@@ -40,17 +41,17 @@ type View struct {
 // target is a poller as Prometheus scrapes it: its job and instance.
 type target struct{ job, instance string }
 
-func targetOf(m model.Metric) target {
-	return target{job: string(m["job"]), instance: string(m["instance"])}
+func targetOf(s *sample) target {
+	return target{job: s.label("job"), instance: s.label("instance")}
 }
 
 // NewView makes the view of cfg (a source of kind "opsdeck") into store;
 // proto is what a host known only from the series is given (defaults).
 func NewView(cfg fleet.SourceConfig, store *fleet.Store, proto fleet.Host) *View {
-	// The URL was validated with the config: NewClient fails only on one
-	// it cannot parse.
-	client, _ := api.NewClient(api.Config{Address: cfg.URL})
-	v := &View{cfg: cfg, api: v1.NewAPI(client), where: redact(cfg.URL), store: store, proto: proto, from: map[string]target{}}
+	v := &View{cfg: cfg, http: &http.Client{}, where: redact(cfg.URL), store: store, proto: proto, from: map[string]target{}}
+	for i := range v.in {
+		v.in[i] = interner{}
+	}
 	v.status = fleet.SourceStatus{Name: "pollers in prometheus " + v.where}
 	return v
 }
@@ -80,6 +81,13 @@ func (v *View) Run(ctx context.Context) {
 // Refresh reads every verdict once, within the source's timeout, and
 // records them in the store.
 func (v *View) Refresh(ctx context.Context) {
+	v.refresh.Lock()
+	defer v.refresh.Unlock()
+	for i, in := range v.in {
+		if len(in) > 1<<16+8*len(v.from) { // hosts gone: start over
+			v.in[i] = interner{}
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.Timeout.Duration)
 	defer cancel()
 	now := time.Now()

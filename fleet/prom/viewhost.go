@@ -6,7 +6,6 @@ import (
 
 	"github.com/opsdeck/opsdeck/fleet"
 	"github.com/opsdeck/opsdeck/fleet/report"
-	"github.com/prometheus/common/model"
 )
 
 // reading is one host's series in an answer.
@@ -14,22 +13,27 @@ type reading struct {
 	t      target
 	code   float64   // its state on the exit-code scale
 	at     time.Time // when it last answered its poller
-	checks []model.Metric
-	codes  []float64
+	checks []checkRead
 	causes map[string]fleet.Cause // failing checks' causes, by key
 	figs   map[string]float64     // figures, by metric and label value
 	limits map[string]fleet.Pair  // thresholds, by metric and label value
 	behind string
 }
 
+// checkRead is a failing check read back: its key, kind and code.
+type checkRead struct {
+	key, kind string
+	code      float64
+}
+
 // figKey names a figure: its metric and its mount, backup or endpoint.
-func figKey(m model.Metric, name model.LabelValue) string {
-	for _, l := range []model.LabelName{"mount", "backup", "endpoint"} {
-		if v, ok := m[l]; ok {
-			return string(name) + "\x00" + string(v)
+func figKey(s *sample, name string) string {
+	for _, l := range s.labels {
+		if l.name == "mount" || l.name == "backup" || l.name == "endpoint" {
+			return name + "\x00" + l.value
 		}
 	}
-	return string(name)
+	return name
 }
 
 // assemble turns an answer into every host's verdict and figures.
@@ -37,35 +41,36 @@ func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
 	ps := pollersOf(a)
 	hosts := make(map[string]*reading, len(a.v[qState])+len(a.gone))
 	var order []string
-	get := func(m model.Metric) *reading {
-		name := fleet.Sanitize(string(m["host"]), 200)
+	get := func(s *sample) *reading {
+		name := hostName(s)
 		r := hosts[name]
 		if r == nil {
-			r = &reading{t: targetOf(m), figs: map[string]float64{}}
+			r = &reading{t: targetOf(s), figs: make(map[string]float64, 4)}
 			hosts[name] = r
 			order = append(order, name)
 		}
 		return r
 	}
-	for _, s := range a.v[qState] {
-		get(s.Metric).code = float64(s.Value)
+	for i := range a.v[qState] {
+		get(&a.v[qState][i]).code = a.v[qState][i].value
 	}
-	for _, s := range a.gone {
-		if _, ok := hosts[fleet.Sanitize(string(s.Metric["host"]), 200)]; !ok {
-			get(s.Metric).code = float64(s.Value)
+	for i := range a.gone {
+		if _, ok := hosts[hostName(&a.gone[i])]; !ok {
+			get(&a.gone[i]).code = a.gone[i].value
 		}
 	}
-	for _, s := range a.v[qAnswered] {
-		get(s.Metric).at = unixTime(float64(s.Value))
+	for i := range a.v[qAnswered] {
+		get(&a.v[qAnswered][i]).at = unixTime(a.v[qAnswered][i].value)
 	}
 	readChecks(a.v[qChecks], get)
-	for _, s := range a.v[qFigures] {
-		r := get(s.Metric)
-		if s.Metric["__name__"] == "opsdeck_unreachable" {
-			r.behind = fleet.Sanitize(string(s.Metric["behind"]), 200)
-			continue
+	for i := range a.v[qFigures] {
+		s := &a.v[qFigures][i]
+		r := get(s)
+		if name := s.label("__name__"); name == "opsdeck_unreachable" {
+			r.behind = fleet.Sanitize(s.label("behind"), 200)
+		} else {
+			r.figs[figKey(s, name)] = s.value
 		}
-		r.figs[figKey(s.Metric, s.Metric["__name__"])] = float64(s.Value)
 	}
 	readLimits(a.v[qLimits], get)
 	list := make([]fleet.Judged, 0, len(order))
@@ -84,37 +89,50 @@ func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
 	return list, ps
 }
 
+// hostName is the host a sample is of, as the screen may show it.
+func hostName(s *sample) string {
+	name := s.label("host")
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < ' ' || c >= 0x7f || len(name) > 200 {
+			return fleet.Sanitize(name, 200)
+		}
+	}
+	return name
+}
+
 // readChecks reads the failing checks' states and causes.
-func readChecks(vec model.Vector, get func(model.Metric) *reading) {
-	for _, s := range vec {
-		r := get(s.Metric)
-		if s.Metric["__name__"] == "opsdeck_check_cause" {
+func readChecks(vec []sample, get func(*sample) *reading) {
+	for i := range vec {
+		s := &vec[i]
+		r := get(s)
+		if s.label("__name__") == "opsdeck_check_cause" {
 			var c fleet.Cause
-			_ = c.UnmarshalText([]byte(s.Metric["cause"]))
+			_ = c.UnmarshalText([]byte(s.label("cause")))
 			if r.causes == nil {
 				r.causes = map[string]fleet.Cause{}
 			}
-			r.causes[string(s.Metric["check"])] = c
+			r.causes[s.label("check")] = c
 			continue
 		}
-		r.checks, r.codes = append(r.checks, s.Metric), append(r.codes, float64(s.Value))
+		r.checks = append(r.checks, checkRead{key: s.label("check"), kind: s.label("kind"), code: s.value})
 	}
 }
 
 // readLimits reads the thresholds of the hosts that fail.
-func readLimits(vec model.Vector, get func(model.Metric) *reading) {
-	for _, s := range vec {
-		r := get(s.Metric)
+func readLimits(vec []sample, get func(*sample) *reading) {
+	for i := range vec {
+		s := &vec[i]
+		r := get(s)
 		if r.limits == nil {
 			r.limits = map[string]fleet.Pair{}
 		}
-		k := figKey(s.Metric, s.Metric["metric"])
+		k := figKey(s, s.label("metric"))
 		p := r.limits[k]
-		switch s.Metric["level"] {
+		switch s.label("level") {
 		case "warn":
-			p.Warn = float64(s.Value)
+			p.Warn = s.value
 		case "crit":
-			p.Crit = float64(s.Value)
+			p.Crit = s.value
 		}
 		r.limits[k] = p
 	}
@@ -152,11 +170,11 @@ func (r *reading) verdict(p *poller) (*fleet.Verdict, *fleet.Sample) {
 	smp := r.sample(p.judged)
 	vd := &fleet.Verdict{At: r.at, Judged: p.judged, By: p.desc, Old: p.old, Behind: r.behind, Checks: r.figureChecks(smp)}
 	vd.State = stateOf(r.code, fleet.CauseNone)
-	for i, m := range r.checks {
-		kind, key := fleet.KindUnset, string(m["check"])
-		_ = kind.UnmarshalText([]byte(m["kind"]))
+	for _, cr := range r.checks {
+		kind, key := fleet.KindUnset, cr.key
+		_ = kind.UnmarshalText([]byte(cr.kind))
 		cause := r.causes[key]
-		st := stateOf(r.codes[i], cause)
+		st := stateOf(cr.code, cause)
 		if kind == fleet.KindHost {
 			vd.State, vd.Cause = st, cause
 			continue

@@ -59,8 +59,8 @@ func ViewQueries(m string) [nQueries]string {
 // answer is what the queries returned; gone are the last states of the
 // hosts of the pollers Prometheus no longer scrapes.
 type answer struct {
-	v    [nQueries]model.Vector
-	gone model.Vector
+	v    [nQueries][]sample
+	gone []sample
 }
 
 // ask runs the queries at once, then, when some poller is not scraped,
@@ -74,7 +74,7 @@ func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.v[i], errs[i] = v.vector(ctx, qs[i], now)
+			a.v[i], errs[i] = v.vector(ctx, qs[i], now, v.in[i])
 		}()
 	}
 	wg.Wait()
@@ -84,12 +84,12 @@ func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 		}
 	}
 	up := map[target]bool{}
-	for _, s := range a.v[qUp] {
-		up[targetOf(s.Metric)] = s.Value == 1
+	for i := range a.v[qUp] {
+		up[targetOf(&a.v[qUp][i])] = a.v[qUp][i].value == 1
 	}
 	var dead []string
-	for _, s := range a.v[qJudged] {
-		if t := targetOf(s.Metric); !up[t] {
+	for i := range a.v[qJudged] {
+		if t := targetOf(&a.v[qJudged][i]); !up[t] {
 			dead = append(dead, regexp.QuoteMeta(t.instance))
 		}
 	}
@@ -101,26 +101,19 @@ func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 		sort.Strings(dead)
 		q := fmt.Sprintf("last_over_time(opsdeck_host_state{%sinstance=~%q}[%s])", m, strings.Join(dead, "|"), model.Duration(Lookback))
 		var err error
-		if a.gone, err = v.vector(ctx, q, now); err != nil {
+		if a.gone, err = v.vector(ctx, q, now, v.in[nQueries]); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
 }
 
-func (v *View) vector(ctx context.Context, q string, now time.Time) (model.Vector, error) {
-	val, _, _, err := v.api.Query(ctx, q, now)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("no answer within %s", v.cfg.Timeout.Duration)
-		}
-		return nil, err
+func (v *View) vector(ctx context.Context, q string, now time.Time, in interner) ([]sample, error) {
+	out, err := v.query(ctx, q, now, in)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("no answer within %s", v.cfg.Timeout.Duration)
 	}
-	vec, ok := val.(model.Vector)
-	if !ok {
-		return nil, fmt.Errorf("answered a %s, not a vector", val.Type())
-	}
-	return vec, nil
+	return out, err
 }
 
 // poller is one poller as the view sees it.
@@ -137,22 +130,24 @@ type pollers map[target]*poller
 // whether Prometheus scrapes them now.
 func pollersOf(a *answer) pollers {
 	ps := pollers{}
-	for _, s := range a.v[qJudged] {
-		t := targetOf(s.Metric)
-		ps[t] = &poller{desc: t.instance, judged: unixTime(float64(s.Value))}
-		if site := s.Metric["site"]; site != "" {
-			ps[t].desc += " of site " + string(site)
+	for i := range a.v[qJudged] {
+		s := &a.v[qJudged][i]
+		t := targetOf(s)
+		ps[t] = &poller{desc: t.instance, judged: unixTime(s.value)}
+		if site := s.label("site"); site != "" {
+			ps[t].desc += " of site " + site
 		}
 	}
-	for _, s := range a.v[qPollers] {
-		p := ps[targetOf(s.Metric)]
-		if sh, err := fleet.ParseShard(string(s.Metric["shard"])); p != nil && err == nil {
-			p.shard, p.desc = sh, strings.Replace(p.desc, targetOf(s.Metric).instance, sh.String(), 1)
+	for i := range a.v[qPollers] {
+		s := &a.v[qPollers][i]
+		p := ps[targetOf(s)]
+		if sh, err := fleet.ParseShard(s.label("shard")); p != nil && err == nil && sh.N > 0 {
+			p.shard, p.desc = sh, strings.Replace(p.desc, targetOf(s).instance, sh.String(), 1)
 		}
 	}
 	up := map[target]bool{}
-	for _, s := range a.v[qUp] {
-		up[targetOf(s.Metric)] = s.Value == 1
+	for i := range a.v[qUp] {
+		up[targetOf(&a.v[qUp][i])] = a.v[qUp][i].value == 1
 	}
 	for t, p := range ps {
 		if !up[t] {
