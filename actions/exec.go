@@ -40,7 +40,10 @@ func (e *FleetExecutor) client(h *fleet.Host) (*sshx.Client, error) {
 	if e.TargetOf != nil {
 		t, ok = e.TargetOf(h.Name)
 	}
-	if !ok {
+	switch {
+	case !ok && h.Remote:
+		return nil, fmt.Errorf("host %s is known only from its poller's series: this config does not say how to reach it, so opsdeck cannot act on it from here", h.Name)
+	case !ok:
 		return nil, fmt.Errorf("no SSH target for host %s", h.Name)
 	}
 	return e.Pool.Client(*t), nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -28,15 +29,11 @@ func shellOf(c *probe.Fleet, host string) (tea.ExecCommand, []string, error) {
 			return nil, nil, err
 		}
 		argv = a
-	} else {
-		sh := os.Getenv("SHELL")
-		if sh == "" {
-			sh = "/bin/sh"
-		}
-		argv = []string{sh}
+	} else if h := c.Config().Host(host); h != nil && h.Local() {
+		argv = []string{cmp.Or(os.Getenv("SHELL"), "/bin/sh")}
 	}
-	if len(argv) == 0 {
-		return nil, nil, fmt.Errorf("no shell for host %s", host)
+	if len(argv) == 0 { // known only from its poller's series: not this machine
+		return nil, nil, fmt.Errorf("no shell for host %s: it is not in this config, so opsdeck cannot reach it from here", host)
 	}
 	return &execCommand{exec.Command(argv[0], argv[1:]...)}, argv, nil
 }
