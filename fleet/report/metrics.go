@@ -117,11 +117,11 @@ func (b *expo) checks(rep Report) {
 			}
 		}
 	}
-	b.help("opsdeck_check_cause", "gauge", "1 for why a failing check is in its state (its cause, a word of a fixed set: over, not_running, too_old…): a reader says the reason from it and the figures.")
+	b.help("opsdeck_check_cause", "gauge", "Each failing check's state ("+stateHelp+"), with why (cause, a word of a fixed set: over, not_running, too_old…): a reader reads the failing checks here alone, and says the reason from the cause and the figures.")
 	for _, h := range rep.Hosts {
 		for _, f := range h.Findings {
-			if f.State != fleet.OK && f.Cause != fleet.CauseNone {
-				fmt.Fprintf(b, "opsdeck_check_cause{%s,cause=%s} 1\n", checkLabels(h.Name, f), quoteLabel(f.Cause.String()))
+			if f.State != fleet.OK {
+				fmt.Fprintf(b, "opsdeck_check_cause{%s,cause=%s} %d\n", checkLabels(h.Name, f), quoteLabel(f.Cause.String()), Exit(f.State))
 			}
 		}
 	}
