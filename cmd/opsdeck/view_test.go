@@ -163,7 +163,7 @@ func sameAsPollers(view viewed, direct map[string]string) string {
 			}
 			labels := fmt.Sprintf("{site=\"eu\",host=%q,check=%q,kind=%q", h.Name, c.Key, c.Kind)
 			if !strings.Contains(said, "opsdeck_check_state"+labels+"} "+strconv.Itoa(report.Exit(c.State))) ||
-				!strings.Contains(said, "opsdeck_check_cause"+labels+fmt.Sprintf(",cause=%q} 1", c.Cause)) {
+				!strings.Contains(said, "opsdeck_check_cause"+labels+fmt.Sprintf(",cause=%q} %d", c.Cause, report.Exit(c.State))) {
 				diff = append(diff, fmt.Sprintf("%s %s: %s %s, its poller says\n%s", h.Name, c.Key, c.State, c.Cause, said))
 			}
 		}

@@ -31,7 +31,7 @@ type View struct {
 	proto fleet.Host // a host known only from the series: the config's defaults
 
 	refresh sync.Mutex             // one refresh at a time: it owns in
-	in      [nQueries + 1]interner // each query's strings, kept between refreshes
+	in      [nQueries + 2]interner // each query's strings, kept between refreshes
 
 	mu     sync.Mutex
 	status fleet.SourceStatus

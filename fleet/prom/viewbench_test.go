@@ -27,7 +27,7 @@ import (
 // assembly, the store, the assessment); KB/host the heap the store and
 // the view keep per host; ns/op a refresh's wall time.
 func BenchmarkView(b *testing.B) {
-	for _, n := range []int{400, 4000, 100000} {
+	for _, n := range []int{4000, 100000} {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) { benchView(b, n) })
 	}
 }
@@ -71,7 +71,7 @@ func benchView(b *testing.B, n int) {
 		}
 		return ok
 	}
-	fleettest.EventuallyShow(b, time.Minute, fmt.Sprintf("prometheus to hold all %d hosts", n), func() bool {
+	fleettest.EventuallyShow(b, 10*time.Minute, fmt.Sprintf("prometheus to hold all %d hosts", n), func() bool {
 		v.Refresh(ctx)
 		return current() == n
 	}, func() string {

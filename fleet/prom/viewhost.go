@@ -14,15 +14,15 @@ type reading struct {
 	code   float64   // its state on the exit-code scale
 	at     time.Time // when it last answered its poller
 	checks []checkRead
-	causes map[string]fleet.Cause // failing checks' causes, by key
-	figs   map[string]float64     // figures, by metric and label value
-	limits map[string]fleet.Pair  // thresholds, by metric and label value
+	figs   map[string]float64    // figures, by metric and label value
+	limits map[string]fleet.Pair // thresholds, by metric and label value
 	behind string
 }
 
 // checkRead is a failing check read back: its key, kind and code.
 type checkRead struct {
 	key, kind string
+	cause     fleet.Cause
 	code      float64
 }
 
@@ -63,16 +63,18 @@ func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
 		get(&a.v[qAnswered][i]).at = unixTime(a.v[qAnswered][i].value)
 	}
 	readChecks(a.v[qChecks], get)
-	for i := range a.v[qFigures] {
-		s := &a.v[qFigures][i]
-		r := get(s)
-		if name := s.label("__name__"); name == "opsdeck_unreachable" {
-			r.behind = fleet.Sanitize(s.label("behind"), 200)
-		} else {
-			r.figs[figKey(s, name)] = s.value
+	for _, q := range []int{qFigures, qCPU, qMemory, qLoad, qDisk} {
+		for i := range a.v[q] {
+			s := &a.v[q][i]
+			r := get(s)
+			if name := s.label("__name__"); name == "opsdeck_unreachable" {
+				r.behind = fleet.Sanitize(s.label("behind"), 200)
+			} else {
+				r.figs[figKey(s, name)] = s.value
+			}
 		}
 	}
-	readLimits(a.v[qLimits], get)
+	readLimits(a.limits, get)
 	list := make([]fleet.Judged, 0, len(order))
 	v.mu.Lock()
 	for _, name := range order {
@@ -100,21 +102,14 @@ func hostName(s *sample) string {
 	return name
 }
 
-// readChecks reads the failing checks' states and causes.
+// readChecks reads the failing checks: each one's state and cause.
 func readChecks(vec []sample, get func(*sample) *reading) {
 	for i := range vec {
 		s := &vec[i]
 		r := get(s)
-		if s.label("__name__") == "opsdeck_check_cause" {
-			var c fleet.Cause
-			_ = c.UnmarshalText([]byte(s.label("cause")))
-			if r.causes == nil {
-				r.causes = map[string]fleet.Cause{}
-			}
-			r.causes[s.label("check")] = c
-			continue
-		}
-		r.checks = append(r.checks, checkRead{key: s.label("check"), kind: s.label("kind"), code: s.value})
+		var c fleet.Cause
+		_ = c.UnmarshalText([]byte(s.label("cause")))
+		r.checks = append(r.checks, checkRead{key: s.label("check"), kind: s.label("kind"), cause: c, code: s.value})
 	}
 }
 
@@ -173,7 +168,7 @@ func (r *reading) verdict(p *poller) (*fleet.Verdict, *fleet.Sample) {
 	for _, cr := range r.checks {
 		kind, key := fleet.KindUnset, cr.key
 		_ = kind.UnmarshalText([]byte(cr.kind))
-		cause := r.causes[key]
+		cause := cr.cause
 		st := stateOf(cr.code, cause)
 		if kind == fleet.KindHost {
 			vd.State, vd.Cause = st, cause

@@ -2,6 +2,7 @@ package prom
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -14,7 +15,10 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// The view's queries, one of each per refresh whatever the fleet's size.
+// The view's queries, one of each per refresh whatever the fleet's size;
+// then, when needed, one for the thresholds of the hosts whose figures
+// fail and one for the last states of the hosts of pollers no longer
+// scraped.
 const (
 	qJudged   = iota // each poller's last judgement (the lookback keeps a stopped one)
 	qUp              // whether Prometheus scrapes each poller now
@@ -22,8 +26,11 @@ const (
 	qState           // each host's state
 	qAnswered        // when each host last answered its poller
 	qChecks          // the failing checks' states and causes
-	qFigures         // the figures a row shows
-	qLimits          // the thresholds of the hosts that fail
+	qFigures         // the figures a row shows: backups, UNREACHABLE's parent
+	qCPU             // and the resources, one query each: Prometheus answers
+	qMemory          // them at once, where one query of them all is
+	qLoad            // encoded by one of its cores
+	qDisk
 	nQueries
 )
 
@@ -37,10 +44,7 @@ func ViewQueries(m string) [nQueries]string {
 		return name + "{" + m + "}"
 	}
 	and := func(names string) string {
-		if m == "" {
-			return `{__name__=~"` + names + `"}`
-		}
-		return `{__name__=~"` + names + `",` + m + `}`
+		return `{__name__=~"` + names + `"` + strings.TrimSuffix(","+m, ",") + `}`
 	}
 	lb := model.Duration(Lookback).String()
 	judged := "last_over_time(" + sel("opsdeck_check_timestamp_seconds") + "[" + lb + "])"
@@ -50,39 +54,52 @@ func ViewQueries(m string) [nQueries]string {
 		qPollers:  "last_over_time(" + sel("opsdeck_poller_info") + "[" + lb + "])",
 		qState:    sel("opsdeck_host_state"),
 		qAnswered: sel("opsdeck_host_answered_timestamp_seconds"),
-		qChecks:   and("opsdeck_check_state|opsdeck_check_cause") + " != 0",
-		qFigures:  and("opsdeck_(cpu_percent|memory_percent|load1_per_core|disk_used_percent|backup_age_seconds|backup_size_bytes|unreachable)"),
-		qLimits:   sel("opsdeck_threshold") + " and on(instance, job, host) (" + sel("opsdeck_host_state") + " > 0)",
+		qChecks:   sel("opsdeck_check_cause"),
+		qFigures:  and("opsdeck_(backup_age_seconds|backup_size_bytes|unreachable)"),
+		qCPU:      sel("opsdeck_cpu_percent"),
+		qMemory:   sel("opsdeck_memory_percent"),
+		qLoad:     sel("opsdeck_load1_per_core"),
+		qDisk:     sel("opsdeck_disk_used_percent"),
 	}
 }
 
 // answer is what the queries returned; gone are the last states of the
 // hosts of the pollers Prometheus no longer scrapes.
 type answer struct {
-	v    [nQueries][]sample
-	gone []sample
+	v            [nQueries][]sample
+	gone, limits []sample
 }
 
-// ask runs the queries at once, then, when some poller is not scraped,
-// one more for its hosts' last states.
+// ask runs the queries at once, then the ones the answers call for.
 func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 	qs := ViewQueries(v.cfg.Match)
 	a := &answer{}
-	errs := make([]error, nQueries)
+	errs := make([]error, nQueries+2)
 	var wg sync.WaitGroup
-	for i := range qs {
+	run := func(i int, q string, out *[]sample) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.v[i], errs[i] = v.vector(ctx, qs[i], now, v.in[i])
+			*out, errs[i] = v.vector(ctx, q, now, v.in[i])
 		}()
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	for i := range qs {
+		run(i, qs[i], &a.v[i])
 	}
+	wg.Wait()
+	if q := v.goneQuery(a); q != "" {
+		run(nQueries, q, &a.gone)
+	}
+	if q := v.limitsQuery(a); q != "" {
+		run(nQueries+1, q, &a.limits)
+	}
+	wg.Wait()
+	return a, errors.Join(errs...)
+}
+
+// goneQuery asks for the last states of the hosts of the pollers not
+// scraped now ("" when all are).
+func (v *View) goneQuery(a *answer) string {
 	up := map[target]bool{}
 	for i := range a.v[qUp] {
 		up[targetOf(&a.v[qUp][i])] = a.v[qUp][i].value == 1
@@ -93,19 +110,37 @@ func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 			dead = append(dead, regexp.QuoteMeta(t.instance))
 		}
 	}
-	if len(dead) > 0 {
-		m := v.cfg.Match
-		if m != "" {
-			m += ","
-		}
-		sort.Strings(dead)
-		q := fmt.Sprintf("last_over_time(opsdeck_host_state{%sinstance=~%q}[%s])", m, strings.Join(dead, "|"), model.Duration(Lookback))
-		var err error
-		if a.gone, err = v.vector(ctx, q, now, v.in[nQueries]); err != nil {
-			return nil, err
+	if len(dead) == 0 {
+		return ""
+	}
+	sort.Strings(dead)
+	return fmt.Sprintf("last_over_time(opsdeck_host_state{%sinstance=~%q}[%s])", v.matchComma(), strings.Join(dead, "|"), model.Duration(Lookback))
+}
+
+// limitsQuery asks for the thresholds of the hosts with a figure over
+// one ("" when none is): the reason says them.
+func (v *View) limitsQuery(a *answer) string {
+	seen := map[string]bool{}
+	var hosts []string
+	for i := range a.v[qChecks] {
+		s := &a.v[qChecks][i]
+		if h := s.label("host"); s.label("cause") == fleet.CauseOver.String() && !seen[h] {
+			seen[h] = true
+			hosts = append(hosts, regexp.QuoteMeta(h))
 		}
 	}
-	return a, nil
+	if len(hosts) == 0 {
+		return ""
+	}
+	sort.Strings(hosts)
+	return fmt.Sprintf("opsdeck_threshold{%shost=~%q}", v.matchComma(), strings.Join(hosts, "|"))
+}
+
+func (v *View) matchComma() string {
+	if v.cfg.Match == "" {
+		return ""
+	}
+	return v.cfg.Match + ","
 }
 
 func (v *View) vector(ctx context.Context, q string, now time.Time, in interner) ([]sample, error) {
