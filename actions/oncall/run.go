@@ -13,8 +13,10 @@ import (
 // set, the acknowledgements whose check in store got OK, worse or old
 // ended (a read-only wall screen writes nothing: the operators'
 // dashboards, check and serve-metrics do). A log that fails, and one that
-// answers again, is logged once.
+// answers again, is logged once. An interval that is not positive (a
+// config that sets no poll_interval) is the default poll interval.
 func (d *Desk) Keep(ctx context.Context, store *fleet.Store, every time.Duration, settle bool, logger *slog.Logger) {
+	every = keepEvery(every)
 	failing := false
 	for {
 		now := time.Now()
@@ -32,4 +34,13 @@ func (d *Desk) Keep(ctx context.Context, store *fleet.Store, every time.Duration
 		case <-time.After(every):
 		}
 	}
+}
+
+// keepEvery is how often Keep reads the log when asked every: never in a
+// loop without a pause.
+func keepEvery(every time.Duration) time.Duration {
+	if every <= 0 {
+		return fleet.DefaultPollInterval
+	}
+	return every
 }
