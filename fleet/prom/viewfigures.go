@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,10 @@ func (r *reading) sample(judged time.Time) *fleet.Sample {
 	if len(smp.Disks) == 0 {
 		smp.MarkUnknownAs(fleet.MetricDisk, fleet.CauseNotInSource, notExported)
 	}
+	// In one order whatever the map's: of two disks over, the host's
+	// reason names the first, and names it at every refresh.
+	slices.SortFunc(smp.Disks, func(a, b fleet.Disk) int { return strings.Compare(a.Mount, b.Mount) })
+	slices.SortFunc(smp.Backups, func(a, b fleet.BackupStatus) int { return strings.Compare(a.Name, b.Name) })
 	return smp
 }
 

@@ -85,6 +85,9 @@ func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
 			p = &poller{desc: r.t.instance, old: "its poller " + r.t.instance + " is not in prometheus"}
 		}
 		verdict, smp := r.verdict(p)
+		if r.at.IsZero() { // its poller's series are gone: it keeps the figures it had
+			smp = nil
+		}
 		list = append(list, fleet.Judged{Name: name, Verdict: verdict, Figures: smp})
 	}
 	v.mu.Unlock()
