@@ -36,7 +36,7 @@ func (v *Verdict) Health(h *Host, now time.Time) Health {
 	if age := now.Sub(v.Judged); age > h.StaleAge() {
 		return Health{State: Stale, Cause: CauseStale, Reason: fmt.Sprintf("poller %s has not judged it for %s", v.By, FormatAge(age))}
 	}
-	hl := Health{State: v.State, Cause: v.Cause, Checks: v.Checks}
+	hl := Health{State: v.State, Cause: v.Cause, Checks: v.Checks, Polling: v.Cause == CausePolling}
 	for _, c := range v.Checks {
 		if !c.Pending && c.State > OK && (c.State > hl.State || hl.Reason == "" && c.State == hl.State) {
 			hl.State, hl.Reason = c.State, c.Reason
@@ -130,7 +130,7 @@ func (s *Store) Judge(list []Judged, proto Host, old func(name string, had *Verd
 		}
 		seen[e] = true
 		st := &e.status
-		st.Verdict, st.Err, st.Behind = j.Verdict, "", nil
+		st.Verdict, st.Err, st.Behind, st.Note = j.Verdict, "", nil, ""
 		if j.Verdict.Behind != "" {
 			st.Behind = &Behind{Root: j.Verdict.Behind, Via: j.Verdict.Behind, State: Down, Since: j.Verdict.At}
 		}

@@ -197,6 +197,8 @@ func addressOf(h *fleet.Host) string {
 
 func connState(s *fleet.HostStatus) string {
 	switch {
+	case s.Verdict != nil: // this machine does not poll it
+		return "judged by its poller " + s.Verdict.By
 	case s.Note != "" && s.Last == nil:
 		return "not polled"
 	case s.Err != "" && s.Fails > 0:
