@@ -79,6 +79,14 @@ func TestParse_Problems(t *testing.T) {
 			doc:  "[[sources]]\nkind = \"prometheus\"\nurl = \"prom:9090\"\n[[hosts]]\nname = \"a\"\nresources = \"snmp\"\n",
 			want: []string{`config.toml:3:1: sources.0.url: url "prom:9090": use http://host:9090`, `config.toml:6:1: hosts[a].resources: resources "snmp"`},
 		},
+		"opsdeck source match": {
+			doc:  "[[sources]]\nkind = \"opsdeck\"\nurl = \"http://prom:9090\"\nmatch = \"site=eu\"\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:4:1: sources.0.match: match "site=eu": label matchers such as site="eu"`},
+		},
+		"match on a prometheus source": {
+			doc:  "[[sources]]\nkind = \"prometheus\"\nurl = \"http://prom:9090\"\nmatch = 'site=\"eu\"'\n[[hosts]]\nname = \"a\"\n",
+			want: []string{`config.toml:4:1: sources.0.match: match "site=\"eu\"": label matchers such as site="eu", for a source of kind "opsdeck"`},
+		},
 		"syntax error": {
 			doc:  "[[hosts]]\nname = 'a\n",
 			want: []string{`config.toml:2:`},
@@ -451,5 +459,20 @@ address = "local"
 	}
 	if s := c.Sources[0]; s.Hosts != `up{job="node"}` || s.InstanceLabel != "instance" || s.Interval.Duration != 15*time.Second {
 		t.Errorf("source defaults: %+v", s)
+	}
+}
+
+// A source's match is PromQL label matchers, and only them: nothing
+// else reaches the queries it is put into.
+func TestMatchers(t *testing.T) {
+	for _, ok := range []string{`site="eu"`, `site="eu", env=~"prod|stage"`, ` site != "x" `, `a="b\"c"`} {
+		if !matchers.MatchString(ok) {
+			t.Errorf("refused %s", ok)
+		}
+	}
+	for _, bad := range []string{`site=eu`, `site="eu"}`, `{site="eu"}`, `site="eu"} or vector(1) or {a="b"`, `site="eu" or vector(1)`, `="x"`} {
+		if matchers.MatchString(bad) {
+			t.Errorf("took %s", bad)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ func (v *validator) sources(c *fleet.Config) {
 		if i > 0 {
 			v.add(p, p, "one source only: hosts take their resources, or their verdicts, from one Prometheus")
 		}
-		if s.Match != "" && (s.Kind != "opsdeck" || !validSelector("{"+s.Match+"}")) {
+		if s.Match != "" && (s.Kind != "opsdeck" || !matchers.MatchString(s.Match)) {
 			v.add(p+".match", p+".match", "match %q: label matchers such as site=\"eu\", for a source of kind \"opsdeck\"", s.Match)
 		}
 		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -74,6 +75,9 @@ func pollAtSource(c *fleet.Config, own []bool) {
 		}
 	}
 }
+
+// matchers are PromQL label matchers: name op "value", comma-separated.
+var matchers = regexp.MustCompile(`^\s*[a-zA-Z_]\w*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*(,\s*[a-zA-Z_]\w*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*)*,?\s*$`)
 
 // validSelector accepts metric{matchers} or {matchers}, nothing after.
 func validSelector(s string) bool {
