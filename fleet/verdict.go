@@ -112,7 +112,8 @@ type Judged struct {
 // Judge records verdicts made elsewhere: a host the store does not have
 // joins it as proto named so, marked Remote (known only from the
 // pollers); old gives the verdict of each host of the store that list
-// leaves out (nil: it keeps what it had).
+// leaves out (nil: it keeps what it had; Gone: a Remote host leaves the
+// store, its poller no longer having it).
 func (s *Store) Judge(list []Judged, proto Host, old func(name string, had *Verdict) *Verdict) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,6 +128,7 @@ func (s *Store) Judge(list []Judged, proto Host, old func(name string, had *Verd
 			e = &entry{status: HostStatus{Host: &h}, cpu: newRing(HistoryLen), mem: newRing(HistoryLen)}
 			s.hosts = append(s.hosts, e)
 			s.byName[h.Name] = e
+			s.shape++
 		}
 		seen[e] = true
 		st := &e.status
@@ -145,14 +147,34 @@ func (s *Store) Judge(list []Judged, proto Host, old func(name string, had *Verd
 		}
 		e.ver = s.version
 	}
+	kept := s.hosts[:0]
 	for _, e := range s.hosts {
 		if !seen[e] && old != nil {
-			if v := old(e.status.Host.Name, e.status.Verdict); v != nil {
+			v := old(e.status.Host.Name, e.status.Verdict)
+			if v == Gone && e.status.Host.Remote {
+				delete(s.byName, e.status.Host.Name)
+				s.shape++
+				continue
+			}
+			if v == Gone { // configured: it stays, STALE
+				cp := Verdict{}
+				if had := e.status.Verdict; had != nil {
+					cp = *had
+				}
+				cp.Old, v = Gone.Old, &cp
+			}
+			if v != nil {
 				e.status.Verdict, e.ver = v, s.version
 			}
 		}
+		kept = append(kept, e)
 	}
+	clear(s.hosts[len(kept):])
+	s.hosts = kept
 }
+
+// Gone is the verdict of a host its poller no longer has (see Judge).
+var Gone = &Verdict{Old: "its poller no longer judges it (not in its fleet now?)"}
 
 // keepRemote adds to hosts (a reloaded config's) the store's hosts known
 // only from the pollers' series: a reload does not drop them.

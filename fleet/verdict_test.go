@@ -65,3 +65,28 @@ func TestVerdict_Health(t *testing.T) {
 		t.Error("a first poll read back is not drawn as polling")
 	}
 }
+
+// A host known only from the series leaves the store when its poller,
+// answering, no longer has it; a configured one stays, STALE.
+func TestJudge_GoneFromItsPoller(t *testing.T) {
+	store := NewStore([]Host{{Name: "configured"}})
+	now := time.Now()
+	ok := func(name string) Judged {
+		return Judged{Name: name, Verdict: &Verdict{State: OK, At: now, Judged: now, By: "0/1"}, Figures: &Sample{At: now}}
+	}
+	store.Judge([]Judged{ok("configured"), ok("remote")}, Host{}, nil)
+	if snap, _ := store.Snapshot(); len(snap) != 2 || !snap[1].Host.Remote {
+		t.Fatalf("after the first read: %d hosts", len(snap))
+	}
+	store.Judge(nil, Host{}, func(string, *Verdict) *Verdict { return Gone })
+	snap, _ := store.Snapshot()
+	if len(snap) != 1 || snap[0].Host.Name != "configured" {
+		t.Fatalf("after both left their poller: %v", snap)
+	}
+	if hl := Assess(&snap[0], now); hl.State != Stale || hl.Reason != Gone.Old {
+		t.Errorf("the configured host: %s %q", hl.State, hl.Reason)
+	}
+	if _, ok := store.Status("remote"); ok {
+		t.Error("the remote host is still in the store")
+	}
+}

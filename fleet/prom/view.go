@@ -141,6 +141,8 @@ func (v *View) missing(name string, had *fleet.Verdict, ps pollers) *fleet.Verdi
 	switch {
 	case ok && p.old != "":
 		out.Old = p.old
+	case ok && seen: // its poller answers without it: removed from its fleet
+		return fleet.Gone
 	case ok:
 		out.Old = "its poller " + p.desc + " has no series of it (not in that poller's fleet?)"
 	default:
