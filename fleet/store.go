@@ -73,6 +73,7 @@ type Store struct {
 	byName   map[string]*entry
 	children map[string][]*entry // hosts by the parent they name
 	version  uint64
+	shape    uint64 // counts the changes of which hosts it holds
 }
 
 type entry struct {
@@ -105,6 +106,7 @@ func (s *Store) Apply(hosts []Host) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.version++
+	s.shape++
 	unknown := ""
 	if len(s.hosts) > 0 {
 		unknown = s.hosts[0].status.DrillsUnknown
@@ -288,6 +290,15 @@ func (s *Store) Version() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.version
+}
+
+// Shape counts the changes of which hosts the store holds (a reload, a
+// host read back from the pollers, one gone): a reader that keeps hosts
+// by place reads them all again when it moves.
+func (s *Store) Shape() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.shape
 }
 
 // Snapshot copies every host's status, in config order, with the version

@@ -14,6 +14,7 @@ type fleetData struct {
 	hosts   []hostRow      // every host, in config order
 	index   map[string]int // host name → index in hosts
 	version uint64
+	shape   uint64 // the store's Shape the hosts were read at
 	second  int64  // the wall-clock second hosts were last evaluated for
 	gen     uint64 // counts the refreshes that changed something: views redraw on a new one
 
@@ -54,6 +55,9 @@ func (d *fleetData) row(name string) (*hostRow, bool) {
 func (d *fleetData) refresh(now time.Time, force bool) (changed, stateChanged bool) {
 	v := d.store.Version()
 	sec := now.Unix()
+	if sh := d.store.Shape(); sh != d.shape { // hosts came or went: rows by place are stale
+		force, d.shape = true, sh
+	}
 	if !force && v == d.version && sec == d.second {
 		return false, false
 	}
