@@ -189,6 +189,9 @@ func (d *detailModel) content(r *hostRow) string {
 }
 
 func addressOf(h *fleet.Host) string {
+	if h.Remote {
+		return "not in this config (known from its poller's series): opsdeck cannot reach it from here"
+	}
 	if h.Local() {
 		return "local (this machine)"
 	}
