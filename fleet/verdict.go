@@ -21,6 +21,9 @@ type Verdict struct {
 	// ("2/4 of site eu").
 	At, Judged time.Time
 	By         string
+	// Within is how old Judged may be, when its poller is scraped less
+	// often than its hosts are polled: two scrapes plus 10 s.
+	Within time.Duration
 	// Old says why the verdict is not current (its poller not scraped,
 	// Prometheus not answering): the host is STALE with it.
 	Old string
@@ -28,12 +31,12 @@ type Verdict struct {
 
 // Health is the verdict at now: STALE when Old says so or when its
 // poller has not judged it for longer than h's StaleAge (two intervals
-// plus the timeout), else what the poller said.
+// plus the timeout) or Within, else what the poller said.
 func (v *Verdict) Health(h *Host, now time.Time) Health {
 	if v.Old != "" {
 		return Health{State: Stale, Cause: CauseStale, Reason: v.Old}
 	}
-	if age := now.Sub(v.Judged); age > h.StaleAge() {
+	if age := now.Sub(v.Judged); age > max(h.StaleAge(), v.Within) {
 		return Health{State: Stale, Cause: CauseStale, Reason: fmt.Sprintf("poller %s has not judged it for %s", v.By, FormatAge(age))}
 	}
 	hl := Health{State: v.State, Cause: v.Cause, Checks: v.Checks, Polling: v.Cause == CausePolling}

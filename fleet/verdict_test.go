@@ -52,6 +52,14 @@ func TestVerdict_Health(t *testing.T) {
 	if hl := v.Health(h, now.Add(2*time.Second)); hl.State != Stale || !strings.Contains(hl.Reason, "poller 1/4 of site eu has not judged it for 21s") {
 		t.Errorf("its poller silent 21s (stale after 20s): %s %q", hl.State, hl.Reason)
 	}
+	v.Within = 2*15*time.Second + 10*time.Second // a poller scraped every 15 s
+	if hl := v.Health(h, now.Add(20*time.Second)); hl.State != Crit {
+		t.Errorf("judged 39s ago by a poller scraped every 15s: %s %q", hl.State, hl.Reason)
+	}
+	if hl := v.Health(h, now.Add(22*time.Second)); hl.State != Stale {
+		t.Errorf("judged 41s ago by a poller scraped every 15s: %s", hl.State)
+	}
+	v.Within = 0
 	v.Old = "poller 1/4 of site eu not scraped since 14:02:00"
 	if hl := v.Health(h, now); hl.State != Stale || hl.Reason != v.Old || len(hl.Checks) != 0 {
 		t.Errorf("not scraped: %s %q, %d checks", hl.State, hl.Reason, len(hl.Checks))

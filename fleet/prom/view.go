@@ -35,7 +35,10 @@ type View struct {
 
 	mu     sync.Mutex
 	status fleet.SourceStatus
+	down   time.Time         // since when Prometheus does not answer
 	from   map[string]target // each host's poller, as last read
+	judged map[target]time.Time
+	every  map[target]time.Duration // how often each poller is scraped, as seen
 }
 
 // target is a poller as Prometheus scrapes it: its job and instance.
@@ -48,7 +51,8 @@ func targetOf(s *sample) target {
 // NewView makes the view of cfg (a source of kind "opsdeck") into store;
 // proto is what a host known only from the series is given (defaults).
 func NewView(cfg fleet.SourceConfig, store *fleet.Store, proto fleet.Host) *View {
-	v := &View{cfg: cfg, http: &http.Client{}, where: redact(cfg.URL), store: store, proto: proto, from: map[string]target{}}
+	v := &View{cfg: cfg, http: &http.Client{}, where: redact(cfg.URL), store: store, proto: proto, from: map[string]target{},
+		judged: map[target]time.Time{}, every: map[target]time.Duration{}}
 	for i := range v.in {
 		v.in[i] = interner{}
 	}
@@ -98,7 +102,7 @@ func (v *View) Refresh(ctx context.Context) {
 	}
 	list, pollers := v.assemble(a, now)
 	v.mu.Lock()
-	v.status.Err, v.status.Since, v.status.OK = pollers.trouble(), pollers.troubleSince(), now
+	v.status.Err, v.status.Since, v.status.OK, v.down = pollers.trouble(), pollers.troubleSince(), now, time.Time{}
 	v.mu.Unlock()
 	v.store.Judge(list, v.proto, func(name string, had *fleet.Verdict) *fleet.Verdict {
 		return v.missing(name, had, pollers)
@@ -108,11 +112,11 @@ func (v *View) Refresh(ctx context.Context) {
 // failed marks every host STALE: Prometheus did not answer.
 func (v *View) failed(err error, now time.Time) {
 	v.mu.Lock()
-	if v.status.Err == "" || v.status.Since.IsZero() {
-		v.status.Since = now
+	if v.down.IsZero() {
+		v.down = now
 	}
-	v.status.Err = fleet.Sanitize(shorten(err), 300)
-	why := fmt.Sprintf("prometheus %s: %s since %s", v.where, v.status.Err, v.status.Since.Format("15:04:05"))
+	v.status.Err, v.status.Since = fleet.Sanitize(shorten(err), 300), v.down
+	why := fmt.Sprintf("prometheus %s: %s since %s", v.where, v.status.Err, v.down.Format("15:04:05"))
 	v.mu.Unlock()
 	v.store.Judge(nil, v.proto, func(_ string, had *fleet.Verdict) *fleet.Verdict {
 		out := fleet.Verdict{Old: why}
@@ -149,4 +153,19 @@ func (v *View) missing(name string, had *fleet.Verdict, ps pollers) *fleet.Verdi
 		out.Old = "no poller in prometheus judges it (no opsdeck_host_state of it)"
 	}
 	return &out
+}
+
+// pace notes how often each poller is scraped, from its judgements'
+// times (v.mu held): a poller scraped less often than its hosts are
+// polled keeps them current for two scrapes plus 10 s.
+func (v *View) pace(ps pollers) {
+	for t, p := range ps {
+		if prev := v.judged[t]; !prev.IsZero() && p.judged.After(prev) {
+			v.every[t] = p.judged.Sub(prev)
+		}
+		v.judged[t] = p.judged
+		if e := v.every[t]; e > 0 {
+			p.within = 2*e + 10*time.Second
+		}
+	}
 }

@@ -77,6 +77,7 @@ func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
 	readLimits(a.limits, get)
 	list := make([]fleet.Judged, 0, len(order))
 	v.mu.Lock()
+	v.pace(ps)
 	for _, name := range order {
 		r := hosts[name]
 		v.from[name] = r.t
@@ -166,7 +167,7 @@ func stateOf(code float64, cause fleet.Cause) fleet.State {
 // verdict is the host's verdict and figures as its poller p exported them.
 func (r *reading) verdict(p *poller) (*fleet.Verdict, *fleet.Sample) {
 	smp := r.sample(p.judged)
-	vd := &fleet.Verdict{At: r.at, Judged: p.judged, By: p.desc, Old: p.old, Behind: r.behind, Checks: r.figureChecks(smp)}
+	vd := &fleet.Verdict{At: r.at, Judged: p.judged, By: p.desc, Old: p.old, Within: p.within, Behind: r.behind, Checks: r.figureChecks(smp)}
 	vd.State = stateOf(r.code, fleet.CauseNone)
 	for _, cr := range r.checks {
 		kind, key := fleet.KindUnset, cr.key

@@ -155,8 +155,9 @@ func (v *View) vector(ctx context.Context, q string, now time.Time, in interner)
 type poller struct {
 	desc   string // "2/4 of site eu"
 	shard  fleet.Shard
-	judged time.Time // its last judgement
-	old    string    // why its hosts are STALE: not scraped since…
+	judged time.Time     // its last judgement
+	old    string        // why its hosts are STALE: not scraped since…
+	within time.Duration // how old its judgement may be: two scrapes plus 10 s
 }
 
 type pollers map[target]*poller
