@@ -105,11 +105,14 @@ func (s *Source) Status() fleet.SourceStatus {
 }
 
 // Run queries every interval until ctx ends.
-func (s *Source) Run(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.Interval.Duration)
+func (s *Source) Run(ctx context.Context) { every(ctx, s.cfg.Interval.Duration, s.Refresh) }
+
+// every runs refresh now and every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, refresh func(context.Context)) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		s.Refresh(ctx)
+		refresh(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -49,8 +49,13 @@ func (in interner) of(b []byte) string {
 	return s
 }
 
-// query runs an instant query at now and reads its vector.
-func (v *View) query(ctx context.Context, q string, now time.Time, in interner) ([]sample, error) {
+// query runs an instant query at now and reads its vector, within ctx.
+func (v *View) query(ctx context.Context, q string, now time.Time, in interner) (out []sample, err error) {
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			out, err = nil, fmt.Errorf("no answer within %s", v.cfg.Timeout.Duration)
+		}
+	}()
 	form := url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(now.UnixNano())/1e9, 'f', 3, 64)}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(v.cfg.URL, "/")+"/api/v1/query", strings.NewReader(form.Encode()))
 	if err != nil {
@@ -66,7 +71,7 @@ func (v *View) query(ctx context.Context, q string, now time.Time, in interner) 
 	if err != nil {
 		return nil, err
 	}
-	out, err := readVector(body, in)
+	out, err = readVector(body, in)
 	if err != nil && resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("%s: %w", resp.Status, err)
 	}

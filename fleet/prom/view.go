@@ -69,18 +69,7 @@ func (v *View) Status() fleet.SourceStatus {
 }
 
 // Run refreshes every interval until ctx ends.
-func (v *View) Run(ctx context.Context) {
-	tick := time.NewTicker(v.cfg.Interval.Duration)
-	defer tick.Stop()
-	for {
-		v.Refresh(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
+func (v *View) Run(ctx context.Context) { every(ctx, v.cfg.Interval.Duration, v.Refresh) }
 
 // Refresh reads every verdict once, within the source's timeout, and
 // records them in the store.

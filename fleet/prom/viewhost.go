@@ -38,7 +38,7 @@ func figKey(s *sample, name string) string {
 
 // assemble turns an answer into every host's verdict and figures.
 func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
-	ps := pollersOf(a)
+	ps := a.pollers
 	hosts := make(map[string]*reading, len(a.v[qState])+len(a.gone))
 	var order []string
 	get := func(s *sample) *reading {
@@ -99,9 +99,12 @@ func (v *View) assemble(a *answer, now time.Time) ([]fleet.Judged, pollers) {
 func hostName(s *sample) string {
 	name := s.label("host")
 	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < ' ' || c >= 0x7f || len(name) > 200 {
+		if c := name[i]; c < ' ' || c >= 0x7f {
 			return fleet.Sanitize(name, 200)
 		}
+	}
+	if len(name) > 200 {
+		return fleet.Sanitize(name, 200)
 	}
 	return name
 }

@@ -34,9 +34,9 @@ const (
 	nQueries
 )
 
-// ViewQueries are the view's PromQL queries for the label matchers m
+// viewQueries are the view's PromQL queries for the label matchers m
 // (`site="eu"`, "" for all).
-func ViewQueries(m string) [nQueries]string {
+func viewQueries(m string) [nQueries]string {
 	sel := func(name string) string {
 		if m == "" {
 			return name
@@ -67,12 +67,13 @@ func ViewQueries(m string) [nQueries]string {
 // hosts of the pollers Prometheus no longer scrapes.
 type answer struct {
 	v            [nQueries][]sample
+	pollers      pollers
 	gone, limits []sample
 }
 
 // ask runs the queries at once, then the ones the answers call for.
 func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
-	qs := ViewQueries(v.cfg.Match)
+	qs := viewQueries(v.cfg.Match)
 	a := &answer{}
 	errs := make([]error, nQueries+2)
 	var wg sync.WaitGroup
@@ -80,14 +81,15 @@ func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			*out, errs[i] = v.vector(ctx, q, now, v.in[i])
+			*out, errs[i] = v.query(ctx, q, now, v.in[i])
 		}()
 	}
 	for i := range qs {
 		run(i, qs[i], &a.v[i])
 	}
 	wg.Wait()
-	if q := v.goneQuery(a); q != "" {
+	a.pollers = pollersOf(a)
+	if q := v.goneQuery(a.pollers); q != "" {
 		run(nQueries, q, &a.gone)
 	}
 	if q := v.limitsQuery(a); q != "" {
@@ -99,14 +101,10 @@ func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 
 // goneQuery asks for the last states of the hosts of the pollers not
 // scraped now ("" when all are).
-func (v *View) goneQuery(a *answer) string {
-	up := map[target]bool{}
-	for i := range a.v[qUp] {
-		up[targetOf(&a.v[qUp][i])] = a.v[qUp][i].value == 1
-	}
+func (v *View) goneQuery(ps pollers) string {
 	var dead []string
-	for i := range a.v[qJudged] {
-		if t := targetOf(&a.v[qJudged][i]); !up[t] {
+	for t, p := range ps {
+		if p.old != "" {
 			dead = append(dead, regexp.QuoteMeta(t.instance))
 		}
 	}
@@ -141,14 +139,6 @@ func (v *View) matchComma() string {
 		return ""
 	}
 	return v.cfg.Match + ","
-}
-
-func (v *View) vector(ctx context.Context, q string, now time.Time, in interner) ([]sample, error) {
-	out, err := v.query(ctx, q, now, in)
-	if err != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("no answer within %s", v.cfg.Timeout.Duration)
-	}
-	return out, err
 }
 
 // poller is one poller as the view sees it.
