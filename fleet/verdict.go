@@ -120,8 +120,7 @@ type Judged struct {
 func (s *Store) Judge(list []Judged, proto Host, old func(name string, had *Verdict) *Verdict) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.version++
-	seen := make(map[*entry]bool, len(list))
+	s.version++ // what list has is stamped with it
 	for i := range list {
 		j := &list[i]
 		e, ok := s.byName[j.Name]
@@ -133,11 +132,10 @@ func (s *Store) Judge(list []Judged, proto Host, old func(name string, had *Verd
 			s.byName[h.Name] = e
 			s.shape++
 		}
-		seen[e] = true
 		st := &e.status
 		st.Verdict, st.Err, st.Behind, st.Note = j.Verdict, "", nil, ""
 		if j.Verdict.Behind != "" {
-			st.Behind = &Behind{Root: j.Verdict.Behind, Via: j.Verdict.Behind, State: Down, Since: j.Verdict.At}
+			st.Behind = &Behind{Root: j.Verdict.Behind, Via: j.Verdict.Behind, State: Down} // its root says since when
 		}
 		if j.Figures != nil && (st.Last == nil || !j.Figures.At.Equal(st.Last.At)) {
 			st.Last = j.Figures
@@ -152,7 +150,7 @@ func (s *Store) Judge(list []Judged, proto Host, old func(name string, had *Verd
 	}
 	kept := s.hosts[:0]
 	for _, e := range s.hosts {
-		if !seen[e] && old != nil {
+		if e.ver != s.version && old != nil {
 			v := old(e.status.Host.Name, e.status.Verdict)
 			if v == Gone && e.status.Host.Remote {
 				delete(s.byName, e.status.Host.Name)
