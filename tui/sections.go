@@ -46,10 +46,20 @@ func (x sections) row(b *strings.Builder, format string, args ...any) {
 
 // limit is a check's thresholds; without a check (old data), the host's.
 func limit(c fleet.Check, ok bool, p fleet.Pair) fleet.Pair {
-	if ok {
+	if ok && c.Limit != (fleet.Pair{}) { // a check read back from a poller may not carry its limits
 		return c.Limit
 	}
 	return p
+}
+
+// levels are a pair's warn and crit as the detail prints them: "-" for
+// one not known (a host known only from its poller's series, whose
+// thresholds are read only when a figure is over one).
+func levels(p fleet.Pair, unit string) (warn, crit string) {
+	if p == (fleet.Pair{}) {
+		return "-", "-"
+	}
+	return fleet.FormatValue(p.Warn, unit), fleet.FormatValue(p.Crit, unit)
 }
 
 func (x sections) resources(b *strings.Builder) {
@@ -71,7 +81,8 @@ func (x sections) resources(b *strings.Builder) {
 			x.row(b, "%-9s %-26s %6s %6s %6s  %s", name, detail, val, "off", "off", "")
 			return
 		}
-		b.WriteString(x.text("%-9s %-26s %6s %6s %6s", name, detail, val, fleet.FormatValue(p.Warn, unit), fleet.FormatValue(p.Crit, unit)) + "  " + state + "\n")
+		warn, crit := levels(p, unit)
+		b.WriteString(x.text("%-9s %-26s %6s %6s %6s", name, detail, val, warn, crit) + "  " + state + "\n")
 	}
 	cores, mem, swap, loadDetail := fmt.Sprintf("%d cores", s.Cores), fmt.Sprintf("%s / %s", fleet.FormatBytes(s.MemUsed), fleet.FormatBytes(s.MemTotal)), "none", "-"
 	if s.SwapTotal > 0 {
@@ -135,8 +146,9 @@ func (x sections) disks(b *strings.Builder) {
 		if why != "" && waiting == "" {
 			waiting = why
 		}
+		warn, crit := levels(p, "%")
 		line := x.text("%s %-6s %22s %5s %6s %6s %6s %7s", fit(d.Mount, w), fit(d.FSType, 6), used, pct(d.UsedPercent()),
-			fleet.FormatValue(p.Warn, "%"), fleet.FormatValue(p.Crit, "%"), inodes, full) + "  " + x.verdict(verdict)
+			warn, crit, inodes, full) + "  " + x.verdict(verdict)
 		if verdict.State >= fleet.Warn && !x.old {
 			line += " " + stateStyle(st, verdict.State).Render(verdict.Reason)
 		}
