@@ -88,6 +88,9 @@ func (v *View) ask(ctx context.Context, now time.Time) (*answer, error) {
 		run(i, qs[i], &a.v[i])
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err // the rest would be asked of a Prometheus that fails
+	}
 	a.pollers = pollersOf(a)
 	if q := v.goneQuery(a.pollers); q != "" {
 		run(nQueries, q, &a.gone)
